@@ -1,0 +1,44 @@
+# releasebot — common tasks. `make demo` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install test lint format typecheck check demo seed-min seed-demo bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: lint test
+
+demo: $(STAMP)
+	$(BIN)/python -m scripts.demo_report
+
+seed-min: $(STAMP)
+	$(BIN)/python -m scripts.seed_minimal
+
+seed-demo: $(STAMP)
+	$(BIN)/python -m scripts.seed_demo_data
+
+bench: $(STAMP)
+	$(BIN)/python -m scripts.bench.bench_core
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Domain models, rules and services of releasebot. Imports neither Slack nor Motor."""

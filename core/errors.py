@@ -1,0 +1,78 @@
+"""Domain errors with stable codes and messages a person can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import ValidationError
+
+
+class ErrorCode(StrEnum):
+    RESOURCE_NOT_FOUND = "RESOURCE_NOT_FOUND"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    RULE_VIOLATION = "RULE_VIOLATION"
+    CONFLICT = "CONFLICT"
+    DUPLICATE = "DUPLICATE"
+
+
+class DomainError(Exception):
+    """Base of every error the core raises on purpose.
+
+    ``fields`` maps an input field to what is wrong with it, so a modal can show the
+    message next to the field (Slack's ``response_action: errors``).
+    """
+
+    code: ClassVar[ErrorCode]
+
+    def __init__(self, message: str, *, fields: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields: dict[str, str] = dict(fields or {})
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class NotFound(DomainError):
+    code = ErrorCode.RESOURCE_NOT_FOUND
+
+
+class PermissionDenied(DomainError):
+    code = ErrorCode.PERMISSION_DENIED
+
+
+class ValidationFailed(DomainError):
+    code = ErrorCode.VALIDATION_ERROR
+
+    @classmethod
+    def from_pydantic(cls, error: ValidationError) -> ValidationFailed:
+        fields: dict[str, str] = {}
+        for item in error.errors():
+            name = ".".join(str(part) for part in item["loc"]) or "input"
+            fields.setdefault(name, _friendly(item["msg"]))
+        summary = "; ".join(f"{name}: {msg}" for name, msg in fields.items())
+        return cls(f"Please correct the input — {summary}", fields=fields)
+
+
+class RuleViolation(DomainError):
+    code = ErrorCode.RULE_VIOLATION
+
+
+class Conflict(DomainError):
+    code = ErrorCode.CONFLICT
+
+
+class Duplicate(DomainError):
+    code = ErrorCode.DUPLICATE
+
+
+class StaleVersion(Exception):
+    """Raised by a repository when a versioned save lost a race; services retry on it."""
+
+
+def _friendly(message: str) -> str:
+    prefix = "Value error, "
+    return message[len(prefix) :] if message.startswith(prefix) else message

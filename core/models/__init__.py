@@ -1,0 +1,1 @@
+"""Pydantic models of every entity of the domain."""

@@ -1,0 +1,93 @@
+"""Roles, users and their Slack identity."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import EmailStr, Field, field_validator
+
+from core.models.common import DomainModel, Entity, Key, Name, Text, UtcDatetime
+
+
+class Permission(StrEnum):
+    """A role flag. The value is the flag's field name on Role."""
+
+    IS_APPROVAL_MANAGER = "is_approval_manager"
+    CAN_CREATE_RELEASE = "can_create_release"
+    CAN_EDIT_RELEASE_DESCRIPTION = "can_edit_release_description"
+    CAN_DEFINE_FIXED_VERSIONS = "can_define_fixed_versions"
+    CAN_MANAGE_RUNBOOKS = "can_manage_runbooks"
+    CAN_MANAGE_QUALITY_GATES = "can_manage_quality_gates"
+    CAN_UPLOAD_ATTACHMENTS = "can_upload_attachments"
+    CAN_MANAGE_ROLES = "can_manage_roles"
+    CAN_INVITE_USERS = "can_invite_users"
+    CAN_VIEW_ALL = "can_view_all"
+
+
+class RoleFlags(DomainModel):
+    is_approval_manager: bool = False
+    can_create_release: bool = False
+    can_edit_release_description: bool = False
+    can_define_fixed_versions: bool = False
+    can_manage_runbooks: bool = False
+    can_manage_quality_gates: bool = False
+    can_upload_attachments: bool = False
+    can_manage_roles: bool = False
+    can_invite_users: bool = False
+    can_view_all: bool = False
+
+    def permissions(self) -> frozenset[Permission]:
+        return frozenset(p for p in Permission if getattr(self, p.value))
+
+
+class RoleDraft(RoleFlags):
+    role_name: Name
+    description: Text = ""
+
+
+class Role(Entity, RoleDraft):
+    created_by: str | None = None
+    created_at: UtcDatetime
+
+
+class UserStatus(StrEnum):
+    INVITED = "INVITED"
+    ACTIVE = "ACTIVE"
+    DISABLED = "DISABLED"
+
+
+class SlackIdentity(DomainModel):
+    team_id: Key
+    user_id: Key
+
+
+class UserDraft(DomainModel):
+    username: Key
+    full_name: Name
+    email: EmailStr
+    password: str | None = Field(default=None, min_length=8, max_length=72)
+    role_ids: list[str] = Field(default_factory=list)
+    assigned_squad_ids: list[str] = Field(default_factory=list)
+
+    @field_validator("email")
+    @classmethod
+    def _lower_email(cls, value: str) -> str:
+        return value.lower()
+
+
+class User(Entity):
+    username: Key
+    full_name: Name
+    email: EmailStr
+    password_hash: str | None = None
+    role_ids: list[str] = Field(default_factory=list)
+    assigned_squad_ids: list[str] = Field(default_factory=list)
+    slack: SlackIdentity | None = None
+    status: UserStatus = UserStatus.ACTIVE
+    created_at: UtcDatetime
+
+    @field_validator("email")
+    @classmethod
+    def _lower_email(cls, value: str) -> str:
+        # Emails are unique case-insensitively: stored lower-cased, compared lower-cased.
+        return value.lower()

@@ -1,0 +1,291 @@
+"""The release aggregate: one document with its products, gates, milestones, runbooks, CHG."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import Field
+
+from core.errors import NotFound
+from core.models.common import (
+    DomainModel,
+    Entity,
+    Key,
+    Name,
+    Text,
+    Url,
+    UtcDatetime,
+    new_id,
+)
+
+
+class GateStatus(StrEnum):
+    NOT_STARTED = "NOT_STARTED"
+    IN_PROGRESS = "IN_PROGRESS"
+    BLOCKED = "BLOCKED"
+    PASSED = "PASSED"
+    FAILED = "FAILED"
+    WAIVED = "WAIVED"
+
+
+class MilestoneStatus(StrEnum):
+    NOT_STARTED = "NOT_STARTED"
+    IN_PROGRESS = "IN_PROGRESS"
+    BLOCKED = "BLOCKED"
+    DONE = "DONE"
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    UAT = "uat"
+    STAGE = "stage"
+    PROD = "prod"
+
+
+class ApprovalStatus(StrEnum):
+    NOT_REQUIRED = "NOT_REQUIRED"
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+class Decision(StrEnum):
+    APPROVE = "APPROVE"
+    REJECT = "REJECT"
+
+
+class TaskStatus(StrEnum):
+    TODO = "TODO"
+    DOING = "DOING"
+    DONE = "DONE"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+
+
+class CTaskStatus(StrEnum):
+    TODO = "TODO"
+    DOING = "DOING"
+    DONE = "DONE"
+    FAILED = "FAILED"
+    WAITING = "WAITING"
+
+
+class FixedVersionStatus(StrEnum):
+    UNRELEASED = "UNRELEASED"
+    RELEASED = "RELEASED"
+    ARCHIVED = "ARCHIVED"
+
+
+class ChangeType(StrEnum):
+    STANDARD = "STANDARD"
+    NORMAL = "NORMAL"
+    EMERGENCY = "EMERGENCY"
+
+
+class ChangeStatus(StrEnum):
+    NEW = "NEW"
+    ASSESS = "ASSESS"
+    AUTHORIZE = "AUTHORIZE"
+    SCHEDULED = "SCHEDULED"
+    IMPLEMENT = "IMPLEMENT"
+    REVIEW = "REVIEW"
+    CLOSED = "CLOSED"
+    CANCELED = "CANCELED"
+
+
+class AttachmentRef(DomainModel):
+    attachment_id: str
+    label: Name
+    tags: list[Key] = Field(default_factory=list)
+    added_by: str
+    added_at: UtcDatetime
+
+
+class MilestoneApproval(DomainModel):
+    required: bool = False
+    requires_approval_manager: bool = False
+    status: ApprovalStatus = ApprovalStatus.NOT_REQUIRED
+    requested_at: UtcDatetime | None = None
+    approver_user_id: str | None = None
+    approver_username: str | None = None
+    approver_role_snapshot: list[str] = Field(default_factory=list)
+    approved_at: UtcDatetime | None = None
+    comment: str | None = None
+    attachment_refs: list[AttachmentRef] = Field(default_factory=list)
+
+    @property
+    def is_decided(self) -> bool:
+        return self.status in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED)
+
+
+class Milestone(DomainModel):
+    milestone_key: Key
+    milestone_name: Name
+    environment: Environment
+    start_date: UtcDatetime
+    end_date: UtcDatetime
+    status: MilestoneStatus = MilestoneStatus.NOT_STARTED
+    owner_id: str | None = None
+    attachment_refs: list[AttachmentRef] = Field(default_factory=list)
+    approval: MilestoneApproval = Field(default_factory=MilestoneApproval)
+
+
+class QualityGate(DomainModel):
+    gate_name: Name
+    description: Text = ""
+    order: int = Field(default=0, ge=0, le=10_000)
+    required: bool = True
+    gate_status: GateStatus = GateStatus.NOT_STARTED
+    owner_id: str | None = None
+    comment: str | None = None
+    attachment_refs: list[AttachmentRef] = Field(default_factory=list)
+    milestones: list[Milestone] = Field(default_factory=list)
+
+    def milestone(self, key: str) -> Milestone:
+        for milestone in self.milestones:
+            if milestone.milestone_key == key:
+                return milestone
+        known = ", ".join(m.milestone_key for m in self.milestones) or "none yet"
+        raise NotFound(
+            f"Gate '{self.gate_name}' has no milestone '{key}' (milestones: {known})",
+            fields={"milestone_key": "unknown milestone"},
+        )
+
+
+class VersionBoard(DomainModel):
+    jira_board_id: Key
+    jira_board_link: Url | None = None
+    fixed_version_link: Url | None = None
+
+
+class FixedVersion(DomainModel):
+    version_key: Key
+    version_name: Name
+    status: FixedVersionStatus = FixedVersionStatus.UNRELEASED
+
+
+class ReleaseProduct(DomainModel):
+    application_id: Key
+    product_id: Key
+    product_name: Name
+    fixed_version: FixedVersion | None = None
+    version_boards: list[VersionBoard] = Field(default_factory=list)
+    quality_gates: list[QualityGate] = Field(default_factory=list)
+    attachment_refs: list[AttachmentRef] = Field(default_factory=list)
+    participating_squad_ids: list[Key] = Field(default_factory=list)
+
+    def gate(self, name: str) -> QualityGate:
+        wanted = name.casefold()
+        for gate in self.quality_gates:
+            if gate.gate_name.casefold() == wanted:
+                return gate
+        known = ", ".join(g.gate_name for g in self.quality_gates) or "none yet"
+        raise NotFound(
+            f"Product '{self.product_id}' has no gate '{name}' (gates: {known})",
+            fields={"gate_name": "unknown gate"},
+        )
+
+    def sorted_gates(self) -> list[QualityGate]:
+        return sorted(self.quality_gates, key=lambda g: (g.order, g.gate_name.casefold()))
+
+
+class RunbookTask(DomainModel):
+    task_name: Name
+    description: Text = ""
+    owner_id: str | None = None
+    environment: Environment | None = None
+    preconditions: list[Text] = Field(default_factory=list)
+    commands: list[Text] = Field(default_factory=list)
+    rollback_plan: Text = ""
+    validation_steps: list[Text] = Field(default_factory=list)
+    scheduled_start: UtcDatetime | None = None
+    scheduled_end: UtcDatetime | None = None
+    duration_minutes: int | None = Field(default=None, ge=0, le=60 * 24 * 30)
+    depends_on_task_names: list[Name] = Field(default_factory=list)
+    status: TaskStatus = TaskStatus.TODO
+    attachment_refs: list[AttachmentRef] = Field(default_factory=list)
+
+
+class Runbook(DomainModel):
+    runbook_id: str = Field(default_factory=new_id)
+    runbook_name: Name
+    description: Text = ""
+    tasks: list[RunbookTask] = Field(default_factory=list)
+    attachment_refs: list[AttachmentRef] = Field(default_factory=list)
+    created_by: str
+    created_at: UtcDatetime
+
+    def task(self, name: str) -> RunbookTask:
+        for task in self.tasks:
+            if task.task_name.casefold() == name.casefold():
+                return task
+        known = ", ".join(t.task_name for t in self.tasks) or "none yet"
+        raise NotFound(
+            f"Runbook '{self.runbook_name}' has no task '{name}' (tasks: {known})",
+            fields={"task_name": "unknown task"},
+        )
+
+
+class CTask(DomainModel):
+    ctask_id: Key
+    description: Text = ""
+    assignee_id: str | None = None
+    start_time: UtcDatetime | None = None
+    end_time: UtcDatetime | None = None
+    status: CTaskStatus = CTaskStatus.TODO
+    dependency_ctask_ids: list[Key] = Field(default_factory=list)
+    attachment_refs: list[AttachmentRef] = Field(default_factory=list)
+
+
+class Change(DomainModel):
+    change_id: Key
+    change_type: ChangeType = ChangeType.NORMAL
+    status: ChangeStatus = ChangeStatus.NEW
+    affected_ci: list[Name] = Field(default_factory=list)
+    bp_signoff: bool = False
+    ctasks: list[CTask] = Field(default_factory=list)
+    attachment_refs: list[AttachmentRef] = Field(default_factory=list)
+
+
+class ReleaseDraft(DomainModel):
+    release_id: Key
+    release_name: Name
+    release_date: date
+    release_type: Key = "minor"
+    scope_application_ids: list[Key] = Field(default_factory=list)
+    squad_ids: list[Key] = Field(default_factory=list)
+    description: Text = ""
+
+
+class Release(Entity, ReleaseDraft):
+    products: list[ReleaseProduct] = Field(default_factory=list)
+    runbooks: list[Runbook] = Field(default_factory=list)
+    chg: Change | None = None
+    attachment_refs: list[AttachmentRef] = Field(default_factory=list)
+    created_by: str
+    created_at: UtcDatetime
+    version: int = 0
+
+    def product(self, product_id: str) -> ReleaseProduct:
+        for product in self.products:
+            if product.product_id == product_id:
+                return product
+        known = ", ".join(p.product_id for p in self.products) or "none yet"
+        raise NotFound(
+            f"Release '{self.release_id}' has no product '{product_id}' (products: {known})",
+            fields={"product_id": "unknown product"},
+        )
+
+    def runbook(self, runbook_id: str) -> Runbook:
+        for runbook in self.runbooks:
+            if runbook_id in (runbook.runbook_id, runbook.runbook_name):
+                return runbook
+        known = ", ".join(r.runbook_name for r in self.runbooks) or "none yet"
+        raise NotFound(
+            f"Release '{self.release_id}' has no runbook '{runbook_id}' (runbooks: {known})",
+            fields={"runbook_id": "unknown runbook"},
+        )
+
+    def gates(self) -> list[tuple[ReleaseProduct, QualityGate]]:
+        return [(p, g) for p in self.products for g in p.sorted_gates()]

@@ -1,0 +1,1 @@
+"""The rules of SPEC §3 as plain functions over domain models."""

@@ -1,0 +1,125 @@
+"""Rule 3: milestone approvals are NOT_REQUIRED, or PENDING until decided exactly once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.errors import PermissionDenied, RuleViolation, ValidationFailed
+from core.models.rbac import Permission
+from core.models.release import ApprovalStatus, Decision, Milestone, MilestoneApproval
+from core.rules.permissions import Actor
+
+
+@dataclass(frozen=True)
+class ApprovalPolicy:
+    """Deployment-wide approval settings (ALLOW_SELF_APPROVAL)."""
+
+    allow_self_approval: bool = False
+
+
+def new_approval(
+    required: bool, requires_approval_manager: bool, now: datetime
+) -> MilestoneApproval:
+    if not required:
+        return MilestoneApproval(requires_approval_manager=requires_approval_manager)
+    return MilestoneApproval(
+        required=True,
+        requires_approval_manager=requires_approval_manager,
+        status=ApprovalStatus.PENDING,
+        requested_at=now,
+    )
+
+
+def change_settings(
+    milestone: Milestone, required: bool, requires_approval_manager: bool, now: datetime
+) -> None:
+    """Change whether a milestone needs approval; a decided approval is final."""
+    current = milestone.approval
+    if (current.required, current.requires_approval_manager) == (
+        required,
+        requires_approval_manager,
+    ):
+        return
+    if current.is_decided:
+        raise RuleViolation(
+            f"The approval of milestone '{milestone.milestone_key}' was already "
+            f"{current.status.value.lower()}; its settings can no longer change.",
+            fields={"approval_required": "Already decided"},
+        )
+    milestone.approval = new_approval(required, requires_approval_manager, now)
+
+
+def decided_message(milestone: Milestone) -> str:
+    approval = milestone.approval
+    when = f"{approval.approved_at:%Y-%m-%d %H:%M} UTC" if approval.approved_at else "earlier"
+    who = approval.approver_username or approval.approver_user_id or "someone"
+    return (
+        f"Milestone '{milestone.milestone_key}' was already {approval.status.value.lower()} "
+        f"by {who} at {when}."
+    )
+
+
+def check_may_decide(actor: Actor, milestone: Milestone, policy: ApprovalPolicy) -> None:
+    """Raise unless the actor may decide this milestone's approval now."""
+    approval = milestone.approval
+    if approval.is_decided:
+        raise RuleViolation(decided_message(milestone))
+    if approval.status is ApprovalStatus.NOT_REQUIRED:
+        raise RuleViolation(
+            f"Milestone '{milestone.milestone_key}' does not need approval; "
+            "there is nothing to decide."
+        )
+    actor.require_active()
+    if approval.requires_approval_manager:
+        if not actor.has(Permission.IS_APPROVAL_MANAGER):
+            raise PermissionDenied(
+                f"Milestone '{milestone.milestone_key}' must be decided by an approval manager; "
+                "ask one to review it."
+            )
+    elif not (
+        actor.has(Permission.IS_APPROVAL_MANAGER) or actor.has(Permission.CAN_MANAGE_QUALITY_GATES)
+    ):
+        raise PermissionDenied(
+            "You need the 'is_approval_manager' or 'can_manage_quality_gates' permission to "
+            f"decide milestone '{milestone.milestone_key}'."
+        )
+    if milestone.owner_id == actor.user_id and not policy.allow_self_approval:
+        raise PermissionDenied(
+            f"You own milestone '{milestone.milestone_key}', so another approver must decide it."
+        )
+
+
+def may_decide(actor: Actor, milestone: Milestone, policy: ApprovalPolicy) -> bool:
+    try:
+        check_may_decide(actor, milestone, policy)
+    except (PermissionDenied, RuleViolation):
+        return False
+    return True
+
+
+def decide(
+    actor: Actor,
+    milestone: Milestone,
+    decision: Decision,
+    comment: str | None,
+    now: datetime,
+    policy: ApprovalPolicy,
+) -> None:
+    """Record the decision with the approver's user id, role snapshot and time."""
+    check_may_decide(actor, milestone, policy)
+    text = (comment or "").strip() or None
+    if decision is Decision.REJECT and text is None:
+        raise ValidationFailed(
+            f"Rejecting milestone '{milestone.milestone_key}' needs a reason.",
+            fields={"comment": "A rejection needs a reason"},
+        )
+    approval = milestone.approval
+    approval.status = (
+        ApprovalStatus.APPROVED if decision is Decision.APPROVE else ApprovalStatus.REJECTED
+    )
+    approval.approver_user_id = actor.user_id
+    approval.approver_username = actor.user.username
+    approval.approver_role_snapshot = actor.role_names
+    approval.approved_at = now
+    approval.comment = text

@@ -1,0 +1,133 @@
+"""Rule 4: the readiness summary of a release."""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from core.models.release import (
+    ApprovalStatus,
+    GateStatus,
+    Milestone,
+    MilestoneStatus,
+    Release,
+)
+from core.rules.gates import FAILING, SATISFIED
+
+NEXT_MILESTONES = 5
+
+
+class Readiness(StrEnum):
+    READY = "READY"
+    BLOCKED = "BLOCKED"
+    NOT_READY = "NOT_READY"
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneRef:
+    """A milestone with where it sits in the release."""
+
+    product_id: str
+    product_name: str
+    gate_name: str
+    milestone: Milestone
+
+
+@dataclass(frozen=True, slots=True)
+class Blocker:
+    product_id: str
+    gate_name: str
+    status: str
+    milestone_key: str | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadinessSummary:
+    release_id: str
+    release_name: str
+    release_date: date
+    total_gates: int
+    counts: dict[GateStatus, int]
+    all_required_gates_passed: bool
+    has_blockers: bool
+    blockers: list[Blocker] = field(default_factory=list)
+    next_milestones: list[MilestoneRef] = field(default_factory=list)
+    pending_approvals: list[MilestoneRef] = field(default_factory=list)
+
+    @property
+    def is_ready_for_approval(self) -> bool:
+        # A release without any gate has been checked for nothing, so it is not ready.
+        return self.total_gates > 0 and self.all_required_gates_passed and not self.has_blockers
+
+    @property
+    def readiness(self) -> Readiness:
+        if self.has_blockers:
+            return Readiness.BLOCKED
+        return Readiness.READY if self.is_ready_for_approval else Readiness.NOT_READY
+
+
+def summarize(release: Release, next_limit: int = NEXT_MILESTONES) -> ReadinessSummary:
+    """Counts per gate status, blockers, next pending milestones and pending approvals.
+
+    A required gate counts as passed when PASSED or WAIVED (a waiver exists to let a release
+    go ahead). Blockers are gates or milestones that are BLOCKED or FAILED.
+    """
+    counts = dict.fromkeys(GateStatus, 0)
+    blockers: list[Blocker] = []
+    open_milestones: list[MilestoneRef] = []
+    pending: list[MilestoneRef] = []
+    required_ok = True
+    total = 0
+    for product in release.products:
+        for gate in product.sorted_gates():
+            total += 1
+            counts[gate.gate_status] += 1
+            if gate.required and gate.gate_status not in SATISFIED:
+                required_ok = False
+            if gate.gate_status in FAILING:
+                blockers.append(
+                    Blocker(
+                        product.product_id,
+                        gate.gate_name,
+                        gate.gate_status.value,
+                        None,
+                        gate.comment,
+                    )
+                )
+            for milestone in gate.milestones:
+                ref = MilestoneRef(
+                    product.product_id, product.product_name, gate.gate_name, milestone
+                )
+                if milestone.status is MilestoneStatus.BLOCKED:
+                    blockers.append(
+                        Blocker(
+                            product.product_id,
+                            gate.gate_name,
+                            milestone.status.value,
+                            milestone.milestone_key,
+                        )
+                    )
+                if milestone.status is not MilestoneStatus.DONE:
+                    open_milestones.append(ref)
+                if milestone.approval.status is ApprovalStatus.PENDING:
+                    pending.append(ref)
+    upcoming = heapq.nsmallest(
+        next_limit,
+        open_milestones,
+        key=lambda r: (r.milestone.start_date, r.milestone.milestone_key),
+    )
+    return ReadinessSummary(
+        release_id=release.release_id,
+        release_name=release.release_name,
+        release_date=release.release_date,
+        total_gates=total,
+        counts=counts,
+        all_required_gates_passed=required_ok,
+        has_blockers=bool(blockers),
+        blockers=blockers,
+        next_milestones=upcoming,
+        pending_approvals=pending,
+    )

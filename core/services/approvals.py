@@ -1,0 +1,97 @@
+"""Deciding milestone approvals and finding the ones waiting for someone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.clock import Clock
+from core.models.release import ApprovalStatus, Decision, Release
+from core.models.timeline import TargetPath
+from core.ports import ReleaseRepository, TimelineRepository
+from core.rules import approvals
+from core.rules.approvals import ApprovalPolicy
+from core.rules.permissions import Actor
+from core.rules.readiness import MilestoneRef
+from core.services.release_changes import Recorded, ReleaseChanges
+
+
+@dataclass(frozen=True, slots=True)
+class PendingApproval:
+    release_oid: str
+    release_id: str
+    release_name: str
+    ref: MilestoneRef
+
+
+class ApprovalService:
+    def __init__(
+        self,
+        releases: ReleaseRepository,
+        timeline: TimelineRepository,
+        clock: Clock,
+        policy: ApprovalPolicy,
+    ) -> None:
+        self._releases = releases
+        self._changes = ReleaseChanges(releases, timeline, clock)
+        self._policy = policy
+
+    @property
+    def policy(self) -> ApprovalPolicy:
+        return self._policy
+
+    async def decide(
+        self,
+        actor: Actor,
+        ref: str,
+        product_id: str,
+        gate_name: str,
+        milestone_key: str,
+        decision: Decision,
+        comment: str | None = None,
+    ) -> Release:
+        """Decide once. The loser of a race is told who decided and when (RULE_VIOLATION)."""
+
+        def change(release: Release, now: datetime) -> Recorded:
+            gate = release.product(product_id).gate(gate_name)
+            milestone = gate.milestone(milestone_key)
+            approvals.decide(actor, milestone, decision, comment, now, self._policy)
+            target = TargetPath(
+                product_id=product_id, gate_name=gate.gate_name, milestone_key=milestone_key
+            )
+            return Recorded(
+                "approval.approved" if decision is Decision.APPROVE else "approval.rejected",
+                target,
+                before={"status": ApprovalStatus.PENDING.value},
+                after={
+                    "status": milestone.approval.status.value,
+                    "approver_user_id": actor.user_id,
+                    "approver_role_snapshot": milestone.approval.approver_role_snapshot,
+                },
+                comment=milestone.approval.comment,
+            )
+
+        return await self._changes.apply(actor, ref, change)
+
+    async def pending_for(self, actor: Actor) -> list[PendingApproval]:
+        """Pending approvals in releases the actor sees that the actor may decide now."""
+        actor.require_active()
+        releases = await self._releases.with_pending_approvals(squads=actor.visible_squads())
+        found: list[PendingApproval] = []
+        for release in releases:
+            for ref in pending_in(release):
+                if approvals.may_decide(actor, ref.milestone, self._policy):
+                    found.append(
+                        PendingApproval(release.id, release.release_id, release.release_name, ref)
+                    )
+        found.sort(key=lambda p: (p.ref.milestone.start_date, p.release_id))
+        return found
+
+
+def pending_in(release: Release) -> list[MilestoneRef]:
+    return [
+        MilestoneRef(product.product_id, product.product_name, gate.gate_name, milestone)
+        for product, gate in release.gates()
+        for milestone in gate.milestones
+        if milestone.approval.status is ApprovalStatus.PENDING
+    ]

@@ -1,0 +1,125 @@
+"""Attachments: register a file once (unique sha256) and link it to release targets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.clock import Clock
+from core.errors import Duplicate, ValidationFailed
+from core.models.attachment import Attachment, AttachmentDraft, AttachmentTarget
+from core.models.rbac import Permission
+from core.models.release import AttachmentRef, Release
+from core.models.timeline import TargetPath
+from core.ports import AttachmentRepository, ReleaseRepository, TimelineRepository
+from core.rules.permissions import Actor
+from core.services.release_changes import Recorded, ReleaseChanges
+
+
+class AttachmentService:
+    def __init__(
+        self,
+        attachments: AttachmentRepository,
+        releases: ReleaseRepository,
+        timeline: TimelineRepository,
+        clock: Clock,
+    ) -> None:
+        self._attachments = attachments
+        self._changes = ReleaseChanges(releases, timeline, clock)
+        self._clock = clock
+
+    async def register(self, actor: Actor, draft: AttachmentDraft) -> Attachment:
+        actor.require(Permission.CAN_UPLOAD_ATTACHMENTS, "register an attachment")
+        attachment = Attachment(
+            **draft.model_dump(), uploaded_by=actor.user_id, uploaded_at=self._clock()
+        )
+        return await self._attachments.add(attachment)
+
+    async def attach(
+        self,
+        actor: Actor,
+        draft: AttachmentDraft,
+        target: AttachmentTarget,
+        label: str | None = None,
+    ) -> tuple[Attachment, Release]:
+        """Register the file (or reuse the one with the same sha256) and link it to the target."""
+        actor.require(Permission.CAN_UPLOAD_ATTACHMENTS, "attach a file")
+        try:
+            attachment = await self.register(actor, draft)
+        except Duplicate:
+            existing = await self._attachments.find_by_sha256(draft.sha256)
+            if existing is None:  # removed between the two calls
+                raise
+            attachment = existing
+        release = await self.link(actor, attachment.id, target, label or attachment.file_name)
+        return attachment, release
+
+    async def link(
+        self, actor: Actor, attachment_id: str, target: AttachmentTarget, label: str
+    ) -> Release:
+        """Add a reference on the release target, then record the link on the attachment.
+
+        Without transactions the two writes are separate; both are idempotent, so a retry
+        after a failure between them completes the link.
+        """
+        actor.require(Permission.CAN_UPLOAD_ATTACHMENTS, "link an attachment")
+        attachment = await self._attachments.get(attachment_id)
+
+        def change(release: Release, now: datetime) -> Recorded | None:
+            refs = _target_refs(release, target)
+            if any(r.attachment_id == attachment.id for r in refs):
+                return None
+            refs.append(
+                AttachmentRef(
+                    attachment_id=attachment.id,
+                    label=label,
+                    tags=attachment.tags,
+                    added_by=actor.user_id,
+                    added_at=now,
+                )
+            )
+            path = TargetPath(
+                product_id=target.product_id,
+                gate_name=target.gate_name,
+                milestone_key=target.milestone_key,
+                runbook_id=target.runbook_id,
+                task_name=target.runbook_task_name,
+                ctask_id=target.ctask_id,
+                attachment_id=attachment.id,
+            )
+            return Recorded(
+                "attachment.linked", path, after={"file_name": attachment.file_name, "label": label}
+            )
+
+        release = await self._changes.apply(actor, target.release_id, change)
+        stored_target = target.model_copy(update={"release_id": release.release_id})
+        await self._attachments.add_link(attachment.id, stored_target)
+        return release
+
+
+def _target_refs(release: Release, target: AttachmentTarget) -> list[AttachmentRef]:
+    """The attachment_refs list of the most specific part the target names."""
+    if target.ctask_id:
+        if release.chg is None:
+            raise ValidationFailed(f"Release '{release.release_id}' has no change ticket yet.")
+        for ctask in release.chg.ctasks:
+            if ctask.ctask_id == target.ctask_id:
+                return ctask.attachment_refs
+        raise ValidationFailed(f"Change {release.chg.change_id} has no CTASK '{target.ctask_id}'.")
+    if target.runbook_id:
+        runbook = release.runbook(target.runbook_id)
+        if target.runbook_task_name:
+            return runbook.task(target.runbook_task_name).attachment_refs
+        return runbook.attachment_refs
+    if target.product_id:
+        product = release.product(target.product_id)
+        if target.gate_name:
+            gate = product.gate(target.gate_name)
+            if target.milestone_key:
+                return gate.milestone(target.milestone_key).attachment_refs
+            return gate.attachment_refs
+        return product.attachment_refs
+    if target.gate_name or target.milestone_key:
+        raise ValidationFailed(
+            "Name the product the gate or milestone belongs to.", fields={"product_id": "Required"}
+        )
+    return release.attachment_refs

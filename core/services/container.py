@@ -1,0 +1,72 @@
+"""Wire repositories into services: the one place that knows every service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.clock import Clock, utc_now
+from core.ports import (
+    ApplicationRepository,
+    AttachmentRepository,
+    BoardRepository,
+    ReleaseRepository,
+    RoleRepository,
+    SquadRepository,
+    TimelineRepository,
+    UserRepository,
+)
+from core.rules.approvals import ApprovalPolicy
+from core.services.approvals import ApprovalService
+from core.services.attachments import AttachmentService
+from core.services.catalog import CatalogService
+from core.services.gates import GateService
+from core.services.identity import IdentityService
+from core.services.releases import ReleaseService
+from core.services.runbooks import RunbookService
+from core.services.timeline import TimelineService
+from core.services.users import RoleService, UserService
+
+
+@dataclass(frozen=True)
+class Repositories:
+    roles: RoleRepository
+    users: UserRepository
+    applications: ApplicationRepository
+    squads: SquadRepository
+    boards: BoardRepository
+    releases: ReleaseRepository
+    attachments: AttachmentRepository
+    timeline: TimelineRepository
+
+
+@dataclass(frozen=True)
+class Services:
+    identity: IdentityService
+    roles: RoleService
+    users: UserService
+    catalog: CatalogService
+    releases: ReleaseService
+    gates: GateService
+    approvals: ApprovalService
+    runbooks: RunbookService
+    attachments: AttachmentService
+    timeline: TimelineService
+
+
+def build_services(
+    repos: Repositories, *, clock: Clock = utc_now, policy: ApprovalPolicy | None = None
+) -> Services:
+    return Services(
+        identity=IdentityService(repos.users, repos.roles, clock),
+        roles=RoleService(repos.roles, clock),
+        users=UserService(repos.users, repos.roles, clock),
+        catalog=CatalogService(repos.applications, repos.squads, repos.boards),
+        releases=ReleaseService(repos.releases, repos.applications, repos.timeline, clock),
+        gates=GateService(repos.releases, repos.timeline, clock),
+        approvals=ApprovalService(
+            repos.releases, repos.timeline, clock, policy or ApprovalPolicy()
+        ),
+        runbooks=RunbookService(repos.releases, repos.timeline, clock),
+        attachments=AttachmentService(repos.attachments, repos.releases, repos.timeline, clock),
+        timeline=TimelineService(repos.releases, repos.timeline),
+    )

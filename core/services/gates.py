@@ -1,0 +1,208 @@
+"""Quality gates and their milestones, under rules 1–3."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from core.clock import Clock
+from core.errors import Duplicate
+from core.models.common import Comment, DomainModel, Key, Name, Text, UtcDatetime
+from core.models.rbac import Permission
+from core.models.release import (
+    Environment,
+    GateStatus,
+    Milestone,
+    MilestoneStatus,
+    QualityGate,
+    Release,
+)
+from core.models.timeline import TargetPath
+from core.ports import ReleaseRepository, TimelineRepository
+from core.rules import approvals, gates, milestones
+from core.rules.permissions import Actor
+from core.services.release_changes import Recorded, ReleaseChanges, jsonable
+
+
+class GateDraft(DomainModel):
+    gate_name: Name
+    description: Text = ""
+    order: int = Field(default=0, ge=0, le=10_000)
+    required: bool = True
+    owner_id: str | None = None
+
+
+class GateChange(DomainModel):
+    """Fields left as None stay as they are."""
+
+    gate_status: GateStatus | None = None
+    comment: Comment | None = None
+    description: Text | None = None
+    order: int | None = Field(default=None, ge=0, le=10_000)
+    required: bool | None = None
+    owner_id: str | None = None
+
+
+class MilestoneDraft(DomainModel):
+    milestone_key: Key
+    milestone_name: Name
+    environment: Environment
+    start_date: UtcDatetime
+    end_date: UtcDatetime
+    status: MilestoneStatus = MilestoneStatus.NOT_STARTED
+    owner_id: str | None = None
+    approval_required: bool = False
+    requires_approval_manager: bool = False
+
+
+class MilestoneChange(DomainModel):
+    """Fields left as None stay as they are."""
+
+    milestone_name: Name | None = None
+    environment: Environment | None = None
+    start_date: UtcDatetime | None = None
+    end_date: UtcDatetime | None = None
+    status: MilestoneStatus | None = None
+    owner_id: str | None = None
+    approval_required: bool | None = None
+    requires_approval_manager: bool | None = None
+
+
+class GateService:
+    def __init__(
+        self, releases: ReleaseRepository, timeline: TimelineRepository, clock: Clock
+    ) -> None:
+        self._changes = ReleaseChanges(releases, timeline, clock)
+
+    async def add_gate(self, actor: Actor, ref: str, product_id: str, draft: GateDraft) -> Release:
+        actor.require(Permission.CAN_MANAGE_QUALITY_GATES, "add a quality gate")
+
+        def change(release: Release, _now: datetime) -> Recorded:
+            product = release.product(product_id)
+            if any(
+                g.gate_name.casefold() == draft.gate_name.casefold() for g in product.quality_gates
+            ):
+                raise Duplicate(
+                    f"Product '{product_id}' already has a gate named '{draft.gate_name}'.",
+                    fields={"gate_name": "A gate with this name exists"},
+                )
+            product.quality_gates.append(QualityGate(**draft.model_dump()))
+            target = TargetPath(product_id=product_id, gate_name=draft.gate_name)
+            return Recorded("gate.added", target, after=draft.model_dump(mode="json"))
+
+        return await self._changes.apply(actor, ref, change)
+
+    async def update_gate(
+        self, actor: Actor, ref: str, product_id: str, gate_name: str, update: GateChange
+    ) -> Release:
+        edits = update.model_dump(exclude_none=True, exclude={"gate_status", "comment"})
+        if edits:
+            actor.require(Permission.CAN_MANAGE_QUALITY_GATES, "change a quality gate")
+        actor.require_active()
+
+        def change(release: Release, _now: datetime) -> Recorded | None:
+            gate = release.product(product_id).gate(gate_name)
+            if update.gate_status is not None:
+                gates.check_gate_status_change(actor, gate, update.gate_status, update.comment)
+            before, after = _diff(gate, {**edits, **_status_part(update)})
+            if not after:
+                return None
+            for name, value in after.items():
+                setattr(gate, name, value)
+            target = TargetPath(product_id=product_id, gate_name=gate.gate_name)
+            action = "gate.waived" if update.gate_status is GateStatus.WAIVED else "gate.updated"
+            return Recorded(
+                action, target, before=before, after=jsonable(after), comment=update.comment
+            )
+
+        return await self._changes.apply(actor, ref, change)
+
+    async def add_milestone(
+        self, actor: Actor, ref: str, product_id: str, gate_name: str, draft: MilestoneDraft
+    ) -> Release:
+        actor.require(Permission.CAN_MANAGE_QUALITY_GATES, "add a milestone")
+
+        def change(release: Release, now: datetime) -> Recorded:
+            gate = release.product(product_id).gate(gate_name)
+            if any(m.milestone_key == draft.milestone_key for m in gate.milestones):
+                raise Duplicate(
+                    f"Gate '{gate.gate_name}' already has milestone '{draft.milestone_key}'.",
+                    fields={"milestone_key": "A milestone with this key exists"},
+                )
+            fields = draft.model_dump(exclude={"approval_required", "requires_approval_manager"})
+            approval = approvals.new_approval(
+                draft.approval_required, draft.requires_approval_manager, now
+            )
+            milestone = Milestone(**fields, approval=approval)
+            milestones.place_milestone(gate, milestone)
+            target = TargetPath(
+                product_id=product_id, gate_name=gate.gate_name, milestone_key=draft.milestone_key
+            )
+            return Recorded("milestone.added", target, after=draft.model_dump(mode="json"))
+
+        return await self._changes.apply(actor, ref, change)
+
+    async def update_milestone(
+        self,
+        actor: Actor,
+        ref: str,
+        product_id: str,
+        gate_name: str,
+        milestone_key: str,
+        update: MilestoneChange,
+    ) -> Release:
+        actor.require(Permission.CAN_MANAGE_QUALITY_GATES, "change a milestone")
+
+        def change(release: Release, now: datetime) -> Recorded | None:
+            gate = release.product(product_id).gate(gate_name)
+            current = gate.milestone(milestone_key)
+            edits = update.model_dump(
+                exclude_none=True, exclude={"approval_required", "requires_approval_manager"}
+            )
+            candidate = current.model_copy(deep=True)
+            before, after = _diff(current, edits)
+            for name, value in after.items():
+                setattr(candidate, name, value)
+            required = _pick(update.approval_required, current.approval.required)
+            manager = _pick(
+                update.requires_approval_manager, current.approval.requires_approval_manager
+            )
+            approvals.change_settings(candidate, required, manager, now)
+            if candidate.approval != current.approval:
+                before["approval"] = current.approval.status.value
+                after["approval"] = candidate.approval.status.value
+            if not after:
+                return None
+            milestones.place_milestone(gate, candidate)
+            target = TargetPath(
+                product_id=product_id, gate_name=gate.gate_name, milestone_key=milestone_key
+            )
+            return Recorded(
+                "milestone.updated", target, before=jsonable(before), after=jsonable(after)
+            )
+
+        return await self._changes.apply(actor, ref, change)
+
+
+def _status_part(update: GateChange) -> dict[str, Any]:
+    if update.gate_status is None:
+        return {}
+    return {"gate_status": update.gate_status, "comment": update.comment}
+
+
+def _pick(value: bool | None, default: bool) -> bool:
+    return default if value is None else value
+
+
+def _diff(model: DomainModel, edits: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields whose value would change: (old values, new values)."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name, value in edits.items():
+        old = getattr(model, name)
+        if old != value:
+            before[name] = old
+            after[name] = value
+    return jsonable(before), after

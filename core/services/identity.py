@@ -1,0 +1,99 @@
+"""Map Slack people to portal users and resolve the acting user with roles (SPEC §5)."""
+
+from __future__ import annotations
+
+import re
+
+from core.clock import Clock
+from core.errors import Duplicate, NotFound
+from core.models.rbac import Permission, Role, SlackIdentity, User
+from core.ports import RoleRepository, UserRepository
+from core.rules.permissions import Actor
+
+ADMIN_ROLE_NAME = "Admin"
+
+
+class IdentityService:
+    """System-side operations, run on behalf of Slack's own signed requests, not of an actor."""
+
+    def __init__(self, users: UserRepository, roles: RoleRepository, clock: Clock) -> None:
+        self._users = users
+        self._roles = roles
+        self._clock = clock
+
+    async def actor_for(self, user: User) -> Actor:
+        roles = await self._roles.get_many(user.role_ids) if user.role_ids else []
+        return Actor(user, tuple(roles))
+
+    async def actor_by_id(self, user_id: str) -> Actor:
+        return await self.actor_for(await self._users.get(user_id))
+
+    async def resolve(self, identity: SlackIdentity) -> Actor | None:
+        """The portal user linked to this Slack identity, or None."""
+        user = await self._users.find_by_slack(identity)
+        return None if user is None else await self.actor_for(user)
+
+    async def link_by_email(self, identity: SlackIdentity, email: str | None) -> Actor | None:
+        """First contact: link the identity to the portal user with this email, if unlinked."""
+        if not email:
+            return None
+        user = await self._users.find_by_email(email)
+        if user is None or (user.slack is not None and user.slack != identity):
+            return None
+        if user.slack is None:
+            user = await self._users.set_slack(user.id, identity)
+        return await self.actor_for(user)
+
+    async def bootstrap_admin(
+        self, identity: SlackIdentity, *, email: str | None, full_name: str, username_hint: str
+    ) -> Actor:
+        """Give a BOOTSTRAP_ADMIN_SLACK_IDS person the Admin role, creating the user if needed."""
+        admin = await self._admin_role()
+        user = await self._users.find_by_slack(identity)
+        if user is None and email:
+            user = await self._users.find_by_email(email)
+            if user is not None and user.slack is None:
+                user = await self._users.set_slack(user.id, identity)
+        if user is None:
+            user = await self._create_admin_user(identity, email, full_name, username_hint, admin)
+        if admin.id not in user.role_ids:
+            user = await self._users.add_role(user.id, admin.id)
+        return await self.actor_for(user)
+
+    async def _admin_role(self) -> Role:
+        try:
+            return await self._roles.get(ADMIN_ROLE_NAME)
+        except NotFound:
+            role = Role.model_validate(
+                {
+                    "role_name": ADMIN_ROLE_NAME,
+                    "description": "Everything, including roles and links",
+                    "created_at": self._clock(),
+                    **{p.value: True for p in Permission},
+                }
+            )
+            try:
+                return await self._roles.add(role)
+            except Duplicate:  # another replica created it first
+                return await self._roles.get(ADMIN_ROLE_NAME)
+
+    async def _create_admin_user(
+        self, identity: SlackIdentity, email: str | None, full_name: str, hint: str, admin: Role
+    ) -> User:
+        base = re.sub(r"[^A-Za-z0-9._-]", "", hint.split("@")[0]) or f"slack-{identity.user_id}"
+        address = (email or f"{identity.user_id.lower()}@slack.invalid").lower()
+        for suffix in ["", *[f"-{n}" for n in range(2, 10)]]:
+            user = User(
+                username=f"{base}{suffix}"[:64],
+                full_name=full_name or base,
+                email=address,
+                role_ids=[admin.id],
+                slack=identity,
+                created_at=self._clock(),
+            )
+            try:
+                return await self._users.add(user)
+            except Duplicate as error:
+                if "username" not in error.fields:
+                    raise
+        raise Duplicate(f"Could not find a free username for '{base}'; create the user by hand.")

@@ -1,0 +1,87 @@
+"""Apply a change to the release aggregate with optimistic concurrency and an audit event."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from core.clock import Clock
+from core.errors import Conflict, StaleVersion
+from core.models.release import Release
+from core.models.timeline import TargetPath, TimelineEvent
+from core.ports import ReleaseRepository, TimelineRepository
+from core.rules.permissions import Actor
+
+MAX_ATTEMPTS = 40
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What one change did, for the timeline."""
+
+    action: str
+    target: TargetPath = field(default_factory=TargetPath)
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    comment: str | None = None
+
+
+# A change gets a freshly loaded release and the time; it mutates the release in place and
+# returns what it did, or None when there was nothing to change. It may raise domain errors.
+ChangeFn = Callable[[Release, datetime], Recorded | None]
+
+
+class ReleaseChanges:
+    """Read, change in Python, write back conditioned on ``version``; retry on a lost race.
+
+    Round trips for a successful change: one read, one conditional write, one timeline insert.
+    """
+
+    def __init__(
+        self, releases: ReleaseRepository, timeline: TimelineRepository, clock: Clock
+    ) -> None:
+        self._releases = releases
+        self._timeline = timeline
+        self._clock = clock
+
+    async def apply(self, actor: Actor, ref: str, change: ChangeFn) -> Release:
+        for attempt in range(MAX_ATTEMPTS):
+            release = await self._releases.get(ref)
+            actor.require_view(release)
+            now = self._clock()
+            recorded = change(release, now)
+            if recorded is None:
+                return release
+            try:
+                saved = await self._releases.save(release)
+            except StaleVersion:
+                await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                continue
+            await self._timeline.append([self.event(actor, saved, recorded, now)])
+            return saved
+        raise Conflict(
+            f"Release '{ref}' is being changed by others right now; try again in a moment."
+        )
+
+    @staticmethod
+    def event(actor: Actor, release: Release, recorded: Recorded, now: datetime) -> TimelineEvent:
+        return TimelineEvent(
+            release_oid=release.id,
+            release_id=release.release_id,
+            actor=actor.as_event_actor(),
+            action=recorded.action,
+            target=recorded.target,
+            before=recorded.before,
+            after=recorded.after,
+            comment=recorded.comment,
+            at=now,
+        )
+
+
+def jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    """Values as the timeline stores them: datetimes as ISO-8601 strings."""
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}

@@ -1,0 +1,149 @@
+"""Releases: create, read, list, describe, add products and fixed versions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.clock import Clock
+from core.errors import Duplicate, NotFound
+from core.models.common import DomainModel, Text, parse
+from core.models.rbac import Permission
+from core.models.release import FixedVersion, Release, ReleaseDraft, ReleaseProduct
+from core.models.timeline import TargetPath
+from core.pagination import Page, ReleaseCursor
+from core.ports import ApplicationRepository, ReleaseRepository, TimelineRepository
+from core.rules.permissions import Actor
+from core.services.release_changes import Recorded, ReleaseChanges
+
+MAX_PAGE = 100
+
+
+class ReleaseService:
+    def __init__(
+        self,
+        releases: ReleaseRepository,
+        applications: ApplicationRepository,
+        timeline: TimelineRepository,
+        clock: Clock,
+    ) -> None:
+        self._releases = releases
+        self._applications = applications
+        self._timeline = timeline
+        self._clock = clock
+        self._changes = ReleaseChanges(releases, timeline, clock)
+
+    async def create(self, actor: Actor, draft: ReleaseDraft) -> Release:
+        actor.require(Permission.CAN_CREATE_RELEASE, "create a release")
+        now = self._clock()
+        release = Release(**draft.model_dump(), created_by=actor.user_id, created_at=now)
+        saved = await self._releases.add(release)
+        recorded = Recorded("release.created", after={"release_name": saved.release_name})
+        await self._timeline.append([ReleaseChanges.event(actor, saved, recorded, now)])
+        return saved
+
+    async def get(self, actor: Actor, ref: str) -> Release:
+        release = await self._releases.get(ref)
+        actor.require_view(release)
+        return release
+
+    async def list_releases(
+        self, actor: Actor, *, query: str | None = None, cursor: str | None = None, limit: int = 20
+    ) -> Page[Release]:
+        """Newest release_date first; ``query`` matches id or name literally, ignoring case."""
+        actor.require_active()
+        limit = max(1, min(limit, MAX_PAGE))
+        after = ReleaseCursor.decode(cursor) if cursor else None
+        text = (query or "").strip()[:100] or None
+        rows = await self._releases.page(
+            squads=actor.visible_squads(), query=text, after=after, limit=limit + 1
+        )
+        items = rows[:limit]
+        more = len(rows) > limit
+        next_cursor = ReleaseCursor(items[-1].release_date, items[-1].id).encode() if more else None
+        return Page(items=items, next_cursor=next_cursor)
+
+    async def edit_description(self, actor: Actor, ref: str, description: str) -> Release:
+        actor.require(Permission.CAN_EDIT_RELEASE_DESCRIPTION, "edit a release's description")
+        text = parse(_DescriptionInput, {"description": description}).description
+
+        def change(release: Release, _now: datetime) -> Recorded | None:
+            if release.description == text:
+                return None
+            before = release.description
+            release.description = text
+            return Recorded(
+                "release.description", before={"description": before}, after={"description": text}
+            )
+
+        return await self._changes.apply(actor, ref, change)
+
+    async def add_product(
+        self,
+        actor: Actor,
+        ref: str,
+        *,
+        application_id: str,
+        product_id: str,
+        squad_ids: list[str] | None = None,
+    ) -> Release:
+        """Add a catalog product to the release (its name comes from the catalog)."""
+        actor.require(Permission.CAN_CREATE_RELEASE, "add a product to a release")
+        application = await self._applications.get(application_id)
+        catalog_product = application.product(product_id)
+        if catalog_product is None:
+            known = ", ".join(p.product_id for p in application.products) or "none"
+            raise NotFound(
+                f"Application '{application_id}' has no product '{product_id}' (products: {known})",
+                fields={"product_id": "Unknown product"},
+            )
+        squads = squad_ids if squad_ids is not None else catalog_product.product_squad_ids
+
+        def change(release: Release, _now: datetime) -> Recorded:
+            if any(p.product_id == product_id for p in release.products):
+                raise Duplicate(
+                    f"Release '{release.release_id}' already has product '{product_id}'.",
+                    fields={"product_id": "Already in this release"},
+                )
+            release.products.append(
+                ReleaseProduct(
+                    application_id=application.application_id,
+                    product_id=catalog_product.product_id,
+                    product_name=catalog_product.product_name,
+                    participating_squad_ids=squads,
+                )
+            )
+            if application.application_id not in release.scope_application_ids:
+                release.scope_application_ids.append(application.application_id)
+            return Recorded(
+                "product.added",
+                TargetPath(product_id=product_id),
+                after={"product_name": catalog_product.product_name},
+            )
+
+        return await self._changes.apply(actor, ref, change)
+
+    async def set_fixed_version(
+        self, actor: Actor, ref: str, product_id: str, version: FixedVersion
+    ) -> Release:
+        actor.require(Permission.CAN_DEFINE_FIXED_VERSIONS, "define a fixed version")
+
+        def change(release: Release, _now: datetime) -> Recorded | None:
+            product = release.product(product_id)
+            if product.fixed_version == version:
+                return None
+            before = (
+                product.fixed_version.model_dump(mode="json") if product.fixed_version else None
+            )
+            product.fixed_version = version
+            return Recorded(
+                "product.fixed_version",
+                TargetPath(product_id=product_id),
+                before=before,
+                after=version.model_dump(mode="json"),
+            )
+
+        return await self._changes.apply(actor, ref, change)
+
+
+class _DescriptionInput(DomainModel):
+    description: Text

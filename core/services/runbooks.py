@@ -1,0 +1,145 @@
+"""Runbooks with their tasks, and the release's change ticket (CHG) with its CTASKs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from core.clock import Clock
+from core.errors import Duplicate, ValidationFailed
+from core.models.common import DomainModel, Name, Text, UtcDatetime
+from core.models.rbac import Permission
+from core.models.release import Change, Release, Runbook, RunbookTask, TaskStatus
+from core.models.timeline import TargetPath
+from core.ports import ReleaseRepository, TimelineRepository
+from core.rules.permissions import Actor
+from core.services.release_changes import Recorded, ReleaseChanges, jsonable
+
+
+class RunbookDraft(DomainModel):
+    runbook_name: Name
+    description: Text = ""
+    tasks: list[RunbookTask] = Field(default_factory=list, max_length=200)
+
+
+class TaskChange(DomainModel):
+    """Fields left as None stay as they are."""
+
+    status: TaskStatus | None = None
+    scheduled_start: UtcDatetime | None = None
+    scheduled_end: UtcDatetime | None = None
+    duration_minutes: int | None = Field(default=None, ge=0, le=60 * 24 * 30)
+    owner_id: str | None = None
+
+
+class RunbookService:
+    def __init__(
+        self, releases: ReleaseRepository, timeline: TimelineRepository, clock: Clock
+    ) -> None:
+        self._changes = ReleaseChanges(releases, timeline, clock)
+
+    async def add_runbook(self, actor: Actor, ref: str, draft: RunbookDraft) -> Release:
+        actor.require(Permission.CAN_MANAGE_RUNBOOKS, "add a runbook")
+        _check_tasks(draft.tasks)
+
+        def change(release: Release, now: datetime) -> Recorded:
+            if any(
+                r.runbook_name.casefold() == draft.runbook_name.casefold() for r in release.runbooks
+            ):
+                raise Duplicate(
+                    f"Release '{release.release_id}' already has a runbook "
+                    f"named '{draft.runbook_name}'.",
+                    fields={"runbook_name": "A runbook with this name exists"},
+                )
+            runbook = Runbook(**draft.model_dump(), created_by=actor.user_id, created_at=now)
+            release.runbooks.append(runbook)
+            target = TargetPath(runbook_id=runbook.runbook_id)
+            return Recorded(
+                "runbook.added",
+                target,
+                after={"runbook_name": runbook.runbook_name, "tasks": len(runbook.tasks)},
+            )
+
+        return await self._changes.apply(actor, ref, change)
+
+    async def update_task(
+        self, actor: Actor, ref: str, runbook_id: str, task_name: str, update: TaskChange
+    ) -> Release:
+        actor.require(Permission.CAN_MANAGE_RUNBOOKS, "update a runbook task")
+
+        def change(release: Release, _now: datetime) -> Recorded | None:
+            runbook = release.runbook(runbook_id)
+            task = runbook.task(task_name)
+            edits = update.model_dump(exclude_none=True)
+            before = {k: getattr(task, k) for k, v in edits.items() if getattr(task, k) != v}
+            after = {k: edits[k] for k in before}
+            if not after:
+                return None
+            candidate = task.model_copy(update=after)
+            if (
+                candidate.scheduled_start
+                and candidate.scheduled_end
+                and candidate.scheduled_end < candidate.scheduled_start
+            ):
+                raise ValidationFailed(
+                    f"Task '{task.task_name}' would end before it starts; pick a later end.",
+                    fields={"scheduled_end": "The end must not precede the start"},
+                )
+            for name, value in after.items():
+                setattr(task, name, value)
+            target = TargetPath(runbook_id=runbook.runbook_id, task_name=task.task_name)
+            return Recorded("task.updated", target, before=jsonable(before), after=jsonable(after))
+
+        return await self._changes.apply(actor, ref, change)
+
+    async def upsert_change(self, actor: Actor, ref: str, chg: Change) -> Release:
+        """Create the release's CHG, or replace it (same change_id) with its CTASKs."""
+        actor.require(Permission.CAN_MANAGE_RUNBOOKS, "manage the change ticket")
+        ids = [c.ctask_id for c in chg.ctasks]
+        if len(ids) != len(set(ids)):
+            raise ValidationFailed(
+                "CTASK ids must be unique.", fields={"ctasks": "Duplicate CTASK id"}
+            )
+        unknown = {d for c in chg.ctasks for d in c.dependency_ctask_ids} - set(ids)
+        if unknown:
+            raise ValidationFailed(
+                f"CTASKs depend on unknown CTASKs: {', '.join(sorted(unknown))}.",
+                fields={"ctasks": "Unknown dependency"},
+            )
+
+        def change(release: Release, _now: datetime) -> Recorded | None:
+            before = release.chg
+            if before == chg:
+                return None
+            if before is not None and before.change_id != chg.change_id:
+                raise Duplicate(
+                    f"Release '{release.release_id}' already has change {before.change_id}; "
+                    "update that one instead.",
+                    fields={"change_id": f"The release's change is {before.change_id}"},
+                )
+            release.chg = chg
+            return Recorded(
+                "change.created" if before is None else "change.updated",
+                TargetPath(),
+                before=before.model_dump(mode="json") if before else None,
+                after=chg.model_dump(mode="json"),
+            )
+
+        return await self._changes.apply(actor, ref, change)
+
+
+def _check_tasks(tasks: list[RunbookTask]) -> None:
+    names = [t.task_name.casefold() for t in tasks]
+    if len(names) != len(set(names)):
+        raise ValidationFailed(
+            "Task names must be unique within a runbook.", fields={"tasks": "Duplicate task"}
+        )
+    known = set(names)
+    for task in tasks:
+        missing = [d for d in task.depends_on_task_names if d.casefold() not in known]
+        if missing:
+            raise ValidationFailed(
+                f"Task '{task.task_name}' depends on unknown tasks: {', '.join(missing)}.",
+                fields={"tasks": "Unknown dependency"},
+            )

@@ -1,0 +1,1 @@
+"""Motor repositories implementing core's ports, and the indexes they rely on."""

@@ -1,0 +1,102 @@
+"""The release aggregate: one document, saved with an optimistic version check."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from bson import ObjectId
+from pymongo.errors import DuplicateKeyError
+
+from core.errors import NotFound, StaleVersion
+from core.models.common import is_object_id
+from core.models.release import Release
+from core.pagination import ReleaseCursor
+from storage.codec import day_start, from_document, to_document
+from storage.engine import Collection
+from storage.errors import duplicate
+
+NEWEST_FIRST = [("release_date", -1), ("_id", -1)]
+
+
+class ReleaseRepository:
+    def __init__(self, collection: Collection) -> None:
+        self._collection = collection
+
+    async def add(self, release: Release) -> Release:
+        try:
+            await self._collection.insert_one(to_document(release))
+        except DuplicateKeyError as error:
+            raise duplicate(error, "release") from None
+        return release
+
+    async def get(self, ref: str) -> Release:
+        ref = str(ref).strip()
+        query: dict[str, Any] = {"release_id": ref}
+        if is_object_id(ref):
+            query = {"$or": [{"_id": ObjectId(ref)}, {"release_id": ref}]}
+        doc = await self._collection.find_one(query)
+        if doc is None:
+            raise NotFound(
+                f"No release '{ref}'. `/release list` shows the releases you can see.",
+                fields={"release_id": "Unknown release"},
+            )
+        return from_document(Release, doc)
+
+    async def save(self, release: Release) -> Release:
+        saved = release.model_copy(update={"version": release.version + 1})
+        result = await self._collection.replace_one(
+            {"_id": ObjectId(release.id), "version": release.version}, to_document(saved)
+        )
+        if result.matched_count == 0:
+            raise StaleVersion(release.release_id)
+        return saved
+
+    async def page(
+        self,
+        *,
+        squads: Sequence[str] | None,
+        query: str | None,
+        after: ReleaseCursor | None,
+        limit: int,
+    ) -> list[Release]:
+        clauses = self._visible(squads)
+        if query:
+            pattern = {"$regex": re.escape(query), "$options": "i"}
+            clauses.append({"$or": [{"release_id": pattern}, {"release_name": pattern}]})
+        if after is not None:
+            when, oid = day_start(after.release_date), ObjectId(after.id)
+            clauses.append(
+                {
+                    "$or": [
+                        {"release_date": {"$lt": when}},
+                        {"release_date": when, "_id": {"$lt": oid}},
+                    ]
+                }
+            )
+        return await self._find(clauses, limit)
+
+    async def with_pending_approvals(self, *, squads: Sequence[str] | None) -> list[Release]:
+        clauses = self._visible(squads)
+        clauses.append({"products.quality_gates.milestones.approval.status": "PENDING"})
+        return await self._find(clauses, 0)
+
+    async def dated_between(
+        self, *, start: date, end: date, squads: Sequence[str] | None
+    ) -> list[Release]:
+        clauses = self._visible(squads)
+        clauses.append({"release_date": {"$gte": day_start(start), "$lte": day_start(end)}})
+        return await self._find(clauses, 0)
+
+    async def _find(self, clauses: list[dict[str, Any]], limit: int) -> list[Release]:
+        query = {"$and": clauses} if clauses else {}
+        cursor = self._collection.find(query).sort(NEWEST_FIRST)
+        if limit:
+            cursor = cursor.limit(limit)
+        return [from_document(Release, d) for d in await cursor.to_list(length=None)]
+
+    @staticmethod
+    def _visible(squads: Sequence[str] | None) -> list[dict[str, Any]]:
+        return [] if squads is None else [{"squad_ids": {"$in": list(squads)}}]

@@ -1,0 +1,87 @@
+"""Users: atomic field updates (no lost role grants), unique username, email, Slack identity."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from core.errors import NotFound
+from core.models.rbac import SlackIdentity, User, UserStatus
+from storage.codec import from_document, object_id, to_document
+from storage.engine import Collection
+from storage.errors import duplicate
+
+
+class UserRepository:
+    def __init__(self, collection: Collection) -> None:
+        self._collection = collection
+
+    async def add(self, user: User) -> User:
+        try:
+            await self._collection.insert_one(to_document(user))
+        except DuplicateKeyError as error:
+            raise duplicate(error, "user") from None
+        return user
+
+    async def get(self, user_id: str) -> User:
+        return self._found(
+            await self._collection.find_one({"_id": object_id(user_id, "user")}), user_id
+        )
+
+    async def get_by_username(self, username: str) -> User:
+        return self._found(await self._collection.find_one({"username": str(username)}), username)
+
+    async def find_by_email(self, email: str) -> User | None:
+        doc = await self._collection.find_one({"email": str(email).lower()})
+        return None if doc is None else from_document(User, doc)
+
+    async def find_by_slack(self, identity: SlackIdentity) -> User | None:
+        doc = await self._collection.find_one(
+            {"slack.team_id": identity.team_id, "slack.user_id": identity.user_id}
+        )
+        return None if doc is None else from_document(User, doc)
+
+    async def all(self) -> list[User]:
+        docs = await self._collection.find({}).sort("username", 1).to_list(length=None)
+        return [from_document(User, d) for d in docs]
+
+    async def list_with_roles(self, role_ids: Sequence[str]) -> list[User]:
+        docs = await self._collection.find({"role_ids": {"$in": list(role_ids)}}).to_list(
+            length=None
+        )
+        return [from_document(User, d) for d in docs]
+
+    async def add_role(self, user_id: str, role_id: str) -> User:
+        return await self._update(user_id, {"$addToSet": {"role_ids": role_id}})
+
+    async def remove_role(self, user_id: str, role_id: str) -> User:
+        return await self._update(user_id, {"$pull": {"role_ids": role_id}})
+
+    async def set_slack(self, user_id: str, identity: SlackIdentity | None) -> User:
+        if identity is None:
+            return await self._update(user_id, {"$unset": {"slack": ""}})
+        return await self._update(user_id, {"$set": {"slack": identity.model_dump()}})
+
+    async def set_status(self, user_id: str, status: UserStatus) -> User:
+        return await self._update(user_id, {"$set": {"status": status.value}})
+
+    async def _update(self, user_id: str, change: dict[str, Any]) -> User:
+        try:
+            doc = await self._collection.find_one_and_update(
+                {"_id": object_id(user_id, "user")}, change, return_document=ReturnDocument.AFTER
+            )
+        except DuplicateKeyError as error:
+            raise duplicate(error, "user linked to that Slack person") from None
+        return self._found(doc, user_id)
+
+    @staticmethod
+    def _found(doc: dict[str, Any] | None, ref: str) -> User:
+        if doc is None:
+            raise NotFound(
+                f"No user '{ref}'. `/release admin users` lists them.",
+                fields={"username": "Unknown"},
+            )
+        return from_document(User, doc)

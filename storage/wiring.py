@@ -1,0 +1,34 @@
+"""Build every repository over one database, after making sure the indexes exist."""
+
+from __future__ import annotations
+
+from core.models.catalog import Application, JiraBoard, Squad
+from core.models.rbac import Role
+from core.services.container import Repositories
+from storage.engine import Database
+from storage.indexes import ensure_indexes
+from storage.repositories.attachments import AttachmentRepository
+from storage.repositories.keyed import KeyedRepository
+from storage.repositories.releases import ReleaseRepository
+from storage.repositories.timeline import TimelineRepository
+from storage.repositories.users import UserRepository
+
+
+def repositories(db: Database) -> Repositories:
+    return Repositories(
+        roles=KeyedRepository(db["roles"], Role, "role_name", "role"),
+        users=UserRepository(db["users"]),
+        applications=KeyedRepository(
+            db["applications"], Application, "application_id", "application"
+        ),
+        squads=KeyedRepository(db["squads"], Squad, "squad_id", "squad"),
+        boards=KeyedRepository(db["jiraboards"], JiraBoard, "board_id", "Jira board"),
+        releases=ReleaseRepository(db["releases"]),
+        attachments=AttachmentRepository(db["attachments"]),
+        timeline=TimelineRepository(db["events"]),
+    )
+
+
+async def open_repositories(db: Database) -> Repositories:
+    await ensure_indexes(db)
+    return repositories(db)
