@@ -43,3 +43,16 @@ async def world(db: Database, clock: FrozenClock, policy: ApprovalPolicy) -> Wor
     return World(
         db=db, repos=repos, services=build_services(repos, clock=clock, policy=policy), clock=clock
     )
+
+
+@pytest.fixture
+async def racing_world(db: Database, clock: FrozenClock, policy: ApprovalPolicy) -> World:
+    """Like ``world``, but every database call yields as a network call would, so
+    concurrent operations interleave even on the embedded engine."""
+    from storage.instrumented import RoundTrips
+
+    raced = RoundTrips(yield_each_call=True).wrap(db)
+    repos = await open_repositories(raced)
+    return World(
+        db=db, repos=repos, services=build_services(repos, clock=clock, policy=policy), clock=clock
+    )

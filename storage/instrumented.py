@@ -1,0 +1,112 @@
+"""A database wrapper that counts round trips and can behave like a network.
+
+Used by the benchmarks (round trips per service operation) and by concurrency tests: the
+embedded engine answers without ever yielding to the event loop, so concurrent coroutines
+would run one after another. With ``yield_each_call`` every call first yields (and may
+sleep), as a real driver waiting on the network does, so races really interleave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any, cast
+
+from storage.engine import Collection, Database
+
+COUNTED = frozenset(
+    {
+        "find_one",
+        "insert_one",
+        "insert_many",
+        "replace_one",
+        "update_one",
+        "update_many",
+        "find_one_and_update",
+        "delete_one",
+        "delete_many",
+        "count_documents",
+        "create_indexes",
+    }
+)
+
+
+class RoundTrips:
+    """Calls per ``collection.method``; a cursor counts once, when its results are fetched."""
+
+    def __init__(self, *, yield_each_call: bool = False, latency: float = 0.0) -> None:
+        self.calls: Counter[str] = Counter()
+        self._yield = yield_each_call or latency > 0
+        self._latency = latency
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+    def reset(self) -> None:
+        self.calls.clear()
+
+    async def hop(self, name: str) -> None:
+        self.calls[name] += 1
+        if self._yield:
+            await asyncio.sleep(self._latency)
+
+    def wrap(self, db: Database) -> Database:
+        return cast(Database, _Database(db, self))
+
+
+class _Database:
+    def __init__(self, db: Database, trips: RoundTrips) -> None:
+        self._db = db
+        self._trips = trips
+
+    def __getitem__(self, name: str) -> Collection:
+        return cast(Collection, _Collection(self._db[name], self._trips))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
+class _Collection:
+    def __init__(self, collection: Collection, trips: RoundTrips) -> None:
+        self._collection = collection
+        self._trips = trips
+
+    def find(self, *args: Any, **kwargs: Any) -> _Cursor:
+        return _Cursor(
+            self._collection.find(*args, **kwargs), self._trips, f"{self._collection.name}.find"
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._collection, name)
+        if name not in COUNTED:
+            return target
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            await self._trips.hop(f"{self._collection.name}.{name}")
+            return await target(*args, **kwargs)
+
+        return counted
+
+
+class _Cursor:
+    def __init__(self, cursor: Any, trips: RoundTrips, name: str) -> None:
+        self._cursor = cursor
+        self._trips = trips
+        self._name = name
+
+    def sort(self, *args: Any, **kwargs: Any) -> _Cursor:
+        self._cursor = self._cursor.sort(*args, **kwargs)
+        return self
+
+    def limit(self, count: int) -> _Cursor:
+        self._cursor = self._cursor.limit(count)
+        return self
+
+    def skip(self, count: int) -> _Cursor:
+        self._cursor = self._cursor.skip(count)
+        return self
+
+    async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
+        await self._trips.hop(self._name)
+        return cast(list[dict[str, Any]], await self._cursor.to_list(length=length))

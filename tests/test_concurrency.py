@@ -1,0 +1,66 @@
+"""Concurrent changes to one release: none lost, an approval decided exactly once."""
+
+import asyncio
+
+from core.errors import RuleViolation
+from core.models.rbac import Permission
+from core.models.release import ApprovalStatus, Decision
+from core.services.gates import GateDraft
+from tests.support import World, milestone
+
+
+async def test_twenty_concurrent_gate_additions_are_all_kept(racing_world: World) -> None:
+    world = racing_world
+    await world.release()
+    rhea = await world.actor("rhea", Permission.CAN_MANAGE_QUALITY_GATES, Permission.CAN_VIEW_ALL)
+
+    await asyncio.gather(
+        *(
+            world.services.gates.add_gate(
+                rhea, "REL-2026.12", "pay-api", GateDraft(gate_name=f"Gate {n}")
+            )
+            for n in range(20)
+        )
+    )
+
+    stored = await world.repos.releases.get("REL-2026.12")
+    names = {g.gate_name for g in stored.product("pay-api").quality_gates}
+    assert names == {f"Gate {n}" for n in range(20)}
+    events = await world.repos.timeline.for_release(stored.id, limit=100)
+    assert sum(e.action == "gate.added" for e in events) == 20
+
+
+async def test_two_concurrent_decisions_one_wins_other_told_who(racing_world: World) -> None:
+    world = racing_world
+    await world.release(gates=["Security scan"])
+    rhea = await world.actor("rhea", Permission.CAN_MANAGE_QUALITY_GATES, Permission.CAN_VIEW_ALL)
+    arjun = await world.actor("arjun", Permission.IS_APPROVAL_MANAGER, Permission.CAN_VIEW_ALL)
+    maya = await world.actor("maya", Permission.IS_APPROVAL_MANAGER, Permission.CAN_VIEW_ALL)
+    draft = milestone("go-live", 0, approval_required=True, requires_approval_manager=True)
+    await world.services.gates.add_milestone(rhea, "REL-2026.12", "pay-api", "Security scan", draft)
+
+    results = await asyncio.gather(
+        world.services.approvals.decide(
+            arjun, "REL-2026.12", "pay-api", "Security scan", "go-live", Decision.APPROVE
+        ),
+        world.services.approvals.decide(
+            maya, "REL-2026.12", "pay-api", "Security scan", "go-live", Decision.REJECT, "not yet"
+        ),
+        return_exceptions=True,
+    )
+
+    winners = [r for r in results if not isinstance(r, BaseException)]
+    losers = [r for r in results if isinstance(r, RuleViolation)]
+    assert len(winners) == 1 and len(losers) == 1
+    approval = (
+        (await world.repos.releases.get("REL-2026.12"))
+        .product("pay-api")
+        .gate("Security scan")
+        .milestone("go-live")
+        .approval
+    )
+    assert approval.status in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED)
+    assert f"by {approval.approver_username} at" in losers[0].message
+    stored = await world.repos.releases.get("REL-2026.12")
+    events = await world.repos.timeline.for_release(stored.id, limit=100)
+    assert sum(e.action.startswith("approval.") for e in events) == 1
