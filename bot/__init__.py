@@ -1,1 +1,1 @@
-"""bot."""
+"""The Slack side of releasebot: settings today; the Bolt app, handlers and server next."""

@@ -97,7 +97,10 @@ class GateService:
     async def update_gate(
         self, actor: Actor, ref: str, product_id: str, gate_name: str, update: GateChange
     ) -> Release:
-        edits = update.model_dump(exclude_none=True, exclude={"gate_status", "comment"})
+        # A comment given with a status belongs to that status change (a waiver's reason);
+        # on its own it is an ordinary edit.
+        with_status = {"gate_status", "comment"} if update.gate_status else {"gate_status"}
+        edits = update.model_dump(exclude_none=True, exclude=with_status)
         if edits:
             actor.require(Permission.CAN_MANAGE_QUALITY_GATES, "change a quality gate")
         actor.require_active()

@@ -1,0 +1,83 @@
+"""Configuration from the environment and `.env` (SPEC §6), validated at start-up."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SLACK_API_DEFAULT = "https://slack.com/api/"
+
+
+class AppEnv(StrEnum):
+    DEV = "dev"
+    PROD = "prod"
+
+
+class SeedData(StrEnum):
+    NONE = "none"
+    MINIMAL = "minimal"
+    DEMO = "demo"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = SLACK_API_DEFAULT
+    port: int = Field(default=3000, ge=1, le=65535)
+    mongo_uri: str = "mongomock://"
+    mongo_db_name: str = Field(default="releasebot", pattern=r"^[A-Za-z0-9_-]{1,63}$")
+    bootstrap_admin_slack_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    default_timezone: str = "UTC"
+    app_env: AppEnv = AppEnv.DEV
+    log_level: str | None = None
+    allow_self_approval: bool = False
+    seed_data: SeedData = SeedData.NONE
+
+    @field_validator("bootstrap_admin_slack_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone '{value}' (use an IANA name such as Europe/Paris)"
+            ) from None
+        return value
+
+    @field_validator("mongo_uri")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("mongodb://", "mongodb+srv://", "mongomock://")):
+            raise ValueError(
+                "must start with mongodb://, mongodb+srv:// or mongomock:// (embedded)"
+            )
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    @property
+    def effective_log_level(self) -> str:
+        if self.log_level:
+            return self.log_level.upper()
+        return "DEBUG" if self.app_env is AppEnv.DEV else "INFO"
