@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from core.models.common import DomainModel, Entity, Key, Name, Url, UtcDatetime
+from core.models.common import DomainModel, Entity, Key, MimeType, Name, Url, UtcDatetime
 
 
 class AttachmentTarget(DomainModel):
@@ -22,7 +22,7 @@ class AttachmentTarget(DomainModel):
 
 class AttachmentDraft(DomainModel):
     file_name: Name
-    file_type: Key = "application/octet-stream"
+    file_type: MimeType = "application/octet-stream"
     file_size: int = Field(ge=0, le=5 * 1024**3)
     file_url: Url
     sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")

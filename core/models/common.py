@@ -53,6 +53,14 @@ Name = Annotated[
     AfterValidator(_no_control_chars),
 ]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=3000)]
+MimeType = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        max_length=255,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$",
+    ),
+]
 Comment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Url = Annotated[
     str,
@@ -63,7 +71,9 @@ Url = Annotated[
 class DomainModel(BaseModel):
     """Strict-ish base: unknown fields are errors, assignments are validated."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, validate_default=True, populate_by_name=True
+    )
 
 
 class Entity(DomainModel):

@@ -32,20 +32,33 @@ def new_approval(
 
 
 def change_settings(
-    milestone: Milestone, required: bool, requires_approval_manager: bool, now: datetime
+    actor: Actor,
+    milestone: Milestone,
+    required: bool,
+    requires_approval_manager: bool,
+    now: datetime,
 ) -> None:
-    """Change whether a milestone needs approval; a decided approval is final."""
+    """Change whether a milestone needs approval; a decided approval is final.
+
+    Lowering the bar of a pending approval that needs an approval manager (dropping the
+    approval, or the manager requirement) is itself an approval manager's call.
+    """
     current = milestone.approval
-    if (current.required, current.requires_approval_manager) == (
-        required,
-        requires_approval_manager,
-    ):
+    wanted = (required, requires_approval_manager)
+    if (current.required, current.requires_approval_manager) == wanted:
         return
     if current.is_decided:
         raise RuleViolation(
             f"The approval of milestone '{milestone.milestone_key}' was already "
             f"{current.status.value.lower()}; its settings can no longer change.",
             fields={"approval_required": "Already decided"},
+        )
+    lowers_bar = current.requires_approval_manager and not (required and requires_approval_manager)
+    if lowers_bar and not actor.has(Permission.IS_APPROVAL_MANAGER):
+        raise PermissionDenied(
+            f"Milestone '{milestone.milestone_key}' needs an approval manager's sign-off; "
+            "only an approval manager can remove that requirement.",
+            fields={"approval_required": "Needs an approval manager"},
         )
     milestone.approval = new_approval(required, requires_approval_manager, now)
 

@@ -8,7 +8,7 @@ from core.clock import Clock
 from core.errors import Duplicate, ValidationFailed
 from core.models.attachment import Attachment, AttachmentDraft, AttachmentTarget
 from core.models.rbac import Permission
-from core.models.release import AttachmentRef, Release
+from core.models.release import AttachmentRef, CTask, Release
 from core.models.timeline import TargetPath
 from core.ports import AttachmentRepository, ReleaseRepository, TimelineRepository
 from core.rules.permissions import Actor
@@ -63,9 +63,11 @@ class AttachmentService:
         """
         actor.require(Permission.CAN_UPLOAD_ATTACHMENTS, "link an attachment")
         attachment = await self._attachments.get(attachment_id)
+        located: list[AttachmentTarget] = []
 
         def change(release: Release, now: datetime) -> Recorded | None:
-            refs = _target_refs(release, target)
+            refs, canonical = _locate(release, target)
+            located[:] = [canonical]
             if any(r.attachment_id == attachment.id for r in refs):
                 return None
             refs.append(
@@ -78,12 +80,12 @@ class AttachmentService:
                 )
             )
             path = TargetPath(
-                product_id=target.product_id,
-                gate_name=target.gate_name,
-                milestone_key=target.milestone_key,
-                runbook_id=target.runbook_id,
-                task_name=target.runbook_task_name,
-                ctask_id=target.ctask_id,
+                product_id=canonical.product_id,
+                gate_name=canonical.gate_name,
+                milestone_key=canonical.milestone_key,
+                runbook_id=canonical.runbook_id,
+                task_name=canonical.runbook_task_name,
+                ctask_id=canonical.ctask_id,
                 attachment_id=attachment.id,
             )
             return Recorded(
@@ -91,35 +93,58 @@ class AttachmentService:
             )
 
         release = await self._changes.apply(actor, target.release_id, change)
-        stored_target = target.model_copy(update={"release_id": release.release_id})
-        await self._attachments.add_link(attachment.id, stored_target)
+        await self._attachments.add_link(attachment.id, located[0])
         return release
 
 
-def _target_refs(release: Release, target: AttachmentTarget) -> list[AttachmentRef]:
-    """The attachment_refs list of the most specific part the target names."""
+def _locate(
+    release: Release, target: AttachmentTarget
+) -> tuple[list[AttachmentRef], AttachmentTarget]:
+    """The attachment_refs list of the most specific part the target names, and the target
+    spelled canonically (runbook by id, gate and task names as stored), so one place is
+    always recorded the same way however it was typed."""
+    found: dict[str, str | None] = {"release_id": release.release_id}
+    refs: list[AttachmentRef]
     if target.ctask_id:
-        if release.chg is None:
-            raise ValidationFailed(f"Release '{release.release_id}' has no change ticket yet.")
-        for ctask in release.chg.ctasks:
-            if ctask.ctask_id == target.ctask_id:
-                return ctask.attachment_refs
-        raise ValidationFailed(f"Change {release.chg.change_id} has no CTASK '{target.ctask_id}'.")
-    if target.runbook_id:
+        refs = _ctask(release, target.ctask_id).attachment_refs
+        found["ctask_id"] = target.ctask_id
+    elif target.runbook_id:
         runbook = release.runbook(target.runbook_id)
+        found["runbook_id"] = runbook.runbook_id
+        refs = runbook.attachment_refs
         if target.runbook_task_name:
-            return runbook.task(target.runbook_task_name).attachment_refs
-        return runbook.attachment_refs
-    if target.product_id:
+            task = runbook.task(target.runbook_task_name)
+            found["runbook_task_name"] = task.task_name
+            refs = task.attachment_refs
+    elif target.product_id:
         product = release.product(target.product_id)
+        found |= {"application_id": product.application_id, "product_id": product.product_id}
+        refs = product.attachment_refs
         if target.gate_name:
             gate = product.gate(target.gate_name)
+            found["gate_name"] = gate.gate_name
+            refs = gate.attachment_refs
             if target.milestone_key:
-                return gate.milestone(target.milestone_key).attachment_refs
-            return gate.attachment_refs
-        return product.attachment_refs
-    if target.gate_name or target.milestone_key:
+                refs = gate.milestone(target.milestone_key).attachment_refs
+                found["milestone_key"] = target.milestone_key
+    elif target.gate_name or target.milestone_key:
         raise ValidationFailed(
             "Name the product the gate or milestone belongs to.", fields={"product_id": "Required"}
         )
-    return release.attachment_refs
+    else:
+        refs = release.attachment_refs
+    return refs, AttachmentTarget.model_validate(found)
+
+
+def _ctask(release: Release, ctask_id: str) -> CTask:
+    if release.chg is None:
+        raise ValidationFailed(
+            f"Release '{release.release_id}' has no change ticket yet; create it first.",
+            fields={"ctask_id": "No change ticket"},
+        )
+    for ctask in release.chg.ctasks:
+        if ctask.ctask_id == ctask_id:
+            return ctask
+    raise ValidationFailed(
+        f"Change {release.chg.change_id} has no CTASK '{ctask_id}'.", fields={"ctask_id": "Unknown"}
+    )

@@ -109,6 +109,8 @@ class GateService:
             gate = release.product(product_id).gate(gate_name)
             if update.gate_status is not None:
                 gates.check_gate_status_change(actor, gate, update.gate_status, update.comment)
+            if update.required is not None:
+                gates.check_required_change(actor, gate, update.required)
             before, after = _diff(gate, {**edits, **_status_part(update)})
             if not after:
                 return None
@@ -172,7 +174,7 @@ class GateService:
             manager = _pick(
                 update.requires_approval_manager, current.approval.requires_approval_manager
             )
-            approvals.change_settings(candidate, required, manager, now)
+            approvals.change_settings(actor, candidate, required, manager, now)
             if candidate.approval != current.approval:
                 before["approval"] = current.approval.status.value
                 after["approval"] = candidate.approval.status.value

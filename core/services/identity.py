@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from core.clock import Clock
-from core.errors import Duplicate, NotFound
+from core.errors import Duplicate, NotFound, RuleViolation
 from core.models.rbac import Permission, Role, SlackIdentity, User
 from core.ports import RoleRepository, UserRepository
 from core.rules.permissions import Actor
@@ -52,7 +52,12 @@ class IdentityService:
         user = await self._users.find_by_slack(identity)
         if user is None and email:
             user = await self._users.find_by_email(email)
-            if user is not None and user.slack is None:
+            if user is not None and user.slack is not None:
+                raise RuleViolation(
+                    f"The portal user with email {email} is linked to another Slack account; "
+                    "unlink it there before bootstrapping this one."
+                )
+            if user is not None:
                 user = await self._users.set_slack(user.id, identity)
         if user is None:
             user = await self._create_admin_user(identity, email, full_name, username_hint, admin)
@@ -81,7 +86,9 @@ class IdentityService:
         self, identity: SlackIdentity, email: str | None, full_name: str, hint: str, admin: Role
     ) -> User:
         base = re.sub(r"[^A-Za-z0-9._-]", "", hint.split("@")[0]) or f"slack-{identity.user_id}"
-        address = (email or f"{identity.user_id.lower()}@slack.invalid").lower()
+        # Slack shares no email without users:read.email; a placeholder keeps the user unique.
+        placeholder = f"{identity.user_id}.{identity.team_id}@no-email.slack"
+        address = (email or placeholder).lower()
         for suffix in ["", *[f"-{n}" for n in range(2, 10)]]:
             user = User(
                 username=f"{base}{suffix}"[:64],

@@ -10,7 +10,7 @@ from core.clock import Clock
 from core.errors import Duplicate, ValidationFailed
 from core.models.common import DomainModel, Name, Text, UtcDatetime
 from core.models.rbac import Permission
-from core.models.release import Change, Release, Runbook, RunbookTask, TaskStatus
+from core.models.release import AttachmentRef, Change, Release, Runbook, RunbookTask, TaskStatus
 from core.models.timeline import TargetPath
 from core.ports import ReleaseRepository, TimelineRepository
 from core.rules.permissions import Actor
@@ -118,7 +118,7 @@ class RunbookService:
                     "update that one instead.",
                     fields={"change_id": f"The release's change is {before.change_id}"},
                 )
-            release.chg = chg
+            release.chg = _keep_attachments(before, chg)
             return Recorded(
                 "change.created" if before is None else "change.updated",
                 TargetPath(),
@@ -143,3 +143,23 @@ def _check_tasks(tasks: list[RunbookTask]) -> None:
                 f"Task '{task.task_name}' depends on unknown tasks: {', '.join(missing)}.",
                 fields={"tasks": "Unknown dependency"},
             )
+
+
+def _keep_attachments(before: Change | None, chg: Change) -> Change:
+    """The new CHG with the files already linked to the old one and its CTASKs carried over."""
+    if before is None:
+        return chg
+    old_refs = {c.ctask_id: c.attachment_refs for c in before.ctasks}
+    ctasks = [
+        c.model_copy(
+            update={"attachment_refs": _merged(old_refs.get(c.ctask_id, []), c.attachment_refs)}
+        )
+        for c in chg.ctasks
+    ]
+    refs = _merged(before.attachment_refs, chg.attachment_refs)
+    return chg.model_copy(update={"ctasks": ctasks, "attachment_refs": refs})
+
+
+def _merged(kept: list[AttachmentRef], given: list[AttachmentRef]) -> list[AttachmentRef]:
+    known = {r.attachment_id for r in given}
+    return [*given, *(r for r in kept if r.attachment_id not in known)]

@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from core.errors import NotFound
+from core.errors import Duplicate, NotFound
 from core.models.rbac import SlackIdentity, User, UserStatus
 from storage.codec import from_document, object_id, to_document
 from storage.engine import Collection
@@ -63,18 +63,23 @@ class UserRepository:
     async def set_slack(self, user_id: str, identity: SlackIdentity | None) -> User:
         if identity is None:
             return await self._update(user_id, {"$unset": {"slack": ""}})
-        return await self._update(user_id, {"$set": {"slack": identity.model_dump()}})
+        try:
+            return await self._update(user_id, {"$set": {"slack": identity.model_dump()}})
+        except DuplicateKeyError:
+            # The only unique key an update can break; engines disagree on what they report.
+            raise Duplicate(
+                f"Slack user {identity.user_id} (team {identity.team_id}) is already linked to "
+                "another portal user; unlink it there first.",
+                fields={"slack_user_id": "Already linked"},
+            ) from None
 
     async def set_status(self, user_id: str, status: UserStatus) -> User:
         return await self._update(user_id, {"$set": {"status": status.value}})
 
     async def _update(self, user_id: str, change: dict[str, Any]) -> User:
-        try:
-            doc = await self._collection.find_one_and_update(
-                {"_id": object_id(user_id, "user")}, change, return_document=ReturnDocument.AFTER
-            )
-        except DuplicateKeyError as error:
-            raise duplicate(error, "user linked to that Slack person") from None
+        doc = await self._collection.find_one_and_update(
+            {"_id": object_id(user_id, "user")}, change, return_document=ReturnDocument.AFTER
+        )
         return self._found(doc, user_id)
 
     @staticmethod
