@@ -8,7 +8,6 @@ again finds everything by its unique key and adds nothing.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -53,7 +52,7 @@ from scripts.seeding import (
     ensure_role,
     ensure_user,
     get_or_add,
-    repositories_from_environment,
+    run_seed_cli,
 )
 
 JIRA = "https://jira.example.com"
@@ -617,14 +616,8 @@ def _change(
 # --- command line -------------------------------------------------------------------------
 
 
-async def run() -> None:
-    async with repositories_from_environment() as (target, repos):
-        print(target)
-        print(await seed_demo_data(repos))
-
-
 def main() -> None:
-    asyncio.run(run())
+    run_seed_cli(seed_demo_data)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ Idempotent: running it again finds everything by its unique key and adds nothing
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from functools import partial
 
@@ -23,7 +22,7 @@ from scripts.seeding import (
     ensure_role,
     ensure_user,
     get_or_add,
-    repositories_from_environment,
+    run_seed_cli,
 )
 
 USERNAME = "rm"
@@ -80,14 +79,8 @@ def _release(creator: User, when: Schedule) -> Release:
     )
 
 
-async def run() -> None:
-    async with repositories_from_environment() as (target, repos):
-        print(target)
-        print(await seed_minimal(repos))
-
-
 def main() -> None:
-    asyncio.run(run())
+    run_seed_cli(seed_minimal)
 
 
 if __name__ == "__main__":

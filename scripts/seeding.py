@@ -7,6 +7,7 @@ looked up by its unique key first and only added when missing.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -200,3 +201,14 @@ def describe_target(uri: str, db_name: str) -> str:
 def redact(uri: str) -> str:
     """The URI without its user:password part."""
     return re.sub(r"//[^@/]*@", "//***@", uri)
+
+
+def run_seed_cli(seed: Callable[[Repositories], Awaitable[SeedReport]]) -> None:
+    """The command line of a seed script: seed MONGO_URI / MONGO_DB_NAME and print the report."""
+
+    async def run() -> None:
+        async with repositories_from_environment() as (target, repos):
+            print(target)
+            print(await seed(repos))
+
+    asyncio.run(run())
