@@ -37,6 +37,11 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
     ],
     "attachments": [IndexModel([("sha256", ASCENDING)], unique=True, name="uniq_sha256")],
+    "approval_messages": [IndexModel([("approval_key", ASCENDING)], name="by_approval")],
+    "claims": [
+        IndexModel([("key", ASCENDING)], unique=True, name="uniq_claim_key"),
+        IndexModel([("expires_at", ASCENDING)], name="by_expiry"),
+    ],
     "events": [
         IndexModel([("release_oid", ASCENDING), ("at", DESCENDING)], name="by_release_time")
     ],

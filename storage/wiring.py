@@ -9,6 +9,7 @@ from storage.engine import Database
 from storage.indexes import ensure_indexes
 from storage.repositories.attachments import AttachmentRepository
 from storage.repositories.keyed import KeyedRepository
+from storage.repositories.notifications import ApprovalMessageRepository, ClaimRepository
 from storage.repositories.releases import ReleaseRepository
 from storage.repositories.timeline import TimelineRepository
 from storage.repositories.users import UserRepository
@@ -26,6 +27,8 @@ def repositories(db: Database) -> Repositories:
         releases=ReleaseRepository(db["releases"]),
         attachments=AttachmentRepository(db["attachments"]),
         timeline=TimelineRepository(db["events"]),
+        approval_messages=ApprovalMessageRepository(db["approval_messages"]),
+        claims=ClaimRepository(db["claims"]),
     )
 
 

@@ -83,6 +83,7 @@ class User(Entity):
     role_ids: list[str] = Field(default_factory=list)
     assigned_squad_ids: list[str] = Field(default_factory=list)
     slack: SlackIdentity | None = None
+    time_zone: str | None = None
     status: UserStatus = UserStatus.ACTIVE
     created_at: UtcDatetime
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.clock import Clock
+from core.models.rbac import Permission
 from core.models.release import ApprovalStatus, Decision, Release
 from core.models.timeline import TargetPath
 from core.ports import ReleaseRepository, TimelineRepository
@@ -13,7 +14,10 @@ from core.rules import approvals
 from core.rules.approvals import ApprovalPolicy
 from core.rules.permissions import Actor
 from core.rules.readiness import MilestoneRef
+from core.services.identity import IdentityService
 from core.services.release_changes import Recorded, ReleaseChanges
+
+DECIDING_FLAGS = frozenset({Permission.IS_APPROVAL_MANAGER, Permission.CAN_MANAGE_QUALITY_GATES})
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +35,9 @@ class ApprovalService:
         timeline: TimelineRepository,
         clock: Clock,
         policy: ApprovalPolicy,
+        identity: IdentityService,
     ) -> None:
+        self._identity = identity
         self._releases = releases
         self._changes = ReleaseChanges(releases, timeline, clock)
         self._policy = policy
@@ -72,6 +78,15 @@ class ApprovalService:
             )
 
         return await self._changes.apply(actor, ref, change)
+
+    async def deciders(self, release: Release, ref: MilestoneRef) -> list[Actor]:
+        """Everyone who may decide this pending approval now and can see its release."""
+        candidates = await self._identity.actors_with_any(DECIDING_FLAGS)
+        return [
+            a
+            for a in candidates
+            if a.can_view(release) and approvals.may_decide(a, ref.milestone, self._policy)
+        ]
 
     async def pending_for(self, actor: Actor) -> list[PendingApproval]:
         """Pending approvals in releases the actor sees that the actor may decide now."""

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from core.clock import Clock, utc_now
 from core.ports import (
     ApplicationRepository,
+    ApprovalMessageRepository,
     AttachmentRepository,
     BoardRepository,
+    ClaimRepository,
     ReleaseRepository,
     RoleRepository,
     SquadRepository,
@@ -37,6 +39,8 @@ class Repositories:
     releases: ReleaseRepository
     attachments: AttachmentRepository
     timeline: TimelineRepository
+    approval_messages: ApprovalMessageRepository
+    claims: ClaimRepository
 
 
 @dataclass(frozen=True)
@@ -56,15 +60,16 @@ class Services:
 def build_services(
     repos: Repositories, *, clock: Clock = utc_now, policy: ApprovalPolicy | None = None
 ) -> Services:
+    identity = IdentityService(repos.users, repos.roles, clock)
     return Services(
-        identity=IdentityService(repos.users, repos.roles, clock),
+        identity=identity,
         roles=RoleService(repos.roles, clock),
         users=UserService(repos.users, repos.roles, clock),
         catalog=CatalogService(repos.applications, repos.squads, repos.boards),
         releases=ReleaseService(repos.releases, repos.applications, repos.timeline, clock),
         gates=GateService(repos.releases, repos.timeline, clock),
         approvals=ApprovalService(
-            repos.releases, repos.timeline, clock, policy or ApprovalPolicy()
+            repos.releases, repos.timeline, clock, policy or ApprovalPolicy(), identity
         ),
         runbooks=RunbookService(repos.releases, repos.timeline, clock),
         attachments=AttachmentService(repos.attachments, repos.releases, repos.timeline, clock),

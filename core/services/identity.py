@@ -6,7 +6,7 @@ import re
 
 from core.clock import Clock
 from core.errors import Duplicate, NotFound, RuleViolation
-from core.models.rbac import Permission, Role, SlackIdentity, User
+from core.models.rbac import Permission, Role, SlackIdentity, User, UserStatus
 from core.ports import RoleRepository, UserRepository
 from core.rules.permissions import Actor
 
@@ -27,6 +27,27 @@ class IdentityService:
 
     async def actor_by_id(self, user_id: str) -> Actor:
         return await self.actor_for(await self._users.get(user_id))
+
+    async def people(self, user_ids: set[str]) -> dict[str, User]:
+        """Users by id, for showing owners and approvers (one round trip)."""
+        if not user_ids:
+            return {}
+        return {u.id: u for u in await self._users.get_many(sorted(user_ids))}
+
+    async def actors_with_any(self, permissions: frozenset[Permission]) -> list[Actor]:
+        """Active users holding a role with at least one of these flags (two round trips)."""
+        roles = [r for r in await self._roles.all() if r.permissions() & permissions]
+        if not roles:
+            return []
+        users = await self._users.list_with_roles([r.id for r in roles])
+        return [Actor(u, tuple(roles)) for u in users if u.status is UserStatus.ACTIVE]
+
+    async def remember_time_zone(self, actor: Actor, time_zone: str | None) -> Actor:
+        """Keep the person's Slack time zone, used to show times and schedule digests."""
+        if not time_zone or time_zone == actor.user.time_zone:
+            return actor
+        user = await self._users.set_time_zone(actor.user_id, time_zone)
+        return Actor(user, actor.roles)
 
     async def resolve(self, identity: SlackIdentity) -> Actor | None:
         """The portal user linked to this Slack identity, or None."""

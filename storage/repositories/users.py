@@ -9,6 +9,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from core.errors import Duplicate, NotFound
+from core.models.common import is_object_id
 from core.models.rbac import SlackIdentity, User, UserStatus
 from storage.codec import from_document, object_id, to_document
 from storage.engine import Collection
@@ -33,6 +34,11 @@ class UserRepository:
 
     async def get_by_username(self, username: str) -> User:
         return self._found(await self._collection.find_one({"username": str(username)}), username)
+
+    async def get_many(self, user_ids: Sequence[str]) -> list[User]:
+        oids = [object_id(u, "user") for u in user_ids if is_object_id(u)]
+        docs = await self._collection.find({"_id": {"$in": oids}}).to_list(length=None)
+        return [from_document(User, d) for d in docs]
 
     async def find_by_email(self, email: str) -> User | None:
         doc = await self._collection.find_one({"email": str(email).lower()})
@@ -75,6 +81,9 @@ class UserRepository:
 
     async def set_status(self, user_id: str, status: UserStatus) -> User:
         return await self._update(user_id, {"$set": {"status": status.value}})
+
+    async def set_time_zone(self, user_id: str, time_zone: str) -> User:
+        return await self._update(user_id, {"$set": {"time_zone": time_zone}})
 
     async def _update(self, user_id: str, change: dict[str, Any]) -> User:
         doc = await self._collection.find_one_and_update(

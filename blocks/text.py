@@ -1,0 +1,37 @@
+"""Safe mrkdwn: escaping user text, cutting to Slack's limits, showing times."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+SECTION_LIMIT = 3000
+PLAIN_LIMIT = 150
+MESSAGE_BLOCKS = 50
+SURFACE_BLOCKS = 100
+
+
+def esc(text: object) -> str:
+    """Escape user text for mrkdwn, so `<!channel>` or `<@U1>` cannot ping anybody."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cut(text: str, limit: int = SECTION_LIMIT) -> str:
+    """Fit text into ``limit`` characters, ending with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def when(moment: datetime, tz: ZoneInfo) -> str:
+    """A moment in the viewer's time zone: ``Tue 24 Nov 09:00 CET``."""
+    local = moment.astimezone(tz)
+    return f"{local:%a %d %b %H:%M} {local.tzname() or tz.key}"
+
+
+def day(value: date) -> str:
+    return f"{value:%a %d %b %Y}"
+
+
+def mention(slack_user_id: str | None, fallback: str) -> str:
+    return f"<@{slack_user_id}>" if slack_user_id else esc(fallback)

@@ -1,0 +1,71 @@
+"""`python -m bot` serves Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP);
+and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from aiohttp import web
+
+from bot.logs import configure_logging
+from bot.runtime import Runtime, build_runtime
+from bot.server import build_web_app
+from bot.settings import AppEnv, Settings
+
+log = logging.getLogger("bot")
+
+
+async def serve(settings: Settings) -> None:
+    runtime = await build_runtime(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        if settings.socket_mode:
+            await _socket_mode(runtime, stop)
+        else:
+            await _http(runtime, stop)
+    finally:
+        runtime.close()
+        log.info("stopped")
+
+
+async def _http(runtime: Runtime, stop: asyncio.Event) -> None:
+    runner = web.AppRunner(build_web_app(runtime.app, runtime.db))
+    await runner.setup()
+    site = web.TCPSite(runner, "0.0.0.0", runtime.settings.port)
+    await site.start()
+    log.info("listening on :%s (POST /slack/events, GET /health)", runtime.settings.port)
+    await stop.wait()
+    await runner.cleanup()
+
+
+async def _socket_mode(runtime: Runtime, stop: asyncio.Event) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    assert runtime.settings.slack_app_token is not None
+    handler = AsyncSocketModeHandler(
+        runtime.app, runtime.settings.slack_app_token.get_secret_value()
+    )
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    log.info("connected to Slack in Socket Mode")
+    await stop.wait()
+    await handler.close_async()  # type: ignore[no-untyped-call]
+
+
+def main(argv: list[str]) -> int:
+    settings = Settings()
+    configure_logging(json_logs=settings.app_env is AppEnv.PROD, level=settings.effective_log_level)
+    if argv:
+        print("usage: python -m bot", file=sys.stderr)
+        return 2
+    asyncio.run(serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

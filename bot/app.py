@@ -1,0 +1,39 @@
+"""Build the Bolt app: no module-global app, client or database."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import actions, commands, events, views
+from bot.deps import BotDeps
+from bot.errors import user_message
+from bot.identity import identity_middleware
+
+log = logging.getLogger(__name__)
+
+
+def create_app(deps: BotDeps, client: AsyncWebClient) -> AsyncApp:
+    settings = deps.settings
+    secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    )
+    app = AsyncApp(
+        client=client,
+        signing_secret=secret or "",
+        # Without a signing secret (Socket Mode only) there is nothing to verify against.
+        request_verification_enabled=secret is not None,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    app.use(identity_middleware(deps.identities))
+    for module in (commands, actions, views, events):
+        module.register(app, deps)
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        user_message(error)  # logs it with the request's ref
+
+    return app

@@ -1,0 +1,138 @@
+"""Talk to the bot the way Slack does: signed HTTP requests to /slack/events."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from bot.devtools.fake_slack import TEAM_ID, FakeSlack
+from bot.devtools.signing import form_body, payload_body, signed_headers
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@dataclass
+class Reply:
+    status: int
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text) if self.text else None
+
+
+@dataclass
+class SlackDriver:
+    """Sends slash commands, button clicks, modal submissions and events to the bot."""
+
+    bot_url: str
+    secret: str
+    slack: FakeSlack
+    session: aiohttp.ClientSession
+    team_id: str = TEAM_ID
+    _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    async def post(
+        self,
+        body: str,
+        *,
+        content_type: str = FORM,
+        timestamp: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        signed = signed_headers(self.secret, body, timestamp=timestamp, content_type=content_type)
+        async with self.session.post(
+            self.bot_url, data=body, headers={**signed, **(headers or {})}
+        ) as response:
+            return Reply(response.status, await response.text())
+
+    async def command(self, user_id: str, text: str, *, channel_id: str = "C0RELEASE") -> Reply:
+        n = next(self._seq)
+        fields = {
+            "token": "legacy-unused",
+            "team_id": self.team_id,
+            "team_domain": "demo",
+            "channel_id": channel_id,
+            "channel_name": "releases",
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": "/release",
+            "text": text,
+            "api_app_id": "A0RELEASEBOT",
+            "response_url": self.slack.response_url(f"cmd{n}"),
+            "trigger_id": f"trigger.{n}",
+        }
+        return await self.post(form_body(fields))
+
+    async def click(
+        self,
+        user_id: str,
+        action_id: str,
+        value: str,
+        *,
+        block_id: str = "actions",
+        container: dict[str, Any] | None = None,
+        view: dict[str, Any] | None = None,
+    ) -> Reply:
+        n = next(self._seq)
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "team": {"id": self.team_id, "domain": "demo"},
+            "user": {"id": user_id, "team_id": self.team_id},
+            "api_app_id": "A0RELEASEBOT",
+            "trigger_id": f"trigger.{n}",
+            "response_url": self.slack.response_url(f"act{n}"),
+            "container": container
+            or {"type": "message", "channel_id": "C0RELEASE", "message_ts": "1.0"},
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "value": value,
+                    "action_ts": f"{n}.0",
+                }
+            ],
+        }
+        if view is not None:
+            payload["view"] = view
+        if "channel_id" in payload["container"]:
+            payload["channel"] = {"id": payload["container"]["channel_id"]}
+        return await self.post(payload_body(payload))
+
+    async def submit(
+        self, user_id: str, view: dict[str, Any], values: dict[str, dict[str, Any]]
+    ) -> Reply:
+        """Submit a modal the bot opened; ``values`` as Slack sends them: block → action → state."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self.team_id, "domain": "demo"},
+            "user": {"id": user_id, "team_id": self.team_id},
+            "api_app_id": "A0RELEASEBOT",
+            "trigger_id": f"trigger.{next(self._seq)}",
+            "view": {**view, "id": view.get("id", "V1"), "state": {"values": values}},
+        }
+        return await self.post(payload_body(payload))
+
+    async def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None
+    ) -> Reply:
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": self.team_id,
+                "api_app_id": "A0RELEASEBOT",
+                "event_id": event_id or f"Ev{next(self._seq):06d}",
+                "event_time": 1700000000,
+                "event": event,
+            }
+        )
+        headers = (
+            {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+            if retry_num
+            else None
+        )
+        return await self.post(body, content_type="application/json", headers=headers)

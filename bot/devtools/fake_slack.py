@@ -1,0 +1,218 @@
+"""A local Slack Web API that records every call and answers like Slack.
+
+Tests and the console point the bot's client at it (SLACK_API_URL) and send `response_url`s
+to it. It listens on a free port (port 0). Failures are injected per method
+(``fail(method, status=429, retry_after=1)``), as bolt-python's own mock server does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+TEAM_ID = "T0DEMO"
+BOT_USER_ID = "UBOT"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class SlackPerson:
+    user_id: str
+    name: str
+    email: str | None
+    tz: str = "UTC"
+    is_bot: bool = False
+
+
+@dataclass
+class _Failure:
+    status: int
+    retry_after: int | None
+    remaining: int
+
+
+@dataclass
+class FakeSlack:
+    """Start with ``await fake.start()``; ``api_url`` goes into SLACK_API_URL."""
+
+    people: dict[str, SlackPerson] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    on_call: Callable[[Call], Awaitable[None]] | None = None
+    _failures: dict[str, _Failure] = field(default_factory=dict)
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _runner: web.AppRunner | None = None
+    _changed: asyncio.Condition | None = None
+    base_url: str = ""
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    def response_url(self, key: str) -> str:
+        return f"{self.base_url}/respond/{key}"
+
+    def add_person(self, person: SlackPerson) -> None:
+        self.people[person.user_id] = person
+
+    def fail(
+        self, method: str, *, status: int = 429, retry_after: int | None = 1, times: int = 1
+    ) -> None:
+        self._failures[method] = _Failure(status, retry_after, times)
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Wait until ``count`` calls of ``method`` were made (work done after the ack)."""
+        assert self._changed is not None, "start() the fake first"
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: len(self.of(method)) >= count), timeout
+            )
+        return self.of(method)
+
+    async def start(self) -> None:
+        self._changed = asyncio.Condition()
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{key}", self._respond)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        if self.on_call is not None:
+            await self.on_call(call)
+        assert self._changed is not None
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _params(request)
+        failure = self._failures.get(method)
+        if failure and failure.remaining > 0:
+            failure.remaining -= 1
+            await self._record(Call(f"{method}!{failure.status}", params))
+            headers = (
+                {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            )
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=failure.status, headers=headers
+            )
+        if not str(request.headers.get("Authorization", "")).startswith("Bearer xoxb-"):
+            return web.json_response({"ok": False, "error": "not_authed"})
+        await self._record(Call(method, params))
+        return web.json_response(self._answer(method, params))
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        params = await _params(request)
+        await self._record(Call("response_url", {**params, "key": request.match_info["key"]}))
+        return web.Response(text="ok")
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        ts = f"{1700000000 + next(self._ts)}.000100"
+        answers: dict[str, Callable[[], dict[str, Any]]] = {
+            "auth.test": lambda: {
+                "user_id": BOT_USER_ID,
+                "bot_id": "BBOT",
+                "team_id": TEAM_ID,
+                "team": "Demo",
+                "url": "https://demo.slack.com/",
+            },
+            "users.info": lambda: self._user_info(str(params.get("user", ""))),
+            "users.lookupByEmail": lambda: self._lookup(str(params.get("email", ""))),
+            "conversations.open": lambda: {
+                "channel": {"id": "D" + str(params.get("users", "")).split(",")[0]}
+            },
+            "chat.postMessage": lambda: {
+                "channel": params.get("channel"),
+                "ts": ts,
+                "message": {"ts": ts, **params},
+            },
+            "chat.postEphemeral": lambda: {"message_ts": ts},
+            "chat.update": lambda: {
+                "channel": params.get("channel"),
+                "ts": params.get("ts"),
+                "text": params.get("text"),
+            },
+            "views.open": lambda: {"view": {"id": f"V{ts}", **_view(params)}},
+            "views.update": lambda: {
+                "view": {"id": params.get("view_id") or f"V{ts}", **_view(params)}
+            },
+            "views.push": lambda: {"view": {"id": f"V{ts}", **_view(params)}},
+            "views.publish": lambda: {"view": {"id": f"V{ts}", **_view(params)}},
+        }
+        answer = answers.get(method)
+        if answer is None:
+            return {"ok": False, "error": "unknown_method"}
+        body = answer()
+        return body if body.get("ok") is False else {"ok": True, **body}
+
+    def _user_info(self, user_id: str) -> dict[str, Any]:
+        person = self.people.get(user_id)
+        if person is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"user": _user_json(person)}
+
+    def _lookup(self, email: str) -> dict[str, Any]:
+        for person in self.people.values():
+            if person.email and person.email.lower() == email.lower():
+                return {"user": _user_json(person)}
+        return {"ok": False, "error": "users_not_found"}
+
+
+def _user_json(person: SlackPerson) -> dict[str, Any]:
+    profile = {"real_name": person.name.title(), "display_name": person.name}
+    if person.email:
+        profile["email"] = person.email
+    return {
+        "id": person.user_id,
+        "team_id": TEAM_ID,
+        "name": person.name,
+        "real_name": person.name.title(),
+        "is_bot": person.is_bot,
+        "tz": person.tz,
+        "profile": profile,
+    }
+
+
+def _view(params: dict[str, Any]) -> dict[str, Any]:
+    view = params.get("view")
+    if isinstance(view, str):
+        view = json.loads(view)
+    return view if isinstance(view, dict) else {}
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    if request.method == "GET":
+        return dict(request.query)
+    raw = await request.text()
+    if request.content_type == "application/json":
+        data = json.loads(raw or "{}")
+        return data if isinstance(data, dict) else {}
+    params: dict[str, Any] = dict(parse_qsl(raw))
+    for key in ("blocks", "view", "attachments"):
+        if isinstance(params.get(key), str):
+            params[key] = json.loads(params[key])
+    return params

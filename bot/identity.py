@@ -1,0 +1,150 @@
+"""Resolve each request's Slack person to a portal user (SPEC §5), with a short-lived cache."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import logs
+from core.models.rbac import SlackIdentity
+from core.rules.permissions import Actor
+from core.services.identity import IdentityService
+
+log = logging.getLogger(__name__)
+CACHE_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Resolved:
+    actor: Actor | None
+    time_zone: ZoneInfo
+    is_bot: bool = False
+
+
+class IdentityResolver:
+    """Slack identity → Actor. Cached for at most ``ttl`` seconds; ``forget`` drops entries
+    when roles or links change. Decisions pass ``fresh=True`` to re-read from storage."""
+
+    def __init__(
+        self,
+        identity: IdentityService,
+        *,
+        bootstrap_admins: list[str],
+        default_tz: str,
+        ttl: float = CACHE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._identity = identity
+        self._bootstrap = frozenset(bootstrap_admins)
+        self._default_tz = ZoneInfo(default_tz)
+        self._ttl = ttl
+        self._now = monotonic
+        self._cache: dict[tuple[str, str], tuple[float, Resolved]] = {}
+
+    def forget(self) -> None:
+        self._cache.clear()
+
+    async def resolve(
+        self, client: AsyncWebClient, team_id: str, user_id: str, *, fresh: bool = False
+    ) -> Resolved:
+        key = (team_id, user_id)
+        cached = self._cache.get(key)
+        if cached and not fresh and cached[0] > self._now():
+            return cached[1]
+        resolved = await self._lookup(client, SlackIdentity(team_id=team_id, user_id=user_id))
+        self._cache[key] = (self._now() + self._ttl, resolved)
+        return resolved
+
+    async def _lookup(self, client: AsyncWebClient, identity: SlackIdentity) -> Resolved:
+        actor = await self._identity.resolve(identity)
+        if actor is not None and actor.user.time_zone:
+            return Resolved(actor, self._zone(actor.user.time_zone))
+        profile = await _users_info(client, identity.user_id)
+        if profile.get("is_bot"):
+            return Resolved(None, self._default_tz, is_bot=True)
+        email = (profile.get("profile") or {}).get("email")
+        if actor is None and identity.user_id in self._bootstrap:
+            actor = await self._identity.bootstrap_admin(
+                identity,
+                email=email,
+                full_name=str(profile.get("real_name") or profile.get("name") or ""),
+                username_hint=str(email or profile.get("name") or identity.user_id),
+            )
+        elif actor is None:
+            actor = await self._identity.link_by_email(identity, email)
+        zone = profile.get("tz")
+        if actor is not None:
+            actor = await self._identity.remember_time_zone(actor, zone)
+        return Resolved(actor, self._zone(zone))
+
+    def _zone(self, name: str | None) -> ZoneInfo:
+        try:
+            return ZoneInfo(name) if name else self._default_tz
+        except (ZoneInfoNotFoundError, ValueError):
+            return self._default_tz
+
+
+async def _users_info(client: AsyncWebClient, user_id: str) -> dict[str, Any]:
+    try:
+        response = await client.users_info(user=user_id)
+    except SlackApiError as error:
+        data = error.response.data
+        reason = data.get("error") if isinstance(data, dict) else error.response.status_code
+        log.warning("users.info failed for %s: %s", user_id, reason)
+        return {}
+    user = response.get("user")
+    return user if isinstance(user, dict) else {}
+
+
+DECISION_ACTIONS = frozenset({"approval_approve", "approval_reject"})
+
+
+def needs_fresh(body: dict[str, Any]) -> bool:
+    """Approval decisions re-check permissions from storage, never from the cache."""
+    if body.get("type") == "view_submission":
+        return True
+    actions = body.get("actions") or []
+    return any(a.get("action_id") in DECISION_ACTIONS for a in actions)
+
+
+def is_bot_event(body: dict[str, Any]) -> bool:
+    event = body.get("event") or {}
+    return bool(event.get("bot_id") or event.get("subtype") == "bot_message")
+
+
+def identity_middleware(
+    resolver: IdentityResolver,
+) -> Callable[..., Awaitable[BoltResponse | None]]:
+    """Bolt middleware: put ``actor`` and ``tz`` in the context; drop bots' events."""
+
+    async def middleware(
+        context: AsyncBoltContext,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        logs.request_id.set(logs.new_request_id())
+        context["request_id"] = logs.request_id.get()
+        if is_bot_event(body):
+            return BoltResponse(status=200, body="")
+        user_id, team_id = context.user_id, context.team_id or ""
+        if user_id:
+            logs.slack_user.set(user_id)
+            resolved = await resolver.resolve(client, team_id, user_id, fresh=needs_fresh(body))
+            if resolved.is_bot:
+                return BoltResponse(status=200, body="")
+            context["actor"] = resolved.actor
+            context["tz"] = resolved.time_zone
+            logs.portal_user.set(resolved.actor.user.username if resolved.actor else "-")
+        return await next()
+
+    return middleware

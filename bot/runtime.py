@@ -1,0 +1,74 @@
+"""Wire storage into core and core into the Bolt app; start and stop them together."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from motor.motor_asyncio import AsyncIOMotorClient
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import create_app
+from bot.commands import build_router
+from bot.deps import BotDeps
+from bot.identity import IdentityResolver
+from bot.settings import SeedData, Settings
+from bot.slack_client import build_client
+from core.clock import Clock, utc_now
+from core.rules.approvals import ApprovalPolicy
+from core.services.container import Repositories, build_services
+from storage.engine import Database, connect
+from storage.wiring import open_repositories
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    mongo: AsyncIOMotorClient[dict[str, Any]] | None
+    db: Database
+    repos: Repositories
+    deps: BotDeps
+    client: AsyncWebClient
+    app: AsyncApp
+
+    def close(self) -> None:
+        if self.mongo is not None:
+            self.mongo.close()
+
+
+async def build_runtime(
+    settings: Settings, *, clock: Clock = utc_now, db: Database | None = None
+) -> Runtime:
+    """Everything the bot needs; ``db`` lets the console and tests share an embedded engine."""
+    mongo: AsyncIOMotorClient[dict[str, Any]] | None = None
+    if db is None:
+        mongo, db = connect(settings.mongo_uri, settings.mongo_db_name)
+    database = db
+    repos = await open_repositories(database)
+    await seed(settings.seed_data, repos)
+    services = build_services(
+        repos, clock=clock, policy=ApprovalPolicy(allow_self_approval=settings.allow_self_approval)
+    )
+    resolver = IdentityResolver(
+        services.identity,
+        bootstrap_admins=settings.bootstrap_admin_slack_ids,
+        default_tz=settings.default_timezone,
+    )
+    deps = BotDeps(settings, services, repos, resolver, build_router(), clock)
+    client = build_client(settings)
+    return Runtime(settings, mongo, database, repos, deps, client, create_app(deps, client))
+
+
+async def seed(choice: SeedData, repos: Repositories) -> None:
+    if choice is SeedData.NONE:
+        return
+    from scripts.seed_demo_data import seed_demo_data
+    from scripts.seed_minimal import seed_minimal
+
+    seeder = seed_demo_data if choice is SeedData.DEMO else seed_minimal
+    report = await seeder(repos)
+    log.info("seed data '%s' loaded:\n%s", choice.value, report)

@@ -1,0 +1,26 @@
+"""help, whoami, status, signatures: through signed HTTP requests."""
+
+import time
+
+from bot.devtools.harness import LocalBot
+
+
+async def test_status_is_posted_in_the_channel_with_readiness(bot: LocalBot) -> None:
+    reply = await bot.driver.command("UDANA", "status REL-2026.11-HF1")
+
+    assert reply.status == 200
+    [posted] = await bot.slack.wait_for("response_url")
+    assert posted.params["response_type"] == "in_channel"
+    text = str(posted.params["blocks"])
+    assert "REL-2026.11-HF1" in text and "Blocked" in text
+
+
+async def test_forged_signature_is_refused(bot: LocalBot) -> None:
+    reply = await bot.driver.post("text=help", headers={"X-Slack-Signature": "v0=" + "0" * 64})
+    assert reply.status == 401
+    assert bot.slack.calls == []
+
+
+async def test_stale_timestamp_is_refused(bot: LocalBot) -> None:
+    reply = await bot.driver.post("text=help", timestamp=int(time.time()) - 600)
+    assert reply.status == 401
