@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.identity import IdentityResolver
+from bot.notifier import ApprovalNotifier
 from bot.settings import Settings
 from core.clock import Clock, utc_now
 from core.services.container import Repositories, Services
@@ -22,6 +23,7 @@ class BotDeps:
     repos: Repositories
     identities: IdentityResolver
     router: Router
+    notifier: ApprovalNotifier
     clock: Clock = field(default=utc_now)
 
     @property

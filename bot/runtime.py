@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from motor.motor_asyncio import AsyncIOMotorClient
 from slack_bolt.async_app import AsyncApp
@@ -14,6 +15,7 @@ from bot.app import create_app
 from bot.commands import build_router
 from bot.deps import BotDeps
 from bot.identity import IdentityResolver
+from bot.notifier import ApprovalNotifier
 from bot.settings import SeedData, Settings
 from bot.slack_client import build_client
 from core.clock import Clock, utc_now
@@ -58,7 +60,10 @@ async def build_runtime(
         bootstrap_admins=settings.bootstrap_admin_slack_ids,
         default_tz=settings.default_timezone,
     )
-    deps = BotDeps(settings, services, repos, resolver, build_router(), clock)
+    notifier = ApprovalNotifier(
+        services, repos.approval_messages, clock, ZoneInfo(settings.default_timezone)
+    )
+    deps = BotDeps(settings, services, repos, resolver, build_router(), notifier, clock)
     client = build_client(settings)
     return Runtime(settings, mongo, database, repos, deps, client, create_app(deps, client))
 

@@ -1,0 +1,95 @@
+"""Approval requests: the DM with Approve / Reject, and the same DM once decided."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
+
+from blocks.ids import ActionId
+from blocks.message import Message, context, section
+from blocks.metadata import Metadata
+from blocks.status import readiness_line
+from blocks.text import day, esc, when
+from core.models.release import ApprovalStatus, Release
+from core.rules.readiness import MilestoneRef, ReadinessSummary
+
+
+class ApprovalTarget(Metadata):
+    """Which approval a button or modal is about. Only an address: never trusted for rights."""
+
+    release: str
+    product: str
+    gate: str
+    milestone: str
+
+    @classmethod
+    def of(cls, release: Release, ref: MilestoneRef) -> ApprovalTarget:
+        return cls(
+            release=release.id,
+            product=ref.product_id,
+            gate=ref.gate_name,
+            milestone=ref.milestone.milestone_key,
+        )
+
+
+def _context_lines(release: Release, ref: MilestoneRef, tz: ZoneInfo) -> str:
+    milestone = ref.milestone
+    return "\n".join(
+        [
+            f"*{esc(release.release_id)}* · {esc(release.release_name)} · "
+            f"{day(release.release_date)}",
+            f"*Product:* {esc(ref.product_name)} (`{esc(ref.product_id)}`) · "
+            f"*Gate:* {esc(ref.gate_name)}",
+            f"*Milestone:* {esc(milestone.milestone_name)} (`{esc(milestone.milestone_key)}`, "
+            f"{milestone.environment.value})",
+            f"*When:* {when(milestone.start_date, tz)} → {when(milestone.end_date, tz)}",
+        ]
+    )
+
+
+def approval_request_message(
+    release: Release, summary: ReadinessSummary, ref: MilestoneRef, tz: ZoneInfo
+) -> Message:
+    value = ApprovalTarget.of(release, ref).encode()
+    need = (
+        " (approval manager sign-off)" if ref.milestone.approval.requires_approval_manager else ""
+    )
+    blocks: list[Block] = [
+        section(
+            f":inbox_tray: *Your approval is requested*{need}\n{_context_lines(release, ref, tz)}"
+        ),
+        context(f"Release readiness: {readiness_line(summary)}"),
+        ActionsBlock(
+            block_id="approval",
+            elements=[
+                ButtonElement(
+                    text="Approve", action_id=ActionId.APPROVE, value=value, style="primary"
+                ),
+                ButtonElement(
+                    text="Reject", action_id=ActionId.REJECT, value=value, style="danger"
+                ),
+            ],
+        ),
+    ]
+    text = f"Approval requested: {release.release_id} {ref.milestone.milestone_name}"
+    return Message(text=text, blocks=blocks)
+
+
+def approval_decided_message(release: Release, ref: MilestoneRef, tz: ZoneInfo) -> Message:
+    approval = ref.milestone.approval
+    verb = "Approved" if approval.status is ApprovalStatus.APPROVED else "Rejected"
+    emoji = ":white_check_mark:" if approval.status is ApprovalStatus.APPROVED else ":x:"
+    at = when(approval.approved_at, tz) if approval.approved_at else "earlier"
+    who = esc(approval.approver_username or "someone")
+    roles = esc(", ".join(approval.approver_role_snapshot)) or "no roles"
+    lines = [f"{emoji} *{verb}* by {who} ({roles}) at {at}"]
+    if approval.comment:
+        lines.append(f"> {esc(approval.comment)}")
+    blocks: list[Block] = [
+        section("\n".join(lines)),
+        section(_context_lines(release, ref, tz)),
+    ]
+    text = f"{verb}: {release.release_id} {ref.milestone.milestone_name}"
+    text += f" by {approval.approver_username}"
+    return Message(text=text, blocks=blocks)

@@ -1,0 +1,123 @@
+"""Approval DMs: ask every person who may decide, then update every copy once decided."""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.approvals import approval_decided_message, approval_request_message
+from core.clock import Clock
+from core.models.notification import ApprovalMessage, approval_key
+from core.models.rbac import SlackIdentity
+from core.models.release import ApprovalStatus, Release
+from core.ports import ApprovalMessageRepository
+from core.rules.permissions import Actor
+from core.rules.readiness import MilestoneRef, summarize
+from core.services.approvals import pending_in
+from core.services.container import Services
+
+log = logging.getLogger(__name__)
+
+
+def newly_pending(before: Release | None, after: Release) -> list[MilestoneRef]:
+    """Approvals PENDING in ``after`` that were not PENDING in ``before``."""
+    earlier = (
+        set()
+        if before is None
+        else {
+            approval_key(before.id, r.product_id, r.gate_name, r.milestone.milestone_key)
+            for r in pending_in(before)
+        }
+    )
+    return [
+        r
+        for r in pending_in(after)
+        if approval_key(after.id, r.product_id, r.gate_name, r.milestone.milestone_key)
+        not in earlier
+    ]
+
+
+class ApprovalNotifier:
+    def __init__(
+        self,
+        services: Services,
+        messages: ApprovalMessageRepository,
+        clock: Clock,
+        default_tz: ZoneInfo,
+    ) -> None:
+        self._services = services
+        self._messages = messages
+        self._clock = clock
+        self._default_tz = default_tz
+
+    async def request_decisions(
+        self, client: AsyncWebClient, team_id: str, release: Release, refs: list[MilestoneRef]
+    ) -> int:
+        """DM every linked person who may decide each approval; returns the DMs sent."""
+        sent = 0
+        summary = summarize(release)
+        for ref in refs:
+            key = approval_key(
+                release.id, ref.product_id, ref.gate_name, ref.milestone.milestone_key
+            )
+            for actor in await self._services.approvals.deciders(release, ref):
+                slack_id = await self._slack_id(client, team_id, actor)
+                if slack_id is None:
+                    continue
+                message = approval_request_message(release, summary, ref, self._zone(actor))
+                opened = await client.conversations_open(users=slack_id)
+                channel = str(opened["channel"]["id"])
+                posted = await client.chat_postMessage(channel=channel, **message.to_dict())
+                await self._messages.record(
+                    ApprovalMessage(
+                        approval_key=key,
+                        user_id=actor.user_id,
+                        channel=channel,
+                        ts=str(posted["ts"]),
+                        sent_at=self._clock(),
+                    )
+                )
+                sent += 1
+        return sent
+
+    async def announce_decision(
+        self, client: AsyncWebClient, release: Release, ref: MilestoneRef
+    ) -> int:
+        """Replace every approval DM of this milestone with who decided and when; no buttons."""
+        if ref.milestone.approval.status not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
+            return 0
+        key = approval_key(release.id, ref.product_id, ref.gate_name, ref.milestone.milestone_key)
+        records = await self._messages.for_approval(key)
+        people = await self._services.identity.people({r.user_id for r in records})
+        for record in records:
+            user = people.get(record.user_id)
+            tz = self._zone_name(user.time_zone if user else None)
+            message = approval_decided_message(release, ref, tz)
+            await client.chat_update(channel=record.channel, ts=record.ts, **message.to_dict())
+        return len(records)
+
+    async def _slack_id(self, client: AsyncWebClient, team_id: str, actor: Actor) -> str | None:
+        """The person's Slack id; found by email (users.lookupByEmail) and linked if unknown."""
+        if actor.user.slack is not None:
+            return actor.user.slack.user_id
+        try:
+            found = await client.users_lookupByEmail(email=actor.user.email)
+        except SlackApiError:
+            log.info("no Slack account for %s; not notified", actor.user.username)
+            return None
+        slack_id = str(found["user"]["id"])
+        identity = SlackIdentity(team_id=team_id, user_id=slack_id)
+        await self._services.identity.link_by_email(identity, actor.user.email)
+        return slack_id
+
+    def _zone(self, actor: Actor) -> ZoneInfo:
+        return self._zone_name(actor.user.time_zone)
+
+    def _zone_name(self, name: str | None) -> ZoneInfo:
+        try:
+            return ZoneInfo(name) if name else self._default_tz
+        except (ZoneInfoNotFoundError, ValueError):
+            return self._default_tz
