@@ -11,6 +11,7 @@ from core.models.catalog import Application, JiraBoard, Squad
 from core.models.notification import ApprovalMessage
 from core.models.rbac import Role, SlackIdentity, User, UserStatus
 from core.models.release import Release
+from core.models.schedule import DigestSubscription, Snooze
 from core.models.timeline import TimelineEvent
 from core.pagination import ReleaseCursor
 
@@ -98,8 +99,28 @@ class ApprovalMessageRepository(Protocol):
 
 
 class ClaimRepository(Protocol):
-    """Once-only claims on a unique key (Slack retries, deliveries)."""
+    """Once-only claims on a unique key (Slack retries, deliveries), across replicas."""
 
     async def claim(self, key: str, *, now: datetime, ttl: timedelta) -> bool:
-        """True for the first caller; False while an unexpired claim exists."""
+        """True for the first caller, or for one taking over an expired, unfinished claim."""
         ...
+
+    async def complete(self, key: str, *, now: datetime) -> None:
+        """The work is done: the claim never expires."""
+        ...
+
+    async def release(self, key: str) -> None:
+        """The work failed: let the next attempt claim it at once."""
+        ...
+
+
+class SubscriptionRepository(Protocol):
+    async def upsert(self, subscription: DigestSubscription) -> DigestSubscription: ...
+    async def find(self, target: str) -> DigestSubscription | None: ...
+    async def remove(self, target: str) -> bool: ...
+    async def all(self) -> list[DigestSubscription]: ...
+
+
+class SnoozeRepository(Protocol):
+    async def snooze(self, snooze: Snooze) -> None: ...
+    async def active(self, *, now: datetime) -> list[Snooze]: ...

@@ -1,7 +1,7 @@
 """Convert domain models to MongoDB documents and back.
 
 Ids travel as strings in the domain and as ObjectId in ``_id``; dates (BSON has none) are
-stored as midnight UTC; enums as their values.
+stored as midnight UTC, times of day as "HH:MM"; enums as their values.
 """
 
 from __future__ import annotations
@@ -53,4 +53,6 @@ def _bsonable(value: Any) -> Any:
         return value.value
     if isinstance(value, date) and not isinstance(value, datetime):
         return day_start(value)
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     return value

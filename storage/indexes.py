@@ -42,6 +42,13 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("key", ASCENDING)], unique=True, name="uniq_claim_key"),
         IndexModel([("expires_at", ASCENDING)], name="by_expiry"),
     ],
+    "digest_subscriptions": [IndexModel([("target", ASCENDING)], unique=True, name="uniq_target")],
+    "snoozes": [
+        IndexModel(
+            [("user_id", ASCENDING), ("approval_key", ASCENDING)], unique=True, name="uniq_snooze"
+        ),
+        IndexModel([("until", ASCENDING)], name="by_until"),
+    ],
     "events": [
         IndexModel([("release_oid", ASCENDING), ("at", DESCENDING)], name="by_release_time")
     ],
@@ -49,5 +56,14 @@ INDEXES: dict[str, list[IndexModel]] = {
 
 
 async def ensure_indexes(db: Database) -> None:
+    """Create the indexes that are missing, by name.
+
+    MongoDB treats re-creating an identical index as a no-op; mongomock instead re-checks a
+    unique index against the stored data, ignoring its partial filter. Skipping existing
+    names behaves the same on both.
+    """
     for collection, models in INDEXES.items():
-        await db[collection].create_indexes(models)
+        existing = set(await db[collection].index_information())
+        missing = [m for m in models if m.document["name"] not in existing]
+        if missing:
+            await db[collection].create_indexes(missing)

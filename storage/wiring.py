@@ -9,7 +9,12 @@ from storage.engine import Database
 from storage.indexes import ensure_indexes
 from storage.repositories.attachments import AttachmentRepository
 from storage.repositories.keyed import KeyedRepository
-from storage.repositories.notifications import ApprovalMessageRepository, ClaimRepository
+from storage.repositories.notifications import (
+    ApprovalMessageRepository,
+    ClaimRepository,
+    SnoozeRepository,
+    SubscriptionRepository,
+)
 from storage.repositories.releases import ReleaseRepository
 from storage.repositories.timeline import TimelineRepository
 from storage.repositories.users import UserRepository
@@ -29,6 +34,8 @@ def repositories(db: Database) -> Repositories:
         timeline=TimelineRepository(db["events"]),
         approval_messages=ApprovalMessageRepository(db["approval_messages"]),
         claims=ClaimRepository(db["claims"]),
+        subscriptions=SubscriptionRepository(db["digest_subscriptions"]),
+        snoozes=SnoozeRepository(db["snoozes"]),
     )
 
 

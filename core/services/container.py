@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from core.clock import Clock, utc_now
 from core.ports import (
@@ -13,11 +15,14 @@ from core.ports import (
     ClaimRepository,
     ReleaseRepository,
     RoleRepository,
+    SnoozeRepository,
     SquadRepository,
+    SubscriptionRepository,
     TimelineRepository,
     UserRepository,
 )
 from core.rules.approvals import ApprovalPolicy
+from core.rules.digest import DigestWindow
 from core.services.approvals import ApprovalService
 from core.services.attachments import AttachmentService
 from core.services.catalog import CatalogService
@@ -25,6 +30,7 @@ from core.services.gates import GateService
 from core.services.identity import IdentityService
 from core.services.releases import ReleaseService
 from core.services.runbooks import RunbookService
+from core.services.schedule import DigestService, ReminderService, ScheduleSettings
 from core.services.timeline import TimelineService
 from core.services.users import RoleService, UserService
 
@@ -41,6 +47,8 @@ class Repositories:
     timeline: TimelineRepository
     approval_messages: ApprovalMessageRepository
     claims: ClaimRepository
+    subscriptions: SubscriptionRepository
+    snoozes: SnoozeRepository
 
 
 @dataclass(frozen=True)
@@ -55,12 +63,28 @@ class Services:
     runbooks: RunbookService
     attachments: AttachmentService
     timeline: TimelineService
+    digests: DigestService
+    reminders: ReminderService
+
+
+DEFAULT_SCHEDULE = ScheduleSettings(
+    window=DigestWindow(),
+    grace=timedelta(hours=2),
+    default_tz=ZoneInfo("UTC"),
+    reminder_every=timedelta(hours=4),
+    escalate_after=timedelta(hours=24),
+)
 
 
 def build_services(
-    repos: Repositories, *, clock: Clock = utc_now, policy: ApprovalPolicy | None = None
+    repos: Repositories,
+    *,
+    clock: Clock = utc_now,
+    policy: ApprovalPolicy | None = None,
+    schedule: ScheduleSettings = DEFAULT_SCHEDULE,
 ) -> Services:
     identity = IdentityService(repos.users, repos.roles, clock)
+    policy = policy or ApprovalPolicy()
     return Services(
         identity=identity,
         roles=RoleService(repos.roles, clock),
@@ -68,10 +92,10 @@ def build_services(
         catalog=CatalogService(repos.applications, repos.squads, repos.boards),
         releases=ReleaseService(repos.releases, repos.applications, repos.timeline, clock),
         gates=GateService(repos.releases, repos.timeline, clock),
-        approvals=ApprovalService(
-            repos.releases, repos.timeline, clock, policy or ApprovalPolicy(), identity
-        ),
+        approvals=ApprovalService(repos.releases, repos.timeline, clock, policy, identity),
         runbooks=RunbookService(repos.releases, repos.timeline, clock),
         attachments=AttachmentService(repos.attachments, repos.releases, repos.timeline, clock),
         timeline=TimelineService(repos.releases, repos.timeline),
+        digests=DigestService(repos.subscriptions, repos.releases, identity, clock, schedule),
+        reminders=ReminderService(repos.releases, repos.snoozes, identity, clock, schedule, policy),
     )
