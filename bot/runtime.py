@@ -16,6 +16,7 @@ from bot.commands import build_router
 from bot.deps import BotDeps
 from bot.identity import IdentityResolver
 from bot.notifier import ApprovalNotifier
+from bot.scheduler import BotScheduler, Deliveries
 from bot.settings import SeedData, Settings
 from bot.slack_client import build_client
 from core.clock import Clock, utc_now
@@ -36,8 +37,20 @@ class Runtime:
     deps: BotDeps
     client: AsyncWebClient
     app: AsyncApp
+    deliveries: Deliveries
+    scheduler: BotScheduler | None = None
+
+    def start_scheduler(self) -> None:
+        """Digests and reminders in this process (SCHEDULER_ENABLED)."""
+        if self.settings.scheduler_enabled and self.scheduler is None:
+            self.scheduler = BotScheduler(
+                self.deliveries, tick_seconds=self.settings.scheduler_tick_seconds
+            )
+            self.scheduler.start()
 
     def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
         if self.mongo is not None:
             self.mongo.close()
 
@@ -53,7 +66,10 @@ async def build_runtime(
     repos = await open_repositories(database)
     await seed(settings.seed_data, repos)
     services = build_services(
-        repos, clock=clock, policy=ApprovalPolicy(allow_self_approval=settings.allow_self_approval)
+        repos,
+        clock=clock,
+        policy=ApprovalPolicy(allow_self_approval=settings.allow_self_approval),
+        schedule=settings.schedule(),
     )
     resolver = IdentityResolver(
         services.identity,
@@ -65,7 +81,8 @@ async def build_runtime(
     )
     deps = BotDeps(settings, services, repos, resolver, build_router(), notifier, clock)
     client = build_client(settings)
-    return Runtime(settings, mongo, database, repos, deps, client, create_app(deps, client))
+    app = create_app(deps, client)
+    return Runtime(settings, mongo, database, repos, deps, client, app, Deliveries(deps, client))
 
 
 async def seed(choice: SeedData, repos: Repositories) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from core.rules.digest import DigestWindow
+from core.services.schedule import ScheduleSettings
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 
@@ -39,6 +43,14 @@ class Settings(BaseSettings):
     log_level: str | None = None
     allow_self_approval: bool = False
     seed_data: SeedData = SeedData.NONE
+    approval_reminder_hours: float = Field(default=4, gt=0, le=24 * 14)
+    approval_escalate_hours: float = Field(default=24, gt=0, le=24 * 60)
+    digest_upcoming_days: int = Field(default=14, ge=0, le=365)
+    digest_recent_days: int = Field(default=3, ge=0, le=90)
+    digest_grace_minutes: int = Field(default=120, ge=1, le=24 * 60)
+    digest_template_dir: str | None = None
+    scheduler_enabled: bool = True
+    scheduler_tick_seconds: float = Field(default=30, gt=0, le=3600)
 
     @field_validator("bootstrap_admin_slack_ids", mode="before")
     @classmethod
@@ -81,3 +93,14 @@ class Settings(BaseSettings):
         if self.log_level:
             return self.log_level.upper()
         return "DEBUG" if self.app_env is AppEnv.DEV else "INFO"
+
+    def schedule(self) -> ScheduleSettings:
+        return ScheduleSettings(
+            window=DigestWindow(
+                upcoming_days=self.digest_upcoming_days, recent_days=self.digest_recent_days
+            ),
+            grace=timedelta(minutes=self.digest_grace_minutes),
+            default_tz=ZoneInfo(self.default_timezone),
+            reminder_every=timedelta(hours=self.approval_reminder_hours),
+            escalate_after=timedelta(hours=self.approval_escalate_hours),
+        )

@@ -205,13 +205,15 @@ def _view(params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _params(request: web.Request) -> dict[str, Any]:
+    """Query string and body together: slack_sdk sends some methods' arguments in either."""
+    params: dict[str, Any] = dict(request.query)
     if request.method == "GET":
-        return dict(request.query)
+        return params
     raw = await request.text()
     if request.content_type == "application/json":
         data = json.loads(raw or "{}")
-        return data if isinstance(data, dict) else {}
-    params: dict[str, Any] = dict(parse_qsl(raw))
+        return {**params, **data} if isinstance(data, dict) else params
+    params.update(parse_qsl(raw))
     for key in ("blocks", "view", "attachments"):
         if isinstance(params.get(key), str):
             params[key] = json.loads(params[key])

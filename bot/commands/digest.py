@@ -1,0 +1,77 @@
+"""`digest subscribe [HH:MM] [tz]`, `digest unsubscribe`, `digest now`, `digest me off|HH:MM`."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from blocks.digest import digest_message
+from blocks.message import Message, section
+from blocks.text import esc
+from bot.commands.router import CommandRequest, Router
+from core.errors import ValidationFailed
+
+USAGE = "subscribe [HH:MM] [time zone] | unsubscribe | now | me off | me HH:MM"
+
+
+def parse_time(text: str) -> time:
+    try:
+        hour, minute = (int(part) for part in text.split(":"))
+        return time(hour, minute)
+    except ValueError:
+        raise ValidationFailed(f"'{text}' is not a time; use HH:MM, e.g. 09:00.") from None
+
+
+def _confirm(text: str) -> Message:
+    return Message(text=text, blocks=[section(text)])
+
+
+def register(router: Router) -> None:
+    @router.add("digest", USAGE, "daily readiness digest in this channel, or by DM to you")
+    async def digest(request: CommandRequest) -> None:
+        action = request.arg(0, "what to do with the digest").lower()
+        handlers = {"subscribe": _subscribe, "unsubscribe": _unsubscribe, "now": _now, "me": _me}
+        handler = handlers.get(action)
+        if handler is None:
+            raise ValidationFailed(
+                f"Unknown digest action '{action}'. Usage: `/release digest {USAGE}`"
+            )
+        await handler(request)
+
+
+async def _subscribe(request: CommandRequest) -> None:
+    at = parse_time(request.args[1]) if len(request.args) > 1 else None
+    zone = request.args[2] if len(request.args) > 2 else request.tz.key
+    sub = await request.deps.services.digests.subscribe_channel(
+        request.user, team_id=request.team_id, channel_id=request.channel_id, at=at, time_zone=zone
+    )
+    text = (
+        f":calendar: This channel gets the release readiness digest every day at "
+        f"*{sub.at:%H:%M} {esc(sub.time_zone or '')}*. `/release digest unsubscribe` stops it."
+    )
+    await request.respond(**_confirm(text).to_dict(), response_type="in_channel")
+
+
+async def _unsubscribe(request: CommandRequest) -> None:
+    await request.deps.services.digests.unsubscribe_channel(
+        request.user, team_id=request.team_id, channel_id=request.channel_id
+    )
+    await request.respond(**_confirm("This channel no longer gets the daily digest.").to_dict())
+
+
+async def _now(request: CommandRequest) -> None:
+    today = request.deps.clock().astimezone(request.tz).date()
+    digest = await request.deps.services.digests.digest_for(request.user, today)
+    message = digest_message(digest, request.tz, request.deps.settings.digest_template_dir)
+    await request.respond(**message.to_dict(), response_type="in_channel")
+
+
+async def _me(request: CommandRequest) -> None:
+    choice = request.arg(1, "`off` or a time such as 08:30").lower()
+    services = request.deps.services
+    if choice == "off":
+        await services.digests.set_personal(request.user, enabled=False)
+        text = "Your daily digest DM is off. `/release digest me 09:00` turns it back on."
+    else:
+        sub = await services.digests.set_personal(request.user, enabled=True, at=parse_time(choice))
+        text = f"You get the digest by DM every day at *{sub.at:%H:%M}* in your Slack time zone."
+    await request.respond(**_confirm(text).to_dict(), response_type="ephemeral")
