@@ -13,6 +13,7 @@ from blocks.status import readiness_line
 from blocks.text import day, esc, when
 from core.models.release import ApprovalStatus, Release
 from core.rules.readiness import MilestoneRef, ReadinessSummary
+from core.services.approvals import PendingApproval
 
 
 class ApprovalTarget(Metadata):
@@ -31,6 +32,34 @@ class ApprovalTarget(Metadata):
             gate=ref.gate_name,
             milestone=ref.milestone.milestone_key,
         )
+
+    @classmethod
+    def of_pending(cls, pending: PendingApproval) -> ApprovalTarget:
+        return cls(
+            release=pending.release_oid,
+            product=pending.ref.product_id,
+            gate=pending.ref.gate_name,
+            milestone=pending.ref.milestone.milestone_key,
+        )
+
+    def ref_in(self, release: Release) -> MilestoneRef:
+        """The milestone this target names, as it is in ``release`` (NotFound if gone)."""
+        product = release.product(self.product)
+        gate = product.gate(self.gate)
+        milestone = gate.milestone(self.milestone)
+        return MilestoneRef(product.product_id, product.product_name, gate.gate_name, milestone)
+
+
+def approval_buttons(target: ApprovalTarget, *, block_id: str = "approval") -> ActionsBlock:
+    """Approve / Reject for one approval; the value is only an address (rights are re-checked)."""
+    value = target.encode()
+    return ActionsBlock(
+        block_id=block_id,
+        elements=[
+            ButtonElement(text="Approve", action_id=ActionId.APPROVE, value=value, style="primary"),
+            ButtonElement(text="Reject", action_id=ActionId.REJECT, value=value, style="danger"),
+        ],
+    )
 
 
 def _context_lines(release: Release, ref: MilestoneRef, tz: ZoneInfo) -> str:
@@ -51,7 +80,6 @@ def _context_lines(release: Release, ref: MilestoneRef, tz: ZoneInfo) -> str:
 def approval_request_message(
     release: Release, summary: ReadinessSummary, ref: MilestoneRef, tz: ZoneInfo
 ) -> Message:
-    value = ApprovalTarget.of(release, ref).encode()
     need = (
         " (approval manager sign-off)" if ref.milestone.approval.requires_approval_manager else ""
     )
@@ -60,19 +88,9 @@ def approval_request_message(
             f":inbox_tray: *Your approval is requested*{need}\n{_context_lines(release, ref, tz)}"
         ),
         context(f"Release readiness: {readiness_line(summary)}"),
-        ActionsBlock(
-            block_id="approval",
-            elements=[
-                ButtonElement(
-                    text="Approve", action_id=ActionId.APPROVE, value=value, style="primary"
-                ),
-                ButtonElement(
-                    text="Reject", action_id=ActionId.REJECT, value=value, style="danger"
-                ),
-            ],
-        ),
+        approval_buttons(ApprovalTarget.of(release, ref)),
     ]
-    text = f"Approval requested: {release.release_id} {ref.milestone.milestone_name}"
+    text = f"Approval requested: {release.release_id} {esc(ref.milestone.milestone_name)}"
     return Message(text=text, blocks=blocks)
 
 
@@ -90,6 +108,6 @@ def approval_decided_message(release: Release, ref: MilestoneRef, tz: ZoneInfo) 
         section("\n".join(lines)),
         section(_context_lines(release, ref, tz)),
     ]
-    text = f"{verb}: {release.release_id} {ref.milestone.milestone_name}"
-    text += f" by {approval.approver_username}"
+    text = f"{verb}: {release.release_id} {esc(ref.milestone.milestone_name)}"
+    text += f" by {esc(approval.approver_username or 'someone')}"
     return Message(text=text, blocks=blocks)

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 
 from blocks.ids import ActionId
 from blocks.message import Message, context, fit, lines_section, section
-from blocks.text import PLAIN_LIMIT, cut, day, esc, mention, when
+from blocks.text import PLAIN_LIMIT, cut, day, esc, when
 from core.models.rbac import User
 from core.models.release import ApprovalStatus, GateStatus, MilestoneStatus, Release, ReleaseProduct
 from core.rules.readiness import Readiness, ReadinessSummary
@@ -42,8 +42,9 @@ People = Mapping[str, User]
 
 
 def person(user: User) -> str:
-    """A portal user as a Slack mention when linked, else by name."""
-    return mention(user.slack.user_id if user.slack else None, user.full_name)
+    """A portal user by name. Not a mention: a status posted in a channel must not ping
+    every gate owner each time someone asks for it."""
+    return esc(user.full_name)
 
 
 def readiness_line(summary: ReadinessSummary) -> str:
@@ -75,7 +76,7 @@ def release_status_message(
         blocks.append(context(f"… and {len(products) - PRODUCT_SECTIONS} more products"))
     blocks += _details(summary, tz)
     blocks.append(status_buttons(release.release_id))
-    text = f"{release.release_id} {release.release_name}: {_plain(readiness_line(summary))}"
+    text = f"{release.release_id} {esc(release.release_name)}: {_plain(readiness_line(summary))}"
     return Message(text=text, blocks=fit(blocks, keep_last=1, what="sections"))
 
 

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import actions, commands, events, views
+from bot.dedupe import dedupe_middleware
 from bot.deps import BotDeps
 from bot.errors import user_message
 from bot.identity import identity_middleware
@@ -29,6 +30,7 @@ def create_app(deps: BotDeps, client: AsyncWebClient) -> AsyncApp:
         logger=logging.getLogger("slack_bolt"),
     )
     app.use(identity_middleware(deps.identities))
+    app.use(dedupe_middleware(deps.repos.claims, deps.clock))  # Slack's retries run once
     for module in (commands, actions, views, events):
         module.register(app, deps)
 

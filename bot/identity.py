@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs
+from core.errors import DomainError
 from core.models.rbac import SlackIdentity
 from core.rules.permissions import Actor
 from core.services.identity import IdentityService
@@ -32,7 +33,8 @@ class Resolved:
 
 class IdentityResolver:
     """Slack identity → Actor. Cached for at most ``ttl`` seconds; ``forget`` drops entries
-    when roles or links change. Decisions pass ``fresh=True`` to re-read from storage."""
+    when roles or links change. Decisions pass ``fresh=True`` to re-read from storage.
+    (A person an admin unlinked is not linked again by email: the core refuses it.)"""
 
     def __init__(
         self,
@@ -51,6 +53,7 @@ class IdentityResolver:
         self._cache: dict[tuple[str, str], tuple[float, Resolved]] = {}
 
     def forget(self) -> None:
+        """Drop every cached identity: roles or links changed."""
         self._cache.clear()
 
     async def resolve(
@@ -71,20 +74,30 @@ class IdentityResolver:
         profile = await _users_info(client, identity.user_id)
         if profile.get("is_bot"):
             return Resolved(None, self._default_tz, is_bot=True)
+        if actor is None:
+            actor = await self._first_contact(identity, profile)
+        zone = profile.get("tz")
+        if actor is not None:
+            actor = await self._identity.remember_time_zone(actor, zone)
+        return Resolved(actor, self._zone(zone))
+
+    async def _first_contact(
+        self, identity: SlackIdentity, profile: dict[str, Any]
+    ) -> Actor | None:
+        """Link by the Slack email; a bootstrap admin also gets Admin (created if need be)."""
         email = (profile.get("profile") or {}).get("email")
-        if actor is None and identity.user_id in self._bootstrap:
-            actor = await self._identity.bootstrap_admin(
+        if identity.user_id not in self._bootstrap:
+            return await self._identity.link_by_email(identity, email)
+        try:
+            return await self._identity.bootstrap_admin(
                 identity,
                 email=email,
                 full_name=str(profile.get("real_name") or profile.get("name") or ""),
                 username_hint=str(email or profile.get("name") or identity.user_id),
             )
-        elif actor is None:
-            actor = await self._identity.link_by_email(identity, email)
-        zone = profile.get("tz")
-        if actor is not None:
-            actor = await self._identity.remember_time_zone(actor, zone)
-        return Resolved(actor, self._zone(zone))
+        except DomainError as error:  # e.g. their email belongs to someone else's link
+            log.warning("bootstrap admin %s refused: %s", identity.user_id, error.message)
+            return None
 
     def _zone(self, name: str | None) -> ZoneInfo:
         try:

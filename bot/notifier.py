@@ -68,9 +68,13 @@ class ApprovalNotifier:
                 if slack_id is None:
                     continue
                 message = approval_request_message(release, summary, ref, self._zone(actor))
-                opened = await client.conversations_open(users=slack_id)
-                channel = str(opened["channel"]["id"])
-                posted = await client.chat_postMessage(channel=channel, **message.to_dict())
+                try:
+                    opened = await client.conversations_open(users=slack_id)
+                    channel = str(opened["channel"]["id"])
+                    posted = await client.chat_postMessage(channel=channel, **message.to_dict())
+                except SlackApiError as error:  # one unreachable person must not stop the rest
+                    log.warning("could not DM %s: %s", actor.user.username, error)
+                    continue
                 await self._messages.record(
                     ApprovalMessage(
                         approval_key=key,
@@ -85,10 +89,12 @@ class ApprovalNotifier:
 
     async def announce_decision(
         self, client: AsyncWebClient, release: Release, ref: MilestoneRef
-    ) -> int:
-        """Replace every approval DM of this milestone with who decided and when; no buttons."""
+    ) -> list[ApprovalMessage]:
+        """Replace every approval DM of this milestone with who decided and when; no buttons.
+
+        Returns the DMs it updated, so a caller can tell whether a click came from one."""
         if ref.milestone.approval.status not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
-            return 0
+            return []
         key = approval_key(release.id, ref.product_id, ref.gate_name, ref.milestone.milestone_key)
         records = await self._messages.for_approval(key)
         people = await self._services.identity.people({r.user_id for r in records})
@@ -96,8 +102,13 @@ class ApprovalNotifier:
             user = people.get(record.user_id)
             tz = self._zone_name(user.time_zone if user else None)
             message = approval_decided_message(release, ref, tz)
-            await client.chat_update(channel=record.channel, ts=record.ts, **message.to_dict())
-        return len(records)
+            try:
+                await client.chat_update(channel=record.channel, ts=record.ts, **message.to_dict())
+            except SlackApiError as error:  # one lost DM must not hide the others
+                log.warning(
+                    "could not update approval DM %s/%s: %s", record.channel, record.ts, error
+                )
+        return records
 
     async def _slack_id(self, client: AsyncWebClient, team_id: str, actor: Actor) -> str | None:
         """The person's Slack id; found by email (users.lookupByEmail) and linked if unknown."""

@@ -28,6 +28,10 @@ from core.services.schedule import DigestJob, ReminderJob, ReminderKind
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
+# Claims outlive what they guard: Slack retries come within minutes, a digest's day and
+# grace period within two days.
+KEEP_UNFINISHED = timedelta(days=1)
+KEEP_DONE = timedelta(days=7)
 
 
 class Outcome(StrEnum):
@@ -69,6 +73,9 @@ class Deliveries:
         for reminder in await services.reminders.due(now):
             sends[reminder.key] = self._reminder_sender(reminder)
         results = await asyncio.gather(*(self._deliver(k, s, now) for k, s in sends.items()))
+        await self._deps.repos.claims.purge(
+            before=now - KEEP_UNFINISHED, done_before=now - KEEP_DONE
+        )
         return TickReport(dict(zip(sends, results, strict=True)))
 
     async def _deliver(

@@ -312,3 +312,15 @@ async def test_only_an_approval_manager_may_lower_an_approval_managers_sign_off(
     assert (await _approval(world)).requires_approval_manager is False or (
         await _approval(world)
     ).status is ApprovalStatus.NOT_REQUIRED
+
+
+async def test_overlong_comment_is_refused_and_nothing_changes(world: World) -> None:
+    await _release_with_milestone(world, approval_required=True)
+    arjun = await _approver(world)
+    before = await world.snapshot()
+
+    with pytest.raises(ValidationFailed) as error:
+        await _decide(world, arjun, Decision.REJECT, "x" * 2001)
+
+    assert error.value.fields == {"comment": "At most 2000 characters"}
+    assert await world.snapshot() == before

@@ -238,3 +238,24 @@ async def test_claims_are_taken_once_retried_after_the_lease_and_final_once_done
     assert await claims.claim("digest:y", now=now, ttl=lease)
     await claims.release("digest:y")  # the send failed: retry at once
     assert await claims.claim("digest:y", now=now, ttl=lease)
+
+
+async def test_old_claims_are_purged_but_recent_ones_kept(world: World) -> None:
+    claims = world.repos.claims
+    now = at_utc(10, 9)
+    lease = timedelta(hours=1)
+    await claims.claim("event:old", now=now - timedelta(days=3), ttl=lease)
+    await claims.claim("event:recent", now=now - timedelta(hours=2), ttl=lease)
+    await claims.claim("digest:old-done", now=now - timedelta(days=9), ttl=lease)
+    await claims.complete("digest:old-done", now=now - timedelta(days=9))
+    await claims.claim("digest:done", now=now - timedelta(days=1), ttl=lease)
+    await claims.complete("digest:done", now=now - timedelta(days=1))
+
+    deleted = await claims.purge(
+        before=now - timedelta(days=1), done_before=now - timedelta(days=7)
+    )
+
+    assert deleted == 2
+    kept = {d["key"] for d in await world.db["claims"].find({}).to_list(length=None)}
+    assert kept == {"event:recent", "digest:done"}
+    assert not await claims.claim("digest:done", now=now, ttl=lease)  # still guards its day

@@ -389,3 +389,39 @@ async def test_bootstrap_admin_works_for_a_slack_person_without_email(world: Wor
     )
 
     assert actor.has(Permission.CAN_MANAGE_ROLES)
+
+
+async def test_an_inviter_without_role_management_cannot_hand_out_roles(world: World) -> None:
+    inviter = await world.actor("ina", Permission.CAN_INVITE_USERS)
+    admin = await world.admin()
+    admin_role = await world.repos.roles.get("all-flags")
+    before = await world.snapshot()
+
+    with pytest.raises(PermissionDenied, match="can_manage_roles"):
+        await world.services.users.create(inviter, new_user("mallory", role_ids=[admin_role.id]))
+    assert await world.snapshot() == before
+
+    plain = await world.services.users.create(inviter, new_user("nora"))
+    assert plain.role_ids == []
+    granted = await world.services.users.create(admin, new_user("omar", role_ids=[admin_role.id]))
+    assert granted.role_ids == [admin_role.id]
+
+
+async def test_an_unlinked_user_is_not_linked_again_by_email_until_an_admin_links_them(
+    world: World,
+) -> None:
+    admin = await world.admin()
+    await world.services.users.create(admin, new_user("rhea"))
+    assert await world.services.identity.link_by_email(RHEA, "rhea@example.com") is not None
+
+    await world.services.users.unlink_slack(admin, RHEA)
+
+    assert await world.services.identity.link_by_email(RHEA, "rhea@example.com") is None
+    assert (await world.repos.users.get_by_username("rhea")).slack is None
+    with pytest.raises(RuleViolation, match="admin must link it explicitly"):
+        await world.services.identity.bootstrap_admin(
+            RHEA, email="rhea@example.com", full_name="Rhea", username_hint="rhea"
+        )
+
+    await world.services.users.link_slack(admin, "rhea", RHEA)
+    assert (await world.repos.users.get_by_username("rhea")).auto_link is True

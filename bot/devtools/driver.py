@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,7 +126,7 @@ class SlackDriver:
                 "type": "event_callback",
                 "team_id": self.team_id,
                 "api_app_id": "A0RELEASEBOT",
-                "event_id": event_id or f"Ev{next(self._seq):06d}",
+                "event_id": event_id or f"Ev{uuid.uuid4().hex[:12].upper()}",
                 "event_time": 1700000000,
                 "event": event,
             }

@@ -83,6 +83,9 @@ class User(Entity):
     role_ids: list[str] = Field(default_factory=list)
     assigned_squad_ids: list[str] = Field(default_factory=list)
     slack: SlackIdentity | None = None
+    # False once an admin unlinked the user's Slack identity: from then on only an explicit
+    # link connects them again, never a matching email on first contact.
+    auto_link: bool = True
     time_zone: str | None = None
     status: UserStatus = UserStatus.ACTIVE
     created_at: UtcDatetime

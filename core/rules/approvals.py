@@ -10,6 +10,8 @@ from core.models.rbac import Permission
 from core.models.release import ApprovalStatus, Decision, Milestone, MilestoneApproval
 from core.rules.permissions import Actor
 
+MAX_COMMENT = 2000
+
 
 @dataclass(frozen=True)
 class ApprovalPolicy:
@@ -122,6 +124,11 @@ def decide(
     """Record the decision with the approver's user id, role snapshot and time."""
     check_may_decide(actor, milestone, policy)
     text = (comment or "").strip() or None
+    if text is not None and len(text) > MAX_COMMENT:
+        raise ValidationFailed(
+            f"The comment is {len(text)} characters; keep it within {MAX_COMMENT}.",
+            fields={"comment": f"At most {MAX_COMMENT} characters"},
+        )
     if decision is Decision.REJECT and text is None:
         raise ValidationFailed(
             f"Rejecting milestone '{milestone.milestone_key}' needs a reason.",

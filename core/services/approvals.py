@@ -79,6 +79,10 @@ class ApprovalService:
 
         return await self._changes.apply(actor, ref, change)
 
+    def check(self, actor: Actor, ref: MilestoneRef) -> None:
+        """Raise unless the actor may decide this approval now (before asking for a reason)."""
+        approvals.check_may_decide(actor, ref.milestone, self._policy)
+
     async def deciders(self, release: Release, ref: MilestoneRef) -> list[Actor]:
         """Everyone who may decide this pending approval now and can see its release."""
         candidates = await self._identity.actors_with_any(DECIDING_FLAGS)

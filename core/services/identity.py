@@ -61,6 +61,8 @@ class IdentityService:
         user = await self._users.find_by_email(email)
         if user is None or (user.slack is not None and user.slack != identity):
             return None
+        if user.slack is None and not user.auto_link:
+            return None  # an admin unlinked this user: only an explicit link reconnects
         if user.slack is None:
             user = await self._users.set_slack(user.id, identity)
         return await self.actor_for(user)
@@ -73,10 +75,10 @@ class IdentityService:
         user = await self._users.find_by_slack(identity)
         if user is None and email:
             user = await self._users.find_by_email(email)
-            if user is not None and user.slack is not None:
+            if user is not None and (user.slack is not None or not user.auto_link):
                 raise RuleViolation(
-                    f"The portal user with email {email} is linked to another Slack account; "
-                    "unlink it there before bootstrapping this one."
+                    f"The portal user with email {email} is linked to another Slack account, or "
+                    "an admin unlinked it; an admin must link it explicitly."
                 )
             if user is not None:
                 user = await self._users.set_slack(user.id, identity)

@@ -34,6 +34,8 @@ class UserService:
     async def create(self, actor: Actor, draft: UserDraft) -> User:
         actor.require(Permission.CAN_INVITE_USERS, "add a user")
         if draft.role_ids:
+            # Inviting is not granting: roles come with the role-management flag.
+            actor.require(Permission.CAN_MANAGE_ROLES, "give a new user roles")
             await self._require_roles(draft.role_ids)
         user = User(
             **draft.model_dump(exclude={"password"}),

@@ -54,6 +54,19 @@ class ClaimRepository:
     async def release(self, key: str) -> None:
         await self._collection.delete_one({"key": key, "done": False})
 
+    async def purge(self, *, before: datetime, done_before: datetime) -> int:
+        """Forget unfinished claims that expired before ``before`` (e.g. Slack event ids) and
+        finished ones older than ``done_before``, so the collection does not grow forever."""
+        result = await self._collection.delete_many(
+            {
+                "$or": [
+                    {"done": False, "expires_at": {"$lt": before}},
+                    {"done": True, "done_at": {"$lt": done_before}},
+                ]
+            }
+        )
+        return result.deleted_count
+
 
 class SubscriptionRepository:
     """Digest subscriptions, one per target (a channel, or a person)."""

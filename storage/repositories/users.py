@@ -68,9 +68,12 @@ class UserRepository:
 
     async def set_slack(self, user_id: str, identity: SlackIdentity | None) -> User:
         if identity is None:
-            return await self._update(user_id, {"$unset": {"slack": ""}})
+            return await self._update(
+                user_id, {"$unset": {"slack": ""}, "$set": {"auto_link": False}}
+            )
         try:
-            return await self._update(user_id, {"$set": {"slack": identity.model_dump()}})
+            change = {"$set": {"slack": identity.model_dump(), "auto_link": True}}
+            return await self._update(user_id, change)
         except DuplicateKeyError:
             # The only unique key an update can break; engines disagree on what they report.
             raise Duplicate(

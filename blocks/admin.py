@@ -1,0 +1,216 @@
+"""`/release admin`: lists of roles, users and the catalog, confirmations and usage."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from slack_sdk.models.blocks import Block, HeaderBlock, PlainTextObject
+
+from blocks.message import Message, context, section
+from blocks.text import MESSAGE_BLOCKS, PLAIN_LIMIT, SECTION_LIMIT, cut, esc
+from core.models.catalog import Application, JiraBoard, Squad
+from core.models.rbac import Permission, Role, User, UserStatus
+
+STATUS_EMOJI = {
+    UserStatus.ACTIVE: ":large_green_circle:",
+    UserStatus.INVITED: ":envelope:",
+    UserStatus.DISABLED: ":no_entry_sign:",
+}
+ENTRY_LIMIT = 1500
+
+
+def entries_message(
+    title: str, entries: Sequence[str], *, what: str, empty: str, footer: str | None = None
+) -> Message:
+    """A header and the entries packed into as few sections as fit; the rest as
+    "… and N more"."""
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=cut(title, PLAIN_LIMIT)))]
+    room = MESSAGE_BLOCKS - 3  # besides the header, "… and N more" and the footer
+    chunks: list[list[str]] = [[]]
+    used = shown = 0
+    for entry in (cut(e, ENTRY_LIMIT) for e in entries):
+        if chunks[-1] and used + len(entry) + 1 > SECTION_LIMIT:
+            if len(chunks) == room:
+                break
+            chunks.append([])
+            used = 0
+        chunks[-1].append(entry)
+        used += len(entry) + 1
+        shown += 1
+    blocks += [section("\n".join(chunk)) for chunk in chunks if chunk]
+    if not entries:
+        blocks.append(section(f"_{esc(empty)}_"))
+    elif shown < len(entries):
+        blocks.append(context(f"… and {len(entries) - shown} more {what}"))
+    if footer:
+        blocks.append(context(footer))
+    return Message(text=title, blocks=blocks)
+
+
+def flags_text(role: Role) -> str:
+    flags = [f"`{p.value}`" for p in Permission if getattr(role, p.value)]
+    return ", ".join(flags) or "_no permissions_"
+
+
+def roles_message(roles: Sequence[Role]) -> Message:
+    entries = [
+        f"*{esc(r.role_name)}*"
+        + (f" — {esc(r.description)}" if r.description else "")
+        + f"\n      {flags_text(r)}"
+        for r in roles
+    ]
+    return entries_message(
+        f"Roles ({len(roles)})",
+        entries,
+        what="roles",
+        empty="No roles yet.",
+        footer=(
+            "`/release admin role new` adds one; "
+            "`/release admin grant @person &lt;role&gt;` gives it."
+        ),
+    )
+
+
+def users_message(users: Sequence[User], roles: Sequence[Role]) -> Message:
+    names = {r.id: r.role_name for r in roles}
+    entries = []
+    for user in users:
+        held = ", ".join(esc(names.get(r, "unknown role")) for r in user.role_ids) or "_no roles_"
+        slack = f"<@{user.slack.user_id}>" if user.slack else "_not linked to Slack_"
+        entries.append(
+            f"{STATUS_EMOJI[user.status]} `{esc(user.username)}` · *{esc(user.full_name)}* · "
+            f"{esc(user.email)}\n      {held} · {slack} · {user.status.value}"
+        )
+    return entries_message(
+        f"Users ({len(users)})",
+        entries,
+        what="users",
+        empty="No users yet.",
+        footer=(
+            "`/release admin user new` adds one; "
+            "`/release admin link @person &lt;username&gt;` links Slack."
+        ),
+    )
+
+
+def applications_message(applications: Sequence[Application]) -> Message:
+    entries = []
+    for app in applications:
+        products = ", ".join(f"`{esc(p.product_id)}` {esc(p.product_name)}" for p in app.products)
+        tech = f" · {esc(', '.join(app.technologies))}" if app.technologies else ""
+        entries.append(
+            f"*{esc(app.application_name)}* (`{esc(app.application_id)}`){tech}\n      "
+            + (products or "_no products_")
+        )
+    return entries_message(
+        f"Applications ({len(applications)})",
+        entries,
+        what="applications",
+        empty="No applications yet.",
+        footer="`/release admin apps new` adds one.",
+    )
+
+
+def squads_message(squads: Sequence[Squad]) -> Message:
+    entries = [
+        f"*{esc(s.squad_name)}* (`{esc(s.squad_id)}`) · boards: "
+        f"{esc(', '.join(s.squad_jira_board_ids)) or '_none_'} · {len(s.member_ids)} member(s)"
+        for s in squads
+    ]
+    return entries_message(
+        f"Squads ({len(squads)})",
+        entries,
+        what="squads",
+        empty="No squads yet.",
+        footer="`/release admin squads new` adds one.",
+    )
+
+
+def boards_message(boards: Sequence[JiraBoard]) -> Message:
+    entries = [
+        f"*{esc(b.board_name)}* (`{esc(b.board_id)}`) · {esc(b.board_type)}"
+        + (f" · <{esc(b.board_link)}|open>" if b.board_link else "")
+        for b in boards
+    ]
+    return entries_message(
+        f"Jira boards ({len(boards)})",
+        entries,
+        what="boards",
+        empty="No Jira boards yet.",
+        footer="`/release admin boards new` adds one.",
+    )
+
+
+def admin_usage_message(
+    usages: Sequence[tuple[str, str]], *, unknown: str | None = None
+) -> Message:
+    """``usages`` are (what to type after `/release admin`, what it does)."""
+    blocks: list[Block] = []
+    if unknown:
+        blocks.append(section(f":grey_question: Unknown admin command `{esc(unknown)}`."))
+    lines = [f"`/release admin {esc(usage)}` — {esc(summary)}" for usage, summary in usages]
+    blocks.append(section("\n".join(["*releasebot admin* — what you can type:", *lines])))
+    blocks.append(
+        context(
+            "Mention people with @ (`@dana`). "
+            "Role names may have spaces: `grant @dana Release Manager`."
+        )
+    )
+    return Message(text="releasebot admin usage", blocks=blocks)
+
+
+def done_message(mrkdwn: str) -> Message:
+    """A one-line confirmation; ``mrkdwn`` is already escaped."""
+    return Message(text=_plain(mrkdwn), blocks=[section(mrkdwn)])
+
+
+def role_created_message(role: Role) -> Message:
+    return done_message(
+        f":white_check_mark: Role *{esc(role.role_name)}* created with {flags_text(role)}."
+    )
+
+
+def user_created_message(user: User, roles: Mapping[str, Role]) -> Message:
+    held = ", ".join(esc(roles[r].role_name) for r in user.role_ids if r in roles) or "no roles"
+    return done_message(
+        f":white_check_mark: User `{esc(user.username)}` (*{esc(user.full_name)}*, "
+        f"{esc(user.email)}) created with {held}. They are linked to Slack by email the first "
+        "time they use the bot, or with `/release admin link @them <username>`."
+    )
+
+
+def catalog_created_message(what: str, name: str, key: str) -> Message:
+    return done_message(f":white_check_mark: {what} *{esc(name)}* (`{esc(key)}`) added.")
+
+
+def linked_message(slack_user_id: str, user: User) -> Message:
+    return done_message(
+        f":link: <@{slack_user_id}> is now linked to `{esc(user.username)}` "
+        f"(*{esc(user.full_name)}*)."
+    )
+
+
+def unlinked_message(slack_user_id: str, user: User) -> Message:
+    return done_message(
+        f":broken_chain: <@{slack_user_id}> is no longer linked to `{esc(user.username)}`; "
+        "the bot treats them as a stranger until they are linked again."
+    )
+
+
+def granted_message(slack_user_id: str, user: User, role_name: str) -> Message:
+    return done_message(
+        f":white_check_mark: <@{slack_user_id}> (`{esc(user.username)}`) has the role "
+        f"*{esc(role_name)}*."
+    )
+
+
+def revoked_message(slack_user_id: str, user: User, role_name: str) -> Message:
+    return done_message(
+        f":heavy_minus_sign: <@{slack_user_id}> (`{esc(user.username)}`) no longer has the role "
+        f"*{esc(role_name)}*."
+    )
+
+
+def _plain(mrkdwn: str) -> str:
+    text = mrkdwn.replace("*", "").replace("`", "")
+    return text.split(": ", 1)[-1] if text.startswith(":") else text

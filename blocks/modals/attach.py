@@ -1,0 +1,114 @@
+"""`/release attach <release>`: register a file (url + sha256) and link it to a release part."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from blocks.ids import CallbackId
+from blocks.message import context
+from blocks.modal_ids import EditField
+from blocks.modals.form import (
+    EditingMetadata,
+    Group,
+    Pick,
+    modal,
+    select_input,
+    text_input,
+)
+from blocks.text import esc
+from core.models.release import Release
+
+TITLE = "Attach a file"
+THE_RELEASE = "The release itself"
+
+
+@dataclass(frozen=True)
+class TargetPick(Pick):
+    """The release (all None), a product, one of its gates, or one of a gate's milestones."""
+
+    product_id: str | None = None
+    gate_name: str | None = None
+    milestone_key: str | None = None
+
+
+def target_picks(release: Release) -> list[TargetPick]:
+    return [pick for _, picks in _targets(release) for pick, _ in picks]
+
+
+def _targets(release: Release) -> list[tuple[str, list[tuple[TargetPick, str]]]]:
+    groups: list[tuple[str, list[tuple[TargetPick, str]]]] = [
+        ("Release", [(TargetPick(), f"{THE_RELEASE} ({release.release_id})")])
+    ]
+    for product in release.products:
+        picks = [(TargetPick(product.product_id), f"{product.product_name} (product)")]
+        for gate in product.sorted_gates():
+            picks.append((TargetPick(product.product_id, gate.gate_name), f"Gate {gate.gate_name}"))
+            picks += [
+                (
+                    TargetPick(product.product_id, gate.gate_name, m.milestone_key),
+                    f"{gate.gate_name} / {m.milestone_key}",
+                )
+                for m in gate.milestones
+            ]
+        groups.append((f"{product.product_name} ({product.product_id})", picks))
+    return groups
+
+
+def attach_modal(release: Release, metadata: EditingMetadata) -> View:
+    groups = [
+        Group(label, [pick.option(text) for pick, text in picks])
+        for label, picks in _targets(release)
+    ]
+    blocks: list[Block] = [
+        context(
+            f"*{esc(release.release_id)}* · {esc(release.release_name)} — the file stays where "
+            "it is; releasebot keeps its address and checksum. A file already registered "
+            "(same sha256) is linked again, not duplicated."
+        ),
+        select_input(
+            EditField.TARGET,
+            "Attach to",
+            groups=groups,
+            initial=groups[0].options[0],
+        ),
+        text_input(EditField.FILE_NAME, "File name", placeholder="uat-report.pdf", max_length=150),
+        text_input(
+            EditField.FILE_URL,
+            "URL",
+            placeholder="https://artifacts.example.com/uat-report.pdf",
+            max_length=2000,
+        ),
+        text_input(
+            EditField.SHA256,
+            "SHA-256",
+            placeholder="64 hexadecimal characters",
+            hint="sha256sum <file> prints it.",
+            max_length=64,
+        ),
+        text_input(EditField.FILE_SIZE, "Size in bytes", placeholder="482133"),
+        text_input(
+            EditField.FILE_TYPE,
+            "Type",
+            optional=True,
+            placeholder="application/pdf",
+            hint="A MIME type; application/octet-stream when empty.",
+        ),
+        text_input(
+            EditField.LABEL,
+            "Label",
+            optional=True,
+            max_length=150,
+            hint="How the link is shown; the file name when empty.",
+        ),
+        text_input(
+            EditField.TAGS,
+            "Tags",
+            optional=True,
+            placeholder="uat, evidence",
+            hint="Comma-separated.",
+        ),
+    ]
+    return modal(TITLE, CallbackId.ATTACH, blocks, metadata, submit="Attach")

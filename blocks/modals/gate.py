@@ -1,0 +1,121 @@
+"""`/release gate <release>`: add a quality gate, or change an existing gate's status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import Block, DividerBlock
+from slack_sdk.models.views import View
+
+from blocks.ids import CallbackId
+from blocks.message import context
+from blocks.modal_ids import EditField
+from blocks.modals.form import (
+    EditingMetadata,
+    Group,
+    Pick,
+    enum_options,
+    modal,
+    notice_view,
+    option,
+    select_input,
+    text_input,
+    user_input,
+)
+from blocks.text import esc
+from core.models.release import GateStatus, Release
+
+TITLE = "Quality gate"
+NEW_GATE = "➕ New gate"
+
+
+@dataclass(frozen=True)
+class GatePick(Pick):
+    """An existing gate, or (``gate_name`` None) a new gate in the product."""
+
+    product_id: str
+    gate_name: str | None = None
+
+
+def gate_picks(release: Release) -> list[GatePick]:
+    return [
+        pick
+        for p in release.products
+        for pick in [
+            GatePick(p.product_id),
+            *(GatePick(p.product_id, g.gate_name) for g in p.sorted_gates()),
+        ]
+    ]
+
+
+def gate_modal(release: Release, metadata: EditingMetadata) -> View:
+    if not release.products:
+        return notice_view(
+            TITLE,
+            CallbackId.GATE,
+            f"*{esc(release.release_id)}* has no products yet; add one with "
+            f"`/release product {esc(release.release_id)}` first.",
+        )
+    groups = [
+        Group(
+            f"{p.product_name} ({p.product_id})",
+            [
+                GatePick(p.product_id).option(NEW_GATE),
+                *(
+                    GatePick(p.product_id, g.gate_name).option(
+                        f"{g.gate_name} · {_label(g.gate_status)}"
+                    )
+                    for g in p.sorted_gates()
+                ),
+            ],
+        )
+        for p in release.products
+    ]
+    blocks: list[Block] = [
+        context(
+            f"*{esc(release.release_id)}* · {esc(release.release_name)} — pick *New gate* to "
+            "add one, or a gate to change its status."
+        ),
+        select_input(EditField.GATE, "Gate", groups=groups),
+        select_input(
+            EditField.GATE_STATUS,
+            "New status",
+            options=enum_options(GateStatus),
+            optional=True,
+            hint="For an existing gate. Waiving needs an approval manager and a comment.",
+        ),
+        text_input(
+            EditField.COMMENT,
+            "Comment",
+            optional=True,
+            multiline=True,
+            max_length=2000,
+            hint="Why the status changes; required for a waiver.",
+        ),
+        DividerBlock(),
+        context("*Gate details* — for a new gate; for an existing one, only what you fill in"),
+        text_input(EditField.GATE_NAME, "Name of the new gate", optional=True, max_length=150),
+        text_input(
+            EditField.DESCRIPTION, "Description", optional=True, multiline=True, max_length=3000
+        ),
+        text_input(
+            EditField.ORDER,
+            "Order",
+            optional=True,
+            placeholder="10",
+            hint="Gates are listed by this number (0–10000).",
+        ),
+        select_input(
+            EditField.REQUIRED,
+            "Required for the release?",
+            options=[option("true", "Required"), option("false", "Optional")],
+            optional=True,
+            hint="A new gate is required unless you pick Optional.",
+        ),
+        user_input(EditField.OWNER, "Owner"),
+    ]
+    return modal(TITLE, CallbackId.GATE, blocks, metadata)
+
+
+def _label(status: GateStatus) -> str:
+    return status.value.replace("_", " ").capitalize()

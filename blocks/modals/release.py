@@ -1,0 +1,70 @@
+"""`/release new`: create a release."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from blocks.ids import CallbackId
+from blocks.modal_ids import EditField
+from blocks.modals.form import (
+    EditingMetadata,
+    date_input,
+    modal,
+    multi_select_input,
+    option,
+    select_input,
+    text_input,
+)
+from core.models.catalog import Application, Squad
+
+TITLE = "New release"
+RELEASE_TYPES = ("minor", "major", "patch", "hotfix")
+KEY_HINT = "Letters, digits and . _ : - (no spaces); people type it in commands."
+
+
+def new_release_modal(
+    metadata: EditingMetadata, squads: Sequence[Squad], applications: Sequence[Application]
+) -> View:
+    types = [option(t, t.capitalize()) for t in RELEASE_TYPES]
+    blocks: list[Block] = [
+        text_input(
+            EditField.RELEASE_ID,
+            "Release id",
+            placeholder="REL-2027.02",
+            hint=KEY_HINT,
+            max_length=64,
+        ),
+        text_input(EditField.RELEASE_NAME, "Name", max_length=150),
+        date_input(EditField.RELEASE_DATE, "Release date"),
+        select_input(EditField.RELEASE_TYPE, "Type", options=types, initial=types[0]),
+    ]
+    if squads:
+        blocks.append(
+            multi_select_input(
+                EditField.SQUADS,
+                "Squads",
+                [option(s.squad_id, f"{s.squad_name} ({s.squad_id})") for s in squads],
+                hint="Members of these squads see the release.",
+            )
+        )
+    if applications:
+        blocks.append(
+            multi_select_input(
+                EditField.APPLICATIONS,
+                "Applications in scope",
+                [
+                    option(a.application_id, f"{a.application_name} ({a.application_id})")
+                    for a in applications
+                ],
+                hint="Add their products afterwards with /release product <release>.",
+            )
+        )
+    blocks.append(
+        text_input(
+            EditField.DESCRIPTION, "Description", optional=True, multiline=True, max_length=3000
+        )
+    )
+    return modal(TITLE, CallbackId.NEW_RELEASE, blocks, metadata, submit="Create")

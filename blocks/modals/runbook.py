@@ -1,0 +1,120 @@
+"""`/release runbook <release>` (add a runbook with its tasks) and `/release task <release>`
+(update a task's status and timing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from blocks.ids import CallbackId
+from blocks.message import context
+from blocks.modal_ids import EditField
+from blocks.modals.form import (
+    EditingMetadata,
+    Group,
+    Pick,
+    datetime_input,
+    enum_options,
+    modal,
+    notice_view,
+    select_input,
+    text_input,
+    user_input,
+)
+from blocks.text import esc
+from core.models.release import Release, RunbookTask, TaskStatus
+
+RUNBOOK_TITLE = "Add a runbook"
+TASK_TITLE = "Runbook task"
+TASK_LINES_HINT = (
+    "One task per line: name | owner's username | duration, e.g. "
+    "“Deploy payments-api | rhea | 30m”. Owner and duration (45, 45m, 1h30m) are optional."
+)
+TEXT_LIMIT = 3000
+
+
+def runbook_modal(release: Release, metadata: EditingMetadata) -> View:
+    existing = ", ".join(esc(r.runbook_name) for r in release.runbooks) or "none yet"
+    blocks: list[Block] = [
+        context(
+            f"*{esc(release.release_id)}* · {esc(release.release_name)} — runbooks: {existing}"
+        ),
+        text_input(
+            EditField.RUNBOOK_NAME,
+            "Name",
+            placeholder="Payments cutover",
+            max_length=150,
+        ),
+        text_input(
+            EditField.DESCRIPTION, "Description", optional=True, multiline=True, max_length=3000
+        ),
+        text_input(
+            EditField.TASKS,
+            "Tasks",
+            optional=True,
+            multiline=True,
+            max_length=TEXT_LIMIT,
+            placeholder="Freeze ledger writes | rhea | 10m",
+            hint=TASK_LINES_HINT,
+        ),
+    ]
+    return modal(RUNBOOK_TITLE, CallbackId.RUNBOOK, blocks, metadata, submit="Add")
+
+
+@dataclass(frozen=True)
+class TaskPick(Pick):
+    runbook_id: str
+    task_name: str
+
+
+def task_picks(release: Release) -> list[TaskPick]:
+    return [TaskPick(r.runbook_id, t.task_name) for r in release.runbooks for t in r.tasks]
+
+
+def _task_label(task: RunbookTask, tz: ZoneInfo) -> str:
+    status = task.status.value.capitalize()
+    if task.scheduled_start:
+        return f"{task.task_name} · {status} · {task.scheduled_start.astimezone(tz):%d %b %H:%M}"
+    return f"{task.task_name} · {status}"
+
+
+def task_modal(release: Release, metadata: EditingMetadata, tz: ZoneInfo) -> View:
+    groups = [
+        Group(
+            runbook.runbook_name,
+            [
+                TaskPick(runbook.runbook_id, t.task_name).option(_task_label(t, tz))
+                for t in runbook.tasks
+            ],
+        )
+        for runbook in release.runbooks
+    ]
+    if not any(g.options for g in groups):
+        return notice_view(
+            TASK_TITLE,
+            CallbackId.TASK,
+            f"*{esc(release.release_id)}* has no runbook tasks yet; add a runbook with "
+            f"`/release runbook {esc(release.release_id)}` first.",
+        )
+    blocks: list[Block] = [
+        context(
+            f"*{esc(release.release_id)}* · {esc(release.release_name)} — only the fields you "
+            f"fill in change. Times are in your time zone ({esc(tz.key)})."
+        ),
+        select_input(EditField.TASK, "Task", groups=groups),
+        select_input(EditField.STATUS, "Status", options=enum_options(TaskStatus), optional=True),
+        datetime_input(EditField.SCHEDULED_START, "Scheduled start", optional=True),
+        datetime_input(EditField.SCHEDULED_END, "Scheduled end", optional=True),
+        text_input(
+            EditField.DURATION,
+            "Duration",
+            optional=True,
+            placeholder="45m",
+            hint="Minutes (45), or 45m, 1h, 1h30m.",
+        ),
+        user_input(EditField.OWNER, "Owner"),
+    ]
+    return modal(TASK_TITLE, CallbackId.TASK, blocks, metadata)

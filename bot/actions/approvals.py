@@ -1,0 +1,201 @@
+"""Approve / Reject buttons, from an approval DM, the approvals list or App Home.
+
+The button value is only an address (ApprovalTarget): the core re-checks the person's rights
+from storage (the identity middleware re-resolves the actor for these actions). After a
+decision every DM of that approval is updated, and the surface the click came from redrawn.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.approval_list import LIST_BLOCK, approvals_list_message, decided_notice
+from blocks.approvals import ApprovalTarget, approval_decided_message
+from blocks.ids import ActionId
+from blocks.modals_reject import Origin, RejectContext, notice_modal, reject_modal
+from bot.deps import BotDeps
+from bot.errors import NotLinked, user_message
+from bot.events.home import publish_home
+from core.errors import DomainError
+from core.models.release import Decision, Release
+from core.rules.permissions import Actor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Click:
+    """An Approve / Reject click, parsed from Slack's block_actions payload."""
+
+    user_id: str
+    value: str
+    origin: Origin
+    channel: str | None
+    ts: str | None
+    response_url: str | None
+    trigger_id: str | None
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> Click:
+        action = (body.get("actions") or [{}])[0]
+        container = body.get("container") or {}
+        block_id = str(action.get("block_id") or "")
+        if container.get("type") == "view":
+            origin = Origin.HOME
+        elif block_id.startswith(LIST_BLOCK):
+            origin = Origin.LIST
+        else:  # a DM, or any other message carrying the buttons
+            origin = Origin.DM
+        return cls(
+            user_id=str((body.get("user") or {}).get("id", "")),
+            value=str(action.get("value") or ""),
+            origin=origin,
+            channel=container.get("channel_id") or (body.get("channel") or {}).get("id"),
+            ts=container.get("message_ts"),
+            response_url=body.get("response_url"),
+            trigger_id=body.get("trigger_id"),
+        )
+
+
+@dataclass(frozen=True)
+class Surface:
+    """Where the decision was made from, to redraw it and to answer the person there."""
+
+    deps: BotDeps
+    client: AsyncWebClient
+    user_id: str
+    tz: ZoneInfo
+    origin: Origin
+    channel: str | None = None
+    ts: str | None = None
+    response_url: str | None = None
+    trigger_id: str | None = None
+
+    @property
+    def respond(self) -> AsyncRespond | None:
+        return AsyncRespond(response_url=self.response_url) if self.response_url else None
+
+    async def tell(self, text: str, actor: Actor | None = None) -> None:
+        """Say something to the clicker only; nothing else changes."""
+        respond = self.respond
+        if self.origin is not Origin.HOME and respond is not None:
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+            return
+        if self.trigger_id:
+            view = notice_modal("Approval", text).to_dict()
+            await self.client.views_open(trigger_id=self.trigger_id, view=view)
+        else:
+            await self.client.chat_postMessage(channel=self.user_id, text=text)
+        if self.origin is Origin.HOME:  # its buttons may be stale: draw it again
+            await publish_home(self.deps, self.client, self.user_id, actor, self.tz)
+
+    async def decided(self, actor: Actor, release: Release, target: ApprovalTarget) -> None:
+        """Update every DM of this approval, then the surface the decision came from."""
+        ref = target.ref_in(release)
+        records = await self.deps.notifier.announce_decision(self.client, release, ref)
+        respond = self.respond
+        if self.origin is Origin.HOME:
+            await publish_home(self.deps, self.client, self.user_id, actor, self.tz)
+        elif self.origin is Origin.LIST and respond is not None:
+            pending = await self.deps.services.approvals.pending_for(actor)
+            notice = decided_notice(release, ref, self.tz)
+            message = approvals_list_message(pending, self.tz, notice=notice)
+            await respond(**message.to_dict(), replace_original=True)
+        elif respond is not None and not any(
+            r.channel == self.channel and r.ts == self.ts for r in records
+        ):
+            message = approval_decided_message(release, ref, self.tz)
+            await respond(**message.to_dict(), replace_original=True)
+
+
+def actor_of(context: dict[str, Any]) -> Actor:
+    actor = context.get("actor")
+    if actor is None:
+        raise NotLinked()
+    assert isinstance(actor, Actor)
+    return actor
+
+
+async def decide(
+    deps: BotDeps,
+    actor: Actor,
+    target: ApprovalTarget,
+    decision: Decision,
+    comment: str | None = None,
+) -> Release:
+    return await deps.services.approvals.decide(
+        actor, target.release, target.product, target.gate, target.milestone, decision, comment
+    )
+
+
+def register(app: AsyncApp, deps: BotDeps) -> None:
+    def surface(click: Click, client: AsyncWebClient, context: dict[str, Any]) -> Surface:
+        return Surface(
+            deps,
+            client,
+            click.user_id,
+            context.get("tz") or deps.default_tz,
+            click.origin,
+            click.channel,
+            click.ts,
+            click.response_url,
+            click.trigger_id,
+        )
+
+    @app.action(ActionId.APPROVE)
+    async def approve(
+        ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        click = Click.parse(body)
+        where = surface(click, client, context)
+        try:
+            actor = actor_of(context)
+            target = ApprovalTarget.decode(click.value)
+            release = await decide(deps, actor, target, Decision.APPROVE)
+        except Exception as error:  # refused: tell the clicker, change nothing
+            await where.tell(user_message(error), context.get("actor"))
+            return
+        try:
+            await where.decided(actor, release, target)
+        except Exception as error:  # the decision is stored; say what could not be shown
+            note = "Approved, but some messages could not be updated."
+            await where.tell(f"{note}\n{user_message(error)}", actor)
+
+    @app.action(ActionId.REJECT)
+    async def reject(
+        ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        click = Click.parse(body)
+        where = surface(click, client, context)
+        try:  # the trigger_id lives 3 s: open the modal first, check afterwards
+            meta = RejectContext(
+                target=ApprovalTarget.decode(click.value),
+                origin=click.origin,
+                response_url=click.response_url,
+                channel=click.channel,
+                ts=click.ts,
+            )
+            opened = await client.views_open(
+                trigger_id=click.trigger_id or "", view=reject_modal(meta).to_dict()
+            )
+        except Exception as error:
+            await where.tell(user_message(error), context.get("actor"))
+            return
+        try:
+            actor = actor_of(context)
+            release = await deps.services.releases.get(actor, meta.target.release)
+            ref = meta.target.ref_in(release)
+            deps.services.approvals.check(actor, ref)
+        except DomainError as error:  # no point asking for a reason: say why at once
+            view = notice_modal("Cannot reject", user_message(error)).to_dict()
+            await client.views_update(view_id=str(opened["view"]["id"]), view=view)

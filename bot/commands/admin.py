@@ -1,0 +1,290 @@
+"""`/release admin …`: roles, users, Slack links and the catalog. The core checks every
+permission (can_manage_roles, can_invite_users); a form is refused before it opens when
+the core would refuse saving it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
+
+from blocks.admin import (
+    admin_usage_message,
+    applications_message,
+    boards_message,
+    granted_message,
+    linked_message,
+    revoked_message,
+    roles_message,
+    squads_message,
+    unlinked_message,
+    users_message,
+)
+from blocks.message import Message
+from blocks.modals_admin import (
+    AdminForm,
+    application_modal,
+    board_modal,
+    loading_modal,
+    role_modal,
+    squad_modal,
+    user_modal,
+)
+from bot.commands.router import CommandRequest, Router, mentioned_user
+from core.errors import NotFound, ValidationFailed
+from core.models.common import parse
+from core.models.rbac import Permission, SlackIdentity, User
+from core.services.catalog import CATALOG_PERMISSION
+
+USAGE = (
+    "roles | role new | users | user new | link @user <username> | unlink @user | "
+    "grant @user <role> | revoke @user <role> | apps | apps new | squads | squads new | "
+    "boards | boards new"
+)
+_SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+Action = Callable[[CommandRequest, list[str]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class AdminCommand:
+    words: tuple[str, ...]
+    usage: str
+    summary: str
+    run: Action
+
+
+def register(router: Router) -> None:
+    @router.add("admin", USAGE, "roles, users, Slack links and the catalog (admins)")
+    async def admin(request: CommandRequest) -> None:
+        args = join_mentions(request.args)
+        words = tuple(a.lower() for a in args[:2])
+        command = _find(words)
+        if command is None:
+            unknown = " ".join(args[:2]) or None
+            message = admin_usage_message([(c.usage, c.summary) for c in COMMANDS], unknown=unknown)
+            await _reply(request, message)
+            return
+        await command.run(request, args[len(command.words) :])
+
+
+def join_mentions(args: list[str]) -> list[str]:
+    """Put back a mention the word splitter cut at a space (``<@U1|dana weiss>``)."""
+    joined: list[str] = []
+    for arg in args:
+        if joined and joined[-1].startswith("<@") and not joined[-1].endswith(">"):
+            joined[-1] += f" {arg}"
+        else:
+            joined.append(arg)
+    return joined
+
+
+def _find(words: tuple[str, ...]) -> AdminCommand | None:
+    for command in COMMANDS_BY_LENGTH:
+        if words[: len(command.words)] == command.words:
+            return command
+    for aliases, command in ALIASES:
+        if words[: len(aliases)] == aliases:
+            return command
+    return None
+
+
+async def _reply(request: CommandRequest, message: Message) -> None:
+    await request.respond(**message.to_dict(), response_type="ephemeral", replace_original=False)
+
+
+def _slack_person(request: CommandRequest, args: list[str], usage: str) -> SlackIdentity:
+    token = args[0] if args else ""
+    user_id = mentioned_user(token) or (token if _SLACK_ID.match(token) else None)
+    if user_id is None:
+        shown = f"`{token}` is not" if token else "Missing"
+        raise ValidationFailed(
+            f"{shown} a Slack mention such as @dana. Usage: `/release admin {usage}`",
+            fields={"slack_user_id": "Mention the person"},
+        )
+    return parse(SlackIdentity, {"team_id": request.team_id, "user_id": user_id})
+
+
+def _rest(args: list[str], what: str, usage: str) -> str:
+    text = " ".join(args).strip()
+    if not text:
+        raise ValidationFailed(f"Missing {what}. Usage: `/release admin {usage}`")
+    return text
+
+
+async def _linked_user(request: CommandRequest, identity: SlackIdentity) -> User:
+    """The portal user linked to this Slack person (who may never have written to the bot)."""
+    actor = await request.deps.services.identity.resolve(identity)
+    if actor is None:
+        raise NotFound(
+            f"That Slack person ({identity.user_id}) is not linked to a releasebot user. "
+            "Link them first: `/release admin link @them <username>`."
+        )
+    return actor.user
+
+
+# --- lists --------------------------------------------------------------------------------
+
+
+async def list_roles(request: CommandRequest, _args: list[str]) -> None:
+    roles = await request.deps.services.roles.list_roles(request.user)
+    await _reply(request, roles_message(roles))
+
+
+async def list_users(request: CommandRequest, _args: list[str]) -> None:
+    services = request.deps.services
+    users = await services.users.list_users(request.user)
+    await _reply(request, users_message(users, await services.roles.list_roles(request.user)))
+
+
+async def list_applications(request: CommandRequest, _args: list[str]) -> None:
+    applications = await request.deps.services.catalog.applications(request.user)
+    await _reply(request, applications_message(applications))
+
+
+async def list_squads(request: CommandRequest, _args: list[str]) -> None:
+    await _reply(request, squads_message(await request.deps.services.catalog.squads(request.user)))
+
+
+async def list_boards(request: CommandRequest, _args: list[str]) -> None:
+    await _reply(request, boards_message(await request.deps.services.catalog.boards(request.user)))
+
+
+# --- links and roles ----------------------------------------------------------------------
+
+
+async def link(request: CommandRequest, args: list[str]) -> None:
+    usage = "link @user <username>"
+    identity = _slack_person(request, args, usage)
+    username = _rest(args[1:], "a username", usage)
+    user = await request.deps.services.users.link_slack(request.user, username, identity)
+    request.deps.identities.forget()
+    await _reply(request, linked_message(identity.user_id, user))
+
+
+async def unlink(request: CommandRequest, args: list[str]) -> None:
+    identity = _slack_person(request, args, "unlink @user")
+    user = await request.deps.services.users.unlink_slack(request.user, identity)
+    request.deps.identities.forget()
+    await _reply(request, unlinked_message(identity.user_id, user))
+
+
+async def grant(request: CommandRequest, args: list[str]) -> None:
+    usage = "grant @user <role>"
+    identity = _slack_person(request, args, usage)
+    role_name = _rest(args[1:], "a role name", usage)
+    target = await _linked_user(request, identity)
+    user = await request.deps.services.users.grant_role(request.user, target.username, role_name)
+    request.deps.identities.forget()
+    await _reply(request, granted_message(identity.user_id, user, role_name))
+
+
+async def revoke(request: CommandRequest, args: list[str]) -> None:
+    usage = "revoke @user <role>"
+    identity = _slack_person(request, args, usage)
+    role_name = _rest(args[1:], "a role name", usage)
+    target = await _linked_user(request, identity)
+    user = await request.deps.services.users.revoke_role(request.user, target.username, role_name)
+    request.deps.identities.forget()
+    await _reply(request, revoked_message(identity.user_id, user, role_name))
+
+
+# --- forms --------------------------------------------------------------------------------
+
+
+def _form_origin(request: CommandRequest) -> AdminForm:
+    response_url = request.body.get("response_url")
+    return AdminForm(
+        channel_id=request.channel_id or None,
+        response_url=str(response_url) if response_url else None,
+    )
+
+
+async def _open(request: CommandRequest, view: View) -> None:
+    await request.client.views_open(trigger_id=request.trigger_id, view=view.to_dict())
+
+
+async def _open_then_fill(
+    request: CommandRequest, title: str, build: Callable[[], Awaitable[View]]
+) -> None:
+    """Open a loading modal while the trigger_id is fresh, then show the form in it."""
+    opened = await request.client.views_open(
+        trigger_id=request.trigger_id, view=loading_modal(title).to_dict()
+    )
+    view = await build()
+    try:
+        await request.client.views_update(view_id=opened["view"]["id"], view=view.to_dict())
+    except SlackApiError as error:  # closed meanwhile: nothing to fill
+        if error.response.get("error") != "not_found":
+            raise
+
+
+async def new_role(request: CommandRequest, _args: list[str]) -> None:
+    request.user.require(Permission.CAN_MANAGE_ROLES, "create a role")
+    await _open(request, role_modal(_form_origin(request)))
+
+
+async def new_user(request: CommandRequest, _args: list[str]) -> None:
+    actor = request.user
+    actor.require(Permission.CAN_INVITE_USERS, "add a user")
+    services = request.deps.services
+
+    async def form() -> View:
+        roles = await services.roles.list_roles(actor)
+        return user_modal(_form_origin(request), roles, await services.catalog.squads(actor))
+
+    await _open_then_fill(request, "New user", form)
+
+
+async def new_application(request: CommandRequest, _args: list[str]) -> None:
+    request.user.require(CATALOG_PERMISSION, "add an application to the catalog")
+    await _open(request, application_modal(_form_origin(request)))
+
+
+async def new_squad(request: CommandRequest, _args: list[str]) -> None:
+    actor = request.user
+    actor.require(CATALOG_PERMISSION, "add a squad to the catalog")
+
+    async def form() -> View:
+        boards = await request.deps.services.catalog.boards(actor)
+        return squad_modal(_form_origin(request), boards)
+
+    await _open_then_fill(request, "New squad", form)
+
+
+async def new_board(request: CommandRequest, _args: list[str]) -> None:
+    request.user.require(CATALOG_PERMISSION, "add a Jira board to the catalog")
+    await _open(request, board_modal(_form_origin(request)))
+
+
+COMMANDS = (
+    AdminCommand(("roles",), "roles", "the roles and their permissions", list_roles),
+    AdminCommand(("role", "new"), "role new", "create a role (form)", new_role),
+    AdminCommand(("users",), "users", "users, their roles, Slack links and status", list_users),
+    AdminCommand(("user", "new"), "user new", "add a user (form)", new_user),
+    AdminCommand(("link",), "link @user <username>", "link a Slack person to a user", link),
+    AdminCommand(("unlink",), "unlink @user", "remove a Slack person's link", unlink),
+    AdminCommand(("grant",), "grant @user <role>", "give a linked person a role", grant),
+    AdminCommand(("revoke",), "revoke @user <role>", "take a role away", revoke),
+    AdminCommand(("apps",), "apps", "applications and their products", list_applications),
+    AdminCommand(("apps", "new"), "apps new", "add an application (form)", new_application),
+    AdminCommand(("squads",), "squads", "squads and their Jira boards", list_squads),
+    AdminCommand(("squads", "new"), "squads new", "add a squad (form)", new_squad),
+    AdminCommand(("boards",), "boards", "Jira boards", list_boards),
+    AdminCommand(("boards", "new"), "boards new", "add a Jira board (form)", new_board),
+)
+# Longer forms first, so "apps new" is not read as "apps".
+COMMANDS_BY_LENGTH = sorted(COMMANDS, key=lambda c: -len(c.words))
+_BY_USAGE = {c.usage: c for c in COMMANDS}
+ALIASES: tuple[tuple[tuple[str, ...], AdminCommand], ...] = (
+    (("roles", "new"), _BY_USAGE["role new"]),
+    (("users", "new"), _BY_USAGE["user new"]),
+    (("app", "new"), _BY_USAGE["apps new"]),
+    (("applications", "new"), _BY_USAGE["apps new"]),
+    (("squad", "new"), _BY_USAGE["squads new"]),
+    (("board", "new"), _BY_USAGE["boards new"]),
+    (("applications",), _BY_USAGE["apps"]),
+)

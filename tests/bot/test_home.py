@@ -1,0 +1,224 @@
+"""App Home: published on app_home_opened, redrawn after a decision made from it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from blocks.home import home_view
+from blocks.ids import ActionId, CallbackId
+from blocks.text import SURFACE_BLOCKS
+from bot.devtools.fake_slack import Call
+from bot.devtools.harness import LocalBot
+from core.models.rbac import User
+from core.models.release import (
+    Environment,
+    Milestone,
+    MilestoneApproval,
+    Release,
+    ReleaseDraft,
+)
+from core.rules.readiness import MilestoneRef, summarize
+from core.services.approvals import PendingApproval
+from tests.bot.test_approvals import ask, dms, in_dm, stored, target
+from tests.bot.test_reading import ESCAPED, INJECTION, actor, mrkdwn
+
+
+def opened(user: str, tab: str = "home") -> dict[str, Any]:
+    return {"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": tab}
+
+
+async def home_of(bot: LocalBot, user: str) -> Call:
+    start = len(bot.slack.of("views.publish"))
+    reply = await bot.driver.event(opened(user))
+    assert reply.status == 200
+    published = (await bot.slack.wait_for("views.publish", start + 1))[start]
+    assert published.params["user_id"] == user
+    return published
+
+
+def view_text(call: Call) -> str:
+    return "\n".join(mrkdwn(call.params))
+
+
+def approval_milestones(call: Call) -> list[str]:
+    from blocks.approvals import ApprovalTarget
+
+    return [
+        ApprovalTarget.decode(b["elements"][0]["value"]).milestone
+        for b in call.params["view"]["blocks"]
+        if b["type"] == "actions" and b["elements"][0]["action_id"] == ActionId.APPROVE
+    ]
+
+
+async def test_home_shows_an_approvers_pending_approvals_and_releases(bot: LocalBot) -> None:
+    home = await home_of(bot, "UARJUN")
+
+    view = home.params["view"]
+    text = view_text(home)
+    assert view["type"] == "home" and len(view["blocks"]) <= SURFACE_BLOCKS
+    assert approval_milestones(home) == ["uat-signoff", "stage-signoff"]
+    assert "*Waiting for your decision* (2)" in text
+    for release_id in ("REL-2027.01", "REL-2026.12", "REL-2026.11", "REL-2026.11-HF1"):
+        assert f"*{release_id}* ·" in text
+    assert "*Ready for approval*" in text and "*Blocked*" in text
+
+
+async def test_home_of_a_squad_member_is_scoped_to_their_squads(bot: LocalBot) -> None:
+    home = await home_of(bot, "UDANA")
+
+    text = view_text(home)
+    assert approval_milestones(home) == []
+    assert "Nothing is waiting for your approval." in text
+    assert "*REL-2026.12* ·" in text and "*REL-2026.11-HF1* ·" in text
+    assert "REL-2027.01" not in text and "*REL-2026.11* ·" not in text
+
+
+async def test_home_of_an_unlinked_person_explains_how_to_get_access(bot: LocalBot) -> None:
+    home = await home_of(bot, "UNOBODY")
+
+    text = view_text(home)
+    assert "not linked" in text and "ask an admin" in text
+    assert "REL-" not in text
+    assert not any(b["type"] == "actions" for b in home.params["view"]["blocks"])
+
+
+async def test_only_the_home_tab_is_drawn(bot: LocalBot) -> None:
+    await bot.driver.event(opened("UARJUN", tab="messages"))
+    await home_of(bot, "UDANA")
+
+    assert [c.params["user_id"] for c in bot.slack.of("views.publish")] == ["UDANA"]
+
+
+async def test_approving_from_home_redraws_it_and_updates_the_dms(bot: LocalBot) -> None:
+    await ask(bot, "REL-2026.12")
+    await home_of(bot, "UARJUN")
+
+    await bot.driver.click(
+        "UARJUN", ActionId.APPROVE, await target(bot, "uat-signoff"), block_id="home_approval:0",
+        container={"type": "view", "view_id": "VHOME"}, view={"id": "VHOME", "type": "home"},
+    )  # fmt: skip
+
+    redrawn = (await bot.slack.wait_for("views.publish", 2))[1]
+    assert approval_milestones(redrawn) == ["stage-signoff"]
+    assert "*Waiting for your decision* (1)" in view_text(redrawn)
+    updates = await bot.slack.wait_for("chat.update", 2)
+    assert {u.params["channel"] for u in updates} == {"DUADMIN", "DUARJUN"}
+
+
+async def test_a_refused_click_on_home_says_why_in_a_modal(bot: LocalBot) -> None:
+    await ask(bot, "REL-2026.12")
+    copies = await dms(bot, "REL-2026.12", "uat-signoff")
+    value = await target(bot, "uat-signoff")
+    await bot.driver.click("UADMIN", ActionId.APPROVE, value, container=in_dm(copies["DUADMIN"]))
+    await bot.slack.wait_for("chat.update", 2)
+    before = await stored(bot)
+
+    await bot.driver.click(
+        "UARJUN", ActionId.APPROVE, value, block_id="home_approval:0",
+        container={"type": "view", "view_id": "VHOME"}, view={"id": "VHOME", "type": "home"},
+    )  # fmt: skip
+
+    [notice] = await bot.slack.wait_for("views.open")
+    assert "already approved by admin" in view_text(notice)
+    [redrawn] = await bot.slack.wait_for("views.publish")  # the stale button is gone
+    assert approval_milestones(redrawn) == ["stage-signoff"]
+    assert await stored(bot) == before
+
+
+async def test_home_escapes_release_names(bot: LocalBot) -> None:
+    admin = await actor(bot, "admin")
+    draft = ReleaseDraft(
+        release_id="REL-PING", release_name=INJECTION, release_date=date(2030, 1, 1),
+        squad_ids=["payments"],
+    )  # fmt: skip
+    await bot.runtime.deps.services.releases.create(admin, draft)
+
+    texts = mrkdwn((await home_of(bot, "UDANA")).params)
+
+    assert not any("<!channel>" in t or "<@U123>" in t for t in texts)
+    assert any(ESCAPED in t for t in texts)
+
+
+# --- limits (pure) --------------------------------------------------------------------------
+
+T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
+
+
+def _pending(n: int) -> PendingApproval:
+    milestone = Milestone(
+        milestone_key=f"m{n}", milestone_name="M" * 150, environment=Environment.PROD,
+        start_date=T0 + timedelta(days=n), end_date=T0 + timedelta(days=n, hours=2),
+        approval=MilestoneApproval(required=True, requires_approval_manager=True,
+                                   status="PENDING", requested_at=T0),  # type: ignore[arg-type]
+    )  # fmt: skip
+    ref = MilestoneRef(f"product-{n}", "P" * 150, "G" * 150, milestone)
+    return PendingApproval(f"{n:024x}", f"REL-{n}", "R" * 150, ref)
+
+
+def _release(n: int) -> Release:
+    return Release(
+        release_id=f"REL-{n}", release_name="N" * 150, release_date=date(2030, 1, 1),
+        squad_ids=[f"squad-{i}" for i in range(20)], created_by="x", created_at=T0,
+    )  # fmt: skip
+
+
+def test_home_stays_within_100_blocks_however_much_is_waiting() -> None:
+    user = User(username="arjun", full_name="Arjun", email="arjun@example.com", created_at=T0)
+    releases = [(r, summarize(r)) for r in map(_release, range(60))]
+
+    view = home_view(
+        user, [_pending(n) for n in range(80)], releases, ZoneInfo("Asia/Kolkata"),
+        more_releases=True,
+    ).to_dict()  # fmt: skip
+
+    assert len(view["blocks"]) <= SURFACE_BLOCKS
+    texts = [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
+    contexts = [e["text"] for b in view["blocks"] if b["type"] == "context" for e in b["elements"]]
+    assert all(len(t) <= 3000 for t in texts)
+    assert any("more waiting for you" in t for t in contexts)
+    assert any("/release list" in t for t in contexts)
+
+
+def quick_actions(call: Call) -> list[str]:
+    return [
+        e["action_id"]
+        for b in call.params["view"]["blocks"]
+        if b["type"] == "actions" and b.get("block_id") == "home_quick"
+        for e in b["elements"]
+    ]
+
+
+async def test_new_release_on_home_opens_the_same_modal_as_release_new(bot: LocalBot) -> None:
+    for_rhea = await home_of(bot, "URHEA")
+    for_arjun = await home_of(bot, "UARJUN")
+
+    await bot.driver.click(
+        "URHEA", ActionId.OPEN_NEW_RELEASE, "", block_id="home_quick",
+        container={"type": "view", "view_id": "VHOME"}, view={"id": "VHOME", "type": "home"},
+    )  # fmt: skip
+
+    assert quick_actions(for_rhea) == [ActionId.OPEN_NEW_RELEASE]
+    assert quick_actions(for_arjun) == []  # may not create releases
+    [opened] = await bot.slack.wait_for("views.open")
+    [form] = await bot.slack.wait_for("views.update")
+    assert opened.params["view"]["callback_id"] == CallbackId.NEW_RELEASE
+    assert form.params["view"]["callback_id"] == CallbackId.NEW_RELEASE
+    assert any(b["type"] == "input" for b in form.params["view"]["blocks"])
+
+
+async def test_rejecting_from_home_redraws_it_after_the_modal(bot: LocalBot) -> None:
+    await home_of(bot, "UARJUN")
+    await bot.driver.click(
+        "UARJUN", ActionId.REJECT, await target(bot, "uat-signoff"), block_id="home_approval:0",
+        container={"type": "view", "view_id": "VHOME"}, view={"id": "VHOME", "type": "home"},
+    )  # fmt: skip
+    [opened] = await bot.slack.wait_for("views.open")
+
+    reason = {"reject_reason": {"reject_reason": {"type": "plain_text_input", "value": "No"}}}
+    done = await bot.driver.submit("UARJUN", opened.params["view"], reason)
+
+    assert done.status == 200 and done.text == ""
+    redrawn = (await bot.slack.wait_for("views.publish", 2))[1]
+    assert approval_milestones(redrawn) == ["stage-signoff"]
