@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint format typecheck check demo seed-min seed-demo bench clean
+.PHONY: install test lint format typecheck check demo demo-report seed-min seed-demo bench bench-ack clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ format: $(STAMP)
 check: lint test
 
 demo: $(STAMP)
-	$(BIN)/python -m scripts.demo_report
+	$(BIN)/python -m bot console
 
 seed-min: $(STAMP)
 	$(BIN)/python -m scripts.seed_minimal
@@ -37,8 +37,15 @@ seed-min: $(STAMP)
 seed-demo: $(STAMP)
 	$(BIN)/python -m scripts.seed_demo_data
 
+demo-report: $(STAMP)
+	$(BIN)/python -m scripts.demo_report
+
 bench: $(STAMP)
 	$(BIN)/python -m scripts.bench.bench_core
+	$(BIN)/python -m scripts.bench.bench_ack
+
+bench-ack: $(STAMP)
+	$(BIN)/python -m scripts.bench.bench_ack
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

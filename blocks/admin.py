@@ -175,7 +175,7 @@ def user_created_message(user: User, roles: Mapping[str, Role]) -> Message:
     return done_message(
         f":white_check_mark: User `{esc(user.username)}` (*{esc(user.full_name)}*, "
         f"{esc(user.email)}) created with {held}. They are linked to Slack by email the first "
-        "time they use the bot, or with `/release admin link @them <username>`."
+        "time they use the bot, or with `/release admin link @them &lt;username&gt;`."
     )
 
 

@@ -19,7 +19,9 @@ def help_message(commands: Iterable[tuple[str, str]], *, unknown: str | None = N
         blocks.append(section(f":grey_question: Unknown subcommand `{esc(unknown)}`."))
     lines = [f"`/release {esc(usage)}` — {esc(summary)}" for usage, summary in commands]
     blocks.append(lines_section(["*releasebot* — what you can type:", *lines], more="commands"))
-    blocks.append(context("`<release>` is a release id such as `REL-2026.12`, or its database id."))
+    blocks.append(
+        context("`&lt;release&gt;` is a release id such as `REL-2026.12`, or its database id.")
+    )
     return Message(text="releasebot usage: /release help", blocks=blocks)
 
 
@@ -30,7 +32,7 @@ def whoami_message(actor: Actor | None, slack_user_id: str) -> Message:
             blocks=[
                 section(
                     f"<@{slack_user_id}>, your Slack account is not linked to a releasebot user "
-                    "yet. Ask an admin to run `/release admin link @you <username>`."
+                    "yet. Ask an admin to run `/release admin link @you &lt;username&gt;`."
                 )
             ],
         )

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.after_ack import AfterAck
 from bot.identity import IdentityResolver
 from bot.notifier import ApprovalNotifier
 from bot.settings import Settings
@@ -25,6 +26,7 @@ class BotDeps:
     router: Router
     notifier: ApprovalNotifier
     clock: Clock = field(default=utc_now)
+    after_ack: AfterAck = field(default_factory=AfterAck)
 
     @property
     def default_tz(self) -> ZoneInfo:

@@ -7,7 +7,9 @@ from bot.commands.router import CommandRequest, Router
 
 
 def register(router: Router) -> None:
-    @router.add("approvals", "", "approvals waiting for you, with Approve / Reject buttons")
+    @router.add(
+        "approvals", "", "approvals waiting for you, with Approve / Reject buttons", queued=True
+    )
     async def approvals(request: CommandRequest) -> None:
         pending = await request.deps.services.approvals.pending_for(request.user)
         message = approvals_list_message(pending, request.tz)

@@ -10,7 +10,7 @@ from core.rules.readiness import summarize
 
 
 def register(router: Router) -> None:
-    @router.add("help", "", "this message", open_to_unlinked=True)
+    @router.add("help", "", "this message", open_to_unlinked=True, queued=True)
     async def show_help(request: CommandRequest) -> None:
         unknown = request.args[0] if request.args and request.args[0] != "help" else None
         usages = [
@@ -20,13 +20,15 @@ def register(router: Router) -> None:
         message = help_message(usages, unknown=unknown)
         await request.respond(**message.to_dict(), response_type="ephemeral")
 
-    @router.add("whoami", "", "your portal user, roles and permissions", open_to_unlinked=True)
+    @router.add(
+        "whoami", "", "your portal user, roles and permissions", open_to_unlinked=True, queued=True
+    )
     async def whoami(request: CommandRequest) -> None:
         user_id = str(request.body.get("user_id", ""))
         message = whoami_message(request.actor, user_id)
         await request.respond(**message.to_dict(), response_type="ephemeral")
 
-    @router.add("status", "<release>", "readiness of a release, posted in the channel")
+    @router.add("status", "<release>", "readiness of a release, posted in the channel", queued=True)
     async def status(request: CommandRequest) -> None:
         release = await request.deps.services.releases.get(
             request.user, request.arg(0, "a release id")

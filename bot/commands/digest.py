@@ -26,7 +26,9 @@ def _confirm(text: str) -> Message:
 
 
 def register(router: Router) -> None:
-    @router.add("digest", USAGE, "daily readiness digest in this channel, or by DM to you")
+    @router.add(
+        "digest", USAGE, "daily readiness digest in this channel, or by DM to you", queued=True
+    )
     async def digest(request: CommandRequest) -> None:
         action = request.arg(0, "what to do with the digest").lower()
         handlers = {"subscribe": _subscribe, "unsubscribe": _unsubscribe, "now": _now, "me": _me}

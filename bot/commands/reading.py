@@ -34,13 +34,15 @@ async def release_history(deps: BotDeps, actor: Actor, ref: str, tz: ZoneInfo) -
 
 
 def register(router: Router) -> None:
-    @router.add("list", "[query]", "releases, newest first; search by id or name")
+    @router.add("list", "[query]", "releases, newest first; search by id or name", queued=True)
     async def list_releases(request: CommandRequest) -> None:
         query = " ".join(request.args).strip() or None
         message = await release_page(request.deps, request.user, query=query)
         await request.respond(**message.to_dict(), response_type="ephemeral")
 
-    @router.add("history", "<release>", "the release's timeline: who changed what, when")
+    @router.add(
+        "history", "<release>", "the release's timeline: who changed what, when", queued=True
+    )
     async def history(request: CommandRequest) -> None:
         ref = request.arg(0, "a release id")
         message = await release_history(request.deps, request.user, ref, request.tz)

@@ -80,6 +80,7 @@ class Subcommand:
     summary: str
     handler: Handler
     open_to_unlinked: bool = False
+    queued: bool = False
 
 
 @dataclass
@@ -89,10 +90,21 @@ class Router:
     commands: dict[str, Subcommand] = field(default_factory=dict)
 
     def add(
-        self, name: str, usage: str, summary: str, *, open_to_unlinked: bool = False
+        self,
+        name: str,
+        usage: str,
+        summary: str,
+        *,
+        open_to_unlinked: bool = False,
+        queued: bool = False,
     ) -> Callable[[Handler], Handler]:
+        """``queued``: answer from the after-ack workers (read-only answers; never a modal,
+        whose trigger_id would expire while waiting)."""
+
         def decorate(handler: Handler) -> Handler:
-            self.commands[name] = Subcommand(name, usage, summary, handler, open_to_unlinked)
+            self.commands[name] = Subcommand(
+                name, usage, summary, handler, open_to_unlinked, queued
+            )
             return handler
 
         return decorate
@@ -127,22 +139,47 @@ async def dispatch(
     """Ack at once, then run the subcommand; every failure becomes an ephemeral message."""
     await ack()
     try:
-        words = split(str(body.get("text") or ""))
-        name = words[0].lower() if words else "help"
-        spec = deps.router.get(name) or deps.router.get("help")
-        assert spec is not None, "the help subcommand is always registered"
-        request = CommandRequest(
-            name=spec.name if spec.name == name else "help",
-            args=words[1:] if spec.name == name else [name],
-            body=body,
-            actor=context.get("actor"),
-            tz=context.get("tz") or deps.default_tz,
-            client=client,
-            respond=respond,
-            deps=deps,
-        )
-        if request.actor is None and not spec.open_to_unlinked:
-            raise NotLinked()
-        await spec.handler(request)
-    except Exception as error:  # every failure is answered, never swallowed
+        request, spec = _parse(deps, body, context, client, respond)
+    except Exception as error:
         await respond(text=user_message(error), response_type="ephemeral", replace_original=False)
+        return
+
+    async def run() -> None:
+        try:
+            if request.actor is None and not spec.open_to_unlinked:
+                raise NotLinked()
+            await spec.handler(request)
+        except Exception as error:  # every failure is answered, never swallowed
+            await respond(
+                text=user_message(error), response_type="ephemeral", replace_original=False
+            )
+
+    if spec.queued:
+        deps.after_ack.submit(run)
+    else:
+        await run()
+
+
+def _parse(
+    deps: BotDeps,
+    body: dict[str, Any],
+    context: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+) -> tuple[CommandRequest, Subcommand]:
+    words = split(str(body.get("text") or ""))
+    name = words[0].lower() if words else "help"
+    known = deps.router.get(name)
+    spec = known or deps.router.get("help")
+    assert spec is not None, "the help subcommand is always registered"
+    request = CommandRequest(
+        name=spec.name,
+        args=words[1:] if known else [name],
+        body=body,
+        actor=context.get("actor"),
+        tz=context.get("tz") or deps.default_tz,
+        client=client,
+        respond=respond,
+        deps=deps,
+    )
+    return request, spec
