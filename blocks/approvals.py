@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
@@ -50,14 +51,18 @@ class ApprovalTarget(Metadata):
         return MilestoneRef(product.product_id, product.product_name, gate.gate_name, milestone)
 
 
-def approval_buttons(target: ApprovalTarget, *, block_id: str = "approval") -> ActionsBlock:
-    """Approve / Reject for one approval; the value is only an address (rights are re-checked)."""
+def approval_buttons(
+    target: ApprovalTarget, *, block_id: str = "approval", extra: Sequence[ButtonElement] = ()
+) -> ActionsBlock:
+    """Approve / Reject (and ``extra`` buttons) for one approval. The value is only an
+    address: rights are re-checked from storage on click."""
     value = target.encode()
     return ActionsBlock(
         block_id=block_id,
         elements=[
             ButtonElement(text="Approve", action_id=ActionId.APPROVE, value=value, style="primary"),
             ButtonElement(text="Reject", action_id=ActionId.REJECT, value=value, style="danger"),
+            *extra,
         ],
     )
 

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, PlainTextObject
 
-from blocks.message import Message, context, fit, lines_section, section
+from blocks.message import Message, context, lines_section, section
 from blocks.status import readiness_line
-from blocks.text import day, esc, when
+from blocks.text import MESSAGE_BLOCKS, day, esc, when
 from core.rules.digest import Digest, DigestEntry
 
 TEMPLATE = "digest.txt.j2"
@@ -45,9 +45,14 @@ def digest_message(digest: Digest, tz: ZoneInfo, folder: str | None = None) -> M
     ]
     if not digest.entries:
         blocks.append(section("_No releases in this window._"))
-    for entry in digest.entries:
+    # Two blocks a release; keep room for the header, its context and the "more" line.
+    room = (MESSAGE_BLOCKS - len(blocks) - 1) // 2
+    for entry in digest.entries[:room]:
         blocks += [DividerBlock(), _entry_section(entry, tz)]
-    return Message(text=digest_text(digest, folder), blocks=fit(blocks, what="releases"))
+    hidden = len(digest.entries) - room
+    if hidden > 0:
+        blocks.append(context(f"… and {hidden} more releases — `/release list` shows them all"))
+    return Message(text=digest_text(digest, folder), blocks=blocks)
 
 
 def _entry_section(entry: DigestEntry, tz: ZoneInfo) -> Block:

@@ -6,9 +6,9 @@ from datetime import timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
+from slack_sdk.models.blocks import Block, ButtonElement
 
-from blocks.approvals import ApprovalTarget
+from blocks.approvals import ApprovalTarget, approval_buttons
 from blocks.ids import ActionId
 from blocks.message import Message, context, section
 from blocks.metadata import Metadata
@@ -52,7 +52,6 @@ def _about(release: Release, ref: MilestoneRef, tz: ZoneInfo) -> str:
 def reminder_message(
     release: Release, ref: MilestoneRef, key: str, pending_for: timedelta, tz: ZoneInfo
 ) -> Message:
-    target = ApprovalTarget.of(release, ref).encode()
     snoozes = [
         ButtonElement(
             text=label,
@@ -61,23 +60,10 @@ def reminder_message(
         )
         for choice, label in SNOOZE_LABELS.items()
     ]
+    waiting = f":alarm_clock: *Still waiting for your decision* — pending {_waited(pending_for)}"
     blocks: list[Block] = [
-        section(
-            f":alarm_clock: *Still waiting for your decision* — pending {_waited(pending_for)}\n"
-            + _about(release, ref, tz)
-        ),
-        ActionsBlock(
-            block_id="approval",
-            elements=[
-                ButtonElement(
-                    text="Approve", action_id=ActionId.APPROVE, value=target, style="primary"
-                ),
-                ButtonElement(
-                    text="Reject", action_id=ActionId.REJECT, value=target, style="danger"
-                ),
-                *snoozes,
-            ],
-        ),
+        section(f"{waiting}\n{_about(release, ref, tz)}"),
+        approval_buttons(ApprovalTarget.of(release, ref), extra=snoozes),
     ]
     return Message(text=f"Reminder: approval pending for {release.release_id}", blocks=blocks)
 

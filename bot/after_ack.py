@@ -8,17 +8,23 @@ use a trigger_id (opening a modal) is not queued: a trigger_id expires after 3 s
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 
 log = logging.getLogger(__name__)
 Job = Callable[[], Awaitable[None]]
+JOB_SECONDS = 30.0  # a response_url lives 30 minutes; a stuck answer must not hold a worker
+
+
+async def _call(job: Job) -> None:
+    await job()
 
 
 class AfterAck:
     def __init__(self, *, workers: int = 2) -> None:
         self._size = workers
-        self._queue: asyncio.Queue[Job] | None = None
+        self._queue: asyncio.Queue[tuple[Job, contextvars.Context]] | None = None
         self._workers: list[asyncio.Task[None]] = []
 
     def submit(self, job: Job) -> None:
@@ -27,7 +33,8 @@ class AfterAck:
             self._workers = [
                 asyncio.create_task(self._work(self._queue)) for _ in range(self._size)
             ]
-        self._queue.put_nowait(job)
+        # Logs of the job must name its own request: carry the submitter's context along.
+        self._queue.put_nowait((job, contextvars.copy_context()))
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Finish queued work (on shutdown), then stop the workers."""
@@ -42,11 +49,12 @@ class AfterAck:
         self._queue, self._workers = None, []
 
     @staticmethod
-    async def _work(queue: asyncio.Queue[Job]) -> None:
+    async def _work(queue: asyncio.Queue[tuple[Job, contextvars.Context]]) -> None:
         while True:
-            job = await queue.get()
+            job, context = await queue.get()
             try:
-                await job()
+                task = asyncio.create_task(_call(job), context=context)
+                await asyncio.wait_for(task, JOB_SECONDS)
             except Exception:  # a job answers its own errors; this is the last resort
                 log.exception("after-ack work failed")
             finally:

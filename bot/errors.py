@@ -32,6 +32,15 @@ class NotLinked(DomainError):
         )
 
 
+class SlackBusy(DomainError):
+    """Slack did not say who this person is in time; nothing was done."""
+
+    code = ErrorCode.CONFLICT
+
+    def __init__(self) -> None:
+        super().__init__("Slack did not tell me who you are in time. Please try again in a moment.")
+
+
 def user_message(error: BaseException) -> str:
     """The mrkdwn text for an error: code and what to do for ours; a ref for the rest."""
     if isinstance(error, DomainError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -9,11 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import aiohttp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from blocks.ids import ActionId
 from bot import logs
 from core.errors import DomainError
 from core.models.rbac import SlackIdentity
@@ -22,6 +25,7 @@ from core.services.identity import IdentityService
 
 log = logging.getLogger(__name__)
 CACHE_SECONDS = 60.0
+LOOKUP_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class Resolved:
     actor: Actor | None
     time_zone: ZoneInfo
     is_bot: bool = False
+    uncertain: bool = False  # Slack did not answer who this is: ask again next time
 
 
 class IdentityResolver:
@@ -63,8 +68,10 @@ class IdentityResolver:
         cached = self._cache.get(key)
         if cached and not fresh and cached[0] > self._now():
             return cached[1]
-        resolved = await self._lookup(client, SlackIdentity(team_id=team_id, user_id=user_id))
-        self._cache[key] = (self._now() + self._ttl, resolved)
+        identity = SlackIdentity(team_id=team_id, user_id=user_id)
+        resolved = await self._lookup(client, identity)
+        if not resolved.uncertain:
+            self._cache[key] = (self._now() + self._ttl, resolved)
         return resolved
 
     async def _lookup(self, client: AsyncWebClient, identity: SlackIdentity) -> Resolved:
@@ -72,6 +79,10 @@ class IdentityResolver:
         if actor is not None and actor.user.time_zone:
             return Resolved(actor, self._zone(actor.user.time_zone))
         profile = await _users_info(client, identity.user_id)
+        if profile is None:
+            return Resolved(
+                actor, self._zone(actor.user.time_zone if actor else None), uncertain=True
+            )
         if profile.get("is_bot"):
             return Resolved(None, self._default_tz, is_bot=True)
         if actor is None:
@@ -106,19 +117,25 @@ class IdentityResolver:
             return self._default_tz
 
 
-async def _users_info(client: AsyncWebClient, user_id: str) -> dict[str, Any]:
+async def _users_info(client: AsyncWebClient, user_id: str) -> dict[str, Any] | None:
+    """The Slack profile; {} when Slack says there is no such user, None when it did not
+    answer (rate limit, server error, timeout): the caller must not remember that."""
     try:
-        response = await client.users_info(user=user_id)
+        # Runs before the ack: retries (429 after Retry-After) only within this budget.
+        response = await asyncio.wait_for(client.users_info(user=user_id), LOOKUP_SECONDS)
     except SlackApiError as error:
         data = error.response.data
         reason = data.get("error") if isinstance(data, dict) else error.response.status_code
         log.warning("users.info failed for %s: %s", user_id, reason)
-        return {}
+        return {} if reason == "user_not_found" else None
+    except (TimeoutError, aiohttp.ClientError) as error:
+        log.warning("users.info did not answer for %s: %r", user_id, error)
+        return None
     user = response.get("user")
     return user if isinstance(user, dict) else {}
 
 
-DECISION_ACTIONS = frozenset({"approval_approve", "approval_reject"})
+DECISION_ACTIONS = frozenset({ActionId.APPROVE.value, ActionId.REJECT.value})
 
 
 def needs_fresh(body: dict[str, Any]) -> bool:
@@ -157,6 +174,7 @@ def identity_middleware(
                 return BoltResponse(status=200, body="")
             context["actor"] = resolved.actor
             context["tz"] = resolved.time_zone
+            context["identity_uncertain"] = resolved.uncertain
             logs.portal_user.set(resolved.actor.user.username if resolved.actor else "-")
         return await next()
 

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.approvals import approval_decided_message, approval_request_message
+from bot.reach import slack_id_of
 from core.clock import Clock
 from core.models.notification import ApprovalMessage, approval_key
-from core.models.rbac import SlackIdentity
 from core.models.release import ApprovalStatus, Release
-from core.ports import ApprovalMessageRepository
+from core.ports import ApprovalMessageRepository, ClaimRepository
 from core.rules.permissions import Actor
 from core.rules.readiness import MilestoneRef, summarize
 from core.services.approvals import pending_in
 from core.services.container import Services
 
 log = logging.getLogger(__name__)
+REQUEST_CLAIM = timedelta(days=1)
 
 
 def newly_pending(before: Release | None, after: Release) -> list[MilestoneRef]:
@@ -45,11 +47,13 @@ class ApprovalNotifier:
         self,
         services: Services,
         messages: ApprovalMessageRepository,
+        claims: ClaimRepository,
         clock: Clock,
         default_tz: ZoneInfo,
     ) -> None:
         self._services = services
         self._messages = messages
+        self._claims = claims
         self._clock = clock
         self._default_tz = default_tz
 
@@ -63,8 +67,10 @@ class ApprovalNotifier:
             key = approval_key(
                 release.id, ref.product_id, ref.gate_name, ref.milestone.milestone_key
             )
+            if not await self._claim_request(key, ref):
+                continue
             for actor in await self._services.approvals.deciders(release, ref):
-                slack_id = await self._slack_id(client, team_id, actor)
+                slack_id = await slack_id_of(client, self._services.identity, team_id, actor)
                 if slack_id is None:
                     continue
                 message = approval_request_message(release, summary, ref, self._zone(actor))
@@ -110,19 +116,13 @@ class ApprovalNotifier:
                 )
         return records
 
-    async def _slack_id(self, client: AsyncWebClient, team_id: str, actor: Actor) -> str | None:
-        """The person's Slack id; found by email (users.lookupByEmail) and linked if unknown."""
-        if actor.user.slack is not None:
-            return actor.user.slack.user_id
-        try:
-            found = await client.users_lookupByEmail(email=actor.user.email)
-        except SlackApiError:
-            log.info("no Slack account for %s; not notified", actor.user.username)
-            return None
-        slack_id = str(found["user"]["id"])
-        identity = SlackIdentity(team_id=team_id, user_id=slack_id)
-        await self._services.identity.link_by_email(identity, actor.user.email)
-        return slack_id
+    async def _claim_request(self, key: str, ref: MilestoneRef) -> bool:
+        """One round of request DMs per time an approval became pending, even if two saves
+        (or two replicas) both noticed it."""
+        requested = ref.milestone.approval.requested_at
+        stamp = requested.isoformat() if requested else "unknown"
+        now = self._clock()
+        return await self._claims.claim(f"request:{key}:{stamp}", now=now, ttl=REQUEST_CLAIM)
 
     def _zone(self, actor: Actor) -> ZoneInfo:
         return self._zone_name(actor.user.time_zone)

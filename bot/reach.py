@@ -26,7 +26,9 @@ async def slack_id_of(
         log.info("no Slack account for %s; not notified", actor.user.username)
         return None
     slack_id = str(found["user"]["id"])
-    await identity.link_by_email(SlackIdentity(team_id=team_id, user_id=slack_id), actor.user.email)
+    identity_ = SlackIdentity(team_id=team_id, user_id=slack_id)
+    if await identity.link_by_email(identity_, actor.user.email) is None:
+        return None  # e.g. an admin unlinked this user: reach them only once linked again
     return slack_id
 
 

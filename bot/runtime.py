@@ -78,7 +78,7 @@ async def build_runtime(
         default_tz=settings.default_timezone,
     )
     notifier = ApprovalNotifier(
-        services, repos.approval_messages, clock, ZoneInfo(settings.default_timezone)
+        services, repos.approval_messages, repos.claims, clock, ZoneInfo(settings.default_timezone)
     )
     deps = BotDeps(settings, services, repos, resolver, build_router(), notifier, clock)
     client = build_client(settings)

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.digest import digest_message
 from blocks.reminders import escalation_message, reminder_message
 from bot.deps import BotDeps
 from bot.reach import direct_message, slack_id_of
+from core.models.notification import ApprovalMessage
 from core.models.schedule import DigestKind
 from core.rules.permissions import Actor
 from core.services.schedule import DigestJob, ReminderJob, ReminderKind
@@ -38,6 +41,7 @@ class Outcome(StrEnum):
     SENT = "sent"
     SKIPPED = "skipped"
     FAILED = "failed"
+    UNDELIVERABLE = "undeliverable"
 
 
 @dataclass
@@ -46,6 +50,37 @@ class TickReport:
 
     def count(self, outcome: Outcome) -> int:
         return sum(o is outcome for o in self.outcomes.values())
+
+
+# Slack errors that no retry will fix: the delivery is recorded as undeliverable instead of
+# being retried every tick until its day or interval is over.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "account_inactive",
+        "user_not_found",
+        "cannot_dm_bot",
+        "user_disabled",
+        "restricted_action",
+        "msg_too_long",
+        "invalid_blocks",
+    }
+)
+
+
+class Unreachable(Exception):
+    """The person has no Slack account the bot may use (never found, or unlinked by an admin)."""
+
+
+def _permanent(error: Exception) -> bool:
+    if isinstance(error, Unreachable):
+        return True
+    if not isinstance(error, SlackApiError):
+        return False
+    data = error.response.data
+    return isinstance(data, dict) and data.get("error") in PERMANENT_ERRORS
 
 
 class Deliveries:
@@ -72,60 +107,75 @@ class Deliveries:
             sends[job.key] = self._digest_sender(job)
         for reminder in await services.reminders.due(now):
             sends[reminder.key] = self._reminder_sender(reminder)
-        results = await asyncio.gather(*(self._deliver(k, s, now) for k, s in sends.items()))
+        results = await asyncio.gather(*(self._deliver(k, s) for k, s in sends.items()))
         await self._deps.repos.claims.purge(
             before=now - KEEP_UNFINISHED, done_before=now - KEEP_DONE
         )
         return TickReport(dict(zip(sends, results, strict=True)))
 
-    async def _deliver(
-        self, key: str, send: Callable[[], Awaitable[None]], now: datetime
-    ) -> Outcome:
+    async def _deliver(self, key: str, send: Callable[[], Awaitable[None]]) -> Outcome:
+        """Claim only once a sending slot is free, so the lease covers the send itself."""
         claims = self._deps.repos.claims
-        if not await claims.claim(key, now=now, ttl=self._lease):
-            return Outcome.SKIPPED
-        try:
-            async with self._limit:
+        owner = uuid.uuid4().hex
+        async with self._limit:
+            if not await claims.claim(key, now=self._deps.clock(), ttl=self._lease, owner=owner):
+                return Outcome.SKIPPED
+            try:
                 await send()
-        except Exception:
-            log.exception("delivery %s failed; it will be retried", key)
-            await claims.release(key)
-            return Outcome.FAILED
-        await claims.complete(key, now=self._deps.clock())
-        return Outcome.SENT
+            except Exception as error:
+                if not _permanent(error):
+                    log.exception("delivery %s failed; it will be retried", key)
+                    await claims.release(key, owner=owner)
+                    return Outcome.FAILED
+                log.warning("delivery %s cannot be delivered: %s", key, error)
+                outcome = Outcome.UNDELIVERABLE
+            else:
+                outcome = Outcome.SENT
+            if not await claims.complete(key, now=self._deps.clock(), owner=owner):
+                log.warning("delivery %s outlived its lease; another replica took it over", key)
+            return outcome
 
     def _digest_sender(self, job: DigestJob) -> Callable[[], Awaitable[None]]:
         async def send() -> None:
-            folder = self._deps.settings.digest_template_dir
-            message = digest_message(job.digest, job.tz, folder)
-            channel = (
-                job.channel_id if job.kind is DigestKind.CHANNEL else await self._dm(job.audience)
-            )
-            if channel is not None:
-                await self._client.chat_postMessage(channel=channel, **message.to_dict())
+            message = digest_message(job.digest, job.tz, self._deps.settings.digest_template_dir)
+            if job.kind is DigestKind.CHANNEL and job.channel_id:
+                channel = job.channel_id
+            else:
+                channel = await self._dm(job.audience)
+            await self._client.chat_postMessage(channel=channel, **message.to_dict())
 
         return send
 
     def _reminder_sender(self, job: ReminderJob) -> Callable[[], Awaitable[None]]:
         async def send() -> None:
             channel = await self._dm(job.recipient)
-            if channel is None:
-                return
             if job.kind is ReminderKind.REMIND:
                 message = reminder_message(
                     job.release, job.ref, job.approval_key, job.pending_for, job.tz
                 )
-            else:
-                message = escalation_message(job.release, job.ref, job.pending_for, job.tz)
+                posted = await self._client.chat_postMessage(channel=channel, **message.to_dict())
+                # Recorded like the first request, so a decision updates this copy too.
+                await self._deps.repos.approval_messages.record(
+                    ApprovalMessage(
+                        approval_key=job.approval_key,
+                        user_id=job.recipient.user_id,
+                        channel=channel,
+                        ts=str(posted["ts"]),
+                        sent_at=self._deps.clock(),
+                    )
+                )
+                return
+            message = escalation_message(job.release, job.ref, job.pending_for, job.tz)
             await self._client.chat_postMessage(channel=channel, **message.to_dict())
 
         return send
 
-    async def _dm(self, actor: Actor) -> str | None:
-        slack_id = await slack_id_of(
-            self._client, self._deps.services.identity, await self._team(), actor
-        )
-        return None if slack_id is None else await direct_message(self._client, slack_id)
+    async def _dm(self, actor: Actor) -> str:
+        identity = self._deps.services.identity
+        slack_id = await slack_id_of(self._client, identity, await self._team(), actor)
+        if slack_id is None:
+            raise Unreachable(actor.user.username)
+        return await direct_message(self._client, slack_id)
 
     async def _team(self) -> str:
         if self._team_id is None:

@@ -12,9 +12,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.settings import Settings
 
 
+def _token(settings: Settings) -> str | None:
+    return settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+
+
 def build_client(settings: Settings) -> AsyncWebClient:
     """429s are retried after Retry-After; 5xx and dropped connections a few times."""
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    token = _token(settings)
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,

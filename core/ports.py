@@ -102,17 +102,20 @@ class ApprovalMessageRepository(Protocol):
 
 
 class ClaimRepository(Protocol):
-    """Once-only claims on a unique key (Slack retries, deliveries), across replicas."""
+    """Once-only claims on a unique key (Slack retries, deliveries), across replicas.
 
-    async def claim(self, key: str, *, now: datetime, ttl: timedelta) -> bool:
+    ``owner`` names the attempt holding a claim: only it may complete or release it, so a
+    replica whose lease ran out cannot undo the replica that took the work over."""
+
+    async def claim(self, key: str, *, now: datetime, ttl: timedelta, owner: str = "") -> bool:
         """True for the first caller, or for one taking over an expired, unfinished claim."""
         ...
 
-    async def complete(self, key: str, *, now: datetime) -> None:
-        """The work is done: the claim never expires."""
+    async def complete(self, key: str, *, now: datetime, owner: str = "") -> bool:
+        """The work is done: the claim never expires. False if the claim is no longer ours."""
         ...
 
-    async def release(self, key: str) -> None:
+    async def release(self, key: str, *, owner: str = "") -> None:
         """The work failed: let the next attempt claim it at once."""
         ...
 

@@ -14,7 +14,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import BotDeps
-from bot.errors import NotLinked, user_message
+from bot.errors import NotLinked, SlackBusy, user_message
 from core.errors import ValidationFailed
 from core.rules.permissions import Actor
 
@@ -147,7 +147,7 @@ async def dispatch(
     async def run() -> None:
         try:
             if request.actor is None and not spec.open_to_unlinked:
-                raise NotLinked()
+                raise SlackBusy() if context.get("identity_uncertain") else NotLinked()
             await spec.handler(request)
         except Exception as error:  # every failure is answered, never swallowed
             await respond(

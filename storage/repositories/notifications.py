@@ -35,24 +35,34 @@ class ClaimRepository:
     def __init__(self, collection: Collection) -> None:
         self._collection = collection
 
-    async def claim(self, key: str, *, now: datetime, ttl: timedelta) -> bool:
+    async def claim(self, key: str, *, now: datetime, ttl: timedelta, owner: str = "") -> bool:
         try:
             await self._collection.insert_one(
-                {"key": key, "claimed_at": now, "expires_at": now + ttl, "done": False}
+                {
+                    "key": key,
+                    "owner": owner,
+                    "claimed_at": now,
+                    "expires_at": now + ttl,
+                    "done": False,
+                }
             )
             return True
         except DuplicateKeyError:
             taken = await self._collection.update_one(
                 {"key": key, "done": False, "expires_at": {"$lte": now}},
-                {"$set": {"claimed_at": now, "expires_at": now + ttl}},
+                {"$set": {"owner": owner, "claimed_at": now, "expires_at": now + ttl}},
             )
             return taken.modified_count == 1
 
-    async def complete(self, key: str, *, now: datetime) -> None:
-        await self._collection.update_one({"key": key}, {"$set": {"done": True, "done_at": now}})
+    async def complete(self, key: str, *, now: datetime, owner: str = "") -> bool:
+        done = await self._collection.update_one(
+            {"key": key, "owner": owner, "done": False},
+            {"$set": {"done": True, "done_at": now}},
+        )
+        return done.modified_count == 1
 
-    async def release(self, key: str) -> None:
-        await self._collection.delete_one({"key": key, "done": False})
+    async def release(self, key: str, *, owner: str = "") -> None:
+        await self._collection.delete_one({"key": key, "owner": owner, "done": False})
 
     async def purge(self, *, before: datetime, done_before: datetime) -> int:
         """Forget unfinished claims that expired before ``before`` (e.g. Slack event ids) and

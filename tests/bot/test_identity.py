@@ -153,3 +153,18 @@ async def test_bootstrap_onto_an_email_linked_elsewhere_is_refused_quietly(db: D
         assert "not linked" in out
         assert await role_names(bot, "elsewhere") == []
         assert (await user(bot, "elsewhere")).slack == taken.slack
+
+
+async def test_when_slack_cannot_say_who_you_are_you_are_asked_to_retry_not_told_you_are_unlinked(
+    bot: LocalBot,
+) -> None:
+    bot.slack.fail("users.info", status=500, retry_after=None, times=10)
+
+    await bot.driver.command("UDANA", "status REL-2026.12")
+    [busy] = await bot.slack.wait_for("response_url")
+    bot.slack.fail("users.info", status=500, retry_after=None, times=0)
+    await bot.driver.command("UDANA", "status REL-2026.12")
+    answers = await bot.slack.wait_for("response_url", 2)
+
+    assert "try again" in busy.params["text"] and "not linked" not in busy.params["text"]
+    assert "REL-2026.12" in str(answers[1].params.get("blocks"))  # not remembered as unknown

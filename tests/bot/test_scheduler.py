@@ -8,6 +8,7 @@ from bot.devtools.harness import LocalBot, local_bot
 from bot.scheduler import Outcome
 from core.models.notification import approval_key
 from core.models.rbac import Permission
+from core.services.approvals import pending_in
 from storage.engine import Database
 from tests.support import FrozenClock
 
@@ -74,19 +75,28 @@ async def test_release_managers_get_the_dm_at_nine_in_their_own_zone(bot: LocalB
     assert (await users.get(rhea.id)).slack is not None
 
 
-async def test_a_claim_whose_sender_died_is_retried_after_the_lease_once(bot: LocalBot) -> None:
-    rhea = await bot.runtime.repos.users.get_by_username("rhea")
-    key = f"digest:person:{rhea.id}:2026-11-23"
+async def test_a_claim_whose_sender_died_is_retried_after_the_lease_once(db: Database) -> None:
     nine = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-    await bot.runtime.repos.claims.claim(key, now=nine, ttl=timedelta(minutes=5))  # then "died"
+    clock = FrozenClock(nine)
+    async with local_bot(db=db, clock=clock) as bot:
+        rhea = await bot.runtime.repos.users.get_by_username("rhea")
+        key = f"digest:person:{rhea.id}:2026-11-23"
+        claims = bot.runtime.repos.claims
+        await claims.claim(key, now=nine, ttl=timedelta(minutes=5), owner="replica-that-died")
 
-    during = await bot.runtime.deliveries.run_once(nine + timedelta(minutes=1))
-    after = await bot.runtime.deliveries.run_once(nine + timedelta(minutes=5))
-    later = await bot.runtime.deliveries.run_once(nine + timedelta(minutes=20))
+        clock.now = nine + timedelta(minutes=1)
+        during = await bot.runtime.deliveries.run_once()
+        clock.now = nine + timedelta(minutes=5)
+        after = await bot.runtime.deliveries.run_once()
+        clock.now = nine + timedelta(minutes=20)
+        later = await bot.runtime.deliveries.run_once()
 
-    assert during.outcomes[key] is Outcome.SKIPPED
-    assert after.outcomes[key] is Outcome.SENT
-    assert later.outcomes[key] is Outcome.SKIPPED
+        assert during.outcomes[key] is Outcome.SKIPPED
+        assert after.outcomes[key] is Outcome.SENT
+        assert later.outcomes[key] is Outcome.SKIPPED
+        # The dead replica cannot undo the takeover when it wakes up.
+        await claims.release(key, owner="replica-that-died")
+        assert not await claims.claim(key, now=nine + timedelta(hours=1), ttl=timedelta(minutes=5))
 
 
 async def test_slack_429_is_retried_after_retry_after_and_sent_once(bot: LocalBot) -> None:
@@ -164,3 +174,105 @@ async def test_live_scheduler_fires_a_subscription_for_the_next_minute_once(db: 
             await asyncio.sleep(0.1)
         await asyncio.sleep(1)  # several more ticks: still exactly one
         assert len(posts_to(bot, "CLIVE")) == 1
+
+
+async def test_an_unlinked_person_gets_no_dm_until_linked_again(bot: LocalBot) -> None:
+    """An admin's unlink stops digests and approval DMs, found by email or not."""
+    await bot.driver.command("URHEA", "whoami")  # rhea links by email on first contact
+    await bot.driver.command("UADMIN", "admin unlink <@URHEA|rhea>")
+    await bot.slack.wait_for("response_url", 2)
+    services = bot.runtime.deps.services
+    rhea = await bot.runtime.repos.users.get_by_username("rhea")
+    assert rhea.slack is None and not rhea.auto_link
+
+    report = await bot.runtime.deliveries.run_once(datetime(2026, 11, 23, 3, 30, tzinfo=UTC))
+    release = await services.releases.get(await services.identity.actor_for(rhea), "REL-2026.12")
+
+    await bot.runtime.deps.notifier.request_decisions(
+        bot.runtime.client, "T0DEMO", release, pending_in(release)
+    )
+
+    assert report.outcomes[f"digest:person:{rhea.id}:2026-11-23"] is Outcome.UNDELIVERABLE
+    opened = [c.params.get("users") for c in bot.slack.of("conversations.open")]
+    assert "URHEA" not in opened
+
+
+async def test_reminder_dm_has_the_buttons_and_is_updated_once_decided(db: Database) -> None:
+    clock = FrozenClock(MONDAY_0900_UTC)
+    async with local_bot(db=db, clock=clock) as bot:
+        services = bot.runtime.deps.services
+        arjun = await services.identity.actor_for(
+            await bot.runtime.repos.users.get_by_username("arjun")
+        )
+        await bot.runtime.repos.users.set_time_zone(arjun.user_id, "UTC")
+        [pending, *_] = await services.approvals.pending_for(arjun)
+        requested = pending.ref.milestone.approval.requested_at
+        assert requested is not None
+        clock.now = (requested + timedelta(days=1)).replace(hour=12, minute=0)  # daytime, due
+
+        report = await bot.runtime.deliveries.run_once()
+
+        mine = f":{arjun.user_id}:"
+        sent = [
+            k
+            for k, o in report.outcomes.items()
+            if k.startswith("reminder:") and mine in k and o is Outcome.SENT
+        ]
+        assert sent, report.outcomes
+        reminder = next(
+            c
+            for c in bot.slack.of("chat.postMessage")
+            if c.params["channel"] == "DUARJUN" and "Still waiting" in str(c.params["blocks"])
+        )
+        buttons = [
+            e["text"]["text"]
+            for b in reminder.params["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+        ]
+        assert buttons == ["Approve", "Reject", "Snooze 1 h", "Snooze 4 h", "Tomorrow"]
+
+        value = next(
+            e["value"]
+            for b in reminder.params["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["text"]["text"] == "Approve"
+        )
+        await bot.driver.click(
+            "UARJUN",
+            "approval_approve",
+            value,
+            container={"type": "message", "channel_id": "DUARJUN", "message_ts": "1.0"},
+        )
+
+        updates = await bot.slack.wait_for("chat.update")
+        updated = [u for u in updates if u.params["channel"] == "DUARJUN"]
+        assert updated and "Approved" in str(updated[-1].params["blocks"])
+        assert "actions" not in [b["type"] for b in updated[-1].params["blocks"]]
+
+
+async def test_two_saves_noticing_the_same_new_approval_send_one_round_of_dms(
+    bot: LocalBot,
+) -> None:
+    services = bot.runtime.deps.services
+    admin = await services.identity.actor_for(
+        await bot.runtime.repos.users.get_by_username("admin")
+    )
+    release = await services.releases.get(admin, "REL-2026.12")
+    notifier, client = bot.runtime.deps.notifier, bot.runtime.client
+
+    sent = await asyncio.gather(
+        notifier.request_decisions(client, "T0DEMO", release, pending_in(release)),
+        notifier.request_decisions(client, "T0DEMO", release, pending_in(release)),
+    )
+
+    requests = [
+        c
+        for c in bot.slack.of("chat.postMessage")
+        if "approval is requested" in str(c.params.get("blocks"))
+    ]
+    addressed = [(c.params["channel"], c.params["text"]) for c in requests]
+    assert len(addressed) == len(set(addressed)) == sum(sent)
+    assert {channel for channel, _ in addressed} == {"DUARJUN", "DUADMIN"}  # the deciders
+    assert len(addressed) == 2 * len(pending_in(release))  # one round: each decider, each approval
