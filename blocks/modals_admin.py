@@ -24,7 +24,6 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from blocks.ids import CallbackId
-from blocks.message import section
 from blocks.metadata import Metadata
 from blocks.text import cut
 from core.errors import ValidationFailed
@@ -115,16 +114,6 @@ class AdminForm(Metadata):
 
 
 # --- building -----------------------------------------------------------------------------
-
-
-def loading_modal(title: str) -> View:
-    """Opened at once with the trigger_id while the form's choices are read."""
-    return View(
-        type="modal",
-        title=cut(title, 24),
-        close="Cancel",
-        blocks=[section(":hourglass_flowing_sand: Loading…")],
-    )
 
 
 def role_modal(meta: AdminForm) -> View:

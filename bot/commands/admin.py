@@ -8,7 +8,6 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
 from blocks.admin import (
@@ -23,17 +22,18 @@ from blocks.admin import (
     unlinked_message,
     users_message,
 )
+from blocks.ids import CallbackId
 from blocks.message import Message
 from blocks.modals_admin import (
     AdminForm,
     application_modal,
     board_modal,
-    loading_modal,
     role_modal,
     squad_modal,
     user_modal,
 )
 from bot.commands.router import CommandRequest, Router, mentioned_user
+from bot.modals import open_modal
 from core.errors import NotFound, ValidationFailed
 from core.models.common import parse
 from core.models.rbac import Permission, SlackIdentity, User
@@ -207,21 +207,6 @@ async def _open(request: CommandRequest, view: View) -> None:
     await request.client.views_open(trigger_id=request.trigger_id, view=view.to_dict())
 
 
-async def _open_then_fill(
-    request: CommandRequest, title: str, build: Callable[[], Awaitable[View]]
-) -> None:
-    """Open a loading modal while the trigger_id is fresh, then show the form in it."""
-    opened = await request.client.views_open(
-        trigger_id=request.trigger_id, view=loading_modal(title).to_dict()
-    )
-    view = await build()
-    try:
-        await request.client.views_update(view_id=opened["view"]["id"], view=view.to_dict())
-    except SlackApiError as error:  # closed meanwhile: nothing to fill
-        if error.response.get("error") != "not_found":
-            raise
-
-
 async def new_role(request: CommandRequest, _args: list[str]) -> None:
     request.user.require(Permission.CAN_MANAGE_ROLES, "create a role")
     await _open(request, role_modal(_form_origin(request)))
@@ -236,7 +221,14 @@ async def new_user(request: CommandRequest, _args: list[str]) -> None:
         roles = await services.roles.list_roles(actor)
         return user_modal(_form_origin(request), roles, await services.catalog.squads(actor))
 
-    await _open_then_fill(request, "New user", form)
+    await open_modal(
+        request.client,
+        request.trigger_id,
+        "New user",
+        CallbackId.NEW_USER,
+        "roles and squads",
+        form,
+    )
 
 
 async def new_application(request: CommandRequest, _args: list[str]) -> None:
@@ -252,7 +244,9 @@ async def new_squad(request: CommandRequest, _args: list[str]) -> None:
         boards = await request.deps.services.catalog.boards(actor)
         return squad_modal(_form_origin(request), boards)
 
-    await _open_then_fill(request, "New squad", form)
+    await open_modal(
+        request.client, request.trigger_id, "New squad", CallbackId.NEW_SQUAD, "the people", form
+    )
 
 
 async def new_board(request: CommandRequest, _args: list[str]) -> None:

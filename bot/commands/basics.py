@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from blocks.help import help_message, whoami_message
 from blocks.status import release_status_message
-from bot.commands.router import CommandRequest, Router
+from bot.commands.router import CommandRequest, Router, Subcommand
 from core.models.release import Release
 from core.rules.readiness import summarize
 
@@ -12,12 +12,12 @@ from core.rules.readiness import summarize
 def register(router: Router) -> None:
     @router.add("help", "", "this message", open_to_unlinked=True, queued=True)
     async def show_help(request: CommandRequest) -> None:
-        unknown = request.args[0] if request.args and request.args[0] != "help" else None
-        usages = [
-            (f"{c.name} {c.usage}".strip(), c.summary)
-            for c in request.deps.router.commands.values()
-        ]
-        message = help_message(usages, unknown=unknown)
+        router = request.deps.router
+        asked = request.args[0].lower() if request.args else None
+        known = [router.commands[asked]] if asked in router.commands else None
+        commands = known or sorted(router.commands.values(), key=_help_position)
+        usages = [(f"{c.name} {c.usage}".strip(), c.summary) for c in commands]
+        message = help_message(usages, unknown=None if known or not asked else asked)
         await request.respond(**message.to_dict(), response_type="ephemeral")
 
     @router.add(
@@ -40,3 +40,13 @@ def register(router: Router) -> None:
 
 def owner_ids(release: Release) -> set[str]:
     return {g.owner_id for _, g in release.gates() if g.owner_id}
+
+
+HELP_ORDER = [
+    "help", "whoami", "list", "status", "history", "approvals", "new", "product", "gate",
+    "milestone", "runbook", "task", "change", "attach", "digest", "admin",
+]  # fmt: skip
+
+
+def _help_position(command: Subcommand) -> int:
+    return HELP_ORDER.index(command.name) if command.name in HELP_ORDER else len(HELP_ORDER)

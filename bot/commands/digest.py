@@ -42,7 +42,7 @@ def register(router: Router) -> None:
 
 async def _subscribe(request: CommandRequest) -> None:
     at = parse_time(request.args[1]) if len(request.args) > 1 else None
-    zone = request.args[2] if len(request.args) > 2 else request.tz.key
+    zone = request.args[2] if len(request.args) > 2 else None  # DEFAULT_TIMEZONE
     sub = await request.deps.services.digests.subscribe_channel(
         request.user, team_id=request.team_id, channel_id=request.channel_id, at=at, time_zone=zone
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -22,10 +21,8 @@ from blocks.modals import (
     attach_modal,
     change_modal,
     gate_modal,
-    loading_view,
     milestone_modal,
     new_release_modal,
-    notice_view,
     runbook_modal,
     task_modal,
 )
@@ -38,7 +35,7 @@ from blocks.modals import release as release_form
 from blocks.modals import runbook as runbook_form
 from bot.commands.router import CommandRequest, Router
 from bot.deps import BotDeps
-from bot.errors import user_message
+from bot.modals import open_modal
 from core.models.release import Release
 from core.rules.permissions import Actor
 
@@ -46,25 +43,6 @@ log = logging.getLogger(__name__)
 
 Build = Callable[[], Awaitable[View]]
 BuildForRelease = Callable[[Release, EditingMetadata], Awaitable[View]]
-
-
-async def open_modal(
-    client: AsyncWebClient, trigger_id: str, title: str, callback_id: str, what: str, build: Build
-) -> None:
-    """Open a "Loading…" modal now, then show what ``build`` makes of the loaded data —
-    or, when loading fails, why (a release that does not exist, say)."""
-    opened = await client.views_open(
-        trigger_id=trigger_id, view=loading_view(title, callback_id, what).to_dict()
-    )
-    view_id = str(opened["view"]["id"])
-    try:
-        view = await build()
-    except Exception as error:  # told in the modal; unexpected ones are logged with a ref
-        view = notice_view(title, callback_id, user_message(error))
-    try:
-        await client.views_update(view_id=view_id, view=view.to_dict())
-    except SlackApiError as error:  # closed by the person meanwhile
-        log.info("could not update modal %s: %s", view_id, error)
 
 
 async def open_new_release(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,18 +112,21 @@ class Router:
         return self.commands.get(name)
 
 
+_WORD = re.compile(r'"([^"]*)"|(\S+)')
+
+
 def split(text: str) -> list[str]:
-    """Words of the command text; quotes group words ("Security scan")."""
+    """Words of the command text; double quotes group words ("Security scan").
+
+    Apostrophes and backslashes are ordinary characters (``list rhea's``)."""
     if len(text) > MAX_TEXT:
         raise ValidationFailed(
             f"That command is too long ({len(text)} characters; at most {MAX_TEXT})."
         )
-    try:
-        return shlex.split(text.replace("“", '"').replace("”", '"'))
-    except ValueError:
-        raise ValidationFailed(
-            'A quote is not closed. Put names with spaces in "double quotes".'
-        ) from None
+    text = text.replace("“", '"').replace("”", '"')
+    if text.count('"') % 2:
+        raise ValidationFailed('A quote is not closed. Put names with spaces in "double quotes".')
+    return [quoted if quoted or not bare else bare for quoted, bare in _WORD.findall(text)]
 
 
 async def dispatch(

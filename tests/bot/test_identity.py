@@ -7,6 +7,7 @@ from bot.devtools.harness import LocalBot, local_bot
 from bot.identity import IdentityResolver
 from core.models.rbac import Permission, SlackIdentity, User
 from storage.engine import Database
+from storage.instrumented import RoundTrips
 from tests.bot.test_admin import answer, form, opened_form, role_names, shown, text, user
 from tests.support import T0
 
@@ -20,11 +21,17 @@ async def test_first_contact_links_by_email_and_remembers_the_time_zone(bot: Loc
     assert dana.time_zone == "Europe/Berlin"
 
 
-async def test_identity_is_cached_between_requests(bot: LocalBot) -> None:
-    for _ in range(3):
+async def test_identity_is_cached_between_requests(db: Database) -> None:
+    """After the first request, the next ones read neither Slack nor the users collection."""
+    trips = RoundTrips()
+    async with local_bot(db=trips.wrap(db)) as bot:
         await answer(bot, "UDANA", "whoami")
+        trips.reset()
+        for _ in range(3):
+            await answer(bot, "UDANA", "whoami")
 
-    assert len(bot.slack.of("users.info")) == 1
+        assert len(bot.slack.of("users.info")) == 1
+        assert trips.calls["users.find_one"] == 0 and trips.calls["roles.find"] == 0
 
 
 async def test_stranger_gets_help_and_whoami_and_is_told_to_ask_an_admin(bot: LocalBot) -> None:
