@@ -415,3 +415,12 @@ def test_answers_become_slack_state_values() -> None:
         except AnswerError:
             continue
         raise AssertionError(f"{typed!r} was accepted for {field.label}")
+
+
+async def test_the_console_shows_the_digest(bot: LocalBot) -> None:
+    output = await drive(bot, "as rhea", "digest now", "quit")
+
+    shown = after(output, "rhea> digest now")
+    assert "── in #releases (everyone sees it) ──" in shown
+    assert "Release readiness" in shown
+    assert "REL-2026.11-HF1" in shown and "Blocked" in shown and "FAILED" in shown

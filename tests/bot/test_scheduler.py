@@ -67,7 +67,7 @@ async def test_release_managers_get_the_dm_at_nine_in_their_own_zone(bot: LocalB
     kolkata_nine = await deliveries.run_once(datetime(2026, 11, 23, 3, 30, tzinfo=UTC))
     new_york_nine = await deliveries.run_once(datetime(2026, 11, 23, 14, 0, tzinfo=UTC))
 
-    assert f"digest:person:{rhea.id}:2026-11-23" in kolkata_nine.outcomes
+    assert kolkata_nine.outcomes[f"digest:person:{rhea.id}:2026-11-23"] is Outcome.SENT
     assert f"digest:person:{admin.id}:2026-11-23" not in kolkata_nine.outcomes
     assert new_york_nine.outcomes[f"digest:person:{admin.id}:2026-11-23"] is Outcome.SENT
     opened = [c.params["users"] for c in bot.slack.of("conversations.open")]
@@ -129,27 +129,41 @@ async def test_digest_now_shows_a_blocked_release_with_its_blocker(bot: LocalBot
     assert "REL-2026.11-HF1" in str(posted.params["text"])  # the Jinja2 text fallback
 
 
-async def test_snooze_button_holds_back_reminders_until_it_ends(bot: LocalBot) -> None:
-    services = bot.runtime.deps.services
-    arjun = await services.identity.actor_for(
-        await bot.runtime.repos.users.get_by_username("arjun")
-    )
-    [pending, *_] = await services.approvals.pending_for(arjun)
-    ref = pending.ref
-    key = approval_key(
-        pending.release_oid, ref.product_id, ref.gate_name, ref.milestone.milestone_key
-    )
-    await bot.driver.command("UARJUN", "whoami")  # first contact links arjun
-    await bot.slack.wait_for("response_url")
+async def test_snooze_button_holds_back_reminders_until_it_ends(db: Database) -> None:
+    clock = FrozenClock(MONDAY_0900_UTC)
+    async with local_bot(db=db, clock=clock) as bot:
+        services = bot.runtime.deps.services
+        arjun = await services.identity.actor_for(
+            await bot.runtime.repos.users.get_by_username("arjun")
+        )
+        await bot.runtime.repos.users.set_time_zone(arjun.user_id, "UTC")
+        [pending, *_] = await services.approvals.pending_for(arjun)
+        ref = pending.ref
+        key = approval_key(
+            pending.release_oid, ref.product_id, ref.gate_name, ref.milestone.milestone_key
+        )
+        assert ref.milestone.approval.requested_at is not None
+        clock.now = (ref.milestone.approval.requested_at + timedelta(days=1)).replace(
+            hour=10, minute=0
+        )
 
-    reply = await bot.driver.click(
-        "UARJUN", "reminder_snooze_4h", SnoozeRequest(approval_key=key, choice="4h").encode()
-    )
+        reply = await bot.driver.click(
+            "UARJUN", "reminder_snooze_4h", SnoozeRequest(approval_key=key, choice="4h").encode()
+        )
+        assert reply.status == 200
+        assert "Snoozed" in str((await bot.slack.wait_for("response_url"))[-1].params)
 
-    assert reply.status == 200
-    [snoozes] = [await bot.runtime.repos.snoozes.active(now=bot.runtime.deps.clock())]
-    assert [(s.user_id, s.approval_key) for s in snoozes] == [(arjun.user_id, key)]
-    assert "Snoozed" in str((await bot.slack.wait_for("response_url", 2))[-1].params)
+        def arjuns(report: object) -> list[str]:
+            outcomes = getattr(report, "outcomes", {})
+            return [k for k in outcomes if k.startswith(f"reminder:{key}:{arjun.user_id}:")]
+
+        clock.now += timedelta(hours=3, minutes=59)
+        held = await bot.runtime.deliveries.run_once()
+        clock.now += timedelta(minutes=1)  # the snooze is over
+        resumed = await bot.runtime.deliveries.run_once()
+
+        assert arjuns(held) == []
+        assert len(arjuns(resumed)) == 1 and resumed.outcomes[arjuns(resumed)[0]] is Outcome.SENT
 
 
 async def test_live_scheduler_fires_a_subscription_for_the_next_minute_once(db: Database) -> None:
