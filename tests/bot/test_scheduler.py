@@ -290,3 +290,41 @@ async def test_two_saves_noticing_the_same_new_approval_send_one_round_of_dms(
     assert len(addressed) == len(set(addressed)) == sum(sent)
     assert {channel for channel, _ in addressed} == {"DUARJUN", "DUADMIN"}  # the deciders
     assert len(addressed) == 2 * len(pending_in(release))  # one round: each decider, each approval
+
+
+async def test_release_managers_get_an_escalation_dm_but_not_in_their_quiet_hours(
+    db: Database,
+) -> None:
+    clock = FrozenClock(MONDAY_0900_UTC)
+    async with local_bot(db=db, clock=clock) as bot:
+        users = bot.runtime.repos.users
+        rhea = await users.get_by_username("rhea")
+        await users.set_time_zone(rhea.id, "Asia/Kolkata")
+        release = await bot.runtime.deps.services.releases.get(
+            await bot.runtime.deps.services.identity.actor_for(rhea), "REL-2026.12"
+        )
+        requested = pending_in(release)[0].milestone.approval.requested_at
+        assert requested is not None
+        due = requested + timedelta(hours=24)
+        night = datetime.combine(due.date(), datetime.min.time(), UTC).replace(hour=17)  # 22:30 IST
+        if night < due:
+            night += timedelta(days=1)
+
+        clock.now = night
+        at_night = await bot.runtime.deliveries.run_once()
+        clock.now = night + timedelta(hours=10)  # 08:30 the next morning in Kolkata
+        morning = await bot.runtime.deliveries.run_once()
+
+        def escalations(report: object) -> list[str]:
+            return [
+                k
+                for k in getattr(report, "outcomes", {})
+                if k.startswith("escalation:") and k.endswith(rhea.id)
+            ]
+
+        assert escalations(at_night) == []
+        assert escalations(morning) and all(
+            morning.outcomes[k] is Outcome.SENT for k in escalations(morning)
+        )
+        dms = [c for c in bot.slack.of("chat.postMessage") if c.params["channel"] == "DURHEA"]
+        assert any("Approval pending for" in str(c.params["blocks"]) for c in dms)
