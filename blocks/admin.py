@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from slack_sdk.models.blocks import Block, HeaderBlock, PlainTextObject
 
 from blocks.message import Message, context, section
-from blocks.text import MESSAGE_BLOCKS, PLAIN_LIMIT, SECTION_LIMIT, cut, esc
+from blocks.text import MESSAGE_BLOCKS, PLAIN_LIMIT, SECTION_LIMIT, cut, esc, plain
 from core.models.catalog import Application, JiraBoard, Squad
 from core.models.rbac import Permission, Role, User, UserStatus
 
@@ -161,7 +161,7 @@ def admin_usage_message(
 
 def done_message(mrkdwn: str) -> Message:
     """A one-line confirmation; ``mrkdwn`` is already escaped."""
-    return Message(text=_plain(mrkdwn), blocks=[section(mrkdwn)])
+    return Message(text=plain(mrkdwn, escaped=True), blocks=[section(mrkdwn)])
 
 
 def role_created_message(role: Role) -> Message:
@@ -209,8 +209,3 @@ def revoked_message(slack_user_id: str, user: User, role_name: str) -> Message:
         f":heavy_minus_sign: <@{slack_user_id}> (`{esc(user.username)}`) no longer has the role "
         f"*{esc(role_name)}*."
     )
-
-
-def _plain(mrkdwn: str) -> str:
-    text = mrkdwn.replace("*", "").replace("`", "")
-    return text.split(": ", 1)[-1] if text.startswith(":") else text

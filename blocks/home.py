@@ -1,4 +1,9 @@
-"""App Home: the viewer's pending approvals, the releases they can see, quick actions."""
+"""App Home: the viewer's pending approvals, the releases they can see, quick actions.
+
+Every Home view may carry a notice banner at the top: what just happened to a click made on
+Home (a refusal, or "You approved …"). Home has no trigger_id left to open a modal with once
+the decision is made, so the outcome is shown by publishing Home again with the banner.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,9 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     DividerBlock,
     HeaderBlock,
+    MarkdownTextObject,
     PlainTextObject,
+    SectionBlock,
 )
 from slack_sdk.models.views import View
 
@@ -19,11 +26,12 @@ from blocks.approval_list import pending_blocks
 from blocks.ids import ActionId
 from blocks.message import context, fit, section
 from blocks.releases import Listed, release_line
-from blocks.text import SURFACE_BLOCKS, esc
+from blocks.text import SECTION_LIMIT, SURFACE_BLOCKS, cut, esc
 from core.models.rbac import User
 from core.services.approvals import PendingApproval
 
 HOME_APPROVAL_BLOCK = "home_approval"
+HOME_NOTICE_BLOCK = "home_notice"
 APPROVAL_ROOM = 40
 RELEASE_ROOM = 30
 
@@ -36,9 +44,12 @@ def home_view(
     *,
     more_releases: bool = False,
     can_create_release: bool = False,
+    notice: str | None = None,
 ) -> View:
+    """``notice``: mrkdwn whose user text is already escaped (e.g. `bot.errors.user_message`,
+    `decided_notice`), shown as a banner at the top."""
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text="releasebot")),
+        *_top(notice),
         section(f"Hi *{esc(user.full_name)}* — here is what is waiting for you."),
     ]
     if can_create_release:
@@ -70,22 +81,27 @@ def home_view(
     return View(type="home", blocks=fit(blocks, limit=SURFACE_BLOCKS, what="blocks"))
 
 
-def unlinked_home_view(slack_user_id: str) -> View:
+def notice_banner(notice: str) -> list[Block]:
+    """The banner: the notice in its own section (block_id ``home_notice``), then a divider."""
+    text = MarkdownTextObject(text=cut(notice, SECTION_LIMIT))
+    return [SectionBlock(block_id=HOME_NOTICE_BLOCK, text=text), DividerBlock()]
+
+
+def _top(notice: str | None) -> list[Block]:
+    header: list[Block] = [HeaderBlock(text=PlainTextObject(text="releasebot"))]
+    return header + notice_banner(notice) if notice else header
+
+
+def unlinked_home_view(slack_user_id: str, *, notice: str | None = None) -> View:
     text = (
         f"Hi <@{esc(slack_user_id)}>! Your Slack account is not linked to a releasebot user "
         "yet, so there is nothing to show here.\n\n"
         "*To get access*, ask an admin to run `/release admin link @you &lt;username&gt;`. "
         "Until then you can use `/release help` and `/release whoami`."
     )
-    return View(
-        type="home",
-        blocks=[HeaderBlock(text=PlainTextObject(text="releasebot")), section(text)],
-    )
+    return View(type="home", blocks=[*_top(notice), section(text)])
 
 
-def notice_home_view(mrkdwn: str) -> View:
+def notice_home_view(mrkdwn: str, *, notice: str | None = None) -> View:
     """A Home tab that only says something (e.g. the account is deactivated)."""
-    return View(
-        type="home",
-        blocks=[HeaderBlock(text=PlainTextObject(text="releasebot")), section(mrkdwn)],
-    )
+    return View(type="home", blocks=[*_top(notice), section(mrkdwn)])

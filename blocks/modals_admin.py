@@ -1,4 +1,4 @@
-"""The `/release admin … new` modals, and reading their submitted values back.
+"""The `/release admin … new` modals (bot/views/admin.py reads them back).
 
 Each input's block_id and action_id is the name of the core field it fills, so the
 ``fields`` of a core error land next to the right input without a translation table.
@@ -6,9 +6,8 @@ Each input's block_id and action_id is the name of the core field it fills, so t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
@@ -16,8 +15,6 @@ from slack_sdk.models.blocks import (
     EmailInputElement,
     InputBlock,
     Option,
-    PlainTextInputElement,
-    StaticMultiSelectElement,
     StaticSelectElement,
     UrlInputElement,
 )
@@ -25,16 +22,9 @@ from slack_sdk.models.views import View
 
 from blocks.ids import CallbackId
 from blocks.metadata import Metadata
-from blocks.text import cut
-from core.errors import ValidationFailed
+from blocks.modals.form import modal, multi_select_input, option, text_input
 from core.models.catalog import JiraBoard, Squad
 from core.models.rbac import Permission, Role
-
-SELECT_OPTIONS = 100
-OPTION_TEXT = 75
-PRODUCT_SEPARATOR = "|"
-
-Values = Mapping[str, Mapping[str, Mapping[str, Any]]]
 
 
 class AdminField(StrEnum):
@@ -60,36 +50,6 @@ class AdminField(StrEnum):
     BOARD_LINK = "board_link"
     BOARD_TYPE = "board_type"
 
-
-# The inputs of each form, in the order shown; a core error on another field goes to the first.
-FORM_FIELDS: dict[CallbackId, tuple[AdminField, ...]] = {
-    CallbackId.NEW_ROLE: (AdminField.ROLE_NAME, AdminField.DESCRIPTION, AdminField.ROLE_FLAGS),
-    CallbackId.NEW_USER: (
-        AdminField.USERNAME,
-        AdminField.FULL_NAME,
-        AdminField.EMAIL,
-        AdminField.USER_ROLES,
-        AdminField.USER_SQUADS,
-    ),
-    CallbackId.NEW_APPLICATION: (
-        AdminField.APPLICATION_ID,
-        AdminField.APPLICATION_NAME,
-        AdminField.TECHNOLOGIES,
-        AdminField.DESCRIPTION,
-        AdminField.PRODUCTS,
-    ),
-    CallbackId.NEW_SQUAD: (AdminField.SQUAD_ID, AdminField.SQUAD_NAME, AdminField.SQUAD_BOARDS),
-    CallbackId.NEW_BOARD: (
-        AdminField.BOARD_ID,
-        AdminField.BOARD_NAME,
-        AdminField.BOARD_LINK,
-        AdminField.BOARD_TYPE,
-    ),
-}
-
-# Where an error about the whole form (pydantic's model validators, named "input") belongs.
-WHOLE_FORM_FIELD: dict[CallbackId, AdminField] = {CallbackId.NEW_APPLICATION: AdminField.PRODUCTS}
-WHOLE_FORM = "input"
 
 FLAG_LABELS: dict[Permission, str] = {
     Permission.IS_APPROVAL_MANAGER: "Approval manager: sign off milestones, waive gates",
@@ -123,14 +83,8 @@ def role_modal(meta: AdminForm) -> View:
         "New role",
         meta,
         [
-            _text_input(AdminField.ROLE_NAME, "Name", placeholder="Release Manager"),
-            _text_input(
-                AdminField.DESCRIPTION,
-                "Description",
-                optional=True,
-                multiline=True,
-                max_length=3000,
-            ),
+            text_input(AdminField.ROLE_NAME, "Name", placeholder="Release Manager"),
+            _description_input(),
             InputBlock(
                 block_id=AdminField.ROLE_FLAGS,
                 label="Permissions",
@@ -144,8 +98,8 @@ def role_modal(meta: AdminForm) -> View:
 
 def user_modal(meta: AdminForm, roles: Sequence[Role], squads: Sequence[Squad]) -> View:
     blocks: list[Block] = [
-        _text_input(AdminField.USERNAME, "Username", placeholder="dana", max_length=64),
-        _text_input(AdminField.FULL_NAME, "Full name", placeholder="Dana Weiss", max_length=150),
+        text_input(AdminField.USERNAME, "Username", placeholder="dana", max_length=64),
+        text_input(AdminField.FULL_NAME, "Full name", placeholder="Dana Weiss", max_length=150),
         InputBlock(
             block_id=AdminField.EMAIL,
             label="Email",
@@ -168,23 +122,17 @@ def application_modal(meta: AdminForm) -> View:
         "New application",
         meta,
         [
-            _text_input(AdminField.APPLICATION_ID, "Application id", placeholder="payments"),
-            _text_input(AdminField.APPLICATION_NAME, "Name", placeholder="Payments"),
-            _text_input(
+            text_input(AdminField.APPLICATION_ID, "Application id", placeholder="payments"),
+            text_input(AdminField.APPLICATION_NAME, "Name", placeholder="Payments"),
+            text_input(
                 AdminField.TECHNOLOGIES,
                 "Technologies",
                 optional=True,
                 placeholder="Java, Kafka, PostgreSQL",
                 hint="Separated by commas.",
             ),
-            _text_input(
-                AdminField.DESCRIPTION,
-                "Description",
-                optional=True,
-                multiline=True,
-                max_length=3000,
-            ),
-            _text_input(
+            _description_input(),
+            text_input(
                 AdminField.PRODUCTS,
                 "Products",
                 optional=True,
@@ -198,8 +146,8 @@ def application_modal(meta: AdminForm) -> View:
 
 def squad_modal(meta: AdminForm, boards: Sequence[JiraBoard]) -> View:
     blocks: list[Block] = [
-        _text_input(AdminField.SQUAD_ID, "Squad id", placeholder="payments", max_length=64),
-        _text_input(AdminField.SQUAD_NAME, "Name", placeholder="Payments", max_length=150),
+        text_input(AdminField.SQUAD_ID, "Squad id", placeholder="payments", max_length=64),
+        text_input(AdminField.SQUAD_NAME, "Name", placeholder="Payments", max_length=150),
     ]
     if boards:
         options = [(b.board_id, f"{b.board_name} ({b.board_id})") for b in boards]
@@ -214,8 +162,8 @@ def board_modal(meta: AdminForm) -> View:
         "New Jira board",
         meta,
         [
-            _text_input(AdminField.BOARD_ID, "Board id", placeholder="PAY", max_length=64),
-            _text_input(AdminField.BOARD_NAME, "Name", placeholder="Payments", max_length=150),
+            text_input(AdminField.BOARD_ID, "Board id", placeholder="PAY", max_length=64),
+            text_input(AdminField.BOARD_NAME, "Name", placeholder="Payments", max_length=150),
             InputBlock(
                 block_id=AdminField.BOARD_LINK,
                 label="Link",
@@ -234,152 +182,15 @@ def board_modal(meta: AdminForm) -> View:
 
 
 def _form(callback_id: CallbackId, title: str, meta: AdminForm, blocks: list[Block]) -> View:
-    return View(
-        type="modal",
-        callback_id=callback_id,
-        title=title,
-        submit="Create",
-        close="Cancel",
-        private_metadata=meta.encode(),
-        blocks=blocks,
-    )
-
-
-def _text_input(
-    field: AdminField,
-    label: str,
-    *,
-    optional: bool = False,
-    multiline: bool = False,
-    placeholder: str | None = None,
-    hint: str | None = None,
-    max_length: int | None = None,
-) -> InputBlock:
-    return InputBlock(
-        block_id=field,
-        label=label,
-        optional=optional,
-        hint=hint,
-        element=PlainTextInputElement(
-            action_id=field, multiline=multiline, placeholder=placeholder, max_length=max_length
-        ),
-    )
+    return modal(title, callback_id, blocks, meta, submit="Create")
 
 
 def _multi_select(field: AdminField, label: str, choices: Sequence[tuple[str, str]]) -> InputBlock:
-    shown = choices[:SELECT_OPTIONS]
-    hint = (
-        f"Only the first {SELECT_OPTIONS} are offered." if len(choices) > SELECT_OPTIONS else None
+    options = [option(value, text) for value, text in choices]
+    return multi_select_input(field, label, options, placeholder=f"Choose {label.lower()}")
+
+
+def _description_input() -> InputBlock:
+    return text_input(
+        AdminField.DESCRIPTION, "Description", optional=True, multiline=True, max_length=3000
     )
-    return InputBlock(
-        block_id=field,
-        label=label,
-        optional=True,
-        hint=hint,
-        element=StaticMultiSelectElement(
-            action_id=field,
-            placeholder=f"Choose {label.lower()}",
-            options=[Option(value=value, text=cut(text, OPTION_TEXT)) for value, text in shown],
-        ),
-    )
-
-
-# --- reading ------------------------------------------------------------------------------
-
-
-def read_role_form(values: Values) -> dict[str, Any]:
-    chosen = set(_selected(values, AdminField.ROLE_FLAGS))
-    return {
-        "role_name": _text(values, AdminField.ROLE_NAME),
-        "description": _text(values, AdminField.DESCRIPTION),
-        **{p.value: p.value in chosen for p in Permission},
-    }
-
-
-def read_user_form(values: Values) -> dict[str, Any]:
-    return {
-        "username": _text(values, AdminField.USERNAME),
-        "full_name": _text(values, AdminField.FULL_NAME),
-        "email": _text(values, AdminField.EMAIL),
-        "role_ids": _selected(values, AdminField.USER_ROLES),
-        "assigned_squad_ids": _selected(values, AdminField.USER_SQUADS),
-    }
-
-
-def read_application_form(values: Values) -> dict[str, Any]:
-    technologies = _text(values, AdminField.TECHNOLOGIES).split(",")
-    return {
-        "application_id": _text(values, AdminField.APPLICATION_ID),
-        "application_name": _text(values, AdminField.APPLICATION_NAME),
-        "technologies": [t.strip() for t in technologies if t.strip()],
-        "description": _text(values, AdminField.DESCRIPTION),
-        "products": read_product_lines(_text(values, AdminField.PRODUCTS)),
-    }
-
-
-def read_product_lines(text: str) -> list[dict[str, str]]:
-    """``product_id | Product name`` a line; blank lines are skipped."""
-    products = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        product_id, separator, name = line.partition(PRODUCT_SEPARATOR)
-        if not separator or not product_id.strip() or not name.strip():
-            raise ValidationFailed(
-                f"Products: line {number} is not `product_id | Product name`.",
-                fields={AdminField.PRODUCTS: f"Line {number}: write product_id | Product name"},
-            )
-        products.append({"product_id": product_id.strip(), "product_name": name.strip()})
-    return products
-
-
-def read_squad_form(values: Values) -> dict[str, Any]:
-    return {
-        "squad_id": _text(values, AdminField.SQUAD_ID),
-        "squad_name": _text(values, AdminField.SQUAD_NAME),
-        "squad_jira_board_ids": _selected(values, AdminField.SQUAD_BOARDS),
-    }
-
-
-def read_board_form(values: Values) -> dict[str, Any]:
-    return {
-        "board_id": _text(values, AdminField.BOARD_ID),
-        "board_name": _text(values, AdminField.BOARD_NAME),
-        "board_link": _text(values, AdminField.BOARD_LINK) or None,
-        "board_type": _choice(values, AdminField.BOARD_TYPE) or BOARD_TYPES[0],
-    }
-
-
-def field_errors(
-    callback_id: CallbackId, fields: Mapping[str, str], message: str
-) -> dict[str, str]:
-    """A core error's fields as Slack's ``response_action: errors`` (block_id → text).
-
-    ``message`` (the whole error) goes to the first input when no field matches one."""
-    blocks = [str(f) for f in FORM_FIELDS[callback_id]]
-    errors: dict[str, str] = {}
-    for name, text in fields.items():
-        block = name.split(".")[0]
-        if block == WHOLE_FORM and callback_id in WHOLE_FORM_FIELD:
-            block = WHOLE_FORM_FIELD[callback_id]
-        if block in blocks:
-            errors.setdefault(block, cut(text, 300))
-    return errors or {blocks[0]: cut(message, 300)}
-
-
-def _state(values: Values, field: AdminField) -> Mapping[str, Any]:
-    return values.get(field, {}).get(field, {})
-
-
-def _text(values: Values, field: AdminField) -> str:
-    return str(_state(values, field).get("value") or "").strip()
-
-
-def _selected(values: Values, field: AdminField) -> list[str]:
-    options = _state(values, field).get("selected_options") or []
-    return [str(o.get("value")) for o in options if isinstance(o, Mapping)]
-
-
-def _choice(values: Values, field: AdminField) -> str | None:
-    option = _state(values, field).get("selected_option")
-    return str(option.get("value")) if isinstance(option, Mapping) else None

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 
 from blocks.ids import ActionId
 from blocks.message import Message, context, fit, lines_section, section
-from blocks.text import PLAIN_LIMIT, cut, day, esc, when
+from blocks.text import PLAIN_LIMIT, cut, day, esc, plain, when
 from core.models.rbac import User
 from core.models.release import ApprovalStatus, GateStatus, MilestoneStatus, Release, ReleaseProduct
 from core.rules.readiness import Readiness, ReadinessSummary
@@ -76,7 +76,8 @@ def release_status_message(
         blocks.append(context(f"… and {len(products) - PRODUCT_SECTIONS} more products"))
     blocks += _details(summary, tz)
     blocks.append(status_buttons(release.release_id))
-    text = f"{release.release_id} {esc(release.release_name)}: {_plain(readiness_line(summary))}"
+    readiness = plain(readiness_line(summary), escaped=True)
+    text = f"{release.release_id} {esc(release.release_name)}: {readiness}"
     return Message(text=text, blocks=fit(blocks, keep_last=1, what="sections"))
 
 
@@ -138,7 +139,3 @@ def _details(summary: ReadinessSummary, tz: ZoneInfo) -> list[Block]:
         ]
         blocks.append(lines_section(["*Pending approvals*", *lines], more="approvals"))
     return blocks
-
-
-def _plain(mrkdwn: str) -> str:
-    return mrkdwn.replace("*", "").split(":", 2)[-1].strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -10,10 +11,24 @@ PLAIN_LIMIT = 150
 MESSAGE_BLOCKS = 50
 SURFACE_BLOCKS = 100
 
+_LEADING_EMOJI = re.compile(r"^(?::[a-z0-9_+-]+:\s*)+")
+
 
 def esc(text: object) -> str:
     """Escape user text for mrkdwn, so `<!channel>` or `<@U1>` cannot ping anybody."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain(mrkdwn: str, *, escaped: bool = False) -> str:
+    """mrkdwn as plain text: no leading emoji codes, no bold or code marks, and ``&lt;``
+    ``&gt;`` ``&amp;`` decoded, for the places Slack shows as typed (an error under a field).
+
+    ``escaped=True`` keeps the entities: for a message's ``text``, which Slack reads as
+    mrkdwn again, so escaped user text must stay escaped there."""
+    text = _LEADING_EMOJI.sub("", mrkdwn.strip()).replace("*", "").replace("`", "").strip()
+    if escaped:
+        return text
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def cut(text: str, limit: int = SECTION_LIMIT) -> str:

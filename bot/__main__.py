@@ -28,7 +28,9 @@ async def serve(settings: Settings) -> None:
     runtime.start_scheduler()
     try:
         if settings.socket_mode:
-            await _socket_mode(runtime, stop)
+            from bot.socket_mode import run_socket_mode
+
+            await run_socket_mode(runtime, stop)
         else:
             await _http(runtime, stop)
     finally:
@@ -45,19 +47,6 @@ async def _http(runtime: Runtime, stop: asyncio.Event) -> None:
     log.info("listening on :%s (POST /slack/events, GET /health)", runtime.settings.port)
     await stop.wait()
     await runner.cleanup()
-
-
-async def _socket_mode(runtime: Runtime, stop: asyncio.Event) -> None:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-    assert runtime.settings.slack_app_token is not None
-    handler = AsyncSocketModeHandler(
-        runtime.app, runtime.settings.slack_app_token.get_secret_value()
-    )
-    await handler.connect_async()  # type: ignore[no-untyped-call]
-    log.info("connected to Slack in Socket Mode")
-    await stop.wait()
-    await handler.close_async()  # type: ignore[no-untyped-call]
 
 
 def main(argv: list[str]) -> int:

@@ -31,7 +31,9 @@ from blocks.modals import (
     target_picks,
     task_modal,
 )
-from blocks.text import SURFACE_BLOCKS
+from blocks.modals_admin import AdminForm, role_modal
+from blocks.modals_reject import notice_modal
+from blocks.text import SURFACE_BLOCKS, esc, plain
 from core.models.attachment import Attachment
 from core.models.catalog import Application, Product, Squad
 from core.models.release import (
@@ -273,6 +275,36 @@ def test_loading_and_notice_views_only_inform() -> None:
         data = rendered(view)
         assert "submit" not in data and data["close"]["text"] == "Close"
     assert "&lt;!here&gt;" in str(loading_view("Gate", CallbackId.GATE, "REL-<!here>").to_dict())
+
+
+def test_notices_carry_no_metadata_and_admin_forms_share_the_inputs() -> None:
+    notice = rendered(notice_modal("Cannot reject", ":warning: Already decided"))
+    assert "private_metadata" not in notice and "callback_id" not in notice
+    assert notice == rendered(notice_view("Cannot reject", None, ":warning: Already decided"))
+
+    role = rendered(role_modal(AdminForm(channel_id="C1")))
+    [name] = [b for b in role["blocks"] if b.get("block_id") == "role_name"]
+    assert name["element"] == {
+        "type": "plain_text_input",
+        "action_id": "role_name",
+        "multiline": False,
+        "placeholder": {"type": "plain_text", "text": "Release Manager", "emoji": True},
+    }
+    assert (role["submit"]["text"], role["close"]["text"]) == ("Create", "Cancel")
+
+
+def test_plain_text_drops_marks_and_decodes_what_esc_encoded() -> None:
+    mrkdwn = f":warning: *CONFLICT* — `{esc('<!here> & co')}` said no"
+
+    assert plain(mrkdwn) == "CONFLICT — <!here> & co said no"
+    assert plain(mrkdwn, escaped=True) == "CONFLICT — &lt;!here&gt; &amp; co said no"
+    assert plain(esc("&lt;")) == "&lt;"  # decoded once, as escaped once
+
+
+def test_metadata_carries_the_release_version_a_form_was_opened_on() -> None:
+    meta = EditingMetadata(release="REL-2026.12", version=7)
+    assert EditingMetadata.decode(meta.encode()).version == 7
+    assert EditingMetadata.decode('{"release": "REL-2026.12"}').version is None
 
 
 def test_metadata_refuses_more_than_slack_keeps() -> None:

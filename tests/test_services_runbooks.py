@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from core.errors import Duplicate, NotFound, PermissionDenied, ValidationFailed
+from core.errors import Conflict, Duplicate, NotFound, PermissionDenied, ValidationFailed
 from core.models.attachment import AttachmentDraft, AttachmentTarget
 from core.models.rbac import Permission
 from core.models.release import (
@@ -305,3 +305,135 @@ async def test_updating_the_change_keeps_files_attached_to_its_ctasks(world: Wor
     stored = (await world.repos.releases.get(REL)).chg
     assert stored is not None
     assert [r.label for r in stored.ctasks[0].attachment_refs] == ["backout.pdf"]
+
+
+def assigned(ctask_id: str, **fields: object) -> CTask:
+    """A CTASK with what the change form does not show: assignee, times, dependencies."""
+    return CTask.model_validate(
+        {
+            "ctask_id": ctask_id,
+            "description": f"{ctask_id} as planned",
+            "assignee_id": "u-ops",
+            "start_time": T0 + timedelta(days=9),
+            "end_time": T0 + timedelta(days=9, hours=1),
+            "status": CTaskStatus.DOING,
+            **fields,
+        }
+    )
+
+
+async def test_updating_the_change_keeps_what_a_ctask_update_leaves_out(world: World) -> None:
+    await world.release(REL)
+    rui = await runner(world)
+    first, second = assigned("CTASK1"), assigned("CTASK2", dependency_ctask_ids=["CTASK1"])
+    await world.services.runbooks.upsert_change(rui, REL, chg("CHG0001", first, second))
+
+    # As the change form sends them: id, description and status only — or less.
+    await world.services.runbooks.upsert_change(
+        rui,
+        REL,
+        chg(
+            "CHG0001",
+            CTask(ctask_id="CTASK1", description="Deploy", status=CTaskStatus.DONE),
+            CTask(ctask_id="CTASK2"),
+            CTask(ctask_id="CTASK3", description="Tell support"),
+        ),
+    )
+
+    stored = (await world.repos.releases.get(REL)).chg
+    assert stored is not None
+    one, two, three = stored.ctasks
+    assert (one.description, one.status) == ("Deploy", CTaskStatus.DONE)
+    assert (one.assignee_id, one.start_time, one.end_time) == (
+        first.assignee_id,
+        first.start_time,
+        first.end_time,
+    )
+    assert two == second  # nothing given: all kept, its status and dependency too
+    assert (three.description, three.status, three.assignee_id) == (
+        "Tell support",
+        CTaskStatus.TODO,
+        None,
+    )
+
+
+async def test_given_ctask_fields_replace_the_stored_ones_and_left_out_ctasks_go(
+    world: World,
+) -> None:
+    await world.release(REL)
+    rui = await runner(world)
+    await world.services.runbooks.upsert_change(
+        rui, REL, chg("CHG0001", assigned("CTASK1"), assigned("CTASK2"))
+    )
+
+    await world.services.runbooks.upsert_change(
+        rui,
+        REL,
+        chg("CHG0001", assigned("CTASK2", assignee_id="u-dba", status=CTaskStatus.TODO)),
+    )
+
+    stored = (await world.repos.releases.get(REL)).chg
+    assert stored is not None
+    assert [(c.ctask_id, c.assignee_id, c.status) for c in stored.ctasks] == [
+        ("CTASK2", "u-dba", CTaskStatus.TODO)
+    ]
+
+
+async def test_dropping_a_ctask_that_a_kept_one_depends_on_is_refused(world: World) -> None:
+    await world.release(REL)
+    rui = await runner(world)
+    await world.services.runbooks.upsert_change(
+        rui,
+        REL,
+        chg("CHG0001", assigned("CTASK1"), assigned("CTASK2", dependency_ctask_ids=["CTASK1"])),
+    )
+    before = await world.snapshot()
+
+    with pytest.raises(ValidationFailed, match="CTASK1") as caught:
+        await world.services.runbooks.upsert_change(
+            rui, REL, chg("CHG0001", CTask(ctask_id="CTASK2"))
+        )
+
+    assert caught.value.fields == {"ctasks": "Unknown dependency"}
+    assert await world.snapshot() == before
+
+
+async def test_a_change_based_on_an_older_release_is_a_conflict_and_stores_nothing(
+    world: World,
+) -> None:
+    await world.release(REL)
+    rui = await runner(world)
+    await world.services.runbooks.upsert_change(rui, REL, chg("CHG0001", assigned("CTASK1")))
+    opened_at = (await world.repos.releases.get(REL)).version
+    # Someone else finishes CTASK1 while the form is open.
+    await world.services.runbooks.upsert_change(
+        rui, REL, chg("CHG0001", CTask(ctask_id="CTASK1", status=CTaskStatus.DONE))
+    )
+    before = await world.snapshot()
+
+    with pytest.raises(Conflict) as caught:
+        await world.services.runbooks.upsert_change(
+            rui,
+            REL,
+            chg("CHG0001", CTask(ctask_id="CTASK1", status=CTaskStatus.DOING)),
+            expected_version=opened_at,
+        )
+
+    assert caught.value.message == (
+        "The release changed since you opened this form; close it and open it again"
+    )
+    assert await world.snapshot() == before
+
+
+async def test_a_change_based_on_the_current_release_is_saved(world: World) -> None:
+    await world.release(REL)
+    rui = await runner(world)
+    current = (await world.repos.releases.get(REL)).version
+
+    saved = await world.services.runbooks.upsert_change(
+        rui, REL, chg("CHG0001", CTask(ctask_id="CTASK1")), expected_version=current
+    )
+
+    assert saved.version == current + 1
+    stored = (await world.repos.releases.get(REL)).chg
+    assert stored is not None and [c.ctask_id for c in stored.ctasks] == ["CTASK1"]

@@ -35,10 +35,13 @@ LABEL_LIMIT = 2000
 
 
 class EditingMetadata(Metadata):
-    """Which release a modal edits and where to confirm: never trusted for rights."""
+    """Which release a modal edits, the release's version it was opened on, and where to
+    confirm: never trusted for rights."""
 
     release: str | None = None
     channel: str | None = None
+    # A save over a newer release is refused rather than reverting what changed meanwhile.
+    version: int | None = None
 
 
 # --- views --------------------------------------------------------------------------------
@@ -46,13 +49,13 @@ class EditingMetadata(Metadata):
 
 def modal(
     title: str,
-    callback_id: str,
+    callback_id: str | None,
     blocks: Sequence[Block],
-    metadata: EditingMetadata,
+    metadata: Metadata | None,
     *,
     submit: str | None = "Save",
 ) -> View:
-    """A modal; ``submit=None`` for one that only informs."""
+    """A modal; ``submit=None`` for one that only informs (it needs no metadata)."""
     return View(
         type="modal",
         callback_id=callback_id,
@@ -60,25 +63,20 @@ def modal(
         submit=submit,
         close="Cancel" if submit else "Close",
         blocks=list(blocks)[:SURFACE_BLOCKS],
-        private_metadata=metadata.encode(),
+        private_metadata=metadata.encode() if metadata is not None else None,
     )
 
 
 def loading_view(title: str, callback_id: str, what: str) -> View:
     """Shown the moment the command arrives (the trigger_id lasts 3 s); replaced once the
     data is loaded."""
-    return modal(
-        title,
-        callback_id,
-        [section(f":hourglass_flowing_sand: Loading {esc(what)}…")],
-        EditingMetadata(),
-        submit=None,
-    )
+    return notice_view(title, callback_id, f":hourglass_flowing_sand: Loading {esc(what)}…")
 
 
-def notice_view(title: str, callback_id: str, text: str) -> View:
-    """A modal that only tells something (the release is unknown, there is nothing to pick…)."""
-    return modal(title, callback_id, [section(text)], EditingMetadata(), submit=None)
+def notice_view(title: str, callback_id: str | None, mrkdwn: str) -> View:
+    """A modal that only tells something (the release is unknown, there is nothing to pick,
+    the approval was decided meanwhile…); ``mrkdwn`` is already escaped."""
+    return modal(title, callback_id, [section(mrkdwn)], None, submit=None)
 
 
 # --- inputs -------------------------------------------------------------------------------
@@ -196,14 +194,11 @@ def select_input(
         flat = list(options)[:OPTIONS_LIMIT]
         hidden = max(0, len(options) - OPTIONS_LIMIT)
         option_groups = None
-    if hidden:
-        more = f"… and {hidden} more not listed."
-        hint = f"{hint} {more}" if hint else more
     return InputBlock(
         block_id=block_id,
         label=label,
         optional=optional,
-        hint=hint,
+        hint=_with_more(hint, hidden),
         element=StaticSelectElement(
             action_id=block_id,
             placeholder=placeholder,
@@ -221,19 +216,29 @@ def multi_select_input(
     *,
     initial: Sequence[Option] = (),
     hint: str | None = None,
+    placeholder: str = "Choose…",
 ) -> InputBlock:
+    """An optional static multi-select of at most Slack's 100 ``options``."""
     return InputBlock(
         block_id=block_id,
         label=label,
         optional=True,
-        hint=hint,
+        hint=_with_more(hint, len(options) - OPTIONS_LIMIT),
         element=StaticMultiSelectElement(
             action_id=block_id,
-            placeholder="Choose…",
+            placeholder=placeholder,
             options=list(options)[:OPTIONS_LIMIT],
             initial_options=list(initial) or None,
         ),
     )
+
+
+def _with_more(hint: str | None, hidden: int) -> str | None:
+    """The hint, saying how many options a menu had no room for."""
+    if hidden <= 0:
+        return hint
+    more = f"… and {hidden} more not listed."
+    return f"{hint} {more}" if hint else more
 
 
 def checkbox_input(

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.approval_list import LIST_BLOCK, approvals_list_message, decided_notice
@@ -29,6 +30,7 @@ from core.models.release import Decision, Release
 from core.rules.permissions import Actor
 
 log = logging.getLogger(__name__)
+TRIGGER_ERRORS = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,12 @@ class Click:
 
 @dataclass(frozen=True)
 class Surface:
-    """Where the decision was made from, to redraw it and to answer the person there."""
+    """Where the decision was made from, to redraw it and to answer the person there.
+
+    It answers after slow work (the decision with its retries, N updated DMs), so it holds
+    no trigger_id: one lasts 3 s and is used once. Home is answered by publishing it again
+    with a banner on top; a message through its response_url (ephemeral), else a DM.
+    """
 
     deps: BotDeps
     client: AsyncWebClient
@@ -77,25 +84,24 @@ class Surface:
     channel: str | None = None
     ts: str | None = None
     response_url: str | None = None
-    trigger_id: str | None = None
 
     @property
     def respond(self) -> AsyncRespond | None:
         return AsyncRespond(response_url=self.response_url) if self.response_url else None
 
     async def tell(self, text: str, actor: Actor | None = None) -> None:
-        """Say something to the clicker only; nothing else changes."""
-        respond = self.respond
-        if self.origin is not Origin.HOME and respond is not None:
-            await respond(text=text, response_type="ephemeral", replace_original=False)
+        """Say something (escaped mrkdwn) to the clicker only; nothing else changes."""
+        if self.origin is Origin.HOME:  # its buttons may be stale too: draw it again
+            await self.home(actor, text)
             return
-        if self.trigger_id:
-            view = notice_modal("Approval", text).to_dict()
-            await self.client.views_open(trigger_id=self.trigger_id, view=view)
+        respond = self.respond
+        if respond is not None:
+            await respond(text=text, response_type="ephemeral", replace_original=False)
         else:
             await self.client.chat_postMessage(channel=self.user_id, text=text)
-        if self.origin is Origin.HOME:  # its buttons may be stale: draw it again
-            await publish_home(self.deps, self.client, self.user_id, actor, self.tz)
+
+    async def home(self, actor: Actor | None, notice: str) -> None:
+        await publish_home(self.deps, self.client, self.user_id, actor, self.tz, notice=notice)
 
     async def decided(self, actor: Actor, release: Release, target: ApprovalTarget) -> None:
         """Update every DM of this approval, then the surface the decision came from."""
@@ -103,7 +109,7 @@ class Surface:
         records = await self.deps.notifier.announce_decision(self.client, release, ref)
         respond = self.respond
         if self.origin is Origin.HOME:
-            await publish_home(self.deps, self.client, self.user_id, actor, self.tz)
+            await self.home(actor, decided_notice(release, ref, self.tz))
         elif self.origin is Origin.LIST and respond is not None:
             pending = await self.deps.services.approvals.pending_for(actor)
             notice = decided_notice(release, ref, self.tz)
@@ -114,6 +120,15 @@ class Surface:
         ):
             message = approval_decided_message(release, ref, self.tz)
             await respond(**message.to_dict(), replace_original=True)
+
+
+def not_opened(error: Exception) -> str:
+    """Why the reject modal did not open. A trigger_id that expired on the way (Slack gives
+    3 s from the click) is not our bug: ask for another click."""
+    if isinstance(error, SlackApiError) and error.response.get("error") in TRIGGER_ERRORS:
+        log.warning("reject modal not opened: %s", error.response.get("error"))
+        return ":hourglass: Slack took too long to open the form. Please click *Reject* again."
+    return user_message(error)
 
 
 def actor_of(context: dict[str, Any]) -> Actor:
@@ -147,7 +162,6 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
             click.channel,
             click.ts,
             click.response_url,
-            click.trigger_id,
         )
 
     @app.action(ActionId.APPROVE)
@@ -188,8 +202,8 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
             opened = await client.views_open(
                 trigger_id=click.trigger_id or "", view=reject_modal(meta).to_dict()
             )
-        except Exception as error:
-            await where.tell(user_message(error), context.get("actor"))
+        except Exception as error:  # told on the surface itself: never with this trigger_id again
+            await where.tell(not_opened(error), context.get("actor"))
             return
         try:
             actor = actor_of(context)

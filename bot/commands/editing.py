@@ -73,7 +73,9 @@ async def open_release_modal(
 
     async def load() -> View:
         release = await request.deps.services.releases.get(request.user, ref)
-        metadata = EditingMetadata(release=release.release_id, channel=request.channel_id or None)
+        metadata = EditingMetadata(
+            release=release.release_id, channel=request.channel_id or None, version=release.version
+        )
         return await build(release, metadata)
 
     await open_modal(request.client, request.trigger_id, title, callback_id, ref, load)

@@ -50,6 +50,12 @@ class SlackDriver:
         ) as response:
             return Reply(response.status, await response.text())
 
+    def _trigger(self, n: int) -> str:
+        """A fresh trigger_id; the fake Slack starts its 3 s (and one use) now, as Slack does."""
+        trigger_id = f"trigger.{n}"
+        self.slack.issue_trigger(trigger_id)
+        return trigger_id
+
     async def command(self, user_id: str, text: str, *, channel_id: str = "C0RELEASE") -> Reply:
         n = next(self._seq)
         fields = {
@@ -64,7 +70,7 @@ class SlackDriver:
             "text": text,
             "api_app_id": "A0RELEASEBOT",
             "response_url": self.slack.response_url(f"cmd{n}"),
-            "trigger_id": f"trigger.{n}",
+            "trigger_id": self._trigger(n),
         }
         return await self.post(form_body(fields))
 
@@ -84,7 +90,7 @@ class SlackDriver:
             "team": {"id": self.team_id, "domain": "demo"},
             "user": {"id": user_id, "team_id": self.team_id},
             "api_app_id": "A0RELEASEBOT",
-            "trigger_id": f"trigger.{n}",
+            "trigger_id": self._trigger(n),
             "response_url": self.slack.response_url(f"act{n}"),
             "container": container
             or {"type": "message", "channel_id": "C0RELEASE", "message_ts": "1.0"},
@@ -113,7 +119,7 @@ class SlackDriver:
             "team": {"id": self.team_id, "domain": "demo"},
             "user": {"id": user_id, "team_id": self.team_id},
             "api_app_id": "A0RELEASEBOT",
-            "trigger_id": f"trigger.{next(self._seq)}",
+            "trigger_id": self._trigger(next(self._seq)),
             "view": {**view, "id": view.get("id", "V1"), "state": {"values": values}},
         }
         return await self.post(payload_body(payload))

@@ -3,6 +3,11 @@
 Tests and the console point the bot's client at it (SLACK_API_URL) and send `response_url`s
 to it. It listens on a free port (port 0). Failures are injected per method
 (``fail(method, status=429, retry_after=1)``), as bolt-python's own mock server does.
+
+Like Slack, it holds trigger_ids to their rule — valid 3 s from the request that carried
+them, and once: the driver tells it of each one it sends (``issue_trigger``), and views.open /
+views.push with such an id used late or twice answer ``expired_trigger_id`` (HTTP 200).
+Ids it was never told of (crafted by hand) are accepted as before.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +25,10 @@ from aiohttp import web
 
 TEAM_ID = "T0DEMO"
 BOT_USER_ID = "UBOT"
+TRIGGER_SECONDS = 3.0  # Slack: a trigger_id is valid 3 s, for one views.open / views.push
+TRIGGERED = frozenset({"views.open", "views.push"})
+# Methods Slack answers only for the app-level token (xapp-); all others take the bot token.
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 
 
 @dataclass
@@ -50,11 +60,17 @@ class FakeSlack:
     people: dict[str, SlackPerson] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     on_call: Callable[[Call], Awaitable[None]] | None = None
+    # More Web API methods, name → answer from the call's params (e.g. Socket Mode's
+    # apps.connections.open, added by bot/devtools/socket_mode_fake.py).
+    methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
     _failures: dict[str, _Failure] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     _changed: asyncio.Condition | None = None
     base_url: str = ""
+    trigger_seconds: float = TRIGGER_SECONDS
+    _triggers: dict[str, float] = field(default_factory=dict)  # id → when issued (monotonic)
+    _spent: set[str] = field(default_factory=set)
 
     @property
     def api_url(self) -> str:
@@ -70,6 +86,23 @@ class FakeSlack:
         self, method: str, *, status: int = 429, retry_after: int | None = 1, times: int = 1
     ) -> None:
         self._failures[method] = _Failure(status, retry_after, times)
+
+    def issue_trigger(self, trigger_id: str) -> None:
+        """A request carrying ``trigger_id`` is being sent now: from now it lives
+        ``trigger_seconds``, for one use."""
+        self._triggers[trigger_id] = time.monotonic()
+        self._spent.discard(trigger_id)
+
+    def _trigger_error(self, method: str, params: dict[str, Any]) -> str | None:
+        """Slack's answer to a spent or late trigger_id; ids never issued pass unchecked."""
+        trigger_id = str(params.get("trigger_id") or "")
+        if method not in TRIGGERED or trigger_id not in self._triggers:
+            return None
+        late = time.monotonic() - self._triggers[trigger_id] > self.trigger_seconds
+        if late or trigger_id in self._spent:
+            return "expired_trigger_id"
+        self._spent.add(trigger_id)
+        return None
 
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -120,8 +153,13 @@ class FakeSlack:
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=failure.status, headers=headers
             )
-        if not str(request.headers.get("Authorization", "")).startswith("Bearer xoxb-"):
+        token = "Bearer xapp-" if method in APP_TOKEN_METHODS else "Bearer xoxb-"
+        if not str(request.headers.get("Authorization", "")).startswith(token):
             return web.json_response({"ok": False, "error": "not_authed"})
+        trigger_error = self._trigger_error(method, params)
+        if trigger_error is not None:  # recorded as e.g. "views.open!expired_trigger_id"
+            await self._record(Call(f"{method}!{trigger_error}", params))
+            return web.json_response({"ok": False, "error": trigger_error})
         await self._record(Call(method, params))
         return web.json_response(self._answer(method, params))
 
@@ -163,10 +201,14 @@ class FakeSlack:
             "views.push": lambda: {"view": {"id": f"V{ts}", **_view(params)}},
             "views.publish": lambda: {"view": {"id": f"V{ts}", **_view(params)}},
         }
+        extra = self.methods.get(method)
         answer = answers.get(method)
-        if answer is None:
+        if extra is not None:
+            body = extra(params)
+        elif answer is not None:
+            body = answer()
+        else:
             return {"ok": False, "error": "unknown_method"}
-        body = answer()
         return body if body.get("ok") is False else {"ok": True, **body}
 
     def _user_info(self, user_id: str) -> dict[str, Any]:

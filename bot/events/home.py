@@ -24,19 +24,29 @@ HOME_RELEASES = 20
 
 
 async def publish_home(
-    deps: BotDeps, client: AsyncWebClient, user_id: str, actor: Actor | None, tz: ZoneInfo
+    deps: BotDeps,
+    client: AsyncWebClient,
+    user_id: str,
+    actor: Actor | None,
+    tz: ZoneInfo,
+    *,
+    notice: str | None = None,
 ) -> None:
-    """Draw the person's Home tab from storage and publish it (views.publish)."""
+    """Draw the person's Home tab from storage and publish it (views.publish).
+
+    ``notice`` (escaped mrkdwn) goes in a banner on top: how a click made on Home ended. It is
+    how Home answers a click once work was done — never a modal, whose trigger_id (3 s, once)
+    may have expired by then."""
     if actor is None:
-        await client.views_publish(user_id=user_id, view=unlinked_home_view(user_id).to_dict())
+        view = unlinked_home_view(user_id, notice=notice)
+        await client.views_publish(user_id=user_id, view=view.to_dict())
         return
     try:
         pending = await deps.services.approvals.pending_for(actor)
         page = await deps.services.releases.list_releases(actor, limit=HOME_RELEASES)
     except DomainError as error:  # e.g. a deactivated account
-        await client.views_publish(
-            user_id=user_id, view=notice_home_view(user_message(error)).to_dict()
-        )
+        view = notice_home_view(user_message(error), notice=notice)
+        await client.views_publish(user_id=user_id, view=view.to_dict())
         return
     view = home_view(
         actor.user,
@@ -45,6 +55,7 @@ async def publish_home(
         tz,
         more_releases=page.next_cursor is not None,
         can_create_release=new_release_button(actor),
+        notice=notice,
     )
     await client.views_publish(user_id=user_id, view=view.to_dict())
 

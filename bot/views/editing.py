@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import CallbackId
@@ -34,15 +33,8 @@ from blocks.modals.form import Pick, is_digest
 from bot.deps import BotDeps
 from bot.errors import NotLinked
 from bot.notifier import newly_pending
-from bot.views.editing_input import (
-    Form,
-    field_errors,
-    parse_ctask_lines,
-    parse_duration,
-    parse_task_lines,
-    present,
-    split_list,
-)
+from bot.views.editing_input import parse_ctask_lines, parse_duration, parse_task_lines
+from bot.views.form_input import Form, confirm_saved, field_errors, present, split_list
 from core.errors import NotFound, ValidationFailed
 from core.models.attachment import AttachmentDraft, AttachmentTarget
 from core.models.common import parse
@@ -361,18 +353,13 @@ async def save_task(s: Submission) -> Saved:
 
 
 async def save_change(s: Submission) -> Saved:
+    """The form shows each CTASK's id, description and status; the core keeps the rest
+    (assignee, times, dependencies, files) and refuses a release changed since the form
+    was opened."""
     form = s.form
     lines = parse_ctask_lines(form.text(EditField.CTASKS), field=EditField.CTASKS)
-    current = (await s.load()).chg
-    # The form shows id, description and status; what it does not show is kept.
-    kept = {c.ctask_id: c for c in current.ctasks} if current else {}
     ctasks = [
         {
-            **(
-                kept[line.ctask_id].model_dump(exclude={"ctask_id"})
-                if line.ctask_id in kept
-                else {}
-            ),
             "ctask_id": line.ctask_id,
             **present({"description": line.description, "status": line.status}),
         }
@@ -393,8 +380,11 @@ async def save_change(s: Submission) -> Saved:
             "ctasks": ctasks,
         },
     )
-    release = await s.deps.services.runbooks.upsert_change(s.actor, s.release, chg)
-    return Saved(confirm.change_saved(release, created=current is None))
+    created = (await s.load()).chg is None  # for the confirmation's wording only
+    release = await s.deps.services.runbooks.upsert_change(
+        s.actor, s.release, chg, expected_version=s.meta.version
+    )
+    return Saved(confirm.change_saved(release, created=created))
 
 
 async def save_attachment(s: Submission) -> Saved:
@@ -540,7 +530,7 @@ def _listener(deps: BotDeps, editor: Editor) -> Callable[..., Awaitable[None]]:
             await ack(response_action="errors", errors=errors)
             return
         await ack()  # closes the modal; what follows happens after Slack has its answer
-        await tell(client, meta.channel, user_id, saved.message)
+        await confirm_saved(client, user_id, saved.message, channel=meta.channel)
         if saved.then is not None:
             try:
                 await saved.then()
@@ -548,19 +538,3 @@ def _listener(deps: BotDeps, editor: Editor) -> Callable[..., Awaitable[None]]:
                 log.exception("after saving %s", editor.callback_id)
 
     return on_submit
-
-
-async def tell(client: AsyncWebClient, channel: str | None, user_id: str, message: Message) -> None:
-    """Ephemerally in the channel the command was typed in; as a DM when there is none or
-    the bot cannot post there."""
-    if channel:
-        try:
-            await client.chat_postEphemeral(channel=channel, user=user_id, **message.to_dict())
-            return
-        except SlackApiError as error:
-            log.info("ephemeral confirmation in %s failed (%s); sending a DM", channel, error)
-    try:
-        opened = await client.conversations_open(users=user_id)
-        await client.chat_postMessage(channel=str(opened["channel"]["id"]), **message.to_dict())
-    except SlackApiError as error:
-        log.warning("could not confirm to %s: %s", user_id, error)

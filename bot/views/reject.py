@@ -10,29 +10,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import CallbackId
 from blocks.modals_reject import REASON_LIMIT, RejectContext, RejectField
-from blocks.text import cut
-from bot import logs
 from bot.actions.approvals import Surface, actor_of, decide
 from bot.deps import BotDeps
 from bot.errors import user_message
-from core.errors import DomainError
+from bot.views.form_input import Form, field_errors
 from core.models.release import Decision
 
-ERROR_LIMIT = 300
-
-
-def reason_of(view: dict[str, Any]) -> str:
-    values = (view.get("state") or {}).get("values") or {}
-    field = (values.get(RejectField.REASON) or {}).get(RejectField.REASON) or {}
-    return str(field.get("value") or "")
-
-
-def field_error(error: BaseException) -> str:
-    """What to show under the reason field."""
-    if isinstance(error, DomainError):
-        return cut(error.fields.get("comment") or error.message, ERROR_LIMIT)
-    user_message(error)  # logs it with the ref
-    return f"Something went wrong on our side (ref {logs.request_id.get()}). Please try again."
+# The core names the reason "comment".
+ALIASES = {"comment": RejectField.REASON}
 
 
 def register(app: AsyncApp, deps: BotDeps) -> None:
@@ -41,7 +26,8 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
         ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
     ) -> None:
         view = body.get("view") or {}
-        reason = reason_of(view)
+        form = Form(view)
+        reason = form.text(RejectField.REASON) or ""
         if len(reason) > REASON_LIMIT:
             message = f"At most {REASON_LIMIT} characters, please (this is {len(reason)})."
             await ack(response_action="errors", errors={RejectField.REASON: message})
@@ -51,7 +37,8 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
             actor = actor_of(context)
             release = await decide(deps, actor, meta.target, Decision.REJECT, reason)
         except Exception as error:  # nothing was decided: say why, next to the reason
-            await ack(response_action="errors", errors={RejectField.REASON: field_error(error)})
+            errors = field_errors(error, form, aliases=ALIASES, focus=RejectField.REASON)
+            await ack(response_action="errors", errors=errors)
             return
         await ack()
         where = Surface(

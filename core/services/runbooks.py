@@ -7,14 +7,24 @@ from datetime import datetime
 from pydantic import Field
 
 from core.clock import Clock
-from core.errors import Duplicate, ValidationFailed
+from core.errors import Conflict, Duplicate, ValidationFailed
 from core.models.common import DomainModel, Name, Text, UtcDatetime
 from core.models.rbac import Permission
-from core.models.release import AttachmentRef, Change, Release, Runbook, RunbookTask, TaskStatus
+from core.models.release import (
+    AttachmentRef,
+    Change,
+    CTask,
+    Release,
+    Runbook,
+    RunbookTask,
+    TaskStatus,
+)
 from core.models.timeline import TargetPath
 from core.ports import ReleaseRepository, TimelineRepository
 from core.rules.permissions import Actor
 from core.services.release_changes import Recorded, ReleaseChanges, jsonable
+
+STALE_RELEASE = "The release changed since you opened this form; close it and open it again"
 
 
 class RunbookDraft(DomainModel):
@@ -93,37 +103,46 @@ class RunbookService:
 
         return await self._changes.apply(actor, ref, change)
 
-    async def upsert_change(self, actor: Actor, ref: str, chg: Change) -> Release:
-        """Create the release's CHG, or replace it (same change_id) with its CTASKs."""
+    async def upsert_change(
+        self, actor: Actor, ref: str, chg: Change, *, expected_version: int | None = None
+    ) -> Release:
+        """Create the release's CHG, or update it (same change_id).
+
+        CTASKs are matched by ctask_id. One that is kept keeps what the update leaves out —
+        a field not given, None or empty (assignee, times, dependencies, description, status)
+        — and the files linked to it; a CTASK the update does not list is dropped.
+
+        ``expected_version`` is the release's version the caller's view was read at: when the
+        release has changed since, nothing is stored (CONFLICT), so what someone else changed
+        meanwhile is not reverted.
+        """
         actor.require(Permission.CAN_MANAGE_RUNBOOKS, "manage the change ticket")
         ids = [c.ctask_id for c in chg.ctasks]
         if len(ids) != len(set(ids)):
             raise ValidationFailed(
                 "CTASK ids must be unique.", fields={"ctasks": "Duplicate CTASK id"}
             )
-        unknown = {d for c in chg.ctasks for d in c.dependency_ctask_ids} - set(ids)
-        if unknown:
-            raise ValidationFailed(
-                f"CTASKs depend on unknown CTASKs: {', '.join(sorted(unknown))}.",
-                fields={"ctasks": "Unknown dependency"},
-            )
 
         def change(release: Release, _now: datetime) -> Recorded | None:
+            if expected_version is not None and release.version != expected_version:
+                raise Conflict(STALE_RELEASE)
             before = release.chg
-            if before == chg:
-                return None
             if before is not None and before.change_id != chg.change_id:
                 raise Duplicate(
                     f"Release '{release.release_id}' already has change {before.change_id}; "
                     "update that one instead.",
                     fields={"change_id": f"The release's change is {before.change_id}"},
                 )
-            release.chg = _keep_attachments(before, chg)
+            after = _merge_change(before, chg)
+            _check_dependencies(after)
+            if after == before:
+                return None
+            release.chg = after
             return Recorded(
                 "change.created" if before is None else "change.updated",
                 TargetPath(),
                 before=before.model_dump(mode="json") if before else None,
-                after=chg.model_dump(mode="json"),
+                after=after.model_dump(mode="json"),
             )
 
         return await self._changes.apply(actor, ref, change)
@@ -145,19 +164,48 @@ def _check_tasks(tasks: list[RunbookTask]) -> None:
             )
 
 
-def _keep_attachments(before: Change | None, chg: Change) -> Change:
-    """The new CHG with the files already linked to the old one and its CTASKs carried over."""
+def _check_dependencies(chg: Change) -> None:
+    ids = {c.ctask_id for c in chg.ctasks}
+    unknown = {d for c in chg.ctasks for d in c.dependency_ctask_ids} - ids
+    if unknown:
+        raise ValidationFailed(
+            f"CTASKs depend on unknown CTASKs: {', '.join(sorted(unknown))}.",
+            fields={"ctasks": "Unknown dependency"},
+        )
+
+
+# What a CTASK update may leave out, to keep the stored value (files are merged instead).
+_KEPT_WHEN_LEFT_OUT = (
+    "description",
+    "assignee_id",
+    "start_time",
+    "end_time",
+    "status",
+    "dependency_ctask_ids",
+)
+
+
+def _merge_change(before: Change | None, chg: Change) -> Change:
+    """The new CHG, its kept CTASKs completed from the stored ones (by ctask_id), and the
+    files already linked to the CHG and its CTASKs carried over."""
     if before is None:
         return chg
-    old_refs = {c.ctask_id: c.attachment_refs for c in before.ctasks}
-    ctasks = [
-        c.model_copy(
-            update={"attachment_refs": _merged(old_refs.get(c.ctask_id, []), c.attachment_refs)}
-        )
-        for c in chg.ctasks
-    ]
+    stored = {c.ctask_id: c for c in before.ctasks}
+    ctasks = [_merge_ctask(stored.get(c.ctask_id), c) for c in chg.ctasks]
     refs = _merged(before.attachment_refs, chg.attachment_refs)
     return chg.model_copy(update={"ctasks": ctasks, "attachment_refs": refs})
+
+
+def _merge_ctask(stored: CTask | None, given: CTask) -> CTask:
+    if stored is None:
+        return given
+    kept = {
+        name: getattr(stored, name)
+        for name in _KEPT_WHEN_LEFT_OUT
+        if name not in given.model_fields_set or getattr(given, name) in (None, "", [])
+    }
+    kept["attachment_refs"] = _merged(stored.attachment_refs, given.attachment_refs)
+    return given.model_copy(update=kept)
 
 
 def _merged(kept: list[AttachmentRef], given: list[AttachmentRef]) -> list[AttachmentRef]:

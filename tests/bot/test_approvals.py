@@ -434,6 +434,29 @@ async def test_reject_by_someone_who_may_not_decide_says_why_in_the_modal(bot: L
     assert await stored(bot) == before
 
 
+async def test_reject_whose_trigger_expired_on_the_way_asks_for_another_click(
+    bot: LocalBot,
+) -> None:
+    await ask(bot, SIGN_OFFS)
+    copies = await dms(bot, SIGN_OFFS, "uat-signoff")
+    before = await stored(bot)
+    bot.slack.trigger_seconds = 0.0  # Slack took too long to bring the click to us
+
+    await bot.driver.click(
+        "UARJUN", ActionId.REJECT, await target(bot, "uat-signoff"),
+        container=in_dm(copies["DUARJUN"]),
+    )  # fmt: skip
+
+    [told] = await bot.slack.wait_for("response_url")
+    assert told.params["response_type"] == "ephemeral"
+    assert told.params["replace_original"] is False
+    assert "Please click *Reject* again" in told.params["text"]
+    assert [c.method for c in bot.slack.calls if c.method.startswith("views.")] == [
+        "views.open!expired_trigger_id"  # tried once, at once; never again with that id
+    ]
+    assert await stored(bot) == before
+
+
 # --- escaping -------------------------------------------------------------------------------
 
 

@@ -6,13 +6,17 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from blocks.home import home_view
+from blocks.approvals import ApprovalTarget
+from blocks.home import HOME_NOTICE_BLOCK, home_view
 from blocks.ids import ActionId, CallbackId
 from blocks.text import SURFACE_BLOCKS
 from bot.devtools.fake_slack import Call
 from bot.devtools.harness import LocalBot
+from bot.errors import user_message
+from core.errors import NotFound
 from core.models.rbac import User
 from core.models.release import (
+    ApprovalStatus,
     Environment,
     Milestone,
     MilestoneApproval,
@@ -21,7 +25,7 @@ from core.models.release import (
 )
 from core.rules.readiness import MilestoneRef, summarize
 from core.services.approvals import PendingApproval
-from tests.bot.test_approvals import ask, dms, in_dm, stored, target
+from tests.bot.test_approvals import approval, ask, dms, in_dm, settle, stored, target
 from tests.bot.test_reading import ESCAPED, INJECTION, actor, mrkdwn
 
 
@@ -43,8 +47,6 @@ def view_text(call: Call) -> str:
 
 
 def approval_milestones(call: Call) -> list[str]:
-    from blocks.approvals import ApprovalTarget
-
     return [
         ApprovalTarget.decode(b["elements"][0]["value"]).milestone
         for b in call.params["view"]["blocks"]
@@ -91,39 +93,137 @@ async def test_only_the_home_tab_is_drawn(bot: LocalBot) -> None:
     assert [c.params["user_id"] for c in bot.slack.of("views.publish")] == ["UDANA"]
 
 
-async def test_approving_from_home_redraws_it_and_updates_the_dms(bot: LocalBot) -> None:
+ON_HOME: dict[str, Any] = {
+    "block_id": "home_approval:0",
+    "container": {"type": "view", "view_id": "VHOME"},
+    "view": {"id": "VHOME", "type": "home"},
+}
+
+
+def banner(call: Call) -> str | None:
+    """The notice banner on top of a published Home (right under the header), if any."""
+    blocks = call.params["view"]["blocks"]
+    found = [i for i, b in enumerate(blocks) if b.get("block_id") == HOME_NOTICE_BLOCK]
+    if not found:
+        return None
+    assert found == [1] and blocks[0]["type"] == "header"
+    return str(blocks[1]["text"]["text"])
+
+
+def strict_triggers(bot: LocalBot) -> None:
+    """Any trigger_id the bot uses from now on is too late: Home answers must not need one."""
+    bot.slack.trigger_seconds = 0.0
+
+
+def modals_opened(bot: LocalBot) -> list[str]:
+    """views.open calls, those Slack refused (``views.open!expired_trigger_id``) included."""
+    return [c.method for c in bot.slack.calls if c.method.startswith(("views.open", "views.push"))]
+
+
+async def test_approving_from_home_redraws_it_with_what_was_done(bot: LocalBot) -> None:
     await ask(bot, "REL-2026.12")
     await home_of(bot, "UARJUN")
+    strict_triggers(bot)
 
-    await bot.driver.click(
-        "UARJUN", ActionId.APPROVE, await target(bot, "uat-signoff"), block_id="home_approval:0",
-        container={"type": "view", "view_id": "VHOME"}, view={"id": "VHOME", "type": "home"},
-    )  # fmt: skip
+    await bot.driver.click("UARJUN", ActionId.APPROVE, await target(bot, "uat-signoff"), **ON_HOME)
 
     redrawn = (await bot.slack.wait_for("views.publish", 2))[1]
     assert approval_milestones(redrawn) == ["stage-signoff"]
     assert "*Waiting for your decision* (1)" in view_text(redrawn)
+    notice = banner(redrawn)
+    assert notice is not None
+    assert notice.startswith(":white_check_mark: You approved *UAT sign-off*")
+    assert "of *REL-2026.12*" in notice
     updates = await bot.slack.wait_for("chat.update", 2)
     assert {u.params["channel"] for u in updates} == {"DUADMIN", "DUARJUN"}
+    assert (await approval(bot, "uat-signoff")).status is ApprovalStatus.APPROVED
+    await settle()
+    assert modals_opened(bot) == []
+    assert len(bot.slack.of("views.publish")) == 2
 
 
-async def test_a_refused_click_on_home_says_why_in_a_modal(bot: LocalBot) -> None:
+async def test_a_refused_approve_on_home_says_why_in_a_banner(bot: LocalBot) -> None:
+    await ask(bot, "REL-2026.12")
+    first = await home_of(bot, "UDANA")
+    before = await stored(bot)
+    strict_triggers(bot)
+
+    await bot.driver.click("UDANA", ActionId.APPROVE, await target(bot, "uat-signoff"), **ON_HOME)
+
+    redrawn = (await bot.slack.wait_for("views.publish", 2))[1]
+    notice = banner(redrawn)
+    assert notice is not None and notice.startswith(":warning: *PERMISSION_DENIED* — ")
+    assert "must be decided by an approval manager" in notice
+    assert banner(first) is None
+    assert approval_milestones(redrawn) == []
+    assert await stored(bot) == before
+    await settle()
+    assert modals_opened(bot) == []
+    assert bot.slack.of("chat.update") == [] and bot.slack.of("response_url") == []
+
+
+async def test_a_stale_approve_on_home_says_who_decided_and_drops_the_button(
+    bot: LocalBot,
+) -> None:
     await ask(bot, "REL-2026.12")
     copies = await dms(bot, "REL-2026.12", "uat-signoff")
     value = await target(bot, "uat-signoff")
     await bot.driver.click("UADMIN", ActionId.APPROVE, value, container=in_dm(copies["DUADMIN"]))
     await bot.slack.wait_for("chat.update", 2)
     before = await stored(bot)
+    strict_triggers(bot)
 
-    await bot.driver.click(
-        "UARJUN", ActionId.APPROVE, value, block_id="home_approval:0",
-        container={"type": "view", "view_id": "VHOME"}, view={"id": "VHOME", "type": "home"},
-    )  # fmt: skip
+    await bot.driver.click("UARJUN", ActionId.APPROVE, value, **ON_HOME)
 
-    [notice] = await bot.slack.wait_for("views.open")
-    assert "already approved by admin" in view_text(notice)
-    [redrawn] = await bot.slack.wait_for("views.publish")  # the stale button is gone
-    assert approval_milestones(redrawn) == ["stage-signoff"]
+    [redrawn] = await bot.slack.wait_for("views.publish")
+    notice = banner(redrawn)
+    assert notice is not None and "already approved by admin" in notice
+    assert approval_milestones(redrawn) == ["stage-signoff"]  # the stale button is gone
+    assert await stored(bot) == before
+    await settle()
+    assert modals_opened(bot) == []
+
+
+async def test_a_refused_click_on_home_escapes_what_it_quotes(bot: LocalBot) -> None:
+    release = await bot.runtime.repos.releases.get("REL-2026.12")
+    product, gate = release.gates()[0]
+    tampered = ApprovalTarget(
+        release=release.id, product=product.product_id, gate=gate.gate_name, milestone=INJECTION
+    ).encode()
+    before = await stored(bot)
+
+    await bot.driver.click("UARJUN", ActionId.APPROVE, tampered, **ON_HOME)
+
+    [redrawn] = await bot.slack.wait_for("views.publish")
+    notice = banner(redrawn)
+    assert notice is not None and "*RESOURCE_NOT_FOUND*" in notice and ESCAPED in notice
+    assert not any("<!channel>" in t or "<@U123>" in t for t in mrkdwn(redrawn.params))
+    assert await stored(bot) == before
+
+
+async def test_an_unlinked_click_on_home_shows_how_to_get_access_with_the_refusal(
+    bot: LocalBot,
+) -> None:
+    await bot.driver.click("UNOBODY", ActionId.APPROVE, await target(bot, "uat-signoff"), **ON_HOME)
+
+    [redrawn] = await bot.slack.wait_for("views.publish")
+    notice = banner(redrawn)
+    assert notice is not None and "*PERMISSION_DENIED*" in notice and "not linked" in notice
+    assert "REL-" not in view_text(redrawn)
+    assert modals_opened(bot) == []
+
+
+async def test_reject_on_home_whose_trigger_expired_says_so_in_a_banner(bot: LocalBot) -> None:
+    before = await stored(bot)
+    bot.slack.trigger_seconds = 0.0  # Slack took too long to bring the click to us
+
+    await bot.driver.click("UARJUN", ActionId.REJECT, await target(bot, "uat-signoff"), **ON_HOME)
+
+    [redrawn] = await bot.slack.wait_for("views.publish")
+    notice = banner(redrawn)
+    assert notice is not None and "Please click *Reject* again" in notice
+    assert approval_milestones(redrawn) == ["uat-signoff", "stage-signoff"]
+    assert modals_opened(bot) == ["views.open!expired_trigger_id"]  # one try, never reused
     assert await stored(bot) == before
 
 
@@ -168,12 +268,15 @@ def test_home_stays_within_100_blocks_however_much_is_waiting() -> None:
     user = User(username="arjun", full_name="Arjun", email="arjun@example.com", created_at=T0)
     releases = [(r, summarize(r)) for r in map(_release, range(60))]
 
+    notice = user_message(NotFound("x" * 4000))
     view = home_view(
         user, [_pending(n) for n in range(80)], releases, ZoneInfo("Asia/Kolkata"),
-        more_releases=True,
+        more_releases=True, can_create_release=True, notice=notice,
     ).to_dict()  # fmt: skip
 
     assert len(view["blocks"]) <= SURFACE_BLOCKS
+    assert view["blocks"][1]["block_id"] == HOME_NOTICE_BLOCK
+    assert view["blocks"][1]["text"]["text"].startswith(":warning: *RESOURCE_NOT_FOUND*")
     texts = [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
     contexts = [e["text"] for b in view["blocks"] if b["type"] == "context" for e in b["elements"]]
     assert all(len(t) <= 3000 for t in texts)
@@ -210,10 +313,7 @@ async def test_new_release_on_home_opens_the_same_modal_as_release_new(bot: Loca
 
 async def test_rejecting_from_home_redraws_it_after_the_modal(bot: LocalBot) -> None:
     await home_of(bot, "UARJUN")
-    await bot.driver.click(
-        "UARJUN", ActionId.REJECT, await target(bot, "uat-signoff"), block_id="home_approval:0",
-        container={"type": "view", "view_id": "VHOME"}, view={"id": "VHOME", "type": "home"},
-    )  # fmt: skip
+    await bot.driver.click("UARJUN", ActionId.REJECT, await target(bot, "uat-signoff"), **ON_HOME)
     [opened] = await bot.slack.wait_for("views.open")
 
     reason = {"reject_reason": {"reject_reason": {"type": "plain_text_input", "value": "No"}}}
@@ -222,3 +322,6 @@ async def test_rejecting_from_home_redraws_it_after_the_modal(bot: LocalBot) -> 
     assert done.status == 200 and done.text == ""
     redrawn = (await bot.slack.wait_for("views.publish", 2))[1]
     assert approval_milestones(redrawn) == ["stage-signoff"]
+    notice = banner(redrawn)
+    assert notice is not None and notice.startswith(":x: You rejected *UAT sign-off*")
+    assert modals_opened(bot) == ["views.open"]

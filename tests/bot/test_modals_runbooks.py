@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -246,6 +247,65 @@ async def test_a_release_without_a_change_ticket_gets_one(bot: LocalBot) -> None
     chg = (await release(bot, "REL-2027.01")).chg
     assert chg is not None and [c.ctask_id for c in chg.ctasks] == ["CHG0040001-T1"]
     assert (await events(bot, "REL-2027.01"))[0].action == "change.created"
+
+
+STALE = "The release changed since you opened this form; close it and open it again"
+CTASKS = (
+    "CHG0031245-T1 | Deploy to production | {}\nCHG0031245-T2 | Post-deploy verification | WAITING"
+)
+CHANGE = {
+    "change_id": text("CHG0031245"),
+    "change_type": select("NORMAL"),
+    "status": select("AUTHORIZE"),
+}
+
+
+async def test_the_change_form_carries_the_release_version_it_was_opened_on(
+    bot: LocalBot,
+) -> None:
+    view = await open_form(bot, "URHEA", f"change {REL}")
+
+    assert json.loads(view["private_metadata"])["version"] == (await release(bot, REL)).version
+
+
+async def test_a_change_form_opened_before_someone_else_saved_is_refused(bot: LocalBot) -> None:
+    rheas = await open_form(bot, "URHEA", f"change {REL}")
+    admins = await open_form(bot, "UADMIN", f"change {REL}")
+    assert initial(rheas, "ctasks") == CTASKS.format("TODO")
+
+    # The admin marks the deployment done while rhea's form is still open.
+    assert await submit(bot, "UADMIN", admins, ctasks=text(CTASKS.format("DONE")), **CHANGE) is None
+    await confirmation(bot)
+    before = await snapshot(bot)
+
+    stale = await submit(
+        bot, "URHEA", rheas, ctasks=text(CTASKS.format("TODO")), affected_ci=text("x"), **CHANGE
+    )
+
+    assert stale == {"response_action": "errors", "errors": {"change_id": STALE}}
+    assert await snapshot(bot) == before
+    chg = (await release(bot, REL)).chg
+    assert chg is not None and chg.ctasks[0].status is CTaskStatus.DONE
+
+    # Opened again, the form shows the admin's change, and saving it keeps what it does not show.
+    again = await open_form(bot, "URHEA", f"change {REL}")
+    assert initial(again, "ctasks") == CTASKS.format("DONE")
+    lines = CTASKS.format("DONE") + "\nCHG0031245-T3 | Tell support"
+    assert await submit(bot, "URHEA", again, ctasks=text(lines), **CHANGE) is None
+
+    saved = (await release(bot, REL)).chg
+    assert saved is not None
+    assert [(c.ctask_id, c.status) for c in saved.ctasks] == [
+        ("CHG0031245-T1", CTaskStatus.DONE),
+        ("CHG0031245-T2", CTaskStatus.WAITING),
+        ("CHG0031245-T3", CTaskStatus.TODO),
+    ]
+    assert saved.ctasks[1].dependency_ctask_ids == ["CHG0031245-T1"]
+    assert (saved.ctasks[0].assignee_id, saved.ctasks[0].start_time) == (
+        chg.ctasks[0].assignee_id,
+        chg.ctasks[0].start_time,
+    )
+    assert "3 CTASKs" in (await confirmation(bot, 2))["text"]
 
 
 # --- attachments --------------------------------------------------------------------------
