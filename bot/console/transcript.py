@@ -85,6 +85,8 @@ class Transcript:
         method, params = call.method, call.params
         if "!" in method:
             name, _, status = method.partition("!")
+            if not status.isdigit():  # e.g. expired_trigger_id: Slack's "ok": false, no retry
+                return [f"· slack {name} → refused: {status}"]
             return [f"· slack {name} → HTTP {status} (the bot's client retries)"]
         if method == "response_url":
             return self._response(params, origin)

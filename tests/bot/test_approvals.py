@@ -434,6 +434,7 @@ async def test_reject_by_someone_who_may_not_decide_says_why_in_the_modal(bot: L
     assert await stored(bot) == before
 
 
+@pytest.mark.expired_trigger
 async def test_reject_whose_trigger_expired_on_the_way_asks_for_another_click(
     bot: LocalBot,
 ) -> None:

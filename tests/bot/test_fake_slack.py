@@ -104,6 +104,7 @@ async def test_a_rate_limited_attempt_does_not_spend_the_trigger(slack: FakeSlac
     assert limited["error"] == "ratelimited" and opened["ok"] is True
 
 
+@pytest.mark.expired_trigger
 async def test_the_driver_issues_the_triggers_it_sends(bot: LocalBot) -> None:
     await bot.driver.command("URHEA", "new")
     [opened] = await bot.slack.wait_for("views.open")

@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from blocks.approvals import ApprovalTarget
 from blocks.home import HOME_NOTICE_BLOCK, home_view
 from blocks.ids import ActionId, CallbackId
@@ -213,6 +215,7 @@ async def test_an_unlinked_click_on_home_shows_how_to_get_access_with_the_refusa
     assert modals_opened(bot) == []
 
 
+@pytest.mark.expired_trigger
 async def test_reject_on_home_whose_trigger_expired_says_so_in_a_banner(bot: LocalBot) -> None:
     before = await stored(bot)
     bot.slack.trigger_seconds = 0.0  # Slack took too long to bring the click to us
