@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -36,12 +37,21 @@ class Digest:
 
 
 def compose_digest(
-    releases: list[Release], audience: Actor, day: date, window: DigestWindow
+    releases: list[Release],
+    audience: Actor,
+    day: date,
+    window: DigestWindow,
+    summaries: Mapping[str, ReadinessSummary] | None = None,
 ) -> Digest:
-    """The releases the audience may see within the window, soonest first."""
+    """The releases the audience may see within the window, soonest first.
+
+    ``summaries`` (by release id) lets one run summarize each release once for all audiences.
+    """
     start, end = window.bounds(day)
     chosen = sorted(
         (r for r in releases if start <= r.release_date <= end and audience.can_view(r)),
         key=lambda r: (r.release_date, r.release_id),
     )
-    return Digest(day, start, end, [DigestEntry(r, summarize(r)) for r in chosen])
+    known = summaries or {}
+    entries = [DigestEntry(r, known.get(r.id) or summarize(r)) for r in chosen]
+    return Digest(day, start, end, entries)

@@ -22,7 +22,7 @@ from core.rules import approvals, schedule
 from core.rules.approvals import ApprovalPolicy
 from core.rules.digest import Digest, DigestWindow, compose_digest
 from core.rules.permissions import Actor
-from core.rules.readiness import MilestoneRef
+from core.rules.readiness import MilestoneRef, summarize
 from core.services.approvals import DECIDING_FLAGS, pending_in
 from core.services.identity import IdentityService
 
@@ -154,12 +154,13 @@ class DigestService:
         first = min(p.day for p in planned) - timedelta(days=self._settings.window.recent_days)
         last = max(p.day for p in planned) + timedelta(days=self._settings.window.upcoming_days)
         releases = await self._releases.dated_between(start=first, end=last, squads=None)
+        summaries = {r.id: summarize(r) for r in releases}  # once each, for every audience
         return [
             DigestJob(
                 p.key,
                 p.kind,
                 p.audience,
-                compose_digest(releases, p.audience, p.day, self._settings.window),
+                compose_digest(releases, p.audience, p.day, self._settings.window, summaries),
                 p.tz,
                 p.channel_id,
             )
