@@ -43,6 +43,7 @@ demo-report: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m scripts.bench.bench_core
 	$(BIN)/python -m scripts.bench.bench_ack
+	$(BIN)/python -m scripts.bench.bench_digest
 
 bench-ack: $(STAMP)
 	$(BIN)/python -m scripts.bench.bench_ack

@@ -6,6 +6,7 @@ Teams can reword the text by pointing DIGEST_TEMPLATE_DIR at a folder with their
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from blocks.text import MESSAGE_BLOCKS, day, esc, when
 from core.rules.digest import Digest, DigestEntry
 
 TEMPLATE = "digest.txt.j2"
+TEXT_ENTRIES = 40  # a line each; more would not fit in 3,000 characters anyway
 READINESS_WORDS = {"READY": "ready for approval", "BLOCKED": "BLOCKED", "NOT_READY": "not ready"}
 
 
@@ -34,8 +36,12 @@ def template_environment(folder: str | None = None) -> Environment:
 
 
 def digest_text(digest: Digest, folder: str | None = None) -> str:
+    """The notification text. Only the entries that can fit in Slack's 3,000 characters are
+    rendered (``more`` says how many were left out)."""
     template = template_environment(folder).get_template(TEMPLATE)
-    return template.render(digest=digest, readiness=READINESS_WORDS).strip()
+    shown = replace(digest, entries=digest.entries[:TEXT_ENTRIES])
+    more = len(digest.entries) - len(shown.entries)
+    return template.render(digest=shown, more=more, readiness=READINESS_WORDS).strip()
 
 
 def digest_message(digest: Digest, tz: ZoneInfo, folder: str | None = None) -> Message:

@@ -75,9 +75,10 @@ class ApprovalNotifier:
                     continue
                 message = approval_request_message(release, summary, ref, self._zone(actor))
                 try:
-                    opened = await client.conversations_open(users=slack_id)
-                    channel = str(opened["channel"]["id"])
-                    posted = await client.chat_postMessage(channel=channel, **message.to_dict())
+                    # A user id as channel opens the app's DM (no conversations.open, a
+                    # much tighter rate tier); the reply names the DM channel for updates.
+                    posted = await client.chat_postMessage(channel=slack_id, **message.to_dict())
+                    channel = str(posted["channel"])
                 except SlackApiError as error:  # one unreachable person must not stop the rest
                     log.warning("could not DM %s: %s", actor.user.username, error)
                     continue

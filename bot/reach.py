@@ -30,8 +30,3 @@ async def slack_id_of(
     if await identity.link_by_email(identity_, actor.user.email) is None:
         return None  # e.g. an admin unlinked this user: reach them only once linked again
     return slack_id
-
-
-async def direct_message(client: AsyncWebClient, slack_id: str) -> str:
-    opened = await client.conversations_open(users=slack_id)
-    return str(opened["channel"]["id"])

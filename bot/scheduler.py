@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.digest import digest_message
 from blocks.reminders import escalation_message, reminder_message
 from bot.deps import BotDeps
-from bot.reach import direct_message, slack_id_of
+from bot.reach import slack_id_of
 from core.models.notification import ApprovalMessage
 from core.models.schedule import DigestKind
 from core.rules.permissions import Actor
@@ -159,7 +159,7 @@ class Deliveries:
                     ApprovalMessage(
                         approval_key=job.approval_key,
                         user_id=job.recipient.user_id,
-                        channel=channel,
+                        channel=str(posted["channel"]),
                         ts=str(posted["ts"]),
                         sent_at=self._deps.clock(),
                     )
@@ -175,7 +175,7 @@ class Deliveries:
         slack_id = await slack_id_of(self._client, identity, await self._team(), actor)
         if slack_id is None:
             raise Unreachable(actor.user.username)
-        return await direct_message(self._client, slack_id)
+        return slack_id  # chat.postMessage to a user id lands in the app's DM with them
 
     async def _team(self) -> str:
         if self._team_id is None:

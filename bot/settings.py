@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     digest_recent_days: int = Field(default=3, ge=0, le=90)
     digest_grace_minutes: int = Field(default=120, ge=1, le=24 * 60)
     digest_template_dir: str | None = None
+    slack_post_rate: float = Field(default=0, ge=0, le=1000)
     scheduler_enabled: bool = True
     scheduler_tick_seconds: float = Field(default=30, gt=0, le=3600)
 

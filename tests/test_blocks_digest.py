@@ -70,3 +70,11 @@ def test_teams_can_reword_the_text_with_their_own_template(tmp_path: Path) -> No
     text = digest_text(digest_of([release(1, "<b>")]), str(tmp_path))
 
     assert text == "Bonjour! 1 release(s): &lt;b&gt;"
+
+
+def test_the_text_renders_only_what_fits_and_says_how_many_more() -> None:
+    text = digest_text(digest_of([release(n) for n in range(100)]))
+
+    assert "(100 releases from" in text
+    assert "REL-039" in text and "REL-040" not in text
+    assert text.rstrip().endswith("… and 60 more releases.")

@@ -184,7 +184,7 @@ class FakeSlack:
                 "channel": {"id": "D" + str(params.get("users", "")).split(",")[0]}
             },
             "chat.postMessage": lambda: {
-                "channel": params.get("channel"),
+                "channel": _dm_channel(params.get("channel")),
                 "ts": ts,
                 "message": {"ts": ts, **params},
             },
@@ -222,6 +222,11 @@ class FakeSlack:
             if person.email and person.email.lower() == email.lower():
                 return {"user": _user_json(person)}
         return {"ok": False, "error": "users_not_found"}
+
+
+def _dm_channel(channel: object) -> object:
+    """Posting to a user id lands in the app's DM with that person, whose id Slack returns."""
+    return f"D{channel}" if isinstance(channel, str) and channel.startswith("U") else channel
 
 
 def _user_json(person: SlackPerson) -> dict[str, Any]:

@@ -192,7 +192,6 @@ async def confirm_saved(
         except SlackApiError as error:
             log.info("ephemeral confirmation in %s failed (%s); sending a DM", channel, error)
     try:
-        opened = await client.conversations_open(users=user_id)
-        await client.chat_postMessage(channel=str(opened["channel"]["id"]), **message.to_dict())
+        await client.chat_postMessage(channel=user_id, **message.to_dict())
     except SlackApiError as error:
         log.warning("could not confirm to %s: %s", user_id, error)

@@ -142,14 +142,14 @@ async def test_a_new_pending_approval_is_sent_to_everyone_allowed_to_decide(bot:
 
     posts = await ask(bot, "REL-2026.11-HF1", before)
 
-    assert sorted(c.params["users"] for c in bot.slack.of("conversations.open")) == [
+    assert sorted(c.params["channel"] for c in posts) == [
         "UADMIN",
         "UARJUN",
-    ]  # not rhea (no approval manager), never dana
+    ]  # DMs (a user id as channel): not rhea (no approval manager), never dana
     assert [c.params["email"] for c in bot.slack.of("users.lookupByEmail")] == ["arjun@example.com"]
     arjun = await bot.runtime.repos.users.get_by_username("arjun")
     assert arjun.slack is not None and arjun.slack.user_id == "UARJUN"  # linked by email
-    assert sorted(p.params["channel"] for p in posts) == ["DUADMIN", "DUARJUN"]
+    assert sorted(p.params["channel"] for p in posts) == ["UADMIN", "UARJUN"]
     for post in posts:
         actions = [b for b in post.params["blocks"] if b["type"] == "actions"]
         assert [e["action_id"] for e in actions[0]["elements"]] == [
@@ -172,9 +172,9 @@ async def test_the_owner_is_asked_only_when_self_approval_is_allowed(
     async with local_bot(db=db, allow_self_approval=allowed) as bot:
         before, _ = await add_milestone(bot, "REL-2026.11-HF1", owner="rhea", manager=False)
 
-        await ask(bot, "REL-2026.11-HF1", before)
+        posts = await ask(bot, "REL-2026.11-HF1", before)
 
-        asked = sorted(c.params["users"] for c in bot.slack.of("conversations.open"))
+        asked = sorted(c.params["channel"] for c in posts)
         assert asked == (["UADMIN", "UARJUN", "URHEA"] if allowed else ["UADMIN", "UARJUN"])
 
 

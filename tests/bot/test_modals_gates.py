@@ -217,7 +217,7 @@ async def test_a_milestone_needing_sign_off_asks_every_approval_manager(bot: Loc
     assert added.approval.status is ApprovalStatus.PENDING
     assert added.approval.requires_approval_manager
     dms = await bot.slack.wait_for("chat.postMessage", 2)
-    assert sorted(c.params["channel"] for c in dms) == ["DUADMIN", "DUARJUN"]
+    assert sorted(c.params["channel"] for c in dms) == ["UADMIN", "UARJUN"]
     assert all("Ledger check on prod" in str(c.params["blocks"]) for c in dms)
     assert "Approval pending" in str((await confirmation(bot))["blocks"])
     [latest, *_] = await events(bot, REL)

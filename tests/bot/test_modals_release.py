@@ -197,5 +197,5 @@ async def test_confirmation_falls_back_to_a_dm_when_the_channel_refuses(bot: Loc
     assert await submit(bot, "URHEA", view, **NEW_RELEASE) is None
 
     [dm] = await bot.slack.wait_for("chat.postMessage")
-    assert dm.params["channel"] == "DURHEA"
+    assert dm.params["channel"] == "URHEA"  # a user id: the app's DM with rhea
     assert "REL-2027.02" in dm.params["text"]

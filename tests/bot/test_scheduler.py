@@ -70,8 +70,8 @@ async def test_release_managers_get_the_dm_at_nine_in_their_own_zone(bot: LocalB
     assert kolkata_nine.outcomes[f"digest:person:{rhea.id}:2026-11-23"] is Outcome.SENT
     assert f"digest:person:{admin.id}:2026-11-23" not in kolkata_nine.outcomes
     assert new_york_nine.outcomes[f"digest:person:{admin.id}:2026-11-23"] is Outcome.SENT
-    opened = [c.params["users"] for c in bot.slack.of("conversations.open")]
-    assert "URHEA" in opened and "UADMIN" in opened  # found by users.lookupByEmail, then linked
+    dm_to = [c.params["channel"] for c in bot.slack.of("chat.postMessage")]
+    assert "URHEA" in dm_to and "UADMIN" in dm_to  # found by users.lookupByEmail, then linked
     assert (await users.get(rhea.id)).slack is not None
 
 
@@ -207,8 +207,8 @@ async def test_an_unlinked_person_gets_no_dm_until_linked_again(bot: LocalBot) -
     )
 
     assert report.outcomes[f"digest:person:{rhea.id}:2026-11-23"] is Outcome.UNDELIVERABLE
-    opened = [c.params.get("users") for c in bot.slack.of("conversations.open")]
-    assert "URHEA" not in opened
+    dm_to = [c.params.get("channel") for c in bot.slack.of("chat.postMessage")]
+    assert "URHEA" not in dm_to
 
 
 async def test_reminder_dm_has_the_buttons_and_is_updated_once_decided(db: Database) -> None:
@@ -236,7 +236,7 @@ async def test_reminder_dm_has_the_buttons_and_is_updated_once_decided(db: Datab
         reminder = next(
             c
             for c in bot.slack.of("chat.postMessage")
-            if c.params["channel"] == "DUARJUN" and "Still waiting" in str(c.params["blocks"])
+            if c.params["channel"] == "UARJUN" and "Still waiting" in str(c.params["blocks"])
         )
         buttons = [
             e["text"]["text"]
@@ -288,7 +288,7 @@ async def test_two_saves_noticing_the_same_new_approval_send_one_round_of_dms(
     ]
     addressed = [(c.params["channel"], c.params["text"]) for c in requests]
     assert len(addressed) == len(set(addressed)) == sum(sent)
-    assert {channel for channel, _ in addressed} == {"DUARJUN", "DUADMIN"}  # the deciders
+    assert {channel for channel, _ in addressed} == {"UARJUN", "UADMIN"}  # the deciders
     assert len(addressed) == 2 * len(pending_in(release))  # one round: each decider, each approval
 
 
@@ -326,5 +326,5 @@ async def test_release_managers_get_an_escalation_dm_but_not_in_their_quiet_hour
         assert escalations(morning) and all(
             morning.outcomes[k] is Outcome.SENT for k in escalations(morning)
         )
-        dms = [c for c in bot.slack.of("chat.postMessage") if c.params["channel"] == "DURHEA"]
+        dms = [c for c in bot.slack.of("chat.postMessage") if c.params["channel"] == "URHEA"]
         assert any("Approval pending for" in str(c.params["blocks"]) for c in dms)
