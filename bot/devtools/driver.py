@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import itertools
 import json
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 
 from bot.devtools.fake_slack import TEAM_ID, FakeSlack
+from bot.devtools.payloads import (
+    CHANNEL_ID,
+    click_payload,
+    command_payload,
+    event_payload,
+    submission_payload,
+)
 from bot.devtools.signing import form_body, payload_body, signed_headers
 
 FORM = "application/x-www-form-urlencoded"
@@ -56,22 +62,16 @@ class SlackDriver:
         self.slack.issue_trigger(trigger_id)
         return trigger_id
 
-    async def command(self, user_id: str, text: str, *, channel_id: str = "C0RELEASE") -> Reply:
+    async def command(self, user_id: str, text: str, *, channel_id: str = CHANNEL_ID) -> Reply:
         n = next(self._seq)
-        fields = {
-            "token": "legacy-unused",
-            "team_id": self.team_id,
-            "team_domain": "demo",
-            "channel_id": channel_id,
-            "channel_name": "releases",
-            "user_id": user_id,
-            "user_name": user_id.lower(),
-            "command": "/release",
-            "text": text,
-            "api_app_id": "A0RELEASEBOT",
-            "response_url": self.slack.response_url(f"cmd{n}"),
-            "trigger_id": self._trigger(n),
-        }
+        fields = command_payload(
+            team_id=self.team_id,
+            user_id=user_id,
+            text=text,
+            channel_id=channel_id,
+            response_url=self.slack.response_url(f"cmd{n}"),
+            trigger_id=self._trigger(n),
+        )
         return await self.post(form_body(fields))
 
     async def click(
@@ -85,58 +85,37 @@ class SlackDriver:
         view: dict[str, Any] | None = None,
     ) -> Reply:
         n = next(self._seq)
-        payload: dict[str, Any] = {
-            "type": "block_actions",
-            "team": {"id": self.team_id, "domain": "demo"},
-            "user": {"id": user_id, "team_id": self.team_id},
-            "api_app_id": "A0RELEASEBOT",
-            "trigger_id": self._trigger(n),
-            "response_url": self.slack.response_url(f"act{n}"),
-            "container": container
-            or {"type": "message", "channel_id": "C0RELEASE", "message_ts": "1.0"},
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action_id,
-                    "block_id": block_id,
-                    "value": value,
-                    "action_ts": f"{n}.0",
-                }
-            ],
-        }
-        if view is not None:
-            payload["view"] = view
-        if "channel_id" in payload["container"]:
-            payload["channel"] = {"id": payload["container"]["channel_id"]}
+        payload = click_payload(
+            team_id=self.team_id,
+            user_id=user_id,
+            action_id=action_id,
+            value=value,
+            block_id=block_id,
+            seq=n,
+            response_url=self.slack.response_url(f"act{n}"),
+            trigger_id=self._trigger(n),
+            container=container,
+            view=view,
+        )
         return await self.post(payload_body(payload))
 
     async def submit(
         self, user_id: str, view: dict[str, Any], values: dict[str, dict[str, Any]]
     ) -> Reply:
         """Submit a modal the bot opened; ``values`` as Slack sends them: block → action → state."""
-        payload = {
-            "type": "view_submission",
-            "team": {"id": self.team_id, "domain": "demo"},
-            "user": {"id": user_id, "team_id": self.team_id},
-            "api_app_id": "A0RELEASEBOT",
-            "trigger_id": self._trigger(next(self._seq)),
-            "view": {**view, "id": view.get("id", "V1"), "state": {"values": values}},
-        }
+        payload = submission_payload(
+            team_id=self.team_id,
+            user_id=user_id,
+            view=view,
+            values=values,
+            trigger_id=self._trigger(next(self._seq)),
+        )
         return await self.post(payload_body(payload))
 
     async def event(
         self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None
     ) -> Reply:
-        body = json.dumps(
-            {
-                "type": "event_callback",
-                "team_id": self.team_id,
-                "api_app_id": "A0RELEASEBOT",
-                "event_id": event_id or f"Ev{uuid.uuid4().hex[:12].upper()}",
-                "event_time": 1700000000,
-                "event": event,
-            }
-        )
+        body = json.dumps(event_payload(team_id=self.team_id, event=event, event_id=event_id))
         headers = (
             {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
             if retry_num

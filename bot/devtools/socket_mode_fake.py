@@ -28,11 +28,18 @@ from aiohttp import WSMsgType, web
 
 from bot.devtools.fake_slack import TEAM_ID, FakeSlack
 from bot.devtools.harness import BOT_TOKEN, DEMO_PEOPLE, local_settings
+from bot.devtools.payloads import (
+    APP_ID,
+    CHANNEL_ID,
+    click_payload,
+    command_payload,
+    event_payload,
+    submission_payload,
+)
 from bot.runtime import Runtime, build_runtime
 from core.clock import Clock, utc_now
 from storage.engine import Database
 
-APP_ID = "A0RELEASEBOT"
 APP_TOKEN = "xapp-1-A0RELEASEBOT-1-local-fake-app-token"
 ACK_SECONDS = 3.0  # Slack's limit for an envelope's acknowledgement
 LINK_PATH = "/link"
@@ -153,23 +160,17 @@ class SocketModeFake:
         self.slack.issue_trigger(trigger_id)
         return trigger_id
 
-    async def command(self, user_id: str, text: str, *, channel_id: str = "C0RELEASE") -> Ack:
+    async def command(self, user_id: str, text: str, *, channel_id: str = CHANNEL_ID) -> Ack:
         n = next(self._seq)
-        payload = {
-            "token": "legacy-unused",
-            "team_id": TEAM_ID,
-            "team_domain": "demo",
-            "channel_id": channel_id,
-            "channel_name": "releases",
-            "user_id": user_id,
-            "user_name": user_id.lower(),
-            "command": "/release",
-            "text": text,
-            "api_app_id": self.app_id,
-            "is_enterprise_install": "false",
-            "response_url": self.slack.response_url(f"socket-cmd{n}"),
-            "trigger_id": self._trigger(n),
-        }
+        payload = command_payload(
+            team_id=TEAM_ID,
+            user_id=user_id,
+            text=text,
+            channel_id=channel_id,
+            response_url=self.slack.response_url(f"socket-cmd{n}"),
+            trigger_id=self._trigger(n),
+        )
+        payload["is_enterprise_install"] = "false"  # what Socket Mode adds to a command
         return await self.request("slash_commands", payload, accepts_response_payload=True)
 
     async def click(
@@ -182,59 +183,36 @@ class SocketModeFake:
         container: dict[str, Any] | None = None,
     ) -> Ack:
         n = next(self._seq)
-        container = container or {
-            "type": "message",
-            "channel_id": "C0RELEASE",
-            "message_ts": "1.0",
-        }
-        payload: dict[str, Any] = {
-            "type": "block_actions",
-            "team": {"id": TEAM_ID, "domain": "demo"},
-            "user": {"id": user_id, "team_id": TEAM_ID},
-            "api_app_id": self.app_id,
-            "trigger_id": self._trigger(n),
-            "response_url": self.slack.response_url(f"socket-act{n}"),
-            "container": container,
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action_id,
-                    "block_id": block_id,
-                    "value": value,
-                    "action_ts": f"{n}.0",
-                }
-            ],
-        }
-        if "channel_id" in container:
-            payload["channel"] = {"id": container["channel_id"]}
+        payload = click_payload(
+            team_id=TEAM_ID,
+            user_id=user_id,
+            action_id=action_id,
+            value=value,
+            block_id=block_id,
+            seq=n,
+            response_url=self.slack.response_url(f"socket-act{n}"),
+            trigger_id=self._trigger(n),
+            container=container,
+        )
         return await self.request("interactive", payload, accepts_response_payload=False)
 
     async def submit(
         self, user_id: str, view: dict[str, Any], values: dict[str, dict[str, Any]]
     ) -> Ack:
         """Submit a modal; ``values`` as Slack sends them: block → action → state."""
-        payload = {
-            "type": "view_submission",
-            "team": {"id": TEAM_ID, "domain": "demo"},
-            "user": {"id": user_id, "team_id": TEAM_ID},
-            "api_app_id": self.app_id,
-            "trigger_id": self._trigger(next(self._seq)),
-            "view": {**view, "id": view.get("id", "V1"), "state": {"values": values}},
-        }
+        payload = submission_payload(
+            team_id=TEAM_ID,
+            user_id=user_id,
+            view=view,
+            values=values,
+            trigger_id=self._trigger(next(self._seq)),
+        )
         return await self.request("interactive", payload, accepts_response_payload=True)
 
     async def event(
         self, event: dict[str, Any], *, event_id: str | None = None, retry_attempt: int = 0
     ) -> Ack:
-        payload = {
-            "token": "legacy-unused",
-            "team_id": TEAM_ID,
-            "api_app_id": self.app_id,
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{uuid.uuid4().hex[:12].upper()}",
-            "event_time": 1700000000,
-        }
+        payload = event_payload(team_id=TEAM_ID, event=event, event_id=event_id)
         return await self.request(
             "events_api",
             payload,
