@@ -260,7 +260,10 @@ async def test_reminder_dm_has_the_buttons_and_is_updated_once_decided(db: Datab
             container={"type": "message", "channel_id": "DUARJUN", "message_ts": "1.0"},
         )
 
-        updates = await bot.slack.wait_for("chat.update")
+        # Every recorded copy of this approval (arjun's and the admin's reminders) is updated.
+        approval = sent[0].split(":")[1]
+        copies = await bot.runtime.repos.approval_messages.for_approval(approval)
+        updates = await bot.slack.wait_for("chat.update", len(copies))
         updated = [u for u in updates if u.params["channel"] == "DUARJUN"]
         assert updated and "Approved" in str(updated[-1].params["blocks"])
         assert "actions" not in [b["type"] for b in updated[-1].params["blocks"]]
