@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
@@ -33,7 +34,7 @@ from blocks.modals import milestone as milestone_form
 from blocks.modals import product as product_form
 from blocks.modals import release as release_form
 from blocks.modals import runbook as runbook_form
-from bot.commands.router import CommandRequest, Router
+from bot.commands.router import CommandRequest, Handler, Router
 from bot.deps import BotDeps
 from bot.modals import open_modal
 from core.models.release import Release
@@ -102,44 +103,64 @@ def register(router: Router) -> None:
 
         await open_release_modal(request, product_form.TITLE, CallbackId.ADD_PRODUCT, build)
 
-    @router.add("gate", "<release>", "add a quality gate, or change a gate's status")
-    async def gate(request: CommandRequest) -> None:
+    for name, summary, title, callback_id, form in RELEASE_FORMS:
+        router.add(name, "<release>", summary)(_opener(title, callback_id, form))
+
+
+# A form of one release: builds its view from the release, its metadata and the viewer's zone.
+ReleaseForm = Callable[[Release, EditingMetadata, ZoneInfo], View]
+
+RELEASE_FORMS: list[tuple[str, str, str, CallbackId, ReleaseForm]] = [
+    (
+        "gate",
+        "add a quality gate, or change a gate's status",
+        gate_form.TITLE,
+        CallbackId.GATE,
+        lambda release, metadata, _tz: gate_modal(release, metadata),
+    ),
+    (
+        "milestone",
+        "add or update a milestone and its approval",
+        milestone_form.TITLE,
+        CallbackId.MILESTONE,
+        milestone_modal,
+    ),
+    (
+        "runbook",
+        "add a runbook with its tasks",
+        runbook_form.RUNBOOK_TITLE,
+        CallbackId.RUNBOOK,
+        lambda release, metadata, _tz: runbook_modal(release, metadata),
+    ),
+    (
+        "task",
+        "update a runbook task's status and timing",
+        runbook_form.TASK_TITLE,
+        CallbackId.TASK,
+        task_modal,
+    ),
+    (
+        "change",
+        "create or update the change ticket and its CTASKs",
+        change_form.TITLE,
+        CallbackId.CHANGE,
+        lambda release, metadata, _tz: change_modal(release, metadata),
+    ),
+    (
+        "attach",
+        "attach a file (url + sha256) to a release",
+        attach_form.TITLE,
+        CallbackId.ATTACH,
+        lambda release, metadata, _tz: attach_modal(release, metadata),
+    ),
+]
+
+
+def _opener(title: str, callback_id: CallbackId, form: ReleaseForm) -> Handler:
+    async def open_form(request: CommandRequest) -> None:
         async def build(release: Release, metadata: EditingMetadata) -> View:
-            return gate_modal(release, metadata)
+            return form(release, metadata, request.tz)
 
-        await open_release_modal(request, gate_form.TITLE, CallbackId.GATE, build)
+        await open_release_modal(request, title, callback_id, build)
 
-    @router.add("milestone", "<release>", "add or update a milestone and its approval")
-    async def milestone(request: CommandRequest) -> None:
-        async def build(release: Release, metadata: EditingMetadata) -> View:
-            return milestone_modal(release, metadata, request.tz)
-
-        await open_release_modal(request, milestone_form.TITLE, CallbackId.MILESTONE, build)
-
-    @router.add("runbook", "<release>", "add a runbook with its tasks")
-    async def runbook(request: CommandRequest) -> None:
-        async def build(release: Release, metadata: EditingMetadata) -> View:
-            return runbook_modal(release, metadata)
-
-        await open_release_modal(request, runbook_form.RUNBOOK_TITLE, CallbackId.RUNBOOK, build)
-
-    @router.add("task", "<release>", "update a runbook task's status and timing")
-    async def task(request: CommandRequest) -> None:
-        async def build(release: Release, metadata: EditingMetadata) -> View:
-            return task_modal(release, metadata, request.tz)
-
-        await open_release_modal(request, runbook_form.TASK_TITLE, CallbackId.TASK, build)
-
-    @router.add("change", "<release>", "create or update the change ticket and its CTASKs")
-    async def change(request: CommandRequest) -> None:
-        async def build(release: Release, metadata: EditingMetadata) -> View:
-            return change_modal(release, metadata)
-
-        await open_release_modal(request, change_form.TITLE, CallbackId.CHANGE, build)
-
-    @router.add("attach", "<release>", "attach a file (url + sha256) to a release")
-    async def attach(request: CommandRequest) -> None:
-        async def build(release: Release, metadata: EditingMetadata) -> View:
-            return attach_modal(release, metadata)
-
-        await open_release_modal(request, attach_form.TITLE, CallbackId.ATTACH, build)
+    return open_form
