@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -20,6 +20,7 @@ from blocks.ids import ActionId
 from bot import logs
 from core.errors import DomainError
 from core.models.rbac import SlackIdentity
+from core.models.schedule import zone_or
 from core.rules.permissions import Actor
 from core.services.identity import IdentityService
 
@@ -111,10 +112,7 @@ class IdentityResolver:
             return None
 
     def _zone(self, name: str | None) -> ZoneInfo:
-        try:
-            return ZoneInfo(name) if name else self._default_tz
-        except (ZoneInfoNotFoundError, ValueError):
-            return self._default_tz
+        return zone_or(name, self._default_tz)
 
 
 async def _users_info(client: AsyncWebClient, user_id: str) -> dict[str, Any] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -14,8 +14,8 @@ from bot.reach import slack_id_of
 from core.clock import Clock
 from core.models.notification import ApprovalMessage, approval_key
 from core.models.release import ApprovalStatus, Release
+from core.models.schedule import zone_or
 from core.ports import ApprovalMessageRepository, ClaimRepository
-from core.rules.permissions import Actor
 from core.rules.readiness import MilestoneRef, summarize
 from core.services.approvals import pending_in
 from core.services.container import Services
@@ -73,7 +73,9 @@ class ApprovalNotifier:
                 slack_id = await slack_id_of(client, self._services.identity, team_id, actor)
                 if slack_id is None:
                     continue
-                message = approval_request_message(release, summary, ref, self._zone(actor))
+                message = approval_request_message(
+                    release, summary, ref, zone_or(actor.user.time_zone, self._default_tz)
+                )
                 try:
                     # A user id as channel opens the app's DM (no conversations.open, a
                     # much tighter rate tier); the reply names the DM channel for updates.
@@ -107,7 +109,7 @@ class ApprovalNotifier:
         people = await self._services.identity.people({r.user_id for r in records})
         for record in records:
             user = people.get(record.user_id)
-            tz = self._zone_name(user.time_zone if user else None)
+            tz = zone_or(user.time_zone if user else None, self._default_tz)
             message = approval_decided_message(release, ref, tz)
             try:
                 await client.chat_update(channel=record.channel, ts=record.ts, **message.to_dict())
@@ -124,12 +126,3 @@ class ApprovalNotifier:
         stamp = requested.isoformat() if requested else "unknown"
         now = self._clock()
         return await self._claims.claim(f"request:{key}:{stamp}", now=now, ttl=REQUEST_CLAIM)
-
-    def _zone(self, actor: Actor) -> ZoneInfo:
-        return self._zone_name(actor.user.time_zone)
-
-    def _zone_name(self, name: str | None) -> ZoneInfo:
-        try:
-            return ZoneInfo(name) if name else self._default_tz
-        except (ZoneInfoNotFoundError, ValueError):
-            return self._default_tz

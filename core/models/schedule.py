@@ -11,6 +11,14 @@ from pydantic import field_validator
 from core.models.common import DomainModel, Entity, Key, UtcDatetime
 
 
+def zone_or(name: str | None, default: ZoneInfo) -> ZoneInfo:
+    """The named time zone, or ``default`` when the name is missing or unknown."""
+    try:
+        return ZoneInfo(name) if name else default
+    except (ZoneInfoNotFoundError, ValueError):
+        return default
+
+
 class DigestKind(StrEnum):
     CHANNEL = "CHANNEL"
     PERSON = "PERSON"

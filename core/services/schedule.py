@@ -16,7 +16,7 @@ from core.errors import NotFound, ValidationFailed
 from core.models.notification import approval_key
 from core.models.rbac import Permission
 from core.models.release import Release
-from core.models.schedule import DigestKind, DigestSubscription, Snooze, zone_name
+from core.models.schedule import DigestKind, DigestSubscription, Snooze, zone_name, zone_or
 from core.ports import ReleaseRepository, SnoozeRepository, SubscriptionRepository
 from core.rules import approvals, schedule
 from core.rules.approvals import ApprovalPolicy
@@ -291,11 +291,7 @@ class ReminderService:
 
 
 def _zone_of(actor: Actor, setting: DigestSubscription | None, default: ZoneInfo) -> ZoneInfo:
-    name = (setting.time_zone if setting else None) or actor.user.time_zone
-    try:
-        return ZoneInfo(name) if name else default
-    except (ValueError, KeyError):
-        return default
+    return zone_or((setting.time_zone if setting else None) or actor.user.time_zone, default)
 
 
 def _checked_zone(name: str) -> str:
