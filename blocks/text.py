@@ -19,6 +19,11 @@ def esc(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def unesc(text: str) -> str:
+    """The inverse of ``esc`` (``&amp;`` last, so ``&amp;lt;`` stays ``&lt;``)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def plain(mrkdwn: str, *, escaped: bool = False) -> str:
     """mrkdwn as plain text: no leading emoji codes, no bold or code marks, and ``&lt;``
     ``&gt;`` ``&amp;`` decoded, for the places Slack shows as typed (an error under a field).
@@ -26,9 +31,7 @@ def plain(mrkdwn: str, *, escaped: bool = False) -> str:
     ``escaped=True`` keeps the entities: for a message's ``text``, which Slack reads as
     mrkdwn again, so escaped user text must stay escaped there."""
     text = _LEADING_EMOJI.sub("", mrkdwn.strip()).replace("*", "").replace("`", "").strip()
-    if escaped:
-        return text
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return text if escaped else unesc(text)
 
 
 def cut(text: str, limit: int = SECTION_LIMIT) -> str:

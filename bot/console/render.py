@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from blocks.text import unesc
+
 JSON = dict[str, Any]
 INDENT = "  "
 
@@ -49,7 +51,7 @@ def plain(text: str, names: Mapping[str, str] | None = None) -> str:
             return label or f"@{special}"
         return f"{label} ({target})" if label else target
 
-    return _ANGLE.sub(angle, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return unesc(_ANGLE.sub(angle, text))
 
 
 def text_of(obj: object, names: Mapping[str, str] | None = None) -> str:
