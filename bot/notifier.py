@@ -12,34 +12,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.approvals import approval_decided_message, approval_request_message
 from bot.reach import slack_id_of
 from core.clock import Clock
-from core.models.notification import ApprovalMessage, approval_key
+from core.models.notification import ApprovalMessage
 from core.models.release import ApprovalStatus, Release
 from core.models.schedule import zone_or
 from core.ports import ApprovalMessageRepository, ClaimRepository
 from core.rules.readiness import MilestoneRef, summarize
-from core.services.approvals import pending_in
+from core.services.approvals import key_of
 from core.services.container import Services
 
 log = logging.getLogger(__name__)
 REQUEST_CLAIM = timedelta(days=1)
-
-
-def newly_pending(before: Release | None, after: Release) -> list[MilestoneRef]:
-    """Approvals PENDING in ``after`` that were not PENDING in ``before``."""
-    earlier = (
-        set()
-        if before is None
-        else {
-            approval_key(before.id, r.product_id, r.gate_name, r.milestone.milestone_key)
-            for r in pending_in(before)
-        }
-    )
-    return [
-        r
-        for r in pending_in(after)
-        if approval_key(after.id, r.product_id, r.gate_name, r.milestone.milestone_key)
-        not in earlier
-    ]
 
 
 class ApprovalNotifier:
@@ -64,9 +46,7 @@ class ApprovalNotifier:
         sent = 0
         summary = summarize(release)
         for ref in refs:
-            key = approval_key(
-                release.id, ref.product_id, ref.gate_name, ref.milestone.milestone_key
-            )
+            key = key_of(release.id, ref)
             if not await self._claim_request(key, ref):
                 continue
             for actor in await self._services.approvals.deciders(release, ref):
@@ -104,7 +84,7 @@ class ApprovalNotifier:
         Returns the DMs it updated, so a caller can tell whether a click came from one."""
         if ref.milestone.approval.status not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
             return []
-        key = approval_key(release.id, ref.product_id, ref.gate_name, ref.milestone.milestone_key)
+        key = key_of(release.id, ref)
         records = await self._messages.for_approval(key)
         people = await self._services.identity.people({r.user_id for r in records})
         for record in records:

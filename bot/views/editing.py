@@ -32,7 +32,6 @@ from blocks.modals import confirmations as confirm
 from blocks.modals.form import Pick, is_digest
 from bot.deps import BotDeps
 from bot.errors import NotLinked
-from bot.notifier import newly_pending
 from bot.views.editing_input import parse_ctask_lines, parse_duration, parse_task_lines
 from bot.views.form_input import Form, confirm_saved, field_errors, present, split_list
 from core.errors import NotFound, ValidationFailed
@@ -40,6 +39,7 @@ from core.models.attachment import AttachmentDraft, AttachmentTarget
 from core.models.common import parse
 from core.models.release import Change, FixedVersion, Release, ReleaseDraft
 from core.rules.permissions import Actor
+from core.services.approvals import newly_pending
 from core.services.gates import GateChange, GateDraft, MilestoneChange, MilestoneDraft
 from core.services.runbooks import RunbookDraft, TaskChange
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.clock import Clock
+from core.models.notification import approval_key
 from core.models.rbac import Permission
 from core.models.release import ApprovalStatus, Decision, Release
 from core.models.timeline import TargetPath
@@ -114,3 +115,14 @@ def pending_in(release: Release) -> list[MilestoneRef]:
         for milestone in gate.milestones
         if milestone.approval.status is ApprovalStatus.PENDING
     ]
+
+
+def key_of(release_oid: str, ref: MilestoneRef) -> str:
+    """The stable name of one approval (see ``approval_key``)."""
+    return approval_key(release_oid, ref.product_id, ref.gate_name, ref.milestone.milestone_key)
+
+
+def newly_pending(before: Release | None, after: Release) -> list[MilestoneRef]:
+    """Approvals PENDING in ``after`` that were not PENDING in ``before``."""
+    earlier = set() if before is None else {key_of(before.id, r) for r in pending_in(before)}
+    return [r for r in pending_in(after) if key_of(after.id, r) not in earlier]

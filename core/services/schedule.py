@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from core.clock import Clock
 from core.errors import NotFound, ValidationFailed
-from core.models.notification import approval_key
 from core.models.rbac import Permission
 from core.models.release import Release
 from core.models.schedule import DigestKind, DigestSubscription, Snooze, zone_name, zone_or
@@ -23,7 +22,7 @@ from core.rules.approvals import ApprovalPolicy
 from core.rules.digest import Digest, DigestWindow, compose_digest
 from core.rules.permissions import Actor
 from core.rules.readiness import MilestoneRef, summarize
-from core.services.approvals import DECIDING_FLAGS, pending_in
+from core.services.approvals import DECIDING_FLAGS, key_of, pending_in
 from core.services.identity import IdentityService
 
 DEFAULT_DIGEST_TIME = time(9, 0)
@@ -251,7 +250,7 @@ class ReminderService:
         requested = ref.milestone.approval.requested_at
         if requested is None:
             return []
-        key = approval_key(release.id, ref.product_id, ref.gate_name, ref.milestone.milestone_key)
+        key = key_of(release.id, ref)
         interval = schedule.reminder_interval(requested, now, self._settings.reminder_every)
         escalate = schedule.needs_escalation(requested, now, self._settings.escalate_after)
         jobs = []

@@ -14,7 +14,6 @@ from blocks.ids import ActionId, CallbackId
 from blocks.modals_reject import RejectField
 from bot.devtools.fake_slack import TEAM_ID, Call
 from bot.devtools.harness import LocalBot, local_bot
-from bot.notifier import newly_pending
 from core.models.notification import ApprovalMessage, approval_key
 from core.models.release import (
     ApprovalStatus,
@@ -26,6 +25,7 @@ from core.models.release import (
     ReleaseDraft,
 )
 from core.models.timeline import TimelineEvent
+from core.services.approvals import newly_pending
 from core.services.gates import GateDraft, MilestoneDraft
 from storage.engine import Database
 from tests.bot.test_reading import ESCAPED, INJECTION, actor, answer, mrkdwn
