@@ -12,9 +12,9 @@ import sys
 from aiohttp import web
 
 from bot.logs import configure_logging
-from bot.runtime import Runtime, build_runtime
-from bot.server import build_web_app
+from bot.runtime import build_runtime
 from bot.settings import AppEnv, Settings
+from bot.startup import StartupError, load_settings, report, require_serving
 
 log = logging.getLogger("bot")
 
@@ -26,38 +26,41 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     runtime.start_scheduler()
+    # HTTP serves /health in both modes (the container's health check), Slack only in HTTP.
+    runner = web.AppRunner(runtime.web_app(serve_slack=not settings.socket_mode))
     try:
+        await runner.setup()
+        await web.TCPSite(runner, "0.0.0.0", settings.port).start()
         if settings.socket_mode:
             from bot.socket_mode import run_socket_mode
 
+            log.info("listening on :%s (GET /health); Slack over Socket Mode", settings.port)
             await run_socket_mode(runtime, stop)
         else:
-            await _http(runtime, stop)
+            log.info("listening on :%s (POST /slack/events, GET /health)", settings.port)
+            await stop.wait()
     finally:
+        await runner.cleanup()
         await runtime.deps.after_ack.drain()
         runtime.close()
         log.info("stopped")
 
 
-async def _http(runtime: Runtime, stop: asyncio.Event) -> None:
-    runner = web.AppRunner(build_web_app(runtime.app, runtime.db))
-    await runner.setup()
-    site = web.TCPSite(runner, "0.0.0.0", runtime.settings.port)
-    await site.start()
-    log.info("listening on :%s (POST /slack/events, GET /health)", runtime.settings.port)
-    await stop.wait()
-    await runner.cleanup()
-
-
 def main(argv: list[str]) -> int:
-    settings = Settings()
-    if argv == ["console"]:
-        return console(settings)
-    configure_logging(json_logs=settings.app_env is AppEnv.PROD, level=settings.effective_log_level)
-    if argv:
+    if argv not in ([], ["console"]):
         print("usage: python -m bot [console]", file=sys.stderr)
         return 2
-    asyncio.run(serve(settings))
+    try:
+        settings = load_settings()
+        if argv == ["console"]:
+            return console(settings)
+        require_serving(settings)
+        json_logs = settings.app_env is AppEnv.PROD
+        configure_logging(json_logs=json_logs, level=settings.effective_log_level)
+        asyncio.run(serve(settings))
+    except StartupError as error:
+        report(error)
+        return 2
     return 0
 
 

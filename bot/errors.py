@@ -6,7 +6,9 @@ import logging
 
 from blocks.text import esc
 from bot import logs
+from bot.unavailable import UNAVAILABLE_TEXT
 from core.errors import DomainError, ErrorCode
+from storage.engine import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +27,15 @@ class NotLinked(DomainError):
 
     code = ErrorCode.PERMISSION_DENIED
 
-    def __init__(self) -> None:
+    def __init__(self, *, guest: bool = False) -> None:
+        why = (
+            "You are a guest from another Slack organisation, and guests are never linked by email."
+            if guest
+            else "Your Slack account is not linked to a releasebot user yet."
+        )
         super().__init__(
-            "Your Slack account is not linked to a releasebot user yet. Ask an admin to run "
-            "`/release admin link @you <username>`; until then you can use `help` and `whoami`."
+            f"{why} Ask an admin to run `/release admin link @you <username>`; until then you "
+            "can use `help` and `whoami`."
         )
 
 
@@ -47,6 +54,9 @@ def user_message(error: BaseException) -> str:
         advice = _ADVICE.get(error.code, "")
         text = f":warning: *{error.code.value}* — {esc(error.message)}"
         return f"{text}\n{advice}" if advice else text
+    if is_unavailable(error):
+        log.warning("storage unavailable: %r", error)
+        return UNAVAILABLE_TEXT
     ref = logs.request_id.get()
     log.exception("unexpected error (ref %s)", ref, exc_info=error)
     return (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,17 +15,20 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.ids import ActionId
 from bot import logs
+from bot.unavailable import unavailable_response
+from bot.workspace import Workspace
 from core.errors import DomainError
 from core.models.rbac import SlackIdentity
 from core.models.schedule import zone_or
 from core.rules.permissions import Actor
 from core.services.identity import IdentityService
+from storage.engine import is_unavailable
 
 log = logging.getLogger(__name__)
-CACHE_SECONDS = 60.0
-LOOKUP_SECONDS = 2.0
+LOOKUP_SECONDS = 2.0  # users.info, first contact only (one 429 + Retry-After: 1 fits)
+# Storage and Slack together, before the ack: leaves room inside Slack's 3 s.
+IDENTITY_SECONDS = 2.5
 
 
 @dataclass(frozen=True)
@@ -35,12 +37,13 @@ class Resolved:
     time_zone: ZoneInfo
     is_bot: bool = False
     uncertain: bool = False  # Slack did not answer who this is: ask again next time
+    guest: bool = False  # a Slack Connect guest from another organisation, not linked
 
 
 class IdentityResolver:
-    """Slack identity → Actor. Cached for at most ``ttl`` seconds; ``forget`` drops entries
-    when roles or links change. Decisions pass ``fresh=True`` to re-read from storage.
-    (A person an admin unlinked is not linked again by email: the core refuses it.)"""
+    """Slack identity → Actor, read from storage on every request (no cache: permissions
+    are never older than the last change, on any replica). Slack's ``users.info`` is asked
+    only on first contact, or while the person's time zone is unknown."""
 
     def __init__(
         self,
@@ -48,34 +51,15 @@ class IdentityResolver:
         *,
         bootstrap_admins: list[str],
         default_tz: str,
-        ttl: float = CACHE_SECONDS,
-        monotonic: Callable[[], float] = time.monotonic,
+        home: Workspace | None = None,
     ) -> None:
         self._identity = identity
         self._bootstrap = frozenset(bootstrap_admins)
         self._default_tz = ZoneInfo(default_tz)
-        self._ttl = ttl
-        self._now = monotonic
-        self._cache: dict[tuple[str, str], tuple[float, Resolved]] = {}
+        self._home = home
 
-    def forget(self) -> None:
-        """Drop every cached identity: roles or links changed."""
-        self._cache.clear()
-
-    async def resolve(
-        self, client: AsyncWebClient, team_id: str, user_id: str, *, fresh: bool = False
-    ) -> Resolved:
-        key = (team_id, user_id)
-        cached = self._cache.get(key)
-        if cached and not fresh and cached[0] > self._now():
-            return cached[1]
+    async def resolve(self, client: AsyncWebClient, team_id: str, user_id: str) -> Resolved:
         identity = SlackIdentity(team_id=team_id, user_id=user_id)
-        resolved = await self._lookup(client, identity)
-        if not resolved.uncertain:
-            self._cache[key] = (self._now() + self._ttl, resolved)
-        return resolved
-
-    async def _lookup(self, client: AsyncWebClient, identity: SlackIdentity) -> Resolved:
         actor = await self._identity.resolve(identity)
         if actor is not None and actor.user.time_zone:
             return Resolved(actor, self._zone(actor.user.time_zone))
@@ -86,12 +70,13 @@ class IdentityResolver:
             )
         if profile.get("is_bot"):
             return Resolved(None, self._default_tz, is_bot=True)
-        if actor is None:
+        guest = self._home is not None and bool(profile) and not self._home.is_home_person(profile)
+        if actor is None and not guest:
             actor = await self._first_contact(identity, profile)
         zone = profile.get("tz")
         if actor is not None:
             actor = await self._identity.remember_time_zone(actor, zone)
-        return Resolved(actor, self._zone(zone))
+        return Resolved(actor, self._zone(zone), guest=guest and actor is None)
 
     async def _first_contact(
         self, identity: SlackIdentity, profile: dict[str, Any]
@@ -133,17 +118,6 @@ async def _users_info(client: AsyncWebClient, user_id: str) -> dict[str, Any] | 
     return user if isinstance(user, dict) else {}
 
 
-DECISION_ACTIONS = frozenset({ActionId.APPROVE.value, ActionId.REJECT.value})
-
-
-def needs_fresh(body: dict[str, Any]) -> bool:
-    """Approval decisions re-check permissions from storage, never from the cache."""
-    if body.get("type") == "view_submission":
-        return True
-    actions = body.get("actions") or []
-    return any(a.get("action_id") in DECISION_ACTIONS for a in actions)
-
-
 def is_bot_event(body: dict[str, Any]) -> bool:
     event = body.get("event") or {}
     return bool(event.get("bot_id") or event.get("subtype") == "bot_message")
@@ -167,12 +141,21 @@ def identity_middleware(
         user_id, team_id = context.user_id, context.team_id or ""
         if user_id:
             logs.slack_user.set(user_id)
-            resolved = await resolver.resolve(client, team_id, user_id, fresh=needs_fresh(body))
+            try:
+                resolved = await asyncio.wait_for(
+                    resolver.resolve(client, team_id, user_id), IDENTITY_SECONDS
+                )
+            except Exception as error:
+                if not is_unavailable(error):
+                    raise
+                log.warning("identity of %s not resolved: %r", user_id, error)
+                return unavailable_response(body)
             if resolved.is_bot:
                 return BoltResponse(status=200, body="")
             context["actor"] = resolved.actor
             context["tz"] = resolved.time_zone
             context["identity_uncertain"] = resolved.uncertain
+            context["identity_guest"] = resolved.guest
             logs.portal_user.set(resolved.actor.user.username if resolved.actor else "-")
         return await next()
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from aiohttp import web
 from motor.motor_asyncio import AsyncIOMotorClient
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -18,12 +19,15 @@ from bot.deps import BotDeps
 from bot.identity import IdentityResolver
 from bot.notifier import ApprovalNotifier
 from bot.scheduler import BotScheduler, Deliveries
+from bot.server import build_web_app
 from bot.settings import SeedData, Settings
 from bot.slack_client import build_client
+from bot.startup import StartupError
+from bot.workspace import learn_workspace
 from core.clock import Clock, utc_now
 from core.rules.approvals import ApprovalPolicy
 from core.services.container import Repositories, build_services
-from storage.engine import Database, connect
+from storage.engine import Database, connect, engine_name, hosts_of, ping
 from storage.wiring import open_repositories
 
 log = logging.getLogger(__name__)
@@ -49,6 +53,17 @@ class Runtime:
             )
             self.scheduler.start()
 
+    def web_app(self, *, serve_slack: bool = True) -> web.Application:
+        """The aiohttp app: /health, and /slack/events unless Socket Mode carries Slack."""
+        secret = self.settings.slack_signing_secret
+        return build_web_app(
+            self.app if serve_slack else None,
+            self.db,
+            signing_secret=secret.get_secret_value() if secret else None,
+            engine=engine_name(self.settings.mongo_uri),
+            database_name=self.settings.mongo_db_name,
+        )
+
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
@@ -62,7 +77,7 @@ async def build_runtime(
     """Everything the bot needs; ``db`` lets the console and tests share an embedded engine."""
     mongo: AsyncIOMotorClient[dict[str, Any]] | None = None
     if db is None:
-        mongo, db = connect(settings.mongo_uri, settings.mongo_db_name)
+        mongo, db = await open_database(settings)
     database = db
     repos = await open_repositories(database)
     await seed(settings.seed_data, repos)
@@ -72,22 +87,41 @@ async def build_runtime(
         policy=ApprovalPolicy(allow_self_approval=settings.allow_self_approval),
         schedule=settings.schedule(),
     )
+    client = build_client(settings)
+    home = await learn_workspace(client, settings.slack_team_id)
+    log.info("serving Slack team %s%s", home.team_id, " (org-wide)" * home.enterprise_install)
     resolver = IdentityResolver(
         services.identity,
         bootstrap_admins=settings.bootstrap_admin_slack_ids,
         default_tz=settings.default_timezone,
+        home=home,
     )
     notifier = ApprovalNotifier(
         services, repos.approval_messages, repos.claims, clock, ZoneInfo(settings.default_timezone)
     )
     deps = BotDeps(settings, services, repos, resolver, build_router(), notifier, clock)
-    client = build_client(settings)
-    app = create_app(deps, client)
+    app = create_app(deps, client, home)
     # Everything built so far lives as long as the process: keep it out of the collector's
     # scans, so full collections (and the pauses they add to acks) stay short.
     gc.collect()
     gc.freeze()
     return Runtime(settings, mongo, database, repos, deps, client, app, Deliveries(deps, client))
+
+
+async def open_database(
+    settings: Settings,
+) -> tuple[AsyncIOMotorClient[dict[str, Any]], Database]:
+    """Connect, and make sure the server answers within MONGO_CONNECT_TIMEOUT_SECONDS."""
+    timeout = settings.mongo_connect_timeout_seconds
+    mongo, db = connect(settings.mongo_uri, settings.mongo_db_name, timeout=timeout)
+    where, engine = hosts_of(settings.mongo_uri), engine_name(settings.mongo_uri)
+    if not await ping(db, timeout=timeout + 1):
+        mongo.close()
+        raise StartupError(
+            "MONGO_URI", f"points at MongoDB at {where}, which did not answer within {timeout:g} s"
+        )
+    log.info("database: %s (engine %s), name %s", where, engine, settings.mongo_db_name)
+    return mongo, db
 
 
 async def seed(choice: SeedData, repos: Repositories) -> None:

@@ -28,15 +28,22 @@ class SeedData(StrEnum):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # Blank values count as unset: a copied .env.example (``SLACK_APP_TOKEN=``) means HTTP mode.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = SLACK_API_DEFAULT
+    # The workspace (or Enterprise Grid org) served; learned from auth.test when unset.
+    slack_team_id: str | None = Field(default=None, pattern=r"^[TE][A-Z0-9]{2,30}$")
     port: int = Field(default=3000, ge=1, le=65535)
     mongo_uri: str = "mongomock://"
     mongo_db_name: str = Field(default="releasebot", pattern=r"^[A-Za-z0-9_-]{1,63}$")
+    mongo_connect_timeout_seconds: float = Field(default=5, gt=0, le=60)
+    allow_embedded_in_prod: bool = False
     bootstrap_admin_slack_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     default_timezone: str = "UTC"
     app_env: AppEnv = AppEnv.DEV

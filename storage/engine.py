@@ -2,36 +2,71 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, cast
 
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorCollection, AsyncIOMotorDatabase
+from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.uri_parser import split_hosts
 
 Document = dict[str, Any]
 Database = AsyncIOMotorDatabase[Document]
 Collection = AsyncIOMotorCollection[Document]
 
 EMBEDDED_SCHEME = "mongomock://"
+# Errors that mean "the database is not reachable right now", as opposed to a bad query.
+UNAVAILABLE: tuple[type[BaseException], ...] = (ConnectionFailure, TimeoutError)
 
 
 def is_embedded(uri: str) -> bool:
     return uri.startswith(EMBEDDED_SCHEME)
 
 
-def connect(uri: str, db_name: str) -> tuple[AsyncIOMotorClient[Document], Database]:
-    """A client and database; ``mongomock://`` gives a fresh in-memory engine."""
+def is_unavailable(error: BaseException) -> bool:
+    return isinstance(error, UNAVAILABLE)
+
+
+def engine_name(uri: str) -> str:
+    return "embedded" if is_embedded(uri) else "mongodb"
+
+
+def hosts_of(uri: str) -> str:
+    """The hosts of a MongoDB URI, without credentials or options: safe to log."""
+    if is_embedded(uri):
+        return "the embedded in-memory engine"
+    rest = uri.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0]
+    rest = rest.rsplit("@", 1)[-1]
+    try:
+        hosts = [f"{host}:{port}" for host, port in split_hosts(rest)]
+    except (ValueError, PyMongoError):
+        return rest or "?"
+    return ", ".join(hosts)
+
+
+def connect(
+    uri: str, db_name: str, *, timeout: float = 5.0
+) -> tuple[AsyncIOMotorClient[Document], Database]:
+    """A client and database; ``mongomock://`` gives a fresh in-memory engine. ``timeout``
+    bounds how long an operation waits for a reachable server."""
     client: AsyncIOMotorClient[Document]
     if is_embedded(uri):
         from mongomock_motor import AsyncMongoMockClient
 
         client = cast(AsyncIOMotorClient[Document], AsyncMongoMockClient(tz_aware=True))
     else:
-        client = AsyncIOMotorClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
+        millis = int(timeout * 1000)
+        client = AsyncIOMotorClient(
+            uri,
+            tz_aware=True,
+            serverSelectionTimeoutMS=millis,
+            connectTimeoutMS=millis,
+        )
     return client, client[db_name]
 
 
-async def ping(db: Database) -> bool:
+async def ping(db: Database, *, timeout: float = 2.0) -> bool:
     try:
-        await db.command("ping")
+        await asyncio.wait_for(db.command("ping"), timeout)
     except Exception:  # any failure means "not reachable" to a health check
         return False
     return True

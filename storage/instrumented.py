@@ -38,6 +38,8 @@ class RoundTrips:
         self.calls: Counter[str] = Counter()
         self._yield = yield_each_call or latency > 0
         self._latency = latency
+        # Set to simulate MongoDB going away: every call fails, as the driver's would.
+        self.outage: BaseException | None = None
 
     @property
     def total(self) -> int:
@@ -47,6 +49,9 @@ class RoundTrips:
         self.calls.clear()
 
     async def hop(self, name: str) -> None:
+        if self.outage is not None:
+            await asyncio.sleep(0)
+            raise self.outage
         self.calls[name] += 1
         if self._yield:
             await asyncio.sleep(self._latency)
@@ -62,6 +67,10 @@ class _Database:
 
     def __getitem__(self, name: str) -> Collection:
         return cast(Collection, _Collection(self._db[name], self._trips))
+
+    async def command(self, *args: Any, **kwargs: Any) -> Any:
+        await self._trips.hop("db.command")
+        return await self._db.command(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._db, name)

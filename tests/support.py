@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -153,3 +154,10 @@ def milestone(key: str, start_day: int, days: int = 1, **extra: Any) -> Mileston
             **extra,
         }
     )
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now, for a bot started as a subprocess."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -161,14 +161,12 @@ async def link(request: CommandRequest, args: list[str]) -> None:
     identity = _slack_person(request, args, usage)
     username = _rest(args[1:], "a username", usage)
     user = await request.deps.services.users.link_slack(request.user, username, identity)
-    request.deps.identities.forget()
     await _reply(request, linked_message(identity.user_id, user))
 
 
 async def unlink(request: CommandRequest, args: list[str]) -> None:
     identity = _slack_person(request, args, "unlink @user")
     user = await request.deps.services.users.unlink_slack(request.user, identity)
-    request.deps.identities.forget()
     await _reply(request, unlinked_message(identity.user_id, user))
 
 
@@ -178,7 +176,6 @@ async def grant(request: CommandRequest, args: list[str]) -> None:
     role_name = _rest(args[1:], "a role name", usage)
     target = await _linked_user(request, identity)
     user = await request.deps.services.users.grant_role(request.user, target.username, role_name)
-    request.deps.identities.forget()
     await _reply(request, granted_message(identity.user_id, user, role_name))
 
 
@@ -188,7 +185,6 @@ async def revoke(request: CommandRequest, args: list[str]) -> None:
     role_name = _rest(args[1:], "a role name", usage)
     target = await _linked_user(request, identity)
     user = await request.deps.services.users.revoke_role(request.user, target.username, role_name)
-    request.deps.identities.forget()
     await _reply(request, revoked_message(identity.user_id, user, role_name))
 
 

@@ -149,7 +149,9 @@ async def dispatch(
     async def run() -> None:
         try:
             if request.actor is None and not spec.open_to_unlinked:
-                raise SlackBusy() if context.get("identity_uncertain") else NotLinked()
+                if context.get("identity_uncertain"):
+                    raise SlackBusy()
+                raise NotLinked(guest=bool(context.get("identity_guest")))
             await spec.handler(request)
         except Exception as error:  # every failure is answered, never swallowed
             await respond(

@@ -44,6 +44,7 @@ class SlackPerson:
     email: str | None
     tz: str = "UTC"
     is_bot: bool = False
+    team_id: str = TEAM_ID  # another team's id makes a Slack Connect guest
 
 
 @dataclass
@@ -235,7 +236,7 @@ def _user_json(person: SlackPerson) -> dict[str, Any]:
         profile["email"] = person.email
     return {
         "id": person.user_id,
-        "team_id": TEAM_ID,
+        "team_id": person.team_id,
         "name": person.name,
         "real_name": person.name.title(),
         "is_bot": person.is_bot,

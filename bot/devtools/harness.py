@@ -12,7 +12,7 @@ from aiohttp import web
 from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import FakeSlack, SlackPerson
 from bot.runtime import Runtime, build_runtime
-from bot.server import EVENTS_PATH, build_web_app
+from bot.server import EVENTS_PATH
 from bot.settings import SeedData, Settings
 from core.clock import Clock, utc_now
 from storage.engine import Database
@@ -61,7 +61,7 @@ async def local_bot(
         slack.add_person(person)
     await slack.start()
     runtime = await build_runtime(local_settings(slack, **overrides), clock=clock, db=db)
-    runner = web.AppRunner(build_web_app(runtime.app, runtime.db), access_log=None)
+    runner = web.AppRunner(runtime.web_app(), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

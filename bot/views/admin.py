@@ -112,7 +112,6 @@ async def save_user(deps: BotDeps, actor: Actor, form: Form) -> Message:
     draft = parse(UserDraft, read_user_form(form))
     roles = await deps.services.roles.list_roles(actor)  # read first: a failure changes nothing
     user = await deps.services.users.create(actor, draft)
-    deps.identities.forget()  # someone who wrote to the bot may now be linked by this email
     return user_created_message(user, {r.id: r for r in roles})
 
 

@@ -14,15 +14,26 @@ ADMIN_ROLE_NAME = "Admin"
 
 
 class IdentityService:
-    """System-side operations, run on behalf of Slack's own signed requests, not of an actor."""
+    """System-side operations, run on behalf of Slack's own signed requests, not of an actor.
+
+    Freshness is one rule: the user document (grants, status, Slack link) is read from
+    storage for every request, on every replica, so a revoked role, an unlink or a disabled
+    user counts at once. Only roles are kept in memory, because a role is never changed once
+    created (no path edits its flags); a role not seen yet is read when first needed.
+    """
 
     def __init__(self, users: UserRepository, roles: RoleRepository, clock: Clock) -> None:
         self._users = users
         self._roles = roles
         self._clock = clock
+        self._known_roles: dict[str, Role] = {}
 
     async def actor_for(self, user: User) -> Actor:
-        roles = await self._roles.get_many(user.role_ids) if user.role_ids else []
+        missing = [r for r in user.role_ids if r not in self._known_roles]
+        if missing:
+            for role in await self._roles.get_many(missing):
+                self._known_roles[role.id] = role
+        roles = [self._known_roles[r] for r in user.role_ids if r in self._known_roles]
         return Actor(user, tuple(roles))
 
     async def actor_by_id(self, user_id: str) -> Actor:

@@ -1,7 +1,7 @@
 """The floor for the ack benchmark: a Bolt app that only acks `/release`.
 
-Same Bolt AsyncApp, same aiohttp app and adapter (bot/server.py ``build_web_app``), same
-signing secret as the bot; no middleware, no database work, nothing after the ack. Its
+Same Bolt AsyncApp and signing secret as the bot, served by Bolt's own aiohttp adapter
+(Bolt verifies the signature itself); no middleware, no database work, nothing after the ack. Its
 one Web API call, the ``auth.test`` Bolt makes on the first request, goes to a fake Slack
 of its own.
 """
@@ -14,14 +14,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.harness import BOT_TOKEN, SIGNING_SECRET
-from bot.server import EVENTS_PATH, build_web_app
-from storage.engine import connect
+from bot.server import EVENTS_PATH
 
 
 @dataclass(frozen=True)
@@ -47,9 +47,14 @@ async def bare_bolt() -> AsyncIterator[BareBolt]:
     slack = FakeSlack()
     await slack.start()
     client = AsyncWebClient(token=BOT_TOKEN, base_url=slack.api_url)
-    # build_web_app also serves /health, which needs a database; the benchmark never calls it.
-    mongo, db = connect("mongomock://", "bare_bolt")
-    runner = web.AppRunner(build_web_app(ack_only_app(client, SIGNING_SECRET), db), access_log=None)
+    bolt = ack_only_app(client, SIGNING_SECRET)
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    web_app = web.Application()
+    web_app.router.add_post(EVENTS_PATH, events)
+    runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -59,4 +64,3 @@ async def bare_bolt() -> AsyncIterator[BareBolt]:
     finally:
         await runner.cleanup()
         await slack.stop()
-        mongo.close()

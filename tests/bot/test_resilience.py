@@ -98,10 +98,11 @@ async def test_rate_limited_views_open_is_retried_and_the_form_opens(bot: LocalB
 async def test_a_forged_event_is_refused_and_nothing_runs(bot: LocalBot) -> None:
     body = json.dumps({"type": "event_callback", "event_id": "EvFORGED", "event": HOME})
 
+    before = list(bot.slack.calls)  # auth.test at start-up
     reply = await bot.driver.post(body, content_type="application/json", headers=FORGED)
 
     assert reply.status == 401
-    assert bot.slack.calls == [] and await event_claims(bot) == []
+    assert bot.slack.calls == before and await event_claims(bot) == []
 
 
 async def test_a_stale_form_submission_is_refused_and_nothing_is_saved(bot: LocalBot) -> None:
@@ -120,12 +121,13 @@ async def test_a_stale_form_submission_is_refused_and_nothing_is_saved(bot: Loca
 
 
 async def test_a_forged_command_runs_nothing(bot: LocalBot) -> None:
+    before = list(bot.slack.calls)  # auth.test at start-up
     reply = await bot.driver.post(
         "command=%2Frelease&text=admin+grant+%3C%40UDANA%3E+Admin&user_id=UADMIN", headers=FORGED
     )
 
     assert reply.status == 401
-    assert bot.slack.calls == []
+    assert bot.slack.calls == before
     assert (await bot.runtime.repos.users.get_by_username("dana")).slack is None
 
 

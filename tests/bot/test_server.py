@@ -3,12 +3,12 @@
 import asyncio
 import os
 import signal
-import socket
 import sys
 
 import aiohttp
 
 from bot.devtools.harness import LocalBot
+from tests.support import free_port
 
 
 async def test_health_reports_version_and_database(bot: LocalBot) -> None:
@@ -19,14 +19,8 @@ async def test_health_reports_version_and_database(bot: LocalBot) -> None:
     assert body["version"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_python_m_bot_serves_http_and_stops_cleanly_on_sigterm() -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PORT": str(port),
@@ -36,6 +30,8 @@ async def test_python_m_bot_serves_http_and_stops_cleanly_on_sigterm() -> None:
         "SLACK_APP_TOKEN": "",
         "SEED_DATA": "minimal",
         "APP_ENV": "prod",
+        "ALLOW_EMBEDDED_IN_PROD": "true",
+        "SLACK_TEAM_ID": "T0DEMO",  # no Slack to ask with auth.test
     }
     env.pop("SLACK_APP_TOKEN")
     process = await asyncio.create_subprocess_exec(

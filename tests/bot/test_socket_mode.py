@@ -15,6 +15,7 @@ import sys
 import warnings
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from blocks.ids import ActionId
@@ -31,6 +32,7 @@ from bot.settings import Settings
 from bot.socket_mode import run_socket_mode
 from storage.engine import Database
 from tests.bot.modal_support import date, multi, select, text
+from tests.support import free_port
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
 
@@ -181,8 +183,10 @@ async def test_python_m_bot_in_socket_mode_connects_answers_and_stops_on_sigterm
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_APP_TOKEN": app_token,
         "MONGO_URI": "mongomock://",
+        "ALLOW_EMBEDDED_IN_PROD": "true",
         "SEED_DATA": "demo",
         "APP_ENV": "prod",
+        "PORT": str(port := free_port()),  # /health, served in Socket Mode too
     }
     env.pop("SLACK_SIGNING_SECRET", None)
     process = await asyncio.create_subprocess_exec(
@@ -195,6 +199,11 @@ async def test_python_m_bot_in_socket_mode_connects_answers_and_stops_on_sigterm
         [opened] = slack.of("apps.connections.open")
         ack = await link.command("UDANA", "status REL-2026.12")
         [answer] = await slack.wait_for("response_url")
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/health") as response,
+        ):
+            health = (response.status, await response.json())
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), timeout=10)
         await link.wait_closed()
@@ -207,6 +216,7 @@ async def test_python_m_bot_in_socket_mode_connects_answers_and_stops_on_sigterm
         await slack.stop()
 
     assert opened.params == {}
+    assert health[0] == 200 and health[1]["engine"] == "embedded"  # the container is healthy
     assert ack.payload is None and link.acks == [{"envelope_id": ack.envelope_id}]
     assert answer.params["response_type"] == "in_channel" and "REL-2026.12" in shown(answer)
     assert process.returncode == 0
@@ -221,6 +231,7 @@ async def test_a_stop_ends_socket_mode_even_while_slack_is_unreachable(db: Datab
             "slack_bot_token": "xoxb-unreachable",
             "slack_app_token": "xapp-unreachable",
             "slack_api_url": "http://127.0.0.1:9/api/",  # nothing listens there
+            "slack_team_id": "T0DEMO",  # so start-up does not ask Slack
             "mongo_uri": "mongomock://",
         }
     )
