@@ -186,7 +186,7 @@ async def test_dana_sees_only_payments_releases(demo: World) -> None:
     visible = (await demo.services.releases.list_releases(dana, limit=100)).items
     assert {r.release_id for r in visible} == {PENDING_APPROVALS_RELEASE, BLOCKED_RELEASE}
     assert all("payments" in r.squad_ids for r in visible)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):  # not disclosed: reads like an unknown id
         await demo.services.releases.get(dana, READY_RELEASE)
 
 

@@ -20,7 +20,12 @@ MAYA = SlackIdentity(team_id="T1", user_id="U2")
 
 
 async def admin_of_roles(world: World, username: str = "ada") -> Actor:
-    return await world.actor(username, Permission.CAN_MANAGE_ROLES, Permission.CAN_INVITE_USERS)
+    """A role manager linked to Slack, so an administrator who can act."""
+    actor = await world.actor(username, Permission.CAN_MANAGE_ROLES, Permission.CAN_INVITE_USERS)
+    identity = SlackIdentity(team_id="T1", user_id=f"U{username.upper()}")
+    return await world.services.identity.actor_for(
+        await world.repos.users.set_slack(actor.user_id, identity)
+    )
 
 
 def new_user(username: str = "rhea", **extra: object) -> UserDraft:
@@ -218,7 +223,7 @@ async def test_the_last_role_manager_cannot_lose_the_role(world: World) -> None:
     ada = await admin_of_roles(world)
     before = await world.snapshot()
 
-    with pytest.raises(RuleViolation, match="last active user"):
+    with pytest.raises(RuleViolation, match="last administrator"):
         await world.services.users.revoke_role(ada, "ada", "can_invite_users+can_manage_roles")
 
     assert await world.snapshot() == before
@@ -228,7 +233,7 @@ async def test_the_last_role_manager_cannot_be_disabled(world: World) -> None:
     ada = await admin_of_roles(world)
     before = await world.snapshot()
 
-    with pytest.raises(RuleViolation, match="last active user"):
+    with pytest.raises(RuleViolation, match="last administrator"):
         await world.services.users.set_status(ada, "ada", UserStatus.DISABLED)
 
     assert await world.snapshot() == before

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.errors import PermissionDenied
+from core.errors import NotFound, PermissionDenied
 from core.models.rbac import Permission, Role, User, UserStatus
 from core.models.release import Release
 from core.models.timeline import EventActor
@@ -70,13 +70,12 @@ class Actor:
             return True
         return bool(set(self.user.assigned_squad_ids) & set(release.squad_ids))
 
-    def require_view(self, release: Release) -> None:
+    def require_view(self, release: Release, ref: str | None = None) -> None:
+        """Raise for a release this actor may not see exactly as for an unknown id (its
+        squads are not disclosed); ``ref`` is what the person typed, echoed back."""
         self.require_active()
         if not self.can_view(release):
-            raise PermissionDenied(
-                f"Release '{release.release_id}' belongs to squads you are not in; "
-                "ask an admin to add you to one of its squads."
-            )
+            raise unknown_release(release.release_id if ref is None else ref)
 
     def visible_squads(self) -> list[str] | None:
         """Squads whose releases this actor may see; None means every release."""
@@ -87,3 +86,12 @@ class Actor:
     def as_event_actor(self) -> EventActor:
         slack = self.user.slack.user_id if self.user.slack else None
         return EventActor(user_id=self.user.id, username=self.user.username, slack_user_id=slack)
+
+
+def unknown_release(ref: str) -> NotFound:
+    """The one answer for a release id that names nothing *this actor* may see: unknown and
+    invisible (another squad's) releases read alike, so existence is not disclosed."""
+    return NotFound(
+        f"No release '{str(ref).strip()}'. `/release list` shows the releases you can see.",
+        fields={"release_id": "Unknown release"},
+    )

@@ -88,7 +88,7 @@ def build_services(
     return Services(
         identity=identity,
         roles=RoleService(repos.roles, clock),
-        users=UserService(repos.users, repos.roles, clock),
+        users=UserService(repos.users, repos.roles, repos.claims, clock),
         catalog=CatalogService(repos.applications, repos.squads, repos.boards),
         releases=ReleaseService(repos.releases, repos.applications, repos.timeline, clock),
         gates=GateService(repos.releases, repos.timeline, clock),

@@ -10,11 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from core.clock import Clock
-from core.errors import Conflict, StaleVersion
+from core.errors import Conflict, NotFound, StaleVersion
 from core.models.release import Release
 from core.models.timeline import TargetPath, TimelineEvent
 from core.ports import ReleaseRepository, TimelineRepository
-from core.rules.permissions import Actor
+from core.rules.permissions import Actor, unknown_release
 
 MAX_ATTEMPTS = 40
 
@@ -50,8 +50,7 @@ class ReleaseChanges:
 
     async def apply(self, actor: Actor, ref: str, change: ChangeFn) -> Release:
         for attempt in range(MAX_ATTEMPTS):
-            release = await self._releases.get(ref)
-            actor.require_view(release)
+            release = await visible_release(self._releases, actor, ref)
             now = self._clock()
             recorded = change(release, now)
             if recorded is None:
@@ -80,6 +79,22 @@ class ReleaseChanges:
             comment=recorded.comment,
             at=now,
         )
+
+
+async def visible_release(releases: ReleaseRepository, actor: Actor, ref: str) -> Release:
+    """The release ``ref`` names, if the actor may see it.
+
+    Every read and write by release reference comes through here. A release in squads the
+    actor is not in answers exactly like an unknown id (same error, same message, the id as
+    typed), so its existence is not disclosed; a disabled actor is told so before either.
+    """
+    actor.require_active()
+    try:
+        release = await releases.get(ref)
+    except NotFound:
+        raise unknown_release(ref) from None
+    actor.require_view(release, ref)
+    return release
 
 
 def jsonable(values: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from core.models.timeline import TargetPath
 from core.pagination import Page, ReleaseCursor
 from core.ports import ApplicationRepository, ReleaseRepository, TimelineRepository
 from core.rules.permissions import Actor
-from core.services.release_changes import Recorded, ReleaseChanges
+from core.services.release_changes import Recorded, ReleaseChanges, visible_release
 
 MAX_PAGE = 100
 
@@ -42,9 +42,8 @@ class ReleaseService:
         return saved
 
     async def get(self, actor: Actor, ref: str) -> Release:
-        release = await self._releases.get(ref)
-        actor.require_view(release)
-        return release
+        """Another squad's release answers exactly like an unknown id (``visible_release``)."""
+        return await visible_release(self._releases, actor, ref)
 
     async def list_releases(
         self, actor: Actor, *, query: str | None = None, cursor: str | None = None, limit: int = 20

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
 from core.clock import Clock
-from core.errors import NotFound, PermissionDenied, RuleViolation
+from core.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from core.models.rbac import Permission, Role, RoleDraft, SlackIdentity, User, UserDraft, UserStatus
 from core.passwords import hash_password
-from core.ports import RoleRepository, UserRepository
+from core.ports import ClaimRepository, RoleRepository, UserRepository
 from core.rules.permissions import Actor
+
+# One lease serializes every change that could take the last acting administrator away.
+ROLE_MANAGERS_LOCK = "rbac:role-managers"
+# Held for a few round trips; long enough that it only runs out when a replica died holding it.
+LOCK_LEASE = timedelta(seconds=15)
+# How long to wait for another admin's change before saying "try again".
+LOCK_WAIT = timedelta(seconds=2)
 
 
 class RoleService:
@@ -26,10 +40,52 @@ class RoleService:
 
 
 class UserService:
-    def __init__(self, users: UserRepository, roles: RoleRepository, clock: Clock) -> None:
+    """Users, their roles and their Slack link.
+
+    **There is always an administrator who can act.** An *acting administrator* is a user who
+    is ACTIVE, holds a role with ``can_manage_roles`` and is linked to Slack (an unlinked one
+    cannot act from Slack). Revoking a managing role, setting a status other than ACTIVE and
+    unlinking the Slack identity can each take a user out of that set; each is refused when
+    it would leave the set empty. (Roles are never edited or deleted, so no other path shrinks
+    the set; granting, linking and activating only grow it and need no guard.)
+
+    Why this is race-safe without transactions: the rule spans several user documents, and a
+    single-document conditional update cannot see the others — two admins revoking each other
+    at once would each see the other and both succeed. So every shrinking change runs under
+    one lease, ``ROLE_MANAGERS_LOCK``, taken with the claims repository: ``claim`` is an
+    insert on a unique key (or the takeover of an *expired* lease, an update conditioned on
+    ``expires_at``), which MongoDB makes atomic on one document, so at most one holder at a
+    time. Holding it, the change re-reads the target and counts the other acting
+    administrators *from storage*, writes, and releases the lease in ``finally`` (the release
+    is conditioned on the owner, so it never frees someone else's lease). Two shrinking
+    changes therefore never interleave: the second one counts after the first one wrote.
+    Changes that only grow the set (grant, link, activate) run unlocked: all they can do is
+    make the count read under the lease smaller than the truth, which may refuse but never
+    wrongly allows. A waiter retries with small jittered sleeps for up to ``LOCK_WAIT``, then
+    gets a CONFLICT ("try again").
+
+    What the lease assumes: it expires (``LOCK_LEASE``) only so that a replica that died
+    holding it does not block role changes forever. A holder checks before writing that it
+    has used less than half of the lease, so another replica can take over only from one
+    that stopped, or whose single final write stalls for more than half the lease, and
+    replicas' clocks must agree to within that margin. The critical section is a few round
+    trips, far inside it.
+    """
+
+    def __init__(
+        self,
+        users: UserRepository,
+        roles: RoleRepository,
+        claims: ClaimRepository,
+        clock: Clock,
+        *,
+        lock_wait: timedelta = LOCK_WAIT,
+    ) -> None:
         self._users = users
         self._roles = roles
+        self._claims = claims
         self._clock = clock
+        self._lock_wait = lock_wait.total_seconds()
 
     async def create(self, actor: Actor, draft: UserDraft) -> User:
         actor.require(Permission.CAN_INVITE_USERS, "add a user")
@@ -55,16 +111,20 @@ class UserService:
         return await self._users.get_by_username(username)
 
     async def link_slack(self, actor: Actor, username: str, identity: SlackIdentity) -> User:
+        # Never shrinks the acting administrators: a linked user stays linked (to this one).
         actor.require(Permission.CAN_MANAGE_ROLES, "link a Slack person to a user")
         user = await self._users.get_by_username(username)
         return await self._users.set_slack(user.id, identity)
 
     async def unlink_slack(self, actor: Actor, identity: SlackIdentity) -> User:
         actor.require(Permission.CAN_MANAGE_ROLES, "unlink a Slack person")
-        user = await self._users.find_by_slack(identity)
-        if user is None:
-            raise NotFound(f"Slack user {identity.user_id} is not linked to any portal user.")
-        return await self._users.set_slack(user.id, None)
+        async with self._role_managers_locked() as lease:
+            user = await self._users.find_by_slack(identity)
+            if user is None:
+                raise NotFound(f"Slack user {identity.user_id} is not linked to any portal user.")
+            await self._keep_an_acting_admin(user, user.model_copy(update={"slack": None}))
+            lease.check()
+            return await self._users.set_slack(user.id, None)
 
     async def grant_role(self, actor: Actor, username: str, role_name: str) -> User:
         actor.require(Permission.CAN_MANAGE_ROLES, "grant a role")
@@ -74,31 +134,63 @@ class UserService:
 
     async def revoke_role(self, actor: Actor, username: str, role_name: str) -> User:
         actor.require(Permission.CAN_MANAGE_ROLES, "revoke a role")
-        user = await self._users.get_by_username(username)
         role = await self._roles.get(role_name)
-        if role.id not in user.role_ids:
-            raise RuleViolation(f"User '{username}' does not have the role '{role.role_name}'.")
-        await self._keep_a_role_manager(user, [r for r in user.role_ids if r != role.id])
-        return await self._users.remove_role(user.id, role.id)
+        if not role.can_manage_roles:
+            # Roles are never edited: this one cannot make anyone an administrator.
+            user = await self._users.get_by_username(username)
+            _require_held(user, role)
+            return await self._users.remove_role(user.id, role.id)
+        async with self._role_managers_locked() as lease:
+            user = await self._users.get_by_username(username)
+            _require_held(user, role)
+            remaining = [r for r in user.role_ids if r != role.id]
+            await self._keep_an_acting_admin(user, user.model_copy(update={"role_ids": remaining}))
+            lease.check()
+            return await self._users.remove_role(user.id, role.id)
 
     async def set_status(self, actor: Actor, username: str, status: UserStatus) -> User:
         actor.require(Permission.CAN_MANAGE_ROLES, "change a user's status")
-        user = await self._users.get_by_username(username)
-        if status is not UserStatus.ACTIVE:
-            await self._keep_a_role_manager(user, [])
-        return await self._users.set_status(user.id, status)
+        if status is UserStatus.ACTIVE:
+            user = await self._users.get_by_username(username)
+            return await self._users.set_status(user.id, status)
+        async with self._role_managers_locked() as lease:
+            user = await self._users.get_by_username(username)
+            await self._keep_an_acting_admin(user, user.model_copy(update={"status": status}))
+            lease.check()
+            return await self._users.set_status(user.id, status)
 
-    async def _keep_a_role_manager(self, user: User, remaining_role_ids: list[str]) -> None:
-        """Refuse to take role management from the last active user who has it."""
-        managers = [r.id for r in await self._roles.all() if r.can_manage_roles]
-        if not set(managers) & set(user.role_ids) or set(managers) & set(remaining_role_ids):
+    async def _keep_an_acting_admin(self, before: User, after: User) -> None:
+        """Refuse a change that takes the last acting administrator out; call it locked."""
+        managing = {r.id for r in await self._roles.all() if r.can_manage_roles}
+        if not is_acting_admin(before, managing) or is_acting_admin(after, managing):
             return
-        holders = await self._users.list_with_roles(managers)
-        if not any(u.id != user.id and u.status is UserStatus.ACTIVE for u in holders):
+        holders = await self._users.list_with_roles(sorted(managing))
+        if not any(u.id != before.id and is_acting_admin(u, managing) for u in holders):
             raise RuleViolation(
-                f"'{user.username}' is the last active user who can manage roles; "
-                "grant that to someone else first, or nobody could administer releasebot."
+                f"'{before.username}' is the last administrator who can manage roles from "
+                "Slack; grant the Admin role to someone else (active and linked to Slack) "
+                "first, or nobody could administer releasebot."
             )
+
+    @asynccontextmanager
+    async def _role_managers_locked(self) -> AsyncIterator[_Lease]:
+        """Hold ``ROLE_MANAGERS_LOCK`` (see the class docstring), or raise CONFLICT."""
+        loop = asyncio.get_running_loop()
+        owner = uuid.uuid4().hex
+        deadline = loop.time() + self._lock_wait
+        while not await self._claims.claim(
+            ROLE_MANAGERS_LOCK, now=self._clock(), ttl=LOCK_LEASE, owner=owner
+        ):
+            if loop.time() >= deadline:
+                raise Conflict(
+                    "Someone else is changing roles, links or user status right now; "
+                    "try again in a moment."
+                )
+            await asyncio.sleep(random.uniform(0.005, 0.05))
+        try:
+            yield _Lease(loop, loop.time())
+        finally:
+            await self._claims.release(ROLE_MANAGERS_LOCK, owner=owner)
 
     async def _require_roles(self, role_ids: list[str]) -> None:
         found = {r.id for r in await self._roles.get_many(role_ids)}
@@ -107,6 +199,32 @@ class UserService:
             raise NotFound(
                 f"Unknown role ids: {', '.join(missing)}.", fields={"role_ids": "Unknown role"}
             )
+
+
+class _Lease:
+    """A held lease; ``check`` before writing refuses once too much of it has been used."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, acquired_at: float) -> None:
+        self._loop = loop
+        self._acquired_at = acquired_at
+
+    def check(self) -> None:
+        if self._loop.time() - self._acquired_at > LOCK_LEASE.total_seconds() / 2:
+            raise Conflict("Changing roles took too long and was not saved; try again.")
+
+
+def is_acting_admin(user: User, managing_role_ids: set[str]) -> bool:
+    """ACTIVE, holding a role that can manage roles, and linked to Slack (so able to act)."""
+    return (
+        user.status is UserStatus.ACTIVE
+        and user.slack is not None
+        and bool(managing_role_ids & set(user.role_ids))
+    )
+
+
+def _require_held(user: User, role: Role) -> None:
+    if role.id not in user.role_ids:
+        raise RuleViolation(f"User '{user.username}' does not have the role '{role.role_name}'.")
 
 
 def _require_any(actor: Actor, permissions: tuple[Permission, ...], action: str) -> None:
