@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 
 from blocks.digest import digest_message
@@ -13,12 +14,19 @@ from core.errors import ValidationFailed
 USAGE = "subscribe [HH:MM] [time zone] | unsubscribe | now | me off | me HH:MM"
 
 
+# H:MM or HH:MM in ASCII digits, 00:00 to 23:59: nothing int() would also take ("+9", "1_0",
+# "٠٩", twenty digits that overflow time()) becomes another time.
+_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+
+
 def parse_time(text: str) -> time:
-    try:
-        hour, minute = (int(part) for part in text.split(":"))
-        return time(hour, minute)
-    except ValueError:
-        raise ValidationFailed(f"'{text}' is not a time; use HH:MM, e.g. 09:00.") from None
+    match = _TIME.fullmatch(text)
+    if match is None:
+        shown = text if len(text) <= 20 else text[:20] + "…"
+        raise ValidationFailed(
+            f"'{shown}' is not a time; use HH:MM from 00:00 to 23:59, e.g. 09:00."
+        )
+    return time(int(match.group(1)), int(match.group(2)))
 
 
 def _confirm(text: str) -> Message:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from blocks.text import cut
 from bot.views.form_input import Form, field_errors
 from core.errors import ValidationFailed
-from core.models.release import CTaskStatus
+from core.models.release import MAX_TASK_MINUTES, CTaskStatus
 
 # Form and field_errors are imported from here by tests/bot/test_modals_input.py.
 __all__ = [
@@ -44,18 +45,29 @@ class CTaskLine:
     status: CTaskStatus | None = None
 
 
-_DURATION = re.compile(r"^(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?$", re.IGNORECASE)
+# ASCII digits only: "²" passes str.isdigit() but not int(), and "٤٥" would be read as 45.
+_DURATION = re.compile(r"(?:([0-9]+)\s*h)?\s*(?:([0-9]+)\s*m(?:in)?)?", re.IGNORECASE)
+_MINUTES = re.compile(r"[0-9]+")
+LONGEST = f"{MAX_TASK_MINUTES // 60 // 24} days ({MAX_TASK_MINUTES} minutes)"
 
 
 def parse_duration(text: str) -> int:
-    """Minutes from ``45``, ``45m``, ``1h``, ``1h30m``, ``90 min``."""
+    """Minutes from ``45``, ``45m``, ``1h``, ``1h30m``, ``90 min``; at most 30 days."""
     value = text.strip()
-    if value.isdigit():
-        return int(value)
-    match = _DURATION.match(value)
-    if not value or match is None or not any(match.groups()):
-        raise ValueError(f"'{value}' is not a duration (45, 45m, 1h, 1h30m)")
-    hours, minutes = (int(g) if g else 0 for g in match.groups())
+    shown = cut(value, 40)
+    if _MINUTES.fullmatch(value):
+        numbers: tuple[str, ...] = ("0", value)
+    else:
+        match = _DURATION.fullmatch(value)
+        if match is None or not any(match.groups()):
+            raise ValueError(f"'{shown}' is not a duration (45, 45m, 1h, 1h30m)")
+        numbers = tuple(group or "0" for group in match.groups())
+    # Thousands of digits are not read (int() refuses them with its own words).
+    if any(len(number.lstrip("0")) > len(str(MAX_TASK_MINUTES)) for number in numbers):
+        raise ValueError(f"'{shown}' is longer than {LONGEST}")
+    hours, minutes = (int(number) for number in numbers)
+    if hours * 60 + minutes > MAX_TASK_MINUTES:
+        raise ValueError(f"'{shown}' is longer than {LONGEST}")
     return hours * 60 + minutes
 
 

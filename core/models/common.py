@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import math
+import re
+from datetime import UTC, date, datetime
 from typing import Annotated, TypeVar
 
 from bson import ObjectId
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -39,7 +42,59 @@ def _no_control_chars(value: str) -> str:
     return value
 
 
+# What people plan — release dates, milestones, task schedules — falls in these years.
+# Beyond them a value is a typo or a probe, and far beyond them Python's datetime overflows
+# (year 9999 plus a time zone) when it is rendered.
+EARLIEST_PLANNED = date(2000, 1, 1)
+LATEST_PLANNED = date(2999, 12, 31)
+PLANNED_RANGE = f"between {EARLIEST_PLANNED:%Y-%m-%d} and {LATEST_PLANNED:%Y-%m-%d}"
+_EPOCH_SECONDS = re.compile(r"-?[0-9]+")
+
+
+def _epoch_seconds(value: object) -> object:
+    """A number is seconds since the epoch, as Slack's datetimepicker sends it.
+
+    Pydantic would read a number above 2e10 as milliseconds: 9999-12-31 (253402214400 s)
+    became 1978-01-12. Anything else is left to pydantic's own parsing."""
+    if isinstance(value, str) and _EPOCH_SECONDS.fullmatch(value.strip()):
+        if len(value.strip()) > 20:  # far beyond any year, and more than int() reads
+            raise ValueError(f"Pick a date and time {PLANNED_RANGE}")
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("Pick a date and time")
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"Pick a date and time {PLANNED_RANGE}") from None
+
+
+def _planned_date(value: date) -> date:
+    if not EARLIEST_PLANNED <= value <= LATEST_PLANNED:
+        raise ValueError(f"Pick a date {PLANNED_RANGE}")
+    return value
+
+
+def _planned_datetime(value: datetime) -> datetime:
+    try:
+        value = _as_utc(value)
+    except OverflowError:  # 9999-12-31 23:00-05:00 has no UTC
+        raise ValueError(f"Pick a date and time {PLANNED_RANGE}") from None
+    if not EARLIEST_PLANNED <= value.date() <= LATEST_PLANNED:
+        raise ValueError(f"Pick a date and time {PLANNED_RANGE}")
+    return value
+
+
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+# A date or a moment a person picks (not one the clock stamps): within the planned years, in
+# UTC; a number is seconds since the epoch.
+PlannedDate = Annotated[date, AfterValidator(_planned_date)]
+PlannedDatetime = Annotated[
+    datetime,
+    BeforeValidator(_epoch_seconds),
+    AfterValidator(_planned_datetime),
+]
 # A key is what people type in commands (REL-2026.12, payments-api): no spaces, no `$`.
 Key = Annotated[
     str,

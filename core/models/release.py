@@ -13,11 +13,15 @@ from core.models.common import (
     Entity,
     Key,
     Name,
+    PlannedDate,
     Text,
     Url,
     UtcDatetime,
     new_id,
 )
+
+# A runbook task lasts at most 30 days.
+MAX_TASK_MINUTES = 60 * 24 * 30
 
 
 class GateStatus(StrEnum):
@@ -201,7 +205,7 @@ class RunbookTask(DomainModel):
     validation_steps: list[Text] = Field(default_factory=list)
     scheduled_start: UtcDatetime | None = None
     scheduled_end: UtcDatetime | None = None
-    duration_minutes: int | None = Field(default=None, ge=0, le=60 * 24 * 30)
+    duration_minutes: int | None = Field(default=None, ge=0, le=MAX_TASK_MINUTES)
     depends_on_task_names: list[Name] = Field(default_factory=list)
     status: TaskStatus = TaskStatus.TODO
     attachment_refs: list[AttachmentRef] = Field(default_factory=list)
@@ -251,7 +255,7 @@ class Change(DomainModel):
 class ReleaseDraft(DomainModel):
     release_id: Key
     release_name: Name
-    release_date: date
+    release_date: PlannedDate
     release_type: Key = "minor"
     scope_application_ids: list[Key] = Field(default_factory=list)
     squad_ids: list[Key] = Field(default_factory=list)
@@ -259,6 +263,9 @@ class ReleaseDraft(DomainModel):
 
 
 class Release(Entity, ReleaseDraft):
+    # Checked when a release is created (ReleaseDraft); one stored before the check stays
+    # readable.
+    release_date: date
     products: list[ReleaseProduct] = Field(default_factory=list)
     runbooks: list[Runbook] = Field(default_factory=list)
     chg: Change | None = None

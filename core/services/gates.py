@@ -9,7 +9,7 @@ from pydantic import Field
 
 from core.clock import Clock
 from core.errors import Duplicate
-from core.models.common import Comment, DomainModel, Key, Name, Text, UtcDatetime
+from core.models.common import Comment, DomainModel, Key, Name, PlannedDatetime, Text
 from core.models.rbac import Permission
 from core.models.release import (
     Environment,
@@ -49,8 +49,8 @@ class MilestoneDraft(DomainModel):
     milestone_key: Key
     milestone_name: Name
     environment: Environment
-    start_date: UtcDatetime
-    end_date: UtcDatetime
+    start_date: PlannedDatetime
+    end_date: PlannedDatetime
     status: MilestoneStatus = MilestoneStatus.NOT_STARTED
     owner_id: str | None = None
     approval_required: bool = False
@@ -62,8 +62,8 @@ class MilestoneChange(DomainModel):
 
     milestone_name: Name | None = None
     environment: Environment | None = None
-    start_date: UtcDatetime | None = None
-    end_date: UtcDatetime | None = None
+    start_date: PlannedDatetime | None = None
+    end_date: PlannedDatetime | None = None
     status: MilestoneStatus | None = None
     owner_id: str | None = None
     approval_required: bool | None = None

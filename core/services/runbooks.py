@@ -8,9 +8,10 @@ from pydantic import Field
 
 from core.clock import Clock
 from core.errors import Conflict, Duplicate, ValidationFailed
-from core.models.common import DomainModel, Name, Text, UtcDatetime
+from core.models.common import DomainModel, Name, PlannedDatetime, Text
 from core.models.rbac import Permission
 from core.models.release import (
+    MAX_TASK_MINUTES,
     AttachmentRef,
     Change,
     CTask,
@@ -37,9 +38,9 @@ class TaskChange(DomainModel):
     """Fields left as None stay as they are."""
 
     status: TaskStatus | None = None
-    scheduled_start: UtcDatetime | None = None
-    scheduled_end: UtcDatetime | None = None
-    duration_minutes: int | None = Field(default=None, ge=0, le=60 * 24 * 30)
+    scheduled_start: PlannedDatetime | None = None
+    scheduled_end: PlannedDatetime | None = None
+    duration_minutes: int | None = Field(default=None, ge=0, le=MAX_TASK_MINUTES)
     owner_id: str | None = None
 
 
