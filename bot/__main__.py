@@ -61,6 +61,9 @@ def main(argv: list[str]) -> int:
     except StartupError as error:
         report(error)
         return 2
+    except Exception as error:  # e.g. an index that existing data breaks: one line, no trace
+        report(error)
+        return 1
     return 0
 
 

@@ -80,16 +80,21 @@ class _AppEnvOnly(BaseSettings):
     app_env: str = "dev"
 
 
-def report(error: StartupError) -> None:
-    """One line on stderr: JSON in prod (as every other log line there), plain otherwise."""
-    line = str(error)
+def report(error: BaseException) -> None:
+    """One line on stderr, never a traceback: JSON in prod (as every other log line there),
+    plain otherwise. Anything but a StartupError is named by its type and message only."""
+    if isinstance(error, StartupError):
+        line, setting = str(error), error.setting
+    else:
+        line = f"stopped: unexpected {type(error).__name__}: {error}".splitlines()[0][:500]
+        setting = None
     if _AppEnvOnly().app_env.strip().lower() == AppEnv.PROD.value:
         entry = {
             "ts": datetime.now(UTC).isoformat(),
             "level": "CRITICAL",
             "logger": "bot.startup",
             "message": line,
-            "setting": error.setting,
+            "setting": setting,
         }
         line = json.dumps(entry)
     print(line, file=sys.stderr, flush=True)
