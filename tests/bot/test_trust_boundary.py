@@ -257,6 +257,10 @@ async def test_a_database_outage_is_answered_in_time_and_recovers(db: Database) 
         took = time.monotonic() - began
         view = {"type": "modal", "callback_id": "release_new", "private_metadata": "{}"}
         submitted = await bot.driver.submit("URHEA", view, {})
+        clicked = await bot.driver.click("UARJUN", ActionId.APPROVE.value, "REL-2026.12|a|b|c")
+        [told] = [
+            c for c in await bot.slack.wait_for("response_url", 2) if c.params["key"] != "cmd1"
+        ]
 
         trips.outage = None
         async with session.get(f"{bot.url}/health") as response:
@@ -267,6 +271,7 @@ async def test_a_database_outage_is_answered_in_time_and_recovers(db: Database) 
     assert took < 3 and reply.json()["text"] == UNAVAILABLE_TEXT
     assert submitted.json()["response_action"] == "push"
     assert UNAVAILABLE_TEXT in json.dumps(submitted.json()["view"])
+    assert clicked.status == 200 and told.params["text"] == UNAVAILABLE_TEXT
     assert up == 200 and "REL-2026.12" in recovered
 
 
