@@ -4,15 +4,37 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint format typecheck check demo demo-report seed-min seed-demo bench bench-ack clean
+.PHONY: install lock test lint format typecheck check demo demo-report seed-min seed-demo bench bench-ack clean
 
-$(STAMP): pyproject.toml
+# Dependencies come only from requirements-dev.lock (exact versions, every hash checked); the
+# project itself is then installed editable without dependencies, built by the setuptools that
+# the lock pins. `pip check` fails if pyproject.toml names something the lock lacks: `make lock`.
+$(STAMP): requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Regenerate requirements-dev.lock (runtime + the dev extra) and requirements.lock (runtime, for
+# the Dockerfile; same versions) from pyproject.toml, with hashes, for Python 3.11 on Linux.
+# Existing pins are kept unless pyproject.toml rules them out; `make lock LOCK_ARGS=--upgrade`
+# moves everything to the newest allowed version (or LOCK_ARGS="--upgrade-package NAME").
+# pip-tools runs from a throwaway venv: it is not a project dependency.
+PIP_TOOLS ?= pip-tools==7.6.2
+LOCK_ARGS ?=
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --all-build-deps \
+	--no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+
+lock:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PYTHON) -m venv "$$tmp/venv" && \
+	"$$tmp/venv/bin/python" -m pip install --quiet "$(PIP_TOOLS)" && \
+	export CUSTOM_COMPILE_COMMAND="make lock" && \
+	"$$tmp/venv/bin/pip-compile" $(LOCK_FLAGS) --extra dev -o requirements-dev.lock pyproject.toml && \
+	"$$tmp/venv/bin/pip-compile" $(LOCK_FLAGS) -c requirements-dev.lock -o requirements.lock pyproject.toml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
