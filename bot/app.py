@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import actions, commands, events, views
@@ -35,6 +36,10 @@ def create_app(deps: BotDeps, client: AsyncWebClient, home: Workspace) -> AsyncA
     app.use(dedupe_middleware(deps.repos.claims, deps.clock))  # Slack's retries run once
     for module in (commands, actions, views, events):
         module.register(app, deps)
+
+    @app.event(re.compile(".*"))  # last: events no listener wants get a 200, so no retries
+    async def unwanted_event(ack: AsyncAck) -> None:
+        await ack()
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 
+from bot.slack_envelope import shape_error
 from bot.slack_http import Authenticator, Refused, SlackRequest, parse_body, summary
 from storage.engine import Database, ping
 
@@ -69,12 +70,24 @@ def _slack_events(
         except Refused as refused:
             log.warning("refused a request (%s): %s", refused.reason, summary(raw, headers))
             return web.Response(status=refused.status, text=refused.reason)
+        problem = shape_error(body)
+        if problem is not None:
+            log.warning("refused a signed payload of the wrong shape: %s", problem[:200])
+            return web.Response(status=400, text="malformed Slack payload")
+        if body.get("type") == "app_rate_limited":  # Slack's notice: nothing to run
+            log.warning("Slack is rate-limiting events to this app: %s", summary(raw, headers))
+            return web.Response(status=200)
         bolt_request = SlackRequest(
             raw_body=text,
             body=body,
             query=request.query_string,
             headers=dict(request.headers),
         )
-        return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+        try:
+            answer = await bolt.async_dispatch(bolt_request)
+        except Exception as error:  # Bolt's own parsing gave up on a shape not checked above
+            log.warning("Bolt could not handle a signed payload: %r", error)
+            return web.Response(status=400, text="malformed Slack payload")
+        return await to_aiohttp_response(answer)
 
     return slack_events

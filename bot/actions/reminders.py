@@ -26,7 +26,7 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
             actor = context.get("actor")
             if actor is None:
                 raise NotLinked()
-            request = SnoozeRequest.decode(body["actions"][0]["value"])
+            request = SnoozeRequest.decode(str(body["actions"][0].get("value") or ""))
             until = await deps.services.reminders.snooze(
                 actor, request.approval_key, request.choice.value
             )
