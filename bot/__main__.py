@@ -80,7 +80,7 @@ def console(settings: Settings) -> int:
         return asyncio.run(run_console(settings))
     except KeyboardInterrupt:  # Ctrl-C at the prompt: leave quietly
         print()
-        return 130
+        return 0
 
 
 if __name__ == "__main__":
