@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from slack_sdk.models.blocks import Block, HeaderBlock, PlainTextObject
 
 from blocks.message import Message, context, section
-from blocks.text import MESSAGE_BLOCKS, PLAIN_LIMIT, SECTION_LIMIT, cut, esc, plain
+from blocks.text import MESSAGE_BLOCKS, PLAIN_LIMIT, SECTION_LIMIT, cut, esc, plain, plural
 from core.models.catalog import Application, JiraBoard, Squad
 from core.models.rbac import Permission, Role, User, UserStatus
 
@@ -23,7 +23,7 @@ def entries_message(
     title: str, entries: Sequence[str], *, what: str, empty: str, footer: str | None = None
 ) -> Message:
     """A header and the entries packed into as few sections as fit; the rest as
-    "… and N more"."""
+    "… and N more <what>s" (``what``: the noun, singular)."""
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=cut(title, PLAIN_LIMIT)))]
     room = MESSAGE_BLOCKS - 3  # besides the header, "… and N more" and the footer
     chunks: list[list[str]] = [[]]
@@ -41,7 +41,7 @@ def entries_message(
     if not entries:
         blocks.append(section(f"_{esc(empty)}_"))
     elif shown < len(entries):
-        blocks.append(context(f"… and {len(entries) - shown} more {what}"))
+        blocks.append(context(f"… and {plural(len(entries) - shown, 'more ' + what)}"))
     if footer:
         blocks.append(context(footer))
     return Message(text=title, blocks=blocks)
@@ -62,7 +62,7 @@ def roles_message(roles: Sequence[Role]) -> Message:
     return entries_message(
         f"Roles ({len(roles)})",
         entries,
-        what="roles",
+        what="role",
         empty="No roles yet.",
         footer=(
             "`/release admin role new` adds one; "
@@ -84,7 +84,7 @@ def users_message(users: Sequence[User], roles: Sequence[Role]) -> Message:
     return entries_message(
         f"Users ({len(users)})",
         entries,
-        what="users",
+        what="user",
         empty="No users yet.",
         footer=(
             "`/release admin user new` adds one; "
@@ -105,7 +105,7 @@ def applications_message(applications: Sequence[Application]) -> Message:
     return entries_message(
         f"Applications ({len(applications)})",
         entries,
-        what="applications",
+        what="application",
         empty="No applications yet.",
         footer="`/release admin apps new` adds one.",
     )
@@ -114,13 +114,14 @@ def applications_message(applications: Sequence[Application]) -> Message:
 def squads_message(squads: Sequence[Squad]) -> Message:
     entries = [
         f"*{esc(s.squad_name)}* (`{esc(s.squad_id)}`) · boards: "
-        f"{esc(', '.join(s.squad_jira_board_ids)) or '_none_'} · {len(s.member_ids)} member(s)"
+        f"{esc(', '.join(s.squad_jira_board_ids)) or '_none_'} · "
+        f"{plural(len(s.member_ids), 'member')}"
         for s in squads
     ]
     return entries_message(
         f"Squads ({len(squads)})",
         entries,
-        what="squads",
+        what="squad",
         empty="No squads yet.",
         footer="`/release admin squads new` adds one.",
     )
@@ -135,7 +136,7 @@ def boards_message(boards: Sequence[JiraBoard]) -> Message:
     return entries_message(
         f"Jira boards ({len(boards)})",
         entries,
-        what="boards",
+        what="board",
         empty="No Jira boards yet.",
         footer="`/release admin boards new` adds one.",
     )

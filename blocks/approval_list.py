@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import Block
 
 from blocks.approvals import ApprovalTarget, approval_buttons
 from blocks.message import Message, context, section
-from blocks.text import MESSAGE_BLOCKS, esc, when
+from blocks.text import MESSAGE_BLOCKS, esc, plural, span, when
 from core.models.release import ApprovalStatus, Release
 from core.rules.readiness import MilestoneRef
 from core.services.approvals import PendingApproval
@@ -25,12 +25,16 @@ def pending_text(pending: PendingApproval, tz: ZoneInfo) -> str:
     milestone = ref.milestone
     approval = milestone.approval
     need = " · _approval manager sign-off_" if approval.requires_approval_manager else ""
-    since = f" · waiting since {when(approval.requested_at, tz)}" if approval.requested_at else ""
+    since = (
+        f" · waiting since {when(approval.requested_at, tz, zone=False)}"
+        if approval.requested_at
+        else ""
+    )
     return (
         f"*{esc(pending.release_id)}* · {esc(pending.release_name)}\n"
         f"*{esc(milestone.milestone_name)}* ({milestone.environment.value}) · "
         f"{esc(ref.product_name)} / {esc(ref.gate_name)}{need}\n"
-        f"{when(milestone.start_date, tz)} → {when(milestone.end_date, tz)}{since}"
+        f"{span(milestone.start_date, milestone.end_date, tz)}{since}"
     )
 
 
@@ -60,14 +64,12 @@ def approvals_list_message(
     if not pending:
         blocks.append(section(":tada: Nothing is waiting for your approval."))
         return Message(text="Nothing is waiting for your approval.", blocks=blocks)
-    count = len(pending)
-    blocks.append(
-        section(f":inbox_tray: *{count} approval{'s' if count != 1 else ''}* waiting for you")
-    )
+    count = plural(len(pending), "approval")
+    blocks.append(section(f":inbox_tray: *{count}* waiting for you"))
     blocks += pending_blocks(
         pending, tz, room=MESSAGE_BLOCKS - len(blocks), block_prefix=LIST_BLOCK
     )
-    return Message(text=f"{count} approval(s) waiting for you", blocks=blocks)
+    return Message(text=f"{count} waiting for you", blocks=blocks)
 
 
 def decided_notice(release: Release, ref: MilestoneRef, tz: ZoneInfo) -> str:

@@ -11,8 +11,9 @@ from blocks.ids import ActionId
 from blocks.message import Message, context, section
 from blocks.metadata import Metadata
 from blocks.status import readiness_line
-from blocks.text import day, esc, when
+from blocks.text import day, esc, span, when
 from core.models.release import ApprovalStatus, Release
+from core.rules.approvals import AlreadyDecided
 from core.rules.readiness import MilestoneRef, ReadinessSummary
 from core.services.approvals import PendingApproval
 
@@ -77,7 +78,7 @@ def _context_lines(release: Release, ref: MilestoneRef, tz: ZoneInfo) -> str:
             f"*Gate:* {esc(ref.gate_name)}",
             f"*Milestone:* {esc(milestone.milestone_name)} (`{esc(milestone.milestone_key)}`, "
             f"{milestone.environment.value})",
-            f"*When:* {when(milestone.start_date, tz)} → {when(milestone.end_date, tz)}",
+            f"*When:* {span(milestone.start_date, milestone.end_date, tz)}",
         ]
     )
 
@@ -116,3 +117,13 @@ def approval_decided_message(release: Release, ref: MilestoneRef, tz: ZoneInfo) 
     text = f"{verb}: {release.release_id} {esc(ref.milestone.milestone_name)}"
     text += f" by {esc(approval.approver_username or 'someone')}"
     return Message(text=text, blocks=blocks)
+
+
+def already_decided_text(refused: AlreadyDecided, tz: ZoneInfo) -> str:
+    """What a late click is told: who decided, and when on the clicker's own clock."""
+    verb = refused.status.value.lower()
+    at = f" at {when(refused.decided_at, tz)}" if refused.decided_at else ""
+    return (
+        f":information_source: *{esc(refused.milestone_name)}* was already {verb} by "
+        f"{esc(refused.decided_by)}{at}. Nothing changed."
+    )

@@ -1,7 +1,11 @@
 """The daily readiness digest: Block Kit blocks, and a text fallback from a Jinja2 template.
 
 Teams can reword the text by pointing DIGEST_TEMPLATE_DIR at a folder with their own
-``digest.txt.j2``. Every value the template prints is mrkdwn-escaped by the environment.
+``digest.txt.j2``. Every value the template prints is mrkdwn-escaped by the environment;
+``plural(2, "gate")`` and the ``blocker`` filter (gate / milestone and status) are there to use.
+
+A digest may be posted in a channel, so its times are Slack's ``<!date^…>``: every reader sees
+their own time zone (the fallback text is in the digest's zone).
 """
 
 from __future__ import annotations
@@ -14,25 +18,38 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, S
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, PlainTextObject
 
 from blocks.message import Message, context, lines_section, section
-from blocks.status import readiness_line
-from blocks.text import MESSAGE_BLOCKS, day, esc, when
+from blocks.status import blocker_line, milestone_place, readiness_line, rejection_line
+from blocks.text import MESSAGE_BLOCKS, EveryReader, Readers, day, esc, plural, when
 from core.rules.digest import Digest, DigestEntry
+from core.rules.readiness import Blocker
 
 TEMPLATE = "digest.txt.j2"
 TEXT_ENTRIES = 40  # a line each; more would not fit in 3,000 characters anyway
 READINESS_WORDS = {"READY": "ready for approval", "BLOCKED": "BLOCKED", "NOT_READY": "not ready"}
 
 
+def blocker_text(blocker: Blocker) -> str:
+    """A blocker in plain words for the text: ``Regression suite / Hotfix on stage (BLOCKED)``
+    (the environment escapes it when printed)."""
+    where = [blocker.gate_name]
+    if blocker.milestone_key:
+        where.append(blocker.milestone_name or blocker.milestone_key)
+    return f"{' / '.join(where)} ({blocker.status})"
+
+
 @lru_cache(maxsize=8)
 def template_environment(folder: str | None = None) -> Environment:
     loaders = [FileSystemLoader(folder)] if folder else []
-    return Environment(
+    environment = Environment(
         loader=ChoiceLoader([*loaders, PackageLoader("blocks", "templates")]),
         undefined=StrictUndefined,
         finalize=lambda value: esc(value) if isinstance(value, str) else value,
         autoescape=False,
         keep_trailing_newline=False,
     )
+    environment.globals["plural"] = plural
+    environment.filters["blocker"] = blocker_text
+    return environment
 
 
 def digest_text(digest: Digest, folder: str | None = None) -> str:
@@ -45,39 +62,38 @@ def digest_text(digest: Digest, folder: str | None = None) -> str:
 
 
 def digest_message(digest: Digest, tz: ZoneInfo, folder: str | None = None) -> Message:
+    """``tz``: the digest's zone, for its fallback text; each reader sees their own."""
+    readers = EveryReader(tz)
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=f"Release readiness · {day(digest.day)}")),
-        context(f"Releases due {day(digest.start)} – {day(digest.end)} · times in {tz.key}"),
+        context(f"Releases due {day(digest.start)} – {day(digest.end)}"),
     ]
     if not digest.entries:
         blocks.append(section("_No releases in this window._"))
     # Two blocks a release; keep room for the header, its context and the "more" line.
     room = (MESSAGE_BLOCKS - len(blocks) - 1) // 2
     for entry in digest.entries[:room]:
-        blocks += [DividerBlock(), _entry_section(entry, tz)]
+        blocks += [DividerBlock(), _entry_section(entry, readers)]
     hidden = len(digest.entries) - room
     if hidden > 0:
-        blocks.append(context(f"… and {hidden} more releases — `/release list` shows them all"))
+        more = plural(hidden, "more release")
+        blocks.append(context(f"… and {more} — `/release list` shows them all"))
     return Message(text=digest_text(digest, folder), blocks=blocks)
 
 
-def _entry_section(entry: DigestEntry, tz: ZoneInfo) -> Block:
+def _entry_section(entry: DigestEntry, readers: Readers) -> Block:
     release, summary = entry.release, entry.summary
     lines = [
         f"*{esc(release.release_id)}* · {esc(release.release_name)} · {day(release.release_date)}",
         readiness_line(summary),
     ]
+    lines += [blocker_line(b) for b in summary.blockers]
+    lines += [rejection_line(r, {}, readers) for r in summary.rejected_approvals]
     lines += [
-        f":no_entry: {esc(b.product_id)} / {esc(b.gate_name)} is *{b.status}*"
-        + (f" — {esc(b.comment)}" if b.comment else "")
-        for b in summary.blockers
+        f":hourglass: approval pending: {milestone_place(r)}" for r in summary.pending_approvals
     ]
     lines += [
-        f":hourglass: approval pending: {esc(r.gate_name)} / {esc(r.milestone.milestone_name)}"
-        for r in summary.pending_approvals
-    ]
-    lines += [
-        f":calendar: {when(r.milestone.start_date, tz)} {esc(r.milestone.milestone_name)}"
+        f":calendar: {when(r.milestone.start_date, readers)} {esc(r.milestone.milestone_name)}"
         for r in summary.next_milestones[:3]
     ]
-    return lines_section(lines, more="lines")
+    return lines_section(lines, more="line")

@@ -18,7 +18,7 @@ def help_message(commands: Iterable[tuple[str, str]], *, unknown: str | None = N
     if unknown:
         blocks.append(section(f":grey_question: Unknown subcommand `{esc(unknown)}`."))
     lines = [f"`/release {esc(usage)}` — {esc(summary)}" for usage, summary in commands]
-    blocks.append(lines_section(["*releasebot* — what you can type:", *lines], more="commands"))
+    blocks.append(lines_section(["*releasebot* — what you can type:", *lines], more="command"))
     blocks.append(
         context("`&lt;release&gt;` is a release id such as `REL-2026.12`, or its database id.")
     )

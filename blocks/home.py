@@ -26,7 +26,7 @@ from blocks.approval_list import pending_blocks
 from blocks.ids import ActionId
 from blocks.message import context, fit, section
 from blocks.releases import Listed, release_line
-from blocks.text import SECTION_LIMIT, SURFACE_BLOCKS, cut, esc
+from blocks.text import SECTION_LIMIT, SURFACE_BLOCKS, cut, esc, zone_label
 from core.models.rbac import User
 from core.services.approvals import PendingApproval
 
@@ -77,8 +77,10 @@ def home_view(
             blocks.append(context("… and more: `/release list` pages through all of them."))
     else:
         blocks.append(context("No releases that you can see yet."))
-    blocks.append(context(f"Times in {esc(tz.key)} · `/release help` lists every command."))
-    return View(type="home", blocks=fit(blocks, limit=SURFACE_BLOCKS, what="blocks"))
+    blocks.append(
+        context(f"Times are {esc(zone_label(tz))} · `/release help` lists every command.")
+    )
+    return View(type="home", blocks=fit(blocks, limit=SURFACE_BLOCKS, what="block"))
 
 
 def notice_banner(notice: str) -> list[Block]:

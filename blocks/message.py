@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
-from blocks.text import MESSAGE_BLOCKS, SECTION_LIMIT, cut
+from blocks.text import MESSAGE_BLOCKS, SECTION_LIMIT, cut, plural
 
 
 @dataclass
@@ -29,13 +29,14 @@ def context(text: str) -> ContextBlock:
 
 
 def lines_section(
-    lines: list[str], *, more: str = "more", limit: int = SECTION_LIMIT
+    lines: list[str], *, more: str = "line", limit: int = SECTION_LIMIT
 ) -> SectionBlock:
-    """Lines joined into one section; those that don't fit become "… and N more"."""
+    """Lines joined into one section; those that don't fit become "… and N more <noun>s"
+    (``more`` is the noun, singular)."""
     kept: list[str] = []
     used = 0
     for index, line in enumerate(lines):
-        tail = f"\n_… and {len(lines) - index} {more}_"
+        tail = f"\n_… and {plural(len(lines) - index, more)}_"
         if used + len(line) + 1 + len(tail) > limit:
             kept.append(tail.strip())
             break
@@ -45,13 +46,14 @@ def lines_section(
 
 
 def fit(
-    blocks: list[Block], *, limit: int = MESSAGE_BLOCKS, keep_last: int = 0, what: str = "items"
+    blocks: list[Block], *, limit: int = MESSAGE_BLOCKS, keep_last: int = 0, what: str = "item"
 ) -> list[Block]:
-    """Cut a block list to ``limit`` keeping the last ``keep_last`` (e.g. buttons)."""
+    """Cut a block list to ``limit`` keeping the last ``keep_last`` (e.g. buttons); ``what``
+    names what was cut (singular)."""
     if len(blocks) <= limit:
         return blocks
     tail = blocks[len(blocks) - keep_last :] if keep_last else []
     head = blocks[: len(blocks) - keep_last]
     room = limit - keep_last - 1
     hidden = len(head) - room
-    return [*head[:room], context(f"… and {hidden} more {what} not shown"), *tail]
+    return [*head[:room], context(f"… and {plural(hidden, 'more ' + what)} not shown"), *tail]

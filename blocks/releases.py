@@ -10,7 +10,7 @@ from blocks.ids import ActionId
 from blocks.message import Message, context, fit, section
 from blocks.metadata import Metadata
 from blocks.status import readiness_line
-from blocks.text import cut, day, esc
+from blocks.text import cut, day, esc, plural
 from core.models.release import Release
 from core.rules.readiness import ReadinessSummary
 
@@ -70,9 +70,9 @@ def release_list_message(
         )
     else:
         blocks.append(context("`/release status &lt;release&gt;` shows one in full."))
-    count = f"{len(listed)} release{'s' if len(listed) != 1 else ''}"
     return Message(
-        text=f"Releases{what}: {count}", blocks=fit(blocks, keep_last=1, what="releases")
+        text=f"Releases{what}: {plural(len(listed), 'release')}",
+        blocks=fit(blocks, keep_last=1, what="release"),
     )
 
 

@@ -1,4 +1,7 @@
-"""The readiness message of one release (`/release status`)."""
+"""The readiness message of one release (`/release status`), posted in the channel.
+
+Many people read it, so its times are Slack's ``<!date^…>``: each reader sees their own zone.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +19,10 @@ from slack_sdk.models.blocks import (
 
 from blocks.ids import ActionId
 from blocks.message import Message, context, fit, lines_section, section
-from blocks.text import PLAIN_LIMIT, cut, day, esc, plain, when
+from blocks.text import PLAIN_LIMIT, EveryReader, Readers, cut, day, esc, plain, plural, span, when
 from core.models.rbac import User
 from core.models.release import ApprovalStatus, GateStatus, MilestoneStatus, Release, ReleaseProduct
-from core.rules.readiness import Readiness, ReadinessSummary
+from core.rules.readiness import Blocker, MilestoneRef, Readiness, ReadinessSummary
 
 GATE_EMOJI = {
     GateStatus.NOT_STARTED: ":white_circle:",
@@ -36,6 +39,7 @@ MILESTONE_EMOJI = {
     MilestoneStatus.DONE: ":white_check_mark:",
 }
 PRODUCT_SECTIONS = 30
+REASON_LIMIT = 300
 
 
 People = Mapping[str, User]
@@ -51,16 +55,39 @@ def readiness_line(summary: ReadinessSummary) -> str:
     if summary.readiness is Readiness.READY:
         return ":white_check_mark: *Ready for approval* — every required gate passed, no blockers"
     if summary.readiness is Readiness.BLOCKED:
-        return f":no_entry: *Blocked* — {len(summary.blockers)} blocker(s)"
+        return f":no_entry: *Blocked* — {plural(len(summary.blockers), 'blocker')}"
     if summary.total_gates == 0:
         return ":hourglass_flowing_sand: *Not ready* — no quality gates yet"
     passed = summary.counts[GateStatus.PASSED] + summary.counts[GateStatus.WAIVED]
-    return f":hourglass_flowing_sand: *Not ready* — {passed} of {summary.total_gates} gates passed"
+    gates = plural(summary.total_gates, "gate")
+    return f":hourglass_flowing_sand: *Not ready* — {passed} of {gates} passed"
+
+
+def blocker_place(blocker: Blocker) -> str:
+    """Where a blocker is, by name: product / gate, and the milestone when it is one."""
+    parts = [blocker.product_name or blocker.product_id, blocker.gate_name]
+    if blocker.milestone_key:
+        parts.append(blocker.milestone_name or blocker.milestone_key)
+    return " / ".join(esc(p) for p in parts)
+
+
+def blocker_line(blocker: Blocker) -> str:
+    return f":no_entry: {blocker_place(blocker)} is *{blocker.status}*" + (
+        f" — {esc(blocker.comment)}" if blocker.comment else ""
+    )
+
+
+def people_shown(release: Release, summary: ReadinessSummary) -> set[str]:
+    """The users the status names (gate owners, who rejected an approval): read them at once."""
+    owners = {gate.owner_id for _, gate in release.gates() if gate.owner_id}
+    deciders = {r.milestone.approval.approver_user_id for r in summary.rejected_approvals}
+    return owners | {d for d in deciders if d}
 
 
 def release_status_message(
     release: Release, summary: ReadinessSummary, people: People, tz: ZoneInfo
 ) -> Message:
+    """``tz``: the zone of the fallback text where Slack cannot show a reader their own time."""
     header = cut(f"{release.release_id} · {release.release_name}", PLAIN_LIMIT)
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=header)),
@@ -73,12 +100,13 @@ def release_status_message(
     products = [_product_section(p, people) for p in release.products]
     blocks += products[:PRODUCT_SECTIONS]
     if len(products) > PRODUCT_SECTIONS:
-        blocks.append(context(f"… and {len(products) - PRODUCT_SECTIONS} more products"))
-    blocks += _details(summary, tz)
+        hidden = plural(len(products) - PRODUCT_SECTIONS, "more product")
+        blocks.append(context(f"… and {hidden}"))
+    blocks += _details(summary, people, EveryReader(tz))
     blocks.append(status_buttons(release.release_id))
     readiness = plain(readiness_line(summary), escaped=True)
     text = f"{release.release_id} {esc(release.release_name)}: {readiness}"
-    return Message(text=text, blocks=fit(blocks, keep_last=1, what="sections"))
+    return Message(text=text, blocks=fit(blocks, keep_last=1, what="section"))
 
 
 def status_buttons(release_id: str) -> ActionsBlock:
@@ -103,32 +131,48 @@ def _product_section(product: ReleaseProduct, people: People) -> Block:
         owner_user = people.get(gate.owner_id) if gate.owner_id else None
         owner = f" · {person(owner_user)}" if owner_user else ""
         lines.append(f"{GATE_EMOJI[gate.gate_status]} {esc(gate.gate_name)} · {marker}{owner}")
-    return lines_section(lines, more="gates")
+    return lines_section(lines, more="gate")
 
 
-def _details(summary: ReadinessSummary, tz: ZoneInfo) -> list[Block]:
+def milestone_place(ref: MilestoneRef) -> str:
+    """product / gate / milestone, by name."""
+    return (
+        f"{esc(ref.product_name or ref.product_id)} / {esc(ref.gate_name)} / "
+        f"{esc(ref.milestone.milestone_name)}"
+    )
+
+
+def rejection_line(ref: MilestoneRef, people: People, readers: Readers) -> str:
+    """Who rejected a milestone's approval, when, and why."""
+    approval = ref.milestone.approval
+    user = people.get(approval.approver_user_id) if approval.approver_user_id else None
+    who = person(user) if user else esc(approval.approver_username or "someone")
+    at = f" · {when(approval.approved_at, readers)}" if approval.approved_at else ""
+    reason = " ".join((approval.comment or "").split())
+    why = f" · “{esc(cut(reason, REASON_LIMIT))}”" if reason else ""
+    return f":x: {milestone_place(ref)} — *rejected* by {who}{at}{why}"
+
+
+def _details(summary: ReadinessSummary, people: People, readers: Readers) -> list[Block]:
     blocks: list[Block] = []
     if summary.blockers:
-        lines = [
-            f":no_entry: {esc(b.product_id)} / {esc(b.gate_name)}"
-            + (f" / {esc(b.milestone_key)}" if b.milestone_key else "")
-            + f" is *{b.status}*"
-            + (f" — {esc(b.comment)}" if b.comment else "")
-            for b in summary.blockers
-        ]
-        blocks += [DividerBlock(), lines_section(["*Blockers*", *lines], more="blockers")]
+        lines = [blocker_line(b) for b in summary.blockers]
+        blocks += [DividerBlock(), lines_section(["*Blockers*", *lines], more="blocker")]
+    if summary.rejected_approvals:
+        lines = [rejection_line(r, people, readers) for r in summary.rejected_approvals]
+        blocks.append(lines_section(["*Rejected approvals*", *lines], more="rejection"))
     if summary.next_milestones:
         lines = [
-            f"{MILESTONE_EMOJI[r.milestone.status]} {when(r.milestone.start_date, tz)} → "
-            f"{when(r.milestone.end_date, tz)} · {esc(r.milestone.milestone_name)} "
+            f"{MILESTONE_EMOJI[r.milestone.status]} "
+            f"{span(r.milestone.start_date, r.milestone.end_date, readers)} · "
+            f"{esc(r.milestone.milestone_name)} "
             f"({r.milestone.environment.value}, {esc(r.gate_name)})"
             for r in summary.next_milestones
         ]
-        blocks.append(lines_section(["*Next milestones*", *lines], more="milestones"))
+        blocks.append(lines_section(["*Next milestones*", *lines], more="milestone"))
     if summary.pending_approvals:
         lines = [
-            f":hourglass: {esc(r.product_id)} / {esc(r.gate_name)} / "
-            f"{esc(r.milestone.milestone_name)}"
+            f":hourglass: {milestone_place(r)}"
             + (
                 " · needs an approval manager"
                 if r.milestone.approval.requires_approval_manager
@@ -137,5 +181,5 @@ def _details(summary: ReadinessSummary, tz: ZoneInfo) -> list[Block]:
             for r in summary.pending_approvals
             if r.milestone.approval.status is ApprovalStatus.PENDING
         ]
-        blocks.append(lines_section(["*Pending approvals*", *lines], more="approvals"))
+        blocks.append(lines_section(["*Pending approvals*", *lines], more="approval"))
     return blocks

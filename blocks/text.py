@@ -1,8 +1,15 @@
-"""Safe mrkdwn: escaping user text, cutting to Slack's limits, showing times."""
+"""Safe mrkdwn: escaping user text, cutting to Slack's limits, counts, and times.
+
+Times go through ``when`` / ``span`` only, so every time a person reads is on their own clock:
+in their time zone for a message only they read (a DM, an ephemeral answer, their Home tab),
+or as Slack's ``<!date^…>`` for a message many read (posted in a channel), which Slack shows
+each reader in their own time zone.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -41,10 +48,54 @@ def cut(text: str, limit: int = SECTION_LIMIT) -> str:
     return text[: max(0, limit - 1)].rstrip() + "…"
 
 
-def when(moment: datetime, tz: ZoneInfo) -> str:
-    """A moment in the viewer's time zone: ``Tue 24 Nov 09:00 CET``."""
-    local = moment.astimezone(tz)
-    return f"{local:%a %d %b %H:%M} {local.tzname() or tz.key}"
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """A count with its noun: ``1 gate``, ``2 gates``, ``0 gates`` (``many`` if not noun + s)."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
+@dataclass(frozen=True, slots=True)
+class EveryReader:
+    """Whose clock a message's times are on when many people read it (posted in a channel):
+    each reader's own, through Slack's date formatting. ``fallback`` is the zone of the text
+    shown where Slack cannot format it (old clients, notifications)."""
+
+    fallback: ZoneInfo
+
+
+# One person's time zone, or each reader's own (a channel).
+Readers = ZoneInfo | EveryReader
+
+SLACK_DATE = "{date_short_pretty} at {time}"  # "Nov 24 at 9:30 AM", "today at 09:30"…
+
+
+def zone_label(tz: ZoneInfo) -> str:
+    """A zone as people say it: ``New York time``, ``Kolkata time``, ``UTC``."""
+    key = tz.key
+    if "/" not in key or key.startswith("Etc/"):
+        return key.removeprefix("Etc/")
+    return key.rsplit("/", 1)[-1].replace("_", " ") + " time"
+
+
+def when(moment: datetime, readers: Readers, *, zone: bool = True) -> str:
+    """A moment on the reader's clock: ``Tue 24 Nov 09:30 (New York time)`` for one person
+    (``zone=False`` leaves the zone out, for lists that name it once), or Slack's
+    ``<!date^…|fallback>`` that shows every reader of a channel their own time."""
+    if isinstance(readers, EveryReader):
+        fallback = when(moment, readers.fallback)
+        return f"<!date^{int(moment.timestamp())}^{SLACK_DATE}|{fallback}>"
+    local = moment.astimezone(readers)
+    text = f"{local:%a %d %b %H:%M}"
+    return f"{text} ({zone_label(readers)})" if zone else text
+
+
+def span(start: datetime, end: datetime, readers: Readers) -> str:
+    """From start to end on the reader's clock; the end's day is left out when it is the
+    start's (``Tue 24 Nov 09:30 → 17:30 (New York time)``)."""
+    if isinstance(readers, EveryReader):
+        return f"{when(start, readers)} → {when(end, readers)}"
+    first, last = start.astimezone(readers), end.astimezone(readers)
+    until = f"{last:%H:%M}" if first.date() == last.date() else when(end, readers, zone=False)
+    return f"{when(start, readers, zone=False)} → {until} ({zone_label(readers)})"
 
 
 def day(value: date) -> str:

@@ -1,25 +1,35 @@
-"""Turn failures into messages a person can act on; log the unexpected ones with a ref."""
+"""Turn failures into messages a person can act on; log the unexpected ones with a ref.
+
+A refusal reads as words: what was wrong (the error's message), the closest names when
+something was not found ("did you mean"), and where to look next, chosen here from the kind
+of thing that was not found or the kind of refusal. Error codes go to the log, never to
+Slack.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from blocks.text import esc
 from bot import logs
 from bot.unavailable import UNAVAILABLE_TEXT
-from core.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode, Kind, NotFound, PermissionDenied
 from storage.engine import is_unavailable
 
 log = logging.getLogger(__name__)
 
-_ADVICE = {
-    ErrorCode.RESOURCE_NOT_FOUND: "Check the id — `/release list` shows what you can see.",
-    ErrorCode.PERMISSION_DENIED: "`/release whoami` shows your roles and permissions.",
-    ErrorCode.VALIDATION_ERROR: "Fix the input and try again.",
-    ErrorCode.RULE_VIOLATION: "",
-    ErrorCode.CONFLICT: "Try again in a moment.",
-    ErrorCode.DUPLICATE: "",
+# Where to look for the things that exist, by the kind of thing that was not found. Kinds
+# without a line (a gate, a milestone…) are named with the ones that exist in the message.
+WHERE_TO_LOOK: dict[Kind, str] = {
+    Kind.RELEASE: "`/release list` shows the releases you can see.",
+    Kind.USER: "`/release admin users` lists the users and who is linked to Slack.",
+    Kind.ROLE: "`/release admin roles` lists the roles.",
+    Kind.APPLICATION: "`/release admin apps` lists the applications and their products.",
+    Kind.SQUAD: "`/release admin squads` lists the squads.",
+    Kind.BOARD: "`/release admin boards` lists the Jira boards.",
 }
+WHO_AM_I = "`/release whoami` shows your roles and permissions."
 
 
 class NotLinked(DomainError):
@@ -49,10 +59,14 @@ class SlackBusy(DomainError):
 
 
 def user_message(error: BaseException) -> str:
-    """The mrkdwn text for an error: code and what to do for ours; a ref for the rest."""
+    """The mrkdwn text for an error: what was wrong and what to do next for ours (the code
+    only in the log); a ref for the rest."""
     if isinstance(error, DomainError):
-        advice = _ADVICE.get(error.code, "")
-        text = f":warning: *{error.code.value}* — {esc(error.message)}"
+        log.info("refused: %s", error)
+        text = f":warning: {esc(error.message)}"
+        if isinstance(error, NotFound) and error.suggestions:
+            text = f"{text} Did you mean {_either(error.suggestions)}?"
+        advice = next_step(error)
         return f"{text}\n{advice}" if advice else text
     if is_unavailable(error):
         log.warning("storage unavailable: %r", error)
@@ -62,3 +76,18 @@ def user_message(error: BaseException) -> str:
     return (
         f":boom: Something went wrong on our side (ref `{ref}`). Please try again or tell an admin."
     )
+
+
+def next_step(error: DomainError) -> str | None:
+    """Where to look next: by the kind of thing not found, or the kind of refusal."""
+    if isinstance(error, NotFound):
+        return WHERE_TO_LOOK.get(error.kind) if error.kind else None
+    if isinstance(error, PermissionDenied):
+        return WHO_AM_I
+    return None
+
+
+def _either(names: Sequence[str]) -> str:
+    """`a`, `b` or `c`."""
+    shown = ["`" + esc(name).replace("`", "'") + "`" for name in names]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"

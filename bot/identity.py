@@ -26,7 +26,7 @@ from core.services.identity import IdentityService
 from storage.engine import is_unavailable
 
 log = logging.getLogger(__name__)
-LOOKUP_SECONDS = 2.0  # users.info, first contact only (one 429 + Retry-After: 1 fits)
+LOOKUP_SECONDS = 2.0  # users.info, first contact or once a day (one 429 + Retry-After: 1 fits)
 # Storage and Slack together, before the ack: leaves room inside Slack's 3 s.
 IDENTITY_SECONDS = 2.5
 
@@ -42,8 +42,9 @@ class Resolved:
 
 class IdentityResolver:
     """Slack identity → Actor, read from storage on every request (no cache: permissions
-    are never older than the last change, on any replica). Slack's ``users.info`` is asked
-    only on first contact, or while the person's time zone is unknown."""
+    are never older than the last change, on any replica): one round trip. Slack's
+    ``users.info`` is asked on first contact, and then at most once a day for the person's
+    time zone (`IdentityService.time_zone_due`), so a traveller's times follow them."""
 
     def __init__(
         self,
@@ -61,10 +62,14 @@ class IdentityResolver:
     async def resolve(self, client: AsyncWebClient, team_id: str, user_id: str) -> Resolved:
         identity = SlackIdentity(team_id=team_id, user_id=user_id)
         actor = await self._identity.resolve(identity)
-        if actor is not None and actor.user.time_zone:
+        if actor is not None and not self._identity.time_zone_due(actor.user):
             return Resolved(actor, self._zone(actor.user.time_zone))
         profile = await _users_info(client, identity.user_id)
         if profile is None:
+            if actor is not None and actor.user.time_zone:
+                # A daily check Slack did not answer: keep the zone, ask again tomorrow
+                # rather than on every request while Slack is struggling.
+                actor = await self._identity.remember_time_zone(actor, None)
             return Resolved(
                 actor, self._zone(actor.user.time_zone if actor else None), uncertain=True
             )
@@ -123,6 +128,14 @@ def is_bot_event(body: dict[str, Any]) -> bool:
     return bool(event.get("bot_id") or event.get("subtype") == "bot_message")
 
 
+# Events about a person rather than by them: nobody to resolve (bot/events/profiles.py).
+ABOUT_SOMEONE = frozenset({"user_change"})
+
+
+def is_about_someone(body: dict[str, Any]) -> bool:
+    return (body.get("event") or {}).get("type") in ABOUT_SOMEONE
+
+
 def identity_middleware(
     resolver: IdentityResolver,
 ) -> Callable[..., Awaitable[BoltResponse | None]]:
@@ -138,6 +151,8 @@ def identity_middleware(
         context["request_id"] = logs.request_id.get()
         if is_bot_event(body):
             return BoltResponse(status=200, body="")
+        if is_about_someone(body):
+            return await next()
         user_id, team_id = context.user_id, context.team_id or ""
         if user_id:
             logs.slack_user.set(user_id)

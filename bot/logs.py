@@ -70,3 +70,5 @@ def configure_logging(*, json_logs: bool, level: str) -> None:
     # The SDK logs whole request bodies at DEBUG; they may carry user data.
     logging.getLogger("slack_sdk").setLevel(max(logging.INFO, root.level))
     logging.getLogger("slack_bolt").setLevel(max(logging.INFO, root.level))
+    # The driver's heartbeats and connection chatter at DEBUG drown what matters.
+    logging.getLogger("pymongo").setLevel(max(logging.INFO, root.level))

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.approvals import approval_decided_message, approval_request_message
-from bot.reach import slack_id_of
+from bot.reach import reach
 from core.clock import Clock
 from core.models.notification import ApprovalMessage
 from core.models.release import ApprovalStatus, Release
@@ -49,10 +49,12 @@ class ApprovalNotifier:
             key = key_of(release.id, ref)
             if not await self._claim_request(key, ref):
                 continue
-            for actor in await self._services.approvals.deciders(release, ref):
-                slack_id = await slack_id_of(client, self._services.identity, team_id, actor)
-                if slack_id is None:
+            for decider in await self._services.approvals.deciders(release, ref):
+                # Found (and linked) by email if need be, with the time zone Slack gave.
+                reached = await reach(client, self._services.identity, team_id, decider)
+                if reached is None:
                     continue
+                slack_id, actor = reached.slack_id, reached.actor
                 message = approval_request_message(
                     release, summary, ref, zone_or(actor.user.time_zone, self._default_tz)
                 )

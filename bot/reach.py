@@ -1,9 +1,18 @@
-"""Find a portal user's Slack id, linking it by email if they never wrote to the bot."""
+"""Find a portal user's Slack id, linking it by email if they never wrote to the bot.
+
+Slack's answer also carries the person's time zone: it is stored, so the DM about to be sent,
+the update once the approval is decided and the quiet hours of reminders are all on that
+person's clock, not on DEFAULT_TIMEZONE until they first type a command.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import dataclass
+from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -12,21 +21,66 @@ from core.rules.permissions import Actor
 from core.services.identity import IdentityService
 
 log = logging.getLogger(__name__)
+PROFILE_SECONDS = 3.0  # a refresh of the zone must not hold a DM up for long
 
 
-async def slack_id_of(
+@dataclass(frozen=True)
+class Reached:
+    """Where to DM a person, and the person as stored now (with Slack's time zone)."""
+
+    slack_id: str
+    actor: Actor
+
+
+async def reach(
     client: AsyncWebClient, identity: IdentityService, team_id: str, actor: Actor
-) -> str | None:
-    """The person's Slack id; unknown ones are looked up (users.lookupByEmail) and linked."""
+) -> Reached | None:
+    """The person's Slack id and stored self; unknown ones are looked up by email
+    (users.lookupByEmail) and linked. Their time zone is taken from Slack's answer, and for
+    people already linked asked again (users.info) at most once a day."""
     if actor.user.slack is not None:
-        return actor.user.slack.user_id
+        slack_id = actor.user.slack.user_id
+        if identity.time_zone_due(actor.user):
+            profile = await _profile(client, slack_id)
+            if profile is not None:
+                actor = await identity.remember_time_zone(actor, _zone(profile))
+        return Reached(slack_id, actor)
     try:
         found = await client.users_lookupByEmail(email=actor.user.email)
     except SlackApiError:
         log.info("no Slack account for %s; not notified", actor.user.username)
         return None
-    slack_id = str(found["user"]["id"])
-    identity_ = SlackIdentity(team_id=team_id, user_id=slack_id)
-    if await identity.link_by_email(identity_, actor.user.email) is None:
+    person = found.get("user")
+    if not isinstance(person, dict) or not person.get("id"):
+        return None
+    slack_id = str(person["id"])
+    linked = await identity.link_by_email(
+        SlackIdentity(team_id=team_id, user_id=slack_id), actor.user.email
+    )
+    if linked is None:
         return None  # e.g. an admin unlinked this user: reach them only once linked again
-    return slack_id
+    return Reached(slack_id, await identity.remember_time_zone(linked, _zone(person)))
+
+
+async def slack_id_of(
+    client: AsyncWebClient, identity: IdentityService, team_id: str, actor: Actor
+) -> str | None:
+    """The person's Slack id (see ``reach``)."""
+    reached = await reach(client, identity, team_id, actor)
+    return reached.slack_id if reached else None
+
+
+async def _profile(client: AsyncWebClient, slack_id: str) -> dict[str, Any] | None:
+    """users.info, for the time zone only: no answer keeps the stored zone, the DM goes out."""
+    try:
+        response = await asyncio.wait_for(client.users_info(user=slack_id), PROFILE_SECONDS)
+    except (SlackApiError, TimeoutError, aiohttp.ClientError) as error:
+        log.info("users.info did not answer for %s: %r; zone kept", slack_id, error)
+        return None
+    user = response.get("user")
+    return user if isinstance(user, dict) else None
+
+
+def _zone(user: dict[str, Any]) -> str | None:
+    zone = user.get("tz")
+    return zone if isinstance(zone, str) else None

@@ -4,6 +4,10 @@ Every tick asks the core what is due now, then for each delivery: claim its key 
 (a second replica skips it; a claim whose sender died is taken over after the lease), send
 it, and mark it done only when Slack accepted it. A failed send releases the claim, so the
 next tick tries again. APScheduler runs the tick in the bot's event loop.
+
+A channel digest Slack refuses for good (the bot is not in the channel, the channel is gone
+or archived) is not retried every day: the subscriber is told once by DM what to do (a
+claimed delivery of its own), then the subscription is paused until subscribed again.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.digest import digest_message
+from blocks.digest_delivery import UNREACHABLE, digest_paused_message
 from blocks.reminders import escalation_message, reminder_message
 from bot.deps import BotDeps
 from bot.reach import slack_id_of
@@ -74,6 +79,12 @@ class Unreachable(Exception):
     """The person has no Slack account the bot may use (never found, or unlinked by an admin)."""
 
 
+def _error_code(error: SlackApiError) -> str | None:
+    data = error.response.data
+    code = data.get("error") if isinstance(data, dict) else None
+    return str(code) if code else None
+
+
 def _permanent(error: Exception) -> bool:
     if isinstance(error, Unreachable):
         return True
@@ -115,36 +126,68 @@ class Deliveries:
 
     async def _deliver(self, key: str, send: Callable[[], Awaitable[None]]) -> Outcome:
         """Claim only once a sending slot is free, so the lease covers the send itself."""
+        async with self._limit:
+            return await self._claimed(key, send)
+
+    async def _claimed(self, key: str, send: Callable[[], Awaitable[None]]) -> Outcome:
         claims = self._deps.repos.claims
         owner = uuid.uuid4().hex
-        async with self._limit:
-            if not await claims.claim(key, now=self._deps.clock(), ttl=self._lease, owner=owner):
-                return Outcome.SKIPPED
-            try:
-                await send()
-            except Exception as error:
-                if not _permanent(error):
-                    log.exception("delivery %s failed; it will be retried", key)
-                    await claims.release(key, owner=owner)
-                    return Outcome.FAILED
-                log.warning("delivery %s cannot be delivered: %s", key, error)
-                outcome = Outcome.UNDELIVERABLE
-            else:
-                outcome = Outcome.SENT
-            if not await claims.complete(key, now=self._deps.clock(), owner=owner):
-                log.warning("delivery %s outlived its lease; another replica took it over", key)
-            return outcome
+        if not await claims.claim(key, now=self._deps.clock(), ttl=self._lease, owner=owner):
+            return Outcome.SKIPPED
+        try:
+            await send()
+        except Exception as error:
+            if not _permanent(error):
+                log.exception("delivery %s failed; it will be retried", key)
+                await claims.release(key, owner=owner)
+                return Outcome.FAILED
+            log.warning("delivery %s cannot be delivered: %s", key, error)
+            outcome = Outcome.UNDELIVERABLE
+        else:
+            outcome = Outcome.SENT
+        if not await claims.complete(key, now=self._deps.clock(), owner=owner):
+            log.warning("delivery %s outlived its lease; another replica took it over", key)
+        return outcome
 
     def _digest_sender(self, job: DigestJob) -> Callable[[], Awaitable[None]]:
         async def send() -> None:
             message = digest_message(job.digest, job.tz, self._deps.settings.digest_template_dir)
-            if job.kind is DigestKind.CHANNEL and job.channel_id:
-                channel = job.channel_id
-            else:
+            if job.kind is not DigestKind.CHANNEL or not job.channel_id:
                 channel = await self._dm(job.audience)
-            await self._client.chat_postMessage(channel=channel, **message.to_dict())
+                await self._client.chat_postMessage(channel=channel, **message.to_dict())
+                return
+            try:
+                await self._client.chat_postMessage(channel=job.channel_id, **message.to_dict())
+            except SlackApiError as error:
+                reason = _error_code(error)
+                if reason in UNREACHABLE:
+                    await self._pause_channel(job, reason)
+                raise  # undeliverable today
 
         return send
+
+    async def _pause_channel(self, job: DigestJob, reason: str) -> None:
+        """Tell the subscriber what to do — once, across replicas — then pause the digest.
+        If the DM could not be sent for now, nothing is paused: tomorrow's digest tries (and
+        tells) again."""
+        assert job.channel_id is not None and job.target is not None
+        channel_id, target = job.channel_id, job.target
+        subscription = await self._deps.repos.subscriptions.find(target)
+        if subscription is None or not subscription.enabled:
+            return
+
+        async def tell() -> None:
+            message = digest_paused_message(
+                channel_id, reason, subscription.at, subscription.time_zone or job.tz.key
+            )
+            dm = await self._dm(job.audience)
+            await self._client.chat_postMessage(channel=dm, **message.to_dict())
+
+        told = await self._claimed(f"paused:{job.key}", tell)
+        if told is Outcome.FAILED:
+            return
+        await self._deps.services.digests.pause_channel(target, reason=reason)
+        log.warning("digest for %s paused (%s); subscriber %s", channel_id, reason, told)
 
     def _reminder_sender(self, job: ReminderJob) -> Callable[[], Awaitable[None]]:
         async def send() -> None:

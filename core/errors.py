@@ -1,8 +1,13 @@
-"""Domain errors with stable codes and messages a person can act on."""
+"""Domain errors with stable codes and messages a person can act on.
+
+Codes are for logs and APIs; a person reads the message. Messages are plain sentences (no
+Slack markup, no command names): the bot adds where to look next, from the error's class and,
+for ``NotFound``, from the ``Kind`` of thing that was not found.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import ClassVar
 
@@ -16,6 +21,23 @@ class ErrorCode(StrEnum):
     RULE_VIOLATION = "RULE_VIOLATION"
     CONFLICT = "CONFLICT"
     DUPLICATE = "DUPLICATE"
+
+
+class Kind(StrEnum):
+    """Which kind of thing a ``NotFound`` is about."""
+
+    RELEASE = "release"
+    USER = "user"
+    ROLE = "role"
+    APPLICATION = "application"
+    SQUAD = "squad"
+    BOARD = "board"
+    PRODUCT = "product"
+    GATE = "gate"
+    MILESTONE = "milestone"
+    RUNBOOK = "runbook"
+    TASK = "task"
+    ATTACHMENT = "attachment"
 
 
 class DomainError(Exception):
@@ -37,7 +59,26 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
+    """``kind``: what was looked for; ``suggestions``: the closest existing names the person
+    may see (by the service that knows what they may see), closest first."""
+
     code = ErrorCode.RESOURCE_NOT_FOUND
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: Kind | None = None,
+        suggestions: Sequence[str] = (),
+        fields: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, fields=fields)
+        self.kind = kind
+        self.suggestions: tuple[str, ...] = tuple(suggestions)
+
+    def suggesting(self, suggestions: Sequence[str]) -> NotFound:
+        """The same error, offering these names instead."""
+        return NotFound(self.message, kind=self.kind, suggestions=suggestions, fields=self.fields)
 
 
 class PermissionDenied(DomainError):

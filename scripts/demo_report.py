@@ -71,7 +71,7 @@ async def show_refused_creation(
     try:
         await services.releases.create(dana, draft)
     except DomainError as error:
-        write(f"Refused — {error}")
+        write(f"Refused — {error.message}")
     else:
         write("Created (unexpected: a squad member should not be able to create releases)")
 

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
-from pymongo import ASCENDING, DESCENDING, IndexModel
+import logging
 
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError
+
+from storage.codec import folded, folded_field
 from storage.engine import Database
 
+log = logging.getLogger(__name__)
+
+# Keys matched ignoring case (storage.codec.FOLDED_KEYS), by collection.
+FOLDED: dict[str, str] = {"roles": "role_name", "users": "username", "releases": "release_id"}
+
+
+def _unique_folded(collection: str) -> IndexModel:
+    """Unique ignoring case. Sparse: a document stored before keys were folded, whose key
+    differs only in case from another one's, keeps no folded key (see ``backfill_folded``)."""
+    field = folded_field(FOLDED[collection])
+    return IndexModel([(field, ASCENDING)], unique=True, sparse=True, name=f"uniq_{field}")
+
+
 INDEXES: dict[str, list[IndexModel]] = {
-    "roles": [IndexModel([("role_name", ASCENDING)], unique=True, name="uniq_role_name")],
+    "roles": [
+        IndexModel([("role_name", ASCENDING)], unique=True, name="uniq_role_name"),
+        _unique_folded("roles"),
+    ],
     "users": [
         IndexModel([("username", ASCENDING)], unique=True, name="uniq_username"),
+        _unique_folded("users"),
         IndexModel([("email", ASCENDING)], unique=True, name="uniq_email"),
         IndexModel(
             [("slack.team_id", ASCENDING), ("slack.user_id", ASCENDING)],
@@ -26,6 +47,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "jiraboards": [IndexModel([("board_id", ASCENDING)], unique=True, name="uniq_board_id")],
     "releases": [
         IndexModel([("release_id", ASCENDING)], unique=True, name="uniq_release_id"),
+        _unique_folded("releases"),
         IndexModel([("release_date", DESCENDING), ("_id", DESCENDING)], name="by_release_date"),
         IndexModel(
             [("squad_ids", ASCENDING), ("release_date", DESCENDING), ("_id", DESCENDING)],
@@ -56,14 +78,60 @@ INDEXES: dict[str, list[IndexModel]] = {
 
 
 async def ensure_indexes(db: Database) -> None:
-    """Create the indexes that are missing, by name.
+    """Create the indexes that are missing, by name, after folding the keys of documents
+    stored without a folded key (so a unique folded index can be built over them).
 
     MongoDB treats re-creating an identical index as a no-op; mongomock instead re-checks a
     unique index against the stored data, ignoring its partial filter. Skipping existing
     names behaves the same on both.
     """
+    await backfill_folded(db)
     for collection, models in INDEXES.items():
         existing = set(await db[collection].index_information())
         missing = [m for m in models if m.document["name"] not in existing]
         if missing:
             await db[collection].create_indexes(missing)
+
+
+async def backfill_folded(db: Database) -> int:
+    """Give every document without ``<key>_folded`` its folded key; returns how many.
+
+    Documents written through the repositories have it; older ones (and ones written raw)
+    are folded here at start-up, oldest first. One whose folded key another document already
+    holds (``REL-1`` and ``rel-1`` both stored before folding) is left without one and
+    logged: it stays reachable by its exact key, and the unique index (sparse) skips it.
+    Idempotent, and safe with several replicas starting at once (each writes the same value).
+    """
+    changed = 0
+    for collection, key in FOLDED.items():
+        field = folded_field(key)
+        missing = (
+            await db[collection]
+            .find({field: {"$exists": False}}, {key: 1})
+            .sort("_id", 1)
+            .to_list(length=None)
+        )
+        if not missing:
+            continue
+        taken = {str(v) for v in await db[collection].distinct(field)}
+        for doc in missing:
+            value = doc.get(key)
+            if not isinstance(value, str):
+                continue
+            if folded(value) in taken:
+                log.warning(
+                    "%s %r differs only in case from another; it is found by its exact %s only",
+                    collection,
+                    value,
+                    key,
+                )
+                continue
+            try:
+                await db[collection].update_one(
+                    {"_id": doc["_id"]}, {"$set": {field: folded(value)}}
+                )
+            except DuplicateKeyError:  # folded meanwhile by another writer
+                continue
+            taken.add(folded(value))
+            changed += 1
+    return changed

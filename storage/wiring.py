@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.errors import Kind
 from core.models.catalog import Application, JiraBoard, Squad
 from core.models.rbac import Role
 from core.services.container import Repositories
@@ -22,13 +23,13 @@ from storage.repositories.users import UserRepository
 
 def repositories(db: Database) -> Repositories:
     return Repositories(
-        roles=KeyedRepository(db["roles"], Role, "role_name", "role"),
+        roles=KeyedRepository(db["roles"], Role, "role_name", "role", Kind.ROLE, ignore_case=True),
         users=UserRepository(db["users"]),
         applications=KeyedRepository(
-            db["applications"], Application, "application_id", "application"
+            db["applications"], Application, "application_id", "application", Kind.APPLICATION
         ),
-        squads=KeyedRepository(db["squads"], Squad, "squad_id", "squad"),
-        boards=KeyedRepository(db["jiraboards"], JiraBoard, "board_id", "Jira board"),
+        squads=KeyedRepository(db["squads"], Squad, "squad_id", "squad", Kind.SQUAD),
+        boards=KeyedRepository(db["jiraboards"], JiraBoard, "board_id", "Jira board", Kind.BOARD),
         releases=ReleaseRepository(db["releases"]),
         attachments=AttachmentRepository(db["attachments"]),
         timeline=TimelineRepository(db["events"]),

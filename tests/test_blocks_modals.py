@@ -294,10 +294,10 @@ def test_notices_carry_no_metadata_and_admin_forms_share_the_inputs() -> None:
 
 
 def test_plain_text_drops_marks_and_decodes_what_esc_encoded() -> None:
-    mrkdwn = f":warning: *CONFLICT* — `{esc('<!here> & co')}` said no"
+    mrkdwn = f":warning: *Taken* — `{esc('<!here> & co')}` said no"
 
-    assert plain(mrkdwn) == "CONFLICT — <!here> & co said no"
-    assert plain(mrkdwn, escaped=True) == "CONFLICT — &lt;!here&gt; &amp; co said no"
+    assert plain(mrkdwn) == "Taken — <!here> & co said no"
+    assert plain(mrkdwn, escaped=True) == "Taken — &lt;!here&gt; &amp; co said no"
     assert plain(esc("&lt;")) == "&lt;"  # decoded once, as escaped once
 
 

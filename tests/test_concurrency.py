@@ -2,9 +2,9 @@
 
 import asyncio
 
-from core.errors import RuleViolation
 from core.models.rbac import Permission
 from core.models.release import ApprovalStatus, Decision
+from core.rules.approvals import AlreadyDecided
 from core.services.gates import GateDraft
 from tests.support import World, milestone
 
@@ -50,7 +50,7 @@ async def test_two_concurrent_decisions_one_wins_other_told_who(racing_world: Wo
     )
 
     winners = [r for r in results if not isinstance(r, BaseException)]
-    losers = [r for r in results if isinstance(r, RuleViolation)]
+    losers = [r for r in results if isinstance(r, AlreadyDecided)]
     assert len(winners) == 1 and len(losers) == 1
     approval = (
         (await world.repos.releases.get("REL-2026.12"))
@@ -60,7 +60,8 @@ async def test_two_concurrent_decisions_one_wins_other_told_who(racing_world: Wo
         .approval
     )
     assert approval.status in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED)
-    assert f"by {approval.approver_username} at" in losers[0].message
+    assert f"by {approval.approver_username}." in losers[0].message
+    assert losers[0].decided_at == approval.approved_at  # shown on each reader's clock
     stored = await world.repos.releases.get("REL-2026.12")
     events = await world.repos.timeline.for_release(stored.id, limit=100)
     assert sum(e.action.startswith("approval.") for e in events) == 1

@@ -235,8 +235,8 @@ async def test_the_lock_is_released_after_success_and_after_refusal(world: World
 Change = Callable[[World, Actor, str], Awaitable[User]]
 
 
-def revoke(world: World, actor: Actor, username: str) -> Awaitable[User]:
-    return world.services.users.revoke_role(actor, username, ADMIN_ROLE_NAME)
+async def revoke(world: World, actor: Actor, username: str) -> User:
+    return (await world.services.users.revoke_role(actor, username, ADMIN_ROLE_NAME)).user
 
 
 def disable(world: World, actor: Actor, username: str) -> Awaitable[User]:

@@ -113,9 +113,9 @@ def test_blockers_are_blocked_or_failed_gates_and_blocked_milestones() -> None:
     assert summary.has_blockers
     assert summary.readiness is Readiness.BLOCKED
     assert set(summary.blockers) == {
-        Blocker("p0", "Scan", "FAILED", None, "2 highs"),
-        Blocker("p0", "Perf", "BLOCKED", "load"),
-        Blocker("p0", "Smoke", "BLOCKED"),
+        Blocker("p0", "Scan", "FAILED", None, "2 highs", product_name="P0"),
+        Blocker("p0", "Perf", "BLOCKED", "load", product_name="P0", milestone_name="Load"),
+        Blocker("p0", "Smoke", "BLOCKED", product_name="P0"),
     }
 
 
@@ -149,6 +149,18 @@ def test_pending_approvals_are_the_pending_milestones_only() -> None:
     summary = summarize(_release([_gate("Scan", milestones=milestones)]))
 
     assert _keys(summary.pending_approvals) == ["m-pending"]
+
+
+def test_rejected_approvals_stay_in_the_summary_without_blocking_it() -> None:
+    milestones = [
+        _milestone(f"m-{status.value.lower()}", n, approval=status)
+        for n, status in enumerate(ApprovalStatus)
+    ]
+
+    summary = summarize(_release([_gate("Scan", GS.PASSED, milestones=milestones)]))
+
+    assert _keys(summary.rejected_approvals) == ["m-rejected"]
+    assert summary.readiness is Readiness.READY  # shown, not a blocker (rule 4 unchanged)
 
 
 def test_release_without_gates_is_not_ready() -> None:

@@ -1,5 +1,6 @@
 """Rule 3: approvals are NOT_REQUIRED or PENDING until decided once, by someone allowed to."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -7,7 +8,7 @@ import pytest
 from core.errors import ErrorCode, PermissionDenied, RuleViolation, ValidationFailed
 from core.models.rbac import Permission, Role, User
 from core.models.release import ApprovalStatus, Decision, MilestoneApproval, Release
-from core.rules.approvals import ApprovalPolicy
+from core.rules.approvals import AlreadyDecided, ApprovalPolicy
 from core.rules.permissions import Actor
 from core.services.gates import MilestoneChange
 from tests.support import World, milestone
@@ -197,10 +198,14 @@ async def test_second_decision_is_told_who_decided_and_when(world: World) -> Non
     world.clock.advance(hours=1)
     before = await world.snapshot()
 
-    with pytest.raises(RuleViolation) as refused:
+    with pytest.raises(AlreadyDecided) as refused:
         await _decide(world, maya, Decision.REJECT, "too late?")
 
-    assert "already approved by arjun at 2026-12-01 13:00 UTC" in refused.value.message
+    # Who in words; when as a moment, for the bot to show on each reader's own clock.
+    assert "already approved by arjun" in refused.value.message
+    assert refused.value.decided_by == "arjun"
+    assert refused.value.decided_at == datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
+    assert isinstance(refused.value, RuleViolation)
     assert await world.snapshot() == before
 
 

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = [name.upper() for name in Settings.model_fields]
 
 
-def start(tmp_path: Path, env: dict[str, str], *, timeout: float = 20) -> tuple[int, str, float]:
+def start(tmp_path: Path, env: dict[str, str], *, timeout: float = 40) -> tuple[int, str, float]:
     """Run `python -m bot` in an empty folder (no .env but the one a test writes)."""
     clean = {k: v for k, v in os.environ.items() if k not in SETTINGS}
     began = time.monotonic()
@@ -117,6 +117,6 @@ def test_an_unreachable_mongodb_fails_fast_with_the_host_named(tmp_path: Path) -
     code, stderr, took = start(tmp_path, env)
 
     line = one_line(stderr)
-    assert code == 2 and took < 10
+    assert code == 2 and took < 15  # interpreter start-up included, on a loaded machine
     assert f"MongoDB at 127.0.0.1:{port}" in line and "within 1 s" in line
     assert "hunter2" not in stderr  # the host is named, the credentials are not

@@ -199,7 +199,9 @@ async def test_release_is_found_by_release_id_and_by_object_id(repos: Repositori
     assert (await repos.releases.get(f"  {stored.id} ")).release_id == "REL-1"
 
 
-@pytest.mark.parametrize("ref", ["REL-404", "rel-1", "0123456789abcdef01234567", "", "$where"])
+@pytest.mark.parametrize(
+    "ref", ["REL-404", "rel-11", "REL-1.", "0123456789abcdef01234567", "", "$where", "^REL-1$"]
+)
 async def test_unknown_release_is_not_found(repos: Repositories, ref: str) -> None:
     await repos.releases.add(release("REL-1"))
 

@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.approval_list import LIST_BLOCK, approvals_list_message, decided_notice
-from blocks.approvals import ApprovalTarget, approval_decided_message
+from blocks.approvals import ApprovalTarget, already_decided_text, approval_decided_message
 from blocks.ids import ActionId
 from blocks.modals_reject import Origin, RejectContext, notice_modal, reject_modal
 from bot.deps import BotDeps
@@ -27,6 +27,7 @@ from bot.errors import NotLinked, user_message
 from bot.events.home import publish_home
 from core.errors import DomainError
 from core.models.release import Decision, Release
+from core.rules.approvals import AlreadyDecided
 from core.rules.permissions import Actor
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,14 @@ def not_opened(error: Exception) -> str:
     return user_message(error)
 
 
+def refusal(error: BaseException, tz: ZoneInfo) -> str:
+    """What a refused decision is told: who decided first and when, on the person's own
+    clock; otherwise why, as for any error."""
+    if isinstance(error, AlreadyDecided):
+        return already_decided_text(error, tz)
+    return user_message(error)
+
+
 def actor_of(context: dict[str, Any]) -> Actor:
     actor = context.get("actor")
     if actor is None:
@@ -176,7 +185,7 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
             target = ApprovalTarget.decode(click.value)
             release = await decide(deps, actor, target, Decision.APPROVE)
         except Exception as error:  # refused: tell the clicker, change nothing
-            await where.tell(user_message(error), context.get("actor"))
+            await where.tell(refusal(error, where.tz), context.get("actor"))
             return
         try:
             await where.decided(actor, release, target)
@@ -211,5 +220,5 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
             ref = meta.target.ref_in(release)
             deps.services.approvals.check(actor, ref)
         except DomainError as error:  # no point asking for a reason: say why at once
-            view = notice_modal("Cannot reject", user_message(error)).to_dict()
+            view = notice_modal("Cannot reject", refusal(error, where.tz)).to_dict()
             await client.views_update(view_id=str(opened["view"]["id"]), view=view)

@@ -13,23 +13,19 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from blocks.ids import ActionId
 from blocks.message import Message
 from blocks.releases import ListPage
-from blocks.status import release_status_message
 from bot.actions.approvals import actor_of
-from bot.commands.basics import owner_ids
+from bot.commands.basics import status_message
 from bot.commands.reading import release_history, release_page
 from bot.deps import BotDeps
 from bot.errors import user_message
 from core.rules.permissions import Actor
-from core.rules.readiness import summarize
 
 # (deps, actor, button value, viewer's time zone) → the message to answer with
 Answer = Callable[[BotDeps, Actor, str, ZoneInfo], Awaitable[Message]]
 
 
 async def refreshed_status(deps: BotDeps, actor: Actor, release_id: str, tz: ZoneInfo) -> Message:
-    release = await deps.services.releases.get(actor, release_id)
-    people = await deps.services.identity.people(owner_ids(release))
-    return release_status_message(release, summarize(release), people, tz)
+    return await status_message(deps.services, actor, release_id, tz)
 
 
 async def history(deps: BotDeps, actor: Actor, release_id: str, tz: ZoneInfo) -> Message:

@@ -1,6 +1,6 @@
 """`/release admin …`: roles, users, Slack links and the catalog. The core checks every
-permission (can_manage_roles, can_invite_users); a form is refused before it opens when
-the core would refuse saving it."""
+permission (can_manage_roles, can_invite_users); a form is refused before it opens, by the
+same core rule (core/rules/operations.py) that refuses saving it."""
 
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ from bot.commands.router import CommandRequest, Router, mentioned_user
 from bot.modals import open_modal
 from core.errors import NotFound, ValidationFailed
 from core.models.common import parse
-from core.models.rbac import Permission, SlackIdentity, User
-from core.services.catalog import CATALOG_PERMISSION
+from core.models.rbac import SlackIdentity, User
+from core.rules import operations as ops
 
 USAGE = (
     "roles | role new | users | user new | link @user <username> | unlink @user | "
@@ -116,8 +116,12 @@ def _rest(args: list[str], what: str, usage: str) -> str:
 
 
 async def _linked_user(request: CommandRequest, identity: SlackIdentity) -> User:
-    """The portal user linked to this Slack person (who may never have written to the bot)."""
-    actor = await request.deps.services.identity.resolve(identity)
+    """The portal user linked to this Slack person: one who never wrote to the bot is looked
+    up in Slack and linked by email, exactly as on their own first contact."""
+    resolved = await request.deps.identities.resolve(
+        request.client, identity.team_id, identity.user_id
+    )
+    actor = resolved.actor
     if actor is None:
         raise NotFound(
             f"That Slack person ({identity.user_id}) is not linked to a releasebot user. "
@@ -175,8 +179,8 @@ async def grant(request: CommandRequest, args: list[str]) -> None:
     identity = _slack_person(request, args, usage)
     role_name = _rest(args[1:], "a role name", usage)
     target = await _linked_user(request, identity)
-    user = await request.deps.services.users.grant_role(request.user, target.username, role_name)
-    await _reply(request, granted_message(identity.user_id, user, role_name))
+    change = await request.deps.services.users.grant_role(request.user, target.username, role_name)
+    await _reply(request, granted_message(identity.user_id, change.user, change.role.role_name))
 
 
 async def revoke(request: CommandRequest, args: list[str]) -> None:
@@ -184,8 +188,8 @@ async def revoke(request: CommandRequest, args: list[str]) -> None:
     identity = _slack_person(request, args, usage)
     role_name = _rest(args[1:], "a role name", usage)
     target = await _linked_user(request, identity)
-    user = await request.deps.services.users.revoke_role(request.user, target.username, role_name)
-    await _reply(request, revoked_message(identity.user_id, user, role_name))
+    change = await request.deps.services.users.revoke_role(request.user, target.username, role_name)
+    await _reply(request, revoked_message(identity.user_id, change.user, change.role.role_name))
 
 
 # --- forms --------------------------------------------------------------------------------
@@ -204,13 +208,13 @@ async def _open(request: CommandRequest, view: View) -> None:
 
 
 async def new_role(request: CommandRequest, _args: list[str]) -> None:
-    request.user.require(Permission.CAN_MANAGE_ROLES, "create a role")
+    ops.CREATE_ROLE.require(request.user)
     await _open(request, role_modal(_form_origin(request)))
 
 
 async def new_user(request: CommandRequest, _args: list[str]) -> None:
     actor = request.user
-    actor.require(Permission.CAN_INVITE_USERS, "add a user")
+    ops.ADD_USER.require(actor)
     services = request.deps.services
 
     async def form() -> View:
@@ -228,13 +232,13 @@ async def new_user(request: CommandRequest, _args: list[str]) -> None:
 
 
 async def new_application(request: CommandRequest, _args: list[str]) -> None:
-    request.user.require(CATALOG_PERMISSION, "add an application to the catalog")
+    ops.ADD_APPLICATION.require(request.user)
     await _open(request, application_modal(_form_origin(request)))
 
 
 async def new_squad(request: CommandRequest, _args: list[str]) -> None:
     actor = request.user
-    actor.require(CATALOG_PERMISSION, "add a squad to the catalog")
+    ops.ADD_SQUAD.require(actor)
 
     async def form() -> View:
         boards = await request.deps.services.catalog.boards(actor)
@@ -246,7 +250,7 @@ async def new_squad(request: CommandRequest, _args: list[str]) -> None:
 
 
 async def new_board(request: CommandRequest, _args: list[str]) -> None:
-    request.user.require(CATALOG_PERMISSION, "add a Jira board to the catalog")
+    ops.ADD_BOARD.require(request.user)
     await _open(request, board_modal(_form_origin(request)))
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from blocks.help import help_message, whoami_message
-from blocks.status import release_status_message
+from blocks.message import Message
+from blocks.status import people_shown, release_status_message
 from bot.commands.router import CommandRequest, Router, Subcommand
-from core.models.release import Release
+from core.rules.permissions import Actor
 from core.rules.readiness import summarize
+from core.services.container import Services
 
 
 def register(router: Router) -> None:
@@ -30,16 +34,18 @@ def register(router: Router) -> None:
 
     @router.add("status", "<release>", "readiness of a release, posted in the channel", queued=True)
     async def status(request: CommandRequest) -> None:
-        release = await request.deps.services.releases.get(
-            request.user, request.arg(0, "a release id")
-        )
-        people = await request.deps.services.identity.people(owner_ids(release))
-        message = release_status_message(release, summarize(release), people, request.tz)
+        ref = request.arg(0, "a release id")
+        message = await status_message(request.deps.services, request.user, ref, request.tz)
         await request.respond(**message.to_dict(), response_type="in_channel")
 
 
-def owner_ids(release: Release) -> set[str]:
-    return {g.owner_id for _, g in release.gates() if g.owner_id}
+async def status_message(services: Services, actor: Actor, ref: str, tz: ZoneInfo) -> Message:
+    """The status message, with the people it names read in one go; ``tz`` is the zone of
+    its fallback text (in the channel every reader sees their own)."""
+    release = await services.releases.get(actor, ref)
+    summary = summarize(release)
+    people = await services.identity.people(people_shown(release, summary))
+    return release_status_message(release, summary, people, tz)
 
 
 HELP_ORDER = [

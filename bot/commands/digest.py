@@ -6,10 +6,17 @@ import re
 from datetime import time
 
 from blocks.digest import digest_message
+from blocks.digest_delivery import (
+    subscribe_command,
+    subscribe_refused_message,
+    subscribed_message,
+)
 from blocks.message import Message, section
-from blocks.text import esc
+from bot.channels import Reach, channel_reach
 from bot.commands.router import CommandRequest, Router
 from core.errors import ValidationFailed
+from core.rules.operations import SUBSCRIBE_CHANNEL
+from core.services.schedule import DEFAULT_DIGEST_TIME
 
 USAGE = "subscribe [HH:MM] [time zone] | unsubscribe | now | me off | me HH:MM"
 
@@ -49,16 +56,22 @@ def register(router: Router) -> None:
 
 
 async def _subscribe(request: CommandRequest) -> None:
+    """Only a channel the bot can post in is subscribed; otherwise the person is told, in
+    the channel and only to them, how to let the bot in (`/invite`)."""
     at = parse_time(request.args[1]) if len(request.args) > 1 else None
     zone = request.args[2] if len(request.args) > 2 else None  # DEFAULT_TIMEZONE
+    SUBSCRIBE_CHANNEL.require(request.user)  # before asking Slack anything
+    reach = await channel_reach(request.client, request.channel_id)
+    if reach not in (Reach.MEMBER, Reach.UNKNOWN):
+        again = subscribe_command(at or DEFAULT_DIGEST_TIME, zone or request.deps.default_tz.key)
+        message = subscribe_refused_message(reach, again)
+        await request.respond(**message.to_dict(), response_type="ephemeral")
+        return
     sub = await request.deps.services.digests.subscribe_channel(
         request.user, team_id=request.team_id, channel_id=request.channel_id, at=at, time_zone=zone
     )
-    text = (
-        f":calendar: This channel gets the release readiness digest every day at "
-        f"*{sub.at:%H:%M} {esc(sub.time_zone or '')}*. `/release digest unsubscribe` stops it."
-    )
-    await request.respond(**_confirm(text).to_dict(), response_type="in_channel")
+    message = subscribed_message(sub.at, sub.time_zone or "", checked=reach is Reach.MEMBER)
+    await request.respond(**message.to_dict(), response_type="in_channel")
 
 
 async def _unsubscribe(request: CommandRequest) -> None:

@@ -1,15 +1,20 @@
 """`/release new | product | gate | milestone | runbook | task | change | attach`: the
 release-editing modals.
 
-Every one opens at once with the trigger_id (valid 3 s, once) showing "Loading…", then
-loads what the form offers (the release, the catalog) and replaces the view with
-views.update. Submissions are handled in bot/views/editing.py.
+Each command first checks, from what the request already knows, that the person may save
+the form at all (the core's rule for its operations) and — one read — that the release is
+one they can see; a refusal is answered ephemerally and no modal opens. Then the modal opens
+while the trigger_id is fresh (valid 3 s, once) showing "Loading…", and the view is replaced
+with views.update once what the form offers (the catalog) is loaded. Submissions are handled
+in bot/views/editing.py, where the core checks everything again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.views import View
@@ -24,6 +29,7 @@ from blocks.modals import (
     gate_modal,
     milestone_modal,
     new_release_modal,
+    notice_view,
     runbook_modal,
     task_modal,
 )
@@ -36,14 +42,37 @@ from blocks.modals import release as release_form
 from blocks.modals import runbook as runbook_form
 from bot.commands.router import CommandRequest, Handler, Router
 from bot.deps import BotDeps
+from bot.errors import user_message
 from bot.modals import open_modal
+from core.errors import PermissionDenied
 from core.models.release import Release
+from core.rules import operations as ops
+from core.rules.operations import Operation, require_any
 from core.rules.permissions import Actor
 
 log = logging.getLogger(__name__)
 
-Build = Callable[[], Awaitable[View]]
-BuildForRelease = Callable[[Release, EditingMetadata], Awaitable[View]]
+# The release is read before its form opens, and the trigger_id (3 s from Slack, part of
+# which resolving the person already used) must still open the modal. If storage is slow
+# the modal opens at once with "Loading…" and the release is read — and refused, if need
+# be — inside it, as before.
+PRECHECK_SECONDS = 1.0
+
+# A form's view, from the request, its release and the metadata it carries.
+BuildForm = Callable[[CommandRequest, Release, EditingMetadata], Awaitable[View]]
+
+
+@dataclass(frozen=True)
+class ReleaseForm:
+    """A form of one release, and the core operations saving it performs: it opens for
+    anyone the core allows at least one of them (each save is checked again)."""
+
+    name: str
+    summary: str
+    title: str
+    callback_id: CallbackId
+    operations: tuple[Operation, ...]
+    build: BuildForm
 
 
 async def open_new_release(
@@ -54,7 +83,15 @@ async def open_new_release(
     *,
     channel: str | None = None,
 ) -> None:
-    """The "create a release" modal, for `/release new` and the App Home button."""
+    """The "create a release" modal, for `/release new` (refused before it gets here) and
+    the App Home button, where a refusal is shown in a small modal instead of the form:
+    Home has no place for an ephemeral answer."""
+    try:
+        ops.CREATE_RELEASE.require(actor)
+    except PermissionDenied as error:
+        view = notice_view(release_form.TITLE, None, user_message(error))
+        await client.views_open(trigger_id=trigger_id, view=view.to_dict())
+        return
 
     async def build() -> View:
         catalog = deps.services.catalog
@@ -67,24 +104,38 @@ async def open_new_release(
     )
 
 
-async def open_release_modal(
-    request: CommandRequest, title: str, callback_id: str, build: BuildForRelease
-) -> None:
+async def open_release_form(request: CommandRequest, form: ReleaseForm) -> None:
+    """Refuse now what saving would refuse for who the person is, or for a release they
+    cannot see; otherwise open the form."""
+    require_any(request.user, form.operations)  # the actor is in the request: no read
     ref = request.arg(0, "a release id")
+    checked = await _visible_release(request, ref)
 
     async def load() -> View:
-        release = await request.deps.services.releases.get(request.user, ref)
+        release = checked or await request.deps.services.releases.get(request.user, ref)
         metadata = EditingMetadata(
             release=release.release_id, channel=request.channel_id or None, version=release.version
         )
-        return await build(release, metadata)
+        return await form.build(request, release, metadata)
 
-    await open_modal(request.client, request.trigger_id, title, callback_id, ref, load)
+    await open_modal(request.client, request.trigger_id, form.title, form.callback_id, ref, load)
+
+
+async def _visible_release(request: CommandRequest, ref: str) -> Release | None:
+    """The release, in one read; an unknown id, or a release in another squad, is refused
+    here exactly as anywhere else. None when storage did not answer in time."""
+    read = request.deps.services.releases.get(request.user, ref)
+    try:
+        return await asyncio.wait_for(read, PRECHECK_SECONDS)
+    except TimeoutError:
+        log.warning("release %r not read within %ss; opening the form first", ref, PRECHECK_SECONDS)
+        return None
 
 
 def register(router: Router) -> None:
     @router.add("new", "", "create a release (opens a form)")
     async def new(request: CommandRequest) -> None:
+        ops.CREATE_RELEASE.require(request.user)  # answered where it was typed, no modal
         await open_new_release(
             request.client,
             request.deps,
@@ -93,74 +144,101 @@ def register(router: Router) -> None:
             channel=request.channel_id or None,
         )
 
-    @router.add("product", "<release>", "add a product to a release, or set its fixed version")
-    async def product(request: CommandRequest) -> None:
-        async def build(release: Release, metadata: EditingMetadata) -> View:
-            catalog = request.deps.services.catalog
-            applications = await catalog.applications(request.user)
-            squads = await catalog.squads(request.user)
-            return add_product_modal(release, applications, squads, metadata)
-
-        await open_release_modal(request, product_form.TITLE, CallbackId.ADD_PRODUCT, build)
-
-    for name, summary, title, callback_id, form in RELEASE_FORMS:
-        router.add(name, "<release>", summary)(_opener(title, callback_id, form))
+    for form in RELEASE_FORMS:
+        router.add(form.name, "<release>", form.summary)(_opener(form))
 
 
-# A form of one release: builds its view from the release, its metadata and the viewer's zone.
-ReleaseForm = Callable[[Release, EditingMetadata, ZoneInfo], View]
+def _opener(form: ReleaseForm) -> Handler:
+    async def open_form(request: CommandRequest) -> None:
+        await open_release_form(request, form)
 
-RELEASE_FORMS: list[tuple[str, str, str, CallbackId, ReleaseForm]] = [
-    (
+    return open_form
+
+
+# --- the views ----------------------------------------------------------------------------
+
+
+async def _product_view(
+    request: CommandRequest, release: Release, metadata: EditingMetadata
+) -> View:
+    catalog = request.deps.services.catalog
+    applications = await catalog.applications(request.user)
+    squads = await catalog.squads(request.user)
+    return add_product_modal(release, applications, squads, metadata)
+
+
+def _view(build: Callable[[Release, EditingMetadata], View]) -> BuildForm:
+    async def built(_request: CommandRequest, release: Release, metadata: EditingMetadata) -> View:
+        return build(release, metadata)
+
+    return built
+
+
+def _zoned_view(build: Callable[[Release, EditingMetadata, ZoneInfo], View]) -> BuildForm:
+    """A form showing times, in the viewer's zone."""
+
+    async def built(request: CommandRequest, release: Release, metadata: EditingMetadata) -> View:
+        return build(release, metadata, request.tz)
+
+    return built
+
+
+RELEASE_FORMS = (
+    ReleaseForm(
+        "product",
+        "add a product to a release, or set its fixed version",
+        product_form.TITLE,
+        CallbackId.ADD_PRODUCT,
+        (ops.ADD_PRODUCT, ops.SET_FIXED_VERSION),
+        _product_view,
+    ),
+    ReleaseForm(
         "gate",
         "add a quality gate, or change a gate's status",
         gate_form.TITLE,
         CallbackId.GATE,
-        lambda release, metadata, _tz: gate_modal(release, metadata),
+        # An approval manager may open it only to waive a gate.
+        (ops.ADD_GATE, ops.CHANGE_GATE, ops.WAIVE_GATE),
+        _view(gate_modal),
     ),
-    (
+    ReleaseForm(
         "milestone",
         "add or update a milestone and its approval",
         milestone_form.TITLE,
         CallbackId.MILESTONE,
-        milestone_modal,
+        (ops.ADD_MILESTONE, ops.CHANGE_MILESTONE),
+        _zoned_view(milestone_modal),
     ),
-    (
+    ReleaseForm(
         "runbook",
         "add a runbook with its tasks",
         runbook_form.RUNBOOK_TITLE,
         CallbackId.RUNBOOK,
-        lambda release, metadata, _tz: runbook_modal(release, metadata),
+        (ops.ADD_RUNBOOK,),
+        _view(runbook_modal),
     ),
-    (
+    ReleaseForm(
         "task",
         "update a runbook task's status and timing",
         runbook_form.TASK_TITLE,
         CallbackId.TASK,
-        task_modal,
+        (ops.UPDATE_TASK,),
+        _zoned_view(task_modal),
     ),
-    (
+    ReleaseForm(
         "change",
         "create or update the change ticket and its CTASKs",
         change_form.TITLE,
         CallbackId.CHANGE,
-        lambda release, metadata, _tz: change_modal(release, metadata),
+        (ops.MANAGE_CHANGE,),
+        _view(change_modal),
     ),
-    (
+    ReleaseForm(
         "attach",
         "attach a file (url + sha256) to a release",
         attach_form.TITLE,
         CallbackId.ATTACH,
-        lambda release, metadata, _tz: attach_modal(release, metadata),
+        (ops.ATTACH_FILE,),
+        _view(attach_modal),
     ),
-]
-
-
-def _opener(title: str, callback_id: CallbackId, form: ReleaseForm) -> Handler:
-    async def open_form(request: CommandRequest) -> None:
-        async def build(release: Release, metadata: EditingMetadata) -> View:
-            return form(release, metadata, request.tz)
-
-        await open_release_modal(request, title, callback_id, build)
-
-    return open_form
+)

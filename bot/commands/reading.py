@@ -28,9 +28,11 @@ async def release_page(
 
 
 async def release_history(deps: BotDeps, actor: Actor, ref: str, tz: ZoneInfo) -> Message:
-    """The release's latest timeline events, times in the viewer's time zone."""
+    """The release's latest timeline events, times in the viewer's time zone, the people
+    they name read in one go."""
     release, events = await deps.services.timeline.history(actor, ref, limit=HISTORY_EVENTS)
-    return history_message(release, events, tz)
+    people = await deps.services.identity.people(set().union(*(e.user_ids() for e in events)))
+    return history_message(release, events, tz, people=people)
 
 
 def register(router: Router) -> None:

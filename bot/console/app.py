@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from bot.console.mentions import slack_mentions
 from bot.console.modals import ModalFiller
-from bot.console.terminal import Terminal
+from bot.console.terminal import Terminal, ctrl_c_cancels, tty_kept
 from bot.console.transcript import Origin, Transcript, ack_message, reply_note
 from bot.devtools.driver import Reply
 from bot.devtools.fake_slack import Call
@@ -27,6 +29,7 @@ ROLES = {
     "rhea": "Release Manager",
     "arjun": "Approval Manager",
     "dana": "Squad Member, payments",
+    "nobody": "no portal user",
 }
 FIRST_PERSONA = "dana"
 
@@ -48,16 +51,30 @@ async def run_console(
     stdout: TextIO = sys.stdout,
     settle: Settle = Settle(),
 ) -> int:
-    """Start the bot locally (embedded engine, demo data) and talk to it until quit / EOF."""
-    async with local_bot(
-        default_timezone=settings.default_timezone,
-        allow_self_approval=settings.allow_self_approval,
-        bootstrap_admin_slack_ids=settings.bootstrap_admin_slack_ids,
-        mongo_db_name=settings.mongo_db_name,
-        app_env=settings.app_env,
-        log_level=settings.log_level,
-    ) as bot:
-        return await Console(bot, stdin=stdin, stdout=stdout, settle=settle).run()
+    """Start the bot locally (embedded engine, demo data) and talk to it until `quit`, end of
+    input (Ctrl-D) or Ctrl-C — at the prompt, in a form or while the bot works. Each way the
+    bot is stopped cleanly, the terminal's settings are put back and the status is 0."""
+    task = asyncio.current_task()
+    assert task is not None
+    with tty_kept(stdin), ctrl_c_cancels(task) as ctrl_c:
+        try:
+            async with local_bot(
+                default_timezone=settings.default_timezone,
+                allow_self_approval=settings.allow_self_approval,
+                bootstrap_admin_slack_ids=settings.bootstrap_admin_slack_ids,
+                mongo_db_name=settings.mongo_db_name,
+                app_env=settings.app_env,
+                log_level=settings.log_level,
+            ) as bot:
+                session = Console(bot, stdin=stdin, stdout=stdout, settle=settle)
+                return await session.run()
+        except asyncio.CancelledError:
+            if not ctrl_c.pressed:
+                raise
+            task.uncancel()
+            stdout.write("\nbye\n")  # end the line the prompt was on
+            stdout.flush()
+            return 0
 
 
 class Console:
@@ -76,7 +93,10 @@ class Console:
         people = [p for p in DEMO_PEOPLE if not p.is_bot]
         self.ids = {p.name: p.user_id for p in people}
         self.zones = {p.user_id: ZoneInfo(p.tz) for p in people}
-        self.transcript = Transcript({p.user_id: p.name for p in people})
+        # everyone the fake Slack knows (bots too) may be @mentioned, as in Slack
+        everyone = list(bot.slack.people.values())
+        self.mentionable = {p.name.lower(): p.user_id for p in everyone}
+        self.transcript = Transcript({p.user_id: p.name for p in everyone})
         self.persona = persona
         self.eof = False
         self._activity = asyncio.Event()
@@ -108,11 +128,13 @@ class Console:
         return 0
 
     def guide(self) -> list[str]:
-        people = " · ".join(f"{name} ({role})" for name, role in ROLES.items())
+        people = [f"{name} ({ROLES.get(name, 'no portal user')})" for name in self.ids]
+        half = (len(people) + 1) // 2
         return [
             "releasebot console — the real bot over signed HTTP; Slack is faked in-process",
             "(embedded database with demo data; nothing leaves this machine).",
-            f"People: {people}",
+            f"People: {' · '.join(people[:half])}",
+            f"        · {' · '.join(people[half:])}",
             f"You are {self.persona}. Try: status REL-2026.12 · list · approvals · as arjun",
             "Type a number to click that button; `help` for more, `quit` to leave.",
         ]
@@ -126,10 +148,10 @@ class Console:
         if word in ("quit", "exit"):
             return False
         if word in ("help", "?"):
-            self.term.write(*CONSOLE_HELP)
+            self.term.write(*console_help(self.ids))
             await self.command("help")
         elif word == "as":
-            self.switch(rest.strip().lower())
+            self.switch(rest.strip().lower().removeprefix("@"))
         elif word == "home":
             await self.home()
         elif word == "buttons":
@@ -154,8 +176,9 @@ class Console:
         self.term.write(f"You are {name} now ({ROLES.get(name, 'no portal user')}).")
 
     async def command(self, text: str) -> None:
+        """``/release <text>``; ``@dana`` goes out as the mention Slack would send."""
         origin = Origin(self.user_id)
-        reply = await self.bot.driver.command(self.user_id, text)
+        reply = await self.bot.driver.command(self.user_id, slack_mentions(text, self.mentionable))
         body = reply.json() if reply.status == 200 and reply.text.startswith("{") else None
         message = ack_message(body)
         await self.after(
@@ -250,8 +273,11 @@ class Console:
         return self.zones[self.user_id]
 
 
-CONSOLE_HELP = [
-    "Console: `as <admin|rhea|arjun|dana>` switch person · `<n>` or `click <n>` click a button",
-    "         · `buttons` list them · `home` open App Home · `quit` (or Ctrl-D) leave.",
-    "Anything else is sent as `/release …` (the leading /release is optional). The bot says:",
-]
+def console_help(personas: Iterable[str]) -> list[str]:
+    return [
+        f"Console: `as <{'|'.join(personas)}>` switch person",
+        "         · `<n>` or `click <n>` click a button · `buttons` list them · `home` App Home",
+        "         · `@name` is a Slack mention, e.g. `admin grant @arjun Release Manager`",
+        "         · `quit`, Ctrl-D or Ctrl-C leave.",
+        "Anything else is sent as `/release …` (the leading /release is optional). The bot says:",
+    ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from bot.console.mentions import person_id
 from bot.console.render import JSON, text_of
 
 TEXT_KINDS = {"plain_text_input", "email_text_input", "url_text_input", "number_input"}
@@ -185,7 +186,7 @@ def parse_answer(
     people: Mapping[str, str] | None = None,
     tz: ZoneInfo | None = None,
 ) -> JSON:
-    """What was typed → the element's state. ``people``: persona name → Slack id."""
+    """What was typed → the element's state. ``people``: lower-case name → Slack id."""
     text = text.strip()
     if not text:
         initial = initial_state(field)
@@ -277,12 +278,10 @@ def _date_time(text: str, tz: ZoneInfo) -> int:
 
 
 def _person(text: str, people: Mapping[str, str]) -> str:
-    name = text.lstrip("@").lower()
-    if name in people:
-        return people[name]
-    if text.upper() in people.values():
-        return text.upper()
-    raise AnswerError(f"one of: {', '.join(sorted(people))}")
+    user_id = person_id(text, people)
+    if user_id is None:
+        raise AnswerError(f"one of: {', '.join(sorted(people))}")
+    return user_id
 
 
 def _number(text: str, element: JSON) -> str:

@@ -107,7 +107,7 @@ class ModalFiller:
             if text.strip().lower() == "cancel":
                 return None
             try:
-                return parse_answer(field, text, people=c.ids, tz=c.zone())
+                return parse_answer(field, text, people=c.mentionable, tz=c.zone())
             except AnswerError as problem:
                 c.term.write(f"  ✗ {problem}")
 

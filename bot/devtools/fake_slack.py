@@ -8,6 +8,10 @@ Like Slack, it holds trigger_ids to their rule — valid 3 s from the request th
 them, and once: the driver tells it of each one it sends (``issue_trigger``), and views.open /
 views.push with such an id used late or twice answer ``expired_trigger_id`` (HTTP 200).
 Ids it was never told of (crafted by hand) are accepted as before.
+
+The bot is a member of every channel unless told otherwise: ``refuse_channel(channel,
+"not_in_channel")`` (or ``channel_not_found``, ``is_archived``) makes chat.postMessage there
+fail with that error and conversations.info answer as Slack would.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import itertools
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -71,6 +75,8 @@ class FakeSlack:
     base_url: str = ""
     trigger_seconds: float = TRIGGER_SECONDS
     _triggers: dict[str, float] = field(default_factory=dict)  # id → when issued (monotonic)
+    # Channels the bot cannot post in → Slack's error there.
+    refused_channels: dict[str, str] = field(default_factory=dict)
     _spent: set[str] = field(default_factory=set)
 
     @property
@@ -83,10 +89,23 @@ class FakeSlack:
     def add_person(self, person: SlackPerson) -> None:
         self.people[person.user_id] = person
 
+    def change_time_zone(self, user_id: str, tz: str) -> dict[str, Any]:
+        """The person set another time zone in Slack: users.info and users.lookupByEmail
+        answer it from now on. Returns the `user_change` event Slack sends subscribed apps."""
+        person = self.people[user_id] = replace(self.people[user_id], tz=tz)  # not the shared one
+        return {"type": "user_change", "user": _user_json(person), "event_ts": f"{time.time():.6f}"}
+
     def fail(
         self, method: str, *, status: int = 429, retry_after: int | None = 1, times: int = 1
     ) -> None:
         self._failures[method] = _Failure(status, retry_after, times)
+
+    def refuse_channel(self, channel: str, error: str | None = "not_in_channel") -> None:
+        """From now on the bot cannot post in ``channel`` (``None``: it can again)."""
+        if error is None:
+            self.refused_channels.pop(channel, None)
+        else:
+            self.refused_channels[channel] = error
 
     def issue_trigger(self, trigger_id: str) -> None:
         """A request carrying ``trigger_id`` is being sent now: from now it lives
@@ -190,6 +209,7 @@ class FakeSlack:
                 "message": {"ts": ts, **params},
             },
             "chat.postEphemeral": lambda: {"message_ts": ts},
+            "conversations.info": lambda: self._conversation(str(params.get("channel", ""))),
             "chat.update": lambda: {
                 "channel": params.get("channel"),
                 "ts": params.get("ts"),
@@ -202,6 +222,9 @@ class FakeSlack:
             "views.push": lambda: {"view": {"id": f"V{ts}", **_view(params)}},
             "views.publish": lambda: {"view": {"id": f"V{ts}", **_view(params)}},
         }
+        refused = self.refused_channels.get(str(params.get("channel", "")))
+        if refused is not None and method == "chat.postMessage":
+            return {"ok": False, "error": refused}
         extra = self.methods.get(method)
         answer = answers.get(method)
         if extra is not None:
@@ -211,6 +234,20 @@ class FakeSlack:
         else:
             return {"ok": False, "error": "unknown_method"}
         return body if body.get("ok") is False else {"ok": True, **body}
+
+    def _conversation(self, channel: str) -> dict[str, Any]:
+        """conversations.info: a private channel the bot is not in reads as not found."""
+        refused = self.refused_channels.get(channel)
+        if refused == "channel_not_found":
+            return {"ok": False, "error": refused}
+        return {
+            "channel": {
+                "id": channel,
+                "is_channel": True,
+                "is_member": refused != "not_in_channel",
+                "is_archived": refused == "is_archived",
+            }
+        }
 
     def _user_info(self, user_id: str) -> dict[str, Any]:
         person = self.people.get(user_id)

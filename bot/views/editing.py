@@ -4,7 +4,8 @@ core service, answer field errors in the modal, confirm ephemerally once saved."
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -159,13 +160,11 @@ async def save_product(s: Submission) -> Saved:
     )
     squads = form.choices(EditField.PRODUCT_SQUADS)
     if pick.application_id is not None:
-        if version:
+        if version:  # told under each version field filled in, so each can be cleared
+            why = "Add the product first, then pick it again to set its fixed version"
             raise ValidationFailed(
                 "Add the product first; then set its fixed version.",
-                fields={
-                    EditField.VERSION_KEY: "Add the product first, then pick it again to set "
-                    "its fixed version"
-                },
+                fields={_VERSION_BLOCKS[name]: why for name in version},
             )
         release = await s.deps.services.releases.add_product(
             s.actor,
@@ -201,11 +200,12 @@ async def save_gate(s: Submission) -> Saved:
     )
     gates = s.deps.services.gates
     if pick.gate_name is None:
-        if status or comment:
-            block = EditField.GATE_STATUS if status else EditField.COMMENT
+        given = {EditField.GATE_STATUS: status, EditField.COMMENT: comment}
+        filled = [block for block, value in given.items() if value]
+        if filled:  # told under each, so each can be cleared
+            why = "Only for an existing gate: add the gate, then change its status"
             raise ValidationFailed(
-                "A new gate starts as not started.",
-                fields={block: "Only for an existing gate: add the gate, then change its status"},
+                "A new gate starts as not started.", fields=dict.fromkeys(filled, why)
             )
         draft = parse(
             GateDraft, {**present({"gate_name": form.text(EditField.GATE_NAME)}), **details}
@@ -223,7 +223,10 @@ async def save_gate(s: Submission) -> Saved:
             "Nothing to change.",
             fields={EditField.GATE_STATUS: "Pick a new status, or fill in what should change"},
         )
-    release = await gates.update_gate(s.actor, s.release, pick.product_id, pick.gate_name, change)
+    with _picked(EditField.GATE):
+        release = await gates.update_gate(
+            s.actor, s.release, pick.product_id, pick.gate_name, change
+        )
     return Saved(confirm.gate_changed(release, pick.product_id, pick.gate_name))
 
 
@@ -265,9 +268,10 @@ async def save_milestone(s: Submission) -> Saved:
                 fields={EditField.MILESTONE_NAME: "Fill in what should change"},
             )
         key = pick.milestone_key
-        after = await gates.update_milestone(
-            s.actor, s.release, pick.product_id, pick.gate_name, key, change
-        )
+        with _picked(EditField.MILESTONE):
+            after = await gates.update_milestone(
+                s.actor, s.release, pick.product_id, pick.gate_name, key, change
+            )
     message = confirm.milestone_saved(
         after, pick.product_id, pick.gate_name, key, s.tz, added=pick.milestone_key is None
     )
@@ -418,6 +422,24 @@ async def save_attachment(s: Submission) -> Saved:
         s.actor, draft, target, label=form.text(EditField.LABEL)
     )
     return Saved(confirm.attachment_linked(release, attachment, _where(pick)))
+
+
+# The fixed version's fields, as FixedVersion names them, and the blocks they are typed in.
+_VERSION_BLOCKS = {
+    "version_key": EditField.VERSION_KEY,
+    "version_name": EditField.VERSION_NAME,
+    "status": EditField.VERSION_STATUS,
+}
+
+
+@contextmanager
+def _picked(block: str) -> Iterator[None]:
+    """A gate or milestone picked in the form but gone by the time it is saved is told under
+    its picker, not under the input for a new one's name (which has the same field name)."""
+    try:
+        yield
+    except NotFound as error:
+        raise NotFound(error.message, fields={block: "No longer there"}) from None
 
 
 def _approval(value: str | None) -> tuple[bool | None, bool | None]:

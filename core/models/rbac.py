@@ -87,6 +87,8 @@ class User(Entity):
     # link connects them again, never a matching email on first contact.
     auto_link: bool = True
     time_zone: str | None = None
+    # When Slack was last asked for the zone: it is asked again after a day (people travel).
+    time_zone_checked_at: UtcDatetime | None = None
     status: UserStatus = UserStatus.ACTIVE
     created_at: UtcDatetime
 

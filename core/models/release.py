@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from core.errors import NotFound
+from core.errors import Kind, NotFound
 from core.models.common import (
     DomainModel,
     Entity,
@@ -153,6 +153,7 @@ class QualityGate(DomainModel):
         known = ", ".join(m.milestone_key for m in self.milestones) or "none yet"
         raise NotFound(
             f"Gate '{self.gate_name}' has no milestone '{key}' (milestones: {known})",
+            kind=Kind.MILESTONE,
             fields={"milestone_key": "unknown milestone"},
         )
 
@@ -187,6 +188,7 @@ class ReleaseProduct(DomainModel):
         known = ", ".join(g.gate_name for g in self.quality_gates) or "none yet"
         raise NotFound(
             f"Product '{self.product_id}' has no gate '{name}' (gates: {known})",
+            kind=Kind.GATE,
             fields={"gate_name": "unknown gate"},
         )
 
@@ -227,6 +229,7 @@ class Runbook(DomainModel):
         known = ", ".join(t.task_name for t in self.tasks) or "none yet"
         raise NotFound(
             f"Runbook '{self.runbook_name}' has no task '{name}' (tasks: {known})",
+            kind=Kind.TASK,
             fields={"task_name": "unknown task"},
         )
 
@@ -281,6 +284,7 @@ class Release(Entity, ReleaseDraft):
         known = ", ".join(p.product_id for p in self.products) or "none yet"
         raise NotFound(
             f"Release '{self.release_id}' has no product '{product_id}' (products: {known})",
+            kind=Kind.PRODUCT,
             fields={"product_id": "unknown product"},
         )
 
@@ -291,6 +295,7 @@ class Release(Entity, ReleaseDraft):
         known = ", ".join(r.runbook_name for r in self.runbooks) or "none yet"
         raise NotFound(
             f"Release '{self.release_id}' has no runbook '{runbook_id}' (runbooks: {known})",
+            kind=Kind.RUNBOOK,
             fields={"runbook_id": "unknown runbook"},
         )
 

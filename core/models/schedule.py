@@ -38,7 +38,9 @@ class DigestSubscription(Entity):
     """A channel's daily digest, or a person's own setting (off, or another time).
 
     ``target`` is unique: ``channel:<team>:<channel>`` or ``person:<user id>``.
-    A person's digest follows their own time zone when ``time_zone`` is None.
+    A person's digest follows their own time zone when ``time_zone`` is None. A channel's
+    digest that Slack refuses for good (the bot is not in the channel, or it is gone) is
+    paused: disabled, with the Slack error in ``paused_reason``, until subscribed again.
     """
 
     kind: DigestKind
@@ -51,6 +53,8 @@ class DigestSubscription(Entity):
     enabled: bool = True
     created_by: str
     created_at: UtcDatetime
+    paused_reason: str | None = None
+    paused_at: UtcDatetime | None = None
 
     @field_validator("time_zone")
     @classmethod

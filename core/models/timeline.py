@@ -8,6 +8,11 @@ from pydantic import Field
 
 from core.models.common import DomainModel, Entity, UtcDatetime
 
+# Fields of before / after (at any depth) whose value is a portal user's id.
+USER_FIELDS = frozenset(
+    {"owner_id", "approver_user_id", "assignee_id", "created_by", "added_by", "uploaded_by"}
+)
+
 
 class TargetPath(DomainModel):
     """What inside the release changed; unset parts are the release itself."""
@@ -49,3 +54,23 @@ class TimelineEvent(Entity):
     after: dict[str, Any] | None = None
     comment: str | None = None
     at: UtcDatetime
+
+    def user_ids(self) -> set[str]:
+        """Every portal user the event names (its actor, owners, approvers…): what a reader
+        needs resolved to names, in one read for a whole page of events."""
+        found = {self.actor.user_id}
+        _collect_users(self.before, found)
+        _collect_users(self.after, found)
+        return found
+
+
+def _collect_users(value: object, found: set[str]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in USER_FIELDS and isinstance(item, str) and item:
+                found.add(item)
+            else:
+                _collect_users(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _collect_users(item, found)

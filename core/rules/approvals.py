@@ -65,21 +65,30 @@ def change_settings(
     milestone.approval = new_approval(required, requires_approval_manager, now)
 
 
-def decided_message(milestone: Milestone) -> str:
-    approval = milestone.approval
-    when = f"{approval.approved_at:%Y-%m-%d %H:%M} UTC" if approval.approved_at else "earlier"
-    who = approval.approver_username or approval.approver_user_id or "someone"
-    return (
-        f"Milestone '{milestone.milestone_key}' was already {approval.status.value.lower()} "
-        f"by {who} at {when}."
-    )
+class AlreadyDecided(RuleViolation):
+    """A decided approval is not decided again (rule 3): who decided it, and when.
+
+    The message names no time, as the core knows no reader: the bot shows ``decided_at`` on
+    the reader's own clock (`blocks.approvals.already_decided_text`)."""
+
+    def __init__(self, milestone: Milestone) -> None:
+        approval = milestone.approval
+        self.milestone_key = milestone.milestone_key
+        self.milestone_name = milestone.milestone_name
+        self.status = approval.status
+        self.decided_by = approval.approver_username or approval.approver_user_id or "someone"
+        self.decided_at = approval.approved_at
+        super().__init__(
+            f"Milestone '{milestone.milestone_key}' was already {self.status.value.lower()} "
+            f"by {self.decided_by}."
+        )
 
 
 def check_may_decide(actor: Actor, milestone: Milestone, policy: ApprovalPolicy) -> None:
     """Raise unless the actor may decide this milestone's approval now."""
     approval = milestone.approval
     if approval.is_decided:
-        raise RuleViolation(decided_message(milestone))
+        raise AlreadyDecided(milestone)
     if approval.status is ApprovalStatus.NOT_REQUIRED:
         raise RuleViolation(
             f"Milestone '{milestone.milestone_key}' does not need approval; "

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from core.errors import PermissionDenied, ValidationFailed
-from core.models.rbac import Permission
 from core.models.release import GateStatus, QualityGate
+from core.rules.operations import CHANGE_GATE, WAIVE_GATE
 from core.rules.permissions import Actor
 
 SATISFIED = frozenset({GateStatus.PASSED, GateStatus.WAIVED})
@@ -27,7 +27,7 @@ def check_gate_status_change(
                 fields={"comment": "A waiver needs a comment"},
             )
     elif status is not gate.gate_status or (comment or None) != gate.comment:
-        actor.require(Permission.CAN_MANAGE_QUALITY_GATES, "change a gate's status")
+        CHANGE_GATE.require(actor)
 
 
 def check_required_change(actor: Actor, gate: QualityGate, required: bool) -> None:
@@ -38,5 +38,5 @@ def check_required_change(actor: Actor, gate: QualityGate, required: bool) -> No
 
 def require_approval_manager(actor: Actor, what: str) -> None:
     actor.require_active()
-    if not actor.has(Permission.IS_APPROVAL_MANAGER):
+    if not WAIVE_GATE.allows(actor):
         raise PermissionDenied(f"{what} only by an approval manager; ask one to do it.")

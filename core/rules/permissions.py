@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.errors import NotFound, PermissionDenied
+from core.errors import Kind, NotFound, PermissionDenied
 from core.models.rbac import Permission, Role, User, UserStatus
 from core.models.release import Release
 from core.models.timeline import EventActor
@@ -92,6 +92,7 @@ def unknown_release(ref: str) -> NotFound:
     """The one answer for a release id that names nothing *this actor* may see: unknown and
     invisible (another squad's) releases read alike, so existence is not disclosed."""
     return NotFound(
-        f"No release '{str(ref).strip()}'. `/release list` shows the releases you can see.",
+        f"No release '{str(ref).strip()}'.",
+        kind=Kind.RELEASE,
         fields={"release_id": "Unknown release"},
     )

@@ -37,11 +37,15 @@ class MilestoneRef:
 
 @dataclass(frozen=True, slots=True)
 class Blocker:
+    """A BLOCKED or FAILED gate, or a BLOCKED milestone (then ``milestone_key`` is set)."""
+
     product_id: str
     gate_name: str
     status: str
     milestone_key: str | None = None
     comment: str | None = None
+    product_name: str = ""
+    milestone_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,8 @@ class ReadinessSummary:
     blockers: list[Blocker] = field(default_factory=list)
     next_milestones: list[MilestoneRef] = field(default_factory=list)
     pending_approvals: list[MilestoneRef] = field(default_factory=list)
+    # Decided "no": shown with who rejected and why until the milestone is asked again.
+    rejected_approvals: list[MilestoneRef] = field(default_factory=list)
 
     @property
     def is_ready_for_approval(self) -> bool:
@@ -70,7 +76,8 @@ class ReadinessSummary:
 
 
 def summarize(release: Release, next_limit: int = NEXT_MILESTONES) -> ReadinessSummary:
-    """Counts per gate status, blockers, next pending milestones and pending approvals.
+    """Counts per gate status, blockers, next pending milestones, pending and rejected
+    approvals.
 
     A required gate counts as passed when PASSED or WAIVED (a waiver exists to let a release
     go ahead). Blockers are gates or milestones that are BLOCKED or FAILED.
@@ -79,6 +86,7 @@ def summarize(release: Release, next_limit: int = NEXT_MILESTONES) -> ReadinessS
     blockers: list[Blocker] = []
     open_milestones: list[MilestoneRef] = []
     pending: list[MilestoneRef] = []
+    rejected: list[MilestoneRef] = []
     required_ok = True
     total = 0
     for product in release.products:
@@ -95,6 +103,7 @@ def summarize(release: Release, next_limit: int = NEXT_MILESTONES) -> ReadinessS
                         gate.gate_status.value,
                         None,
                         gate.comment,
+                        product_name=product.product_name,
                     )
                 )
             for milestone in gate.milestones:
@@ -108,12 +117,16 @@ def summarize(release: Release, next_limit: int = NEXT_MILESTONES) -> ReadinessS
                             gate.gate_name,
                             milestone.status.value,
                             milestone.milestone_key,
+                            product_name=product.product_name,
+                            milestone_name=milestone.milestone_name,
                         )
                     )
                 if milestone.status is not MilestoneStatus.DONE:
                     open_milestones.append(ref)
                 if milestone.approval.status is ApprovalStatus.PENDING:
                     pending.append(ref)
+                elif milestone.approval.status is ApprovalStatus.REJECTED:
+                    rejected.append(ref)
     upcoming = heapq.nsmallest(
         next_limit,
         open_milestones,
@@ -130,4 +143,5 @@ def summarize(release: Release, next_limit: int = NEXT_MILESTONES) -> ReadinessS
         blockers=blockers,
         next_milestones=upcoming,
         pending_approvals=pending,
+        rejected_approvals=rejected,
     )

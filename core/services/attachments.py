@@ -7,10 +7,11 @@ from datetime import datetime
 from core.clock import Clock
 from core.errors import Duplicate, ValidationFailed
 from core.models.attachment import Attachment, AttachmentDraft, AttachmentTarget
-from core.models.rbac import Permission
+from core.models.common import DomainModel, Name, parse
 from core.models.release import AttachmentRef, CTask, Release
 from core.models.timeline import TargetPath
 from core.ports import AttachmentRepository, ReleaseRepository, TimelineRepository
+from core.rules.operations import ATTACH_FILE
 from core.rules.permissions import Actor
 from core.services.release_changes import Recorded, ReleaseChanges
 
@@ -28,7 +29,7 @@ class AttachmentService:
         self._clock = clock
 
     async def register(self, actor: Actor, draft: AttachmentDraft) -> Attachment:
-        actor.require(Permission.CAN_UPLOAD_ATTACHMENTS, "register an attachment")
+        actor.require(ATTACH_FILE.permission, "register an attachment")
         attachment = Attachment(
             **draft.model_dump(), uploaded_by=actor.user_id, uploaded_at=self._clock()
         )
@@ -42,7 +43,9 @@ class AttachmentService:
         label: str | None = None,
     ) -> tuple[Attachment, Release]:
         """Register the file (or reuse the one with the same sha256) and link it to the target."""
-        actor.require(Permission.CAN_UPLOAD_ATTACHMENTS, "attach a file")
+        ATTACH_FILE.require(actor)
+        if label is not None:  # checked before the file is registered: a bad one changes nothing
+            label = parse(_LabelInput, {"label": label}).label
         try:
             attachment = await self.register(actor, draft)
         except Duplicate:
@@ -61,7 +64,7 @@ class AttachmentService:
         Without transactions the two writes are separate; both are idempotent, so a retry
         after a failure between them completes the link.
         """
-        actor.require(Permission.CAN_UPLOAD_ATTACHMENTS, "link an attachment")
+        actor.require(ATTACH_FILE.permission, "link an attachment")
         attachment = await self._attachments.get(attachment_id)
         located: list[AttachmentTarget] = []
 
@@ -95,6 +98,10 @@ class AttachmentService:
         release = await self._changes.apply(actor, target.release_id, change)
         await self._attachments.add_link(attachment.id, located[0])
         return release
+
+
+class _LabelInput(DomainModel):
+    label: Name
 
 
 def _locate(

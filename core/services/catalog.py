@@ -10,12 +10,10 @@ from core.models.catalog import (
     Squad,
     SquadDraft,
 )
-from core.models.rbac import Permission
 from core.ports import ApplicationRepository, BoardRepository, SquadRepository
+from core.rules.operations import ADD_APPLICATION, ADD_BOARD, ADD_SQUAD
+from core.rules.operations import CATALOG_PERMISSION as CATALOG_PERMISSION
 from core.rules.permissions import Actor
-
-# Keeping the catalog is an admin's job (SPEC §1); the role-management flag marks admins.
-CATALOG_PERMISSION = Permission.CAN_MANAGE_ROLES
 
 
 class CatalogService:
@@ -30,15 +28,15 @@ class CatalogService:
         self._boards = boards
 
     async def create_application(self, actor: Actor, draft: ApplicationDraft) -> Application:
-        actor.require(CATALOG_PERMISSION, "add an application to the catalog")
+        ADD_APPLICATION.require(actor)
         return await self._applications.add(Application(**draft.model_dump()))
 
     async def create_squad(self, actor: Actor, draft: SquadDraft) -> Squad:
-        actor.require(CATALOG_PERMISSION, "add a squad to the catalog")
+        ADD_SQUAD.require(actor)
         return await self._squads.add(Squad(**draft.model_dump()))
 
     async def create_board(self, actor: Actor, draft: JiraBoardDraft) -> JiraBoard:
-        actor.require(CATALOG_PERMISSION, "add a Jira board to the catalog")
+        ADD_BOARD.require(actor)
         return await self._boards.add(JiraBoard(**draft.model_dump()))
 
     async def applications(self, actor: Actor) -> list[Application]:

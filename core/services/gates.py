@@ -10,7 +10,6 @@ from pydantic import Field
 from core.clock import Clock
 from core.errors import Duplicate
 from core.models.common import Comment, DomainModel, Key, Name, PlannedDatetime, Text
-from core.models.rbac import Permission
 from core.models.release import (
     Environment,
     GateStatus,
@@ -22,6 +21,7 @@ from core.models.release import (
 from core.models.timeline import TargetPath
 from core.ports import ReleaseRepository, TimelineRepository
 from core.rules import approvals, gates, milestones
+from core.rules.operations import ADD_GATE, ADD_MILESTONE, CHANGE_GATE, CHANGE_MILESTONE
 from core.rules.permissions import Actor
 from core.services.release_changes import Recorded, ReleaseChanges, jsonable
 
@@ -77,7 +77,7 @@ class GateService:
         self._changes = ReleaseChanges(releases, timeline, clock)
 
     async def add_gate(self, actor: Actor, ref: str, product_id: str, draft: GateDraft) -> Release:
-        actor.require(Permission.CAN_MANAGE_QUALITY_GATES, "add a quality gate")
+        ADD_GATE.require(actor)
 
         def change(release: Release, _now: datetime) -> Recorded:
             product = release.product(product_id)
@@ -102,7 +102,7 @@ class GateService:
         with_status = {"gate_status", "comment"} if update.gate_status else {"gate_status"}
         edits = update.model_dump(exclude_none=True, exclude=with_status)
         if edits:
-            actor.require(Permission.CAN_MANAGE_QUALITY_GATES, "change a quality gate")
+            CHANGE_GATE.require(actor)
         actor.require_active()
 
         def change(release: Release, _now: datetime) -> Recorded | None:
@@ -127,7 +127,7 @@ class GateService:
     async def add_milestone(
         self, actor: Actor, ref: str, product_id: str, gate_name: str, draft: MilestoneDraft
     ) -> Release:
-        actor.require(Permission.CAN_MANAGE_QUALITY_GATES, "add a milestone")
+        ADD_MILESTONE.require(actor)
 
         def change(release: Release, now: datetime) -> Recorded:
             gate = release.product(product_id).gate(gate_name)
@@ -158,7 +158,7 @@ class GateService:
         milestone_key: str,
         update: MilestoneChange,
     ) -> Release:
-        actor.require(Permission.CAN_MANAGE_QUALITY_GATES, "change a milestone")
+        CHANGE_MILESTONE.require(actor)
 
         def change(release: Release, now: datetime) -> Recorded | None:
             gate = release.product(product_id).gate(gate_name)

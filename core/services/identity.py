@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.clock import Clock
 from core.errors import Duplicate, NotFound, RuleViolation
@@ -11,6 +13,9 @@ from core.ports import RoleRepository, UserRepository
 from core.rules.permissions import Actor
 
 ADMIN_ROLE_NAME = "Admin"
+# A person's Slack time zone is asked again at most this often (people travel, and Slack
+# tells the bot of a change only where the app subscribes to `user_change`).
+TIME_ZONE_RECHECK = timedelta(days=1)
 
 
 class IdentityService:
@@ -53,12 +58,32 @@ class IdentityService:
         users = await self._users.list_with_roles([r.id for r in roles])
         return [Actor(u, tuple(roles)) for u in users if u.status is UserStatus.ACTIVE]
 
+    def time_zone_due(self, user: User) -> bool:
+        """Whether to ask Slack for the person's time zone: never asked, or over a day ago."""
+        checked = user.time_zone_checked_at
+        return checked is None or self._clock() - checked >= TIME_ZONE_RECHECK
+
     async def remember_time_zone(self, actor: Actor, time_zone: str | None) -> Actor:
-        """Keep the person's Slack time zone, used to show times and schedule digests."""
-        if not time_zone or time_zone == actor.user.time_zone:
+        """Keep the time zone Slack just gave for the person (used to show times, schedule
+        digests and keep reminders out of the night), and that Slack was asked now; with
+        ``None`` (Slack gave none, or did not answer) only that it was asked.
+
+        One write, and only when something changed or the last check is a day old."""
+        zone = time_zone if _known_zone(time_zone) else None
+        if zone in (None, actor.user.time_zone) and not self.time_zone_due(actor.user):
             return actor
-        user = await self._users.set_time_zone(actor.user_id, time_zone)
+        user = await self._users.set_time_zone(actor.user_id, zone, checked_at=self._clock())
         return Actor(user, actor.roles)
+
+    async def time_zone_changed(self, identity: SlackIdentity, time_zone: str | None) -> bool:
+        """Slack says a person's zone is now ``time_zone`` (a `user_change` event): keep it if
+        the person is linked to a portal user. True when a stored zone changed."""
+        zone = time_zone if _known_zone(time_zone) else None
+        user = await self._users.find_by_slack(identity)
+        if user is None or zone is None:
+            return False
+        await self._users.set_time_zone(user.id, zone, checked_at=self._clock())
+        return zone != user.time_zone
 
     async def resolve(self, identity: SlackIdentity) -> Actor | None:
         """The portal user linked to this Slack identity, or None."""
@@ -138,3 +163,13 @@ class IdentityService:
                 if "username" not in error.fields:
                     raise
         raise Duplicate(f"Could not find a free username for '{base}'; create the user by hand.")
+
+
+def _known_zone(name: str | None) -> bool:
+    if not name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True

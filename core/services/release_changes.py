@@ -15,6 +15,7 @@ from core.models.release import Release
 from core.models.timeline import TargetPath, TimelineEvent
 from core.ports import ReleaseRepository, TimelineRepository
 from core.rules.permissions import Actor, unknown_release
+from core.suggestions import CANDIDATES, closest
 
 MAX_ATTEMPTS = 40
 
@@ -87,13 +88,16 @@ async def visible_release(releases: ReleaseRepository, actor: Actor, ref: str) -
     Every read and write by release reference comes through here. A release in squads the
     actor is not in answers exactly like an unknown id (same error, same message, the id as
     typed), so its existence is not disclosed; a disabled actor is told so before either.
+    Not finding it costs one more query, for "did you mean": the ids of the newest releases
+    the actor may see, so an invisible release is never offered and never changes the answer.
     """
     actor.require_active()
     try:
         release = await releases.get(ref)
+        actor.require_view(release, ref)
     except NotFound:
-        raise unknown_release(ref) from None
-    actor.require_view(release, ref)
+        ids = await releases.recent_ids(squads=actor.visible_squads(), limit=CANDIDATES)
+        raise unknown_release(ref).suggesting(closest(ref, ids)) from None
     return release
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.clock import Clock
-from core.errors import Duplicate, NotFound
+from core.errors import Duplicate, Kind, NotFound
 from core.models.common import DomainModel, Text, parse
-from core.models.rbac import Permission
 from core.models.release import FixedVersion, Release, ReleaseDraft, ReleaseProduct
 from core.models.timeline import TargetPath
 from core.pagination import Page, ReleaseCursor
 from core.ports import ApplicationRepository, ReleaseRepository, TimelineRepository
+from core.rules.operations import ADD_PRODUCT, CREATE_RELEASE, EDIT_DESCRIPTION, SET_FIXED_VERSION
 from core.rules.permissions import Actor
 from core.services.release_changes import Recorded, ReleaseChanges, visible_release
 
@@ -33,7 +33,7 @@ class ReleaseService:
         self._changes = ReleaseChanges(releases, timeline, clock)
 
     async def create(self, actor: Actor, draft: ReleaseDraft) -> Release:
-        actor.require(Permission.CAN_CREATE_RELEASE, "create a release")
+        CREATE_RELEASE.require(actor)
         now = self._clock()
         release = Release(**draft.model_dump(), created_by=actor.user_id, created_at=now)
         saved = await self._releases.add(release)
@@ -62,7 +62,7 @@ class ReleaseService:
         return Page(items=items, next_cursor=next_cursor)
 
     async def edit_description(self, actor: Actor, ref: str, description: str) -> Release:
-        actor.require(Permission.CAN_EDIT_RELEASE_DESCRIPTION, "edit a release's description")
+        EDIT_DESCRIPTION.require(actor)
         text = parse(_DescriptionInput, {"description": description}).description
 
         def change(release: Release, _now: datetime) -> Recorded | None:
@@ -86,13 +86,14 @@ class ReleaseService:
         squad_ids: list[str] | None = None,
     ) -> Release:
         """Add a catalog product to the release (its name comes from the catalog)."""
-        actor.require(Permission.CAN_CREATE_RELEASE, "add a product to a release")
+        ADD_PRODUCT.require(actor)
         application = await self._applications.get(application_id)
         catalog_product = application.product(product_id)
         if catalog_product is None:
             known = ", ".join(p.product_id for p in application.products) or "none"
             raise NotFound(
                 f"Application '{application_id}' has no product '{product_id}' (products: {known})",
+                kind=Kind.PRODUCT,
                 fields={"product_id": "Unknown product"},
             )
         squads = squad_ids if squad_ids is not None else catalog_product.product_squad_ids
@@ -124,7 +125,7 @@ class ReleaseService:
     async def set_fixed_version(
         self, actor: Actor, ref: str, product_id: str, version: FixedVersion
     ) -> Release:
-        actor.require(Permission.CAN_DEFINE_FIXED_VERSIONS, "define a fixed version")
+        SET_FIXED_VERSION.require(actor)
 
         def change(release: Release, _now: datetime) -> Recorded | None:
             product = release.product(product_id)

@@ -9,7 +9,6 @@ from pydantic import Field
 from core.clock import Clock
 from core.errors import Conflict, Duplicate, ValidationFailed
 from core.models.common import DomainModel, Name, PlannedDatetime, Text
-from core.models.rbac import Permission
 from core.models.release import (
     MAX_TASK_MINUTES,
     AttachmentRef,
@@ -22,6 +21,7 @@ from core.models.release import (
 )
 from core.models.timeline import TargetPath
 from core.ports import ReleaseRepository, TimelineRepository
+from core.rules.operations import ADD_RUNBOOK, MANAGE_CHANGE, UPDATE_TASK
 from core.rules.permissions import Actor
 from core.services.release_changes import Recorded, ReleaseChanges, jsonable
 
@@ -51,7 +51,7 @@ class RunbookService:
         self._changes = ReleaseChanges(releases, timeline, clock)
 
     async def add_runbook(self, actor: Actor, ref: str, draft: RunbookDraft) -> Release:
-        actor.require(Permission.CAN_MANAGE_RUNBOOKS, "add a runbook")
+        ADD_RUNBOOK.require(actor)
         _check_tasks(draft.tasks)
 
         def change(release: Release, now: datetime) -> Recorded:
@@ -77,7 +77,7 @@ class RunbookService:
     async def update_task(
         self, actor: Actor, ref: str, runbook_id: str, task_name: str, update: TaskChange
     ) -> Release:
-        actor.require(Permission.CAN_MANAGE_RUNBOOKS, "update a runbook task")
+        UPDATE_TASK.require(actor)
 
         def change(release: Release, _now: datetime) -> Recorded | None:
             runbook = release.runbook(runbook_id)
@@ -117,7 +117,7 @@ class RunbookService:
         release has changed since, nothing is stored (CONFLICT), so what someone else changed
         meanwhile is not reverted.
         """
-        actor.require(Permission.CAN_MANAGE_RUNBOOKS, "manage the change ticket")
+        MANAGE_CHANGE.require(actor)
         ids = [c.ctask_id for c in chg.ctasks]
         if len(ids) != len(set(ids)):
             raise ValidationFailed(

@@ -20,6 +20,7 @@ from core.ports import ReleaseRepository, SnoozeRepository, SubscriptionReposito
 from core.rules import approvals, schedule
 from core.rules.approvals import ApprovalPolicy
 from core.rules.digest import Digest, DigestWindow, compose_digest
+from core.rules.operations import SUBSCRIBE_CHANNEL
 from core.rules.permissions import Actor
 from core.rules.readiness import MilestoneRef, summarize
 from core.services.approvals import DECIDING_FLAGS, key_of, pending_in
@@ -48,6 +49,7 @@ class DigestJob:
     digest: Digest
     tz: ZoneInfo
     channel_id: str | None = None
+    target: str | None = None  # the channel's subscription
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class _Plan:
     tz: ZoneInfo
     day: date
     channel_id: str | None = None
+    target: str | None = None
 
 
 class ReminderKind(StrEnum):
@@ -95,7 +98,7 @@ class DigestService:
     async def subscribe_channel(
         self, actor: Actor, *, team_id: str, channel_id: str, at: time | None, time_zone: str | None
     ) -> DigestSubscription:
-        actor.require(Permission.CAN_CREATE_RELEASE, "subscribe a channel to the daily digest")
+        SUBSCRIBE_CHANNEL.require(actor)
         zone = _checked_zone(time_zone) if time_zone else self._settings.default_tz.key
         subscription = DigestSubscription(
             kind=DigestKind.CHANNEL,
@@ -115,6 +118,12 @@ class DigestService:
             DigestSubscription.channel_target(team_id, channel_id)
         ):
             raise NotFound("This channel has no digest subscription.")
+
+    async def pause_channel(self, target: str, *, reason: str) -> DigestSubscription | None:
+        """Stop a channel digest Slack refuses for good (``reason``: its error, such as
+        not_in_channel) instead of failing every day; subscribing again resumes it. None when
+        it was paused already, removed, or subscribed again meanwhile."""
+        return await self._subscriptions.pause(target, reason=reason, at=self._clock())
 
     async def set_personal(
         self, actor: Actor, *, enabled: bool, at: time | None = None
@@ -162,6 +171,7 @@ class DigestService:
                 compose_digest(releases, p.audience, p.day, self._settings.window, summaries),
                 p.tz,
                 p.channel_id,
+                p.target,
             )
             for p in planned
         ]
@@ -178,7 +188,7 @@ class DigestService:
             day = schedule.digest_day(sub.at, tz, now, self._settings.grace)
             if day is not None:
                 key = f"digest:{sub.target}:{day}"
-                plans.append(_Plan(key, sub.kind, audience, tz, day, sub.channel_id))
+                plans.append(_Plan(key, sub.kind, audience, tz, day, sub.channel_id, sub.target))
         return plans
 
     def _person_plans(

@@ -7,14 +7,17 @@ import random
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 from core.clock import Clock
-from core.errors import Conflict, NotFound, PermissionDenied, RuleViolation
+from core.errors import Conflict, Kind, NotFound, PermissionDenied, RuleViolation
 from core.models.rbac import Permission, Role, RoleDraft, SlackIdentity, User, UserDraft, UserStatus
 from core.passwords import hash_password
 from core.ports import ClaimRepository, RoleRepository, UserRepository
+from core.rules.operations import ADD_USER, CREATE_ROLE
 from core.rules.permissions import Actor
+from core.suggestions import CANDIDATES, closest
 
 # One lease serializes every change that could take the last acting administrator away.
 ROLE_MANAGERS_LOCK = "rbac:role-managers"
@@ -22,6 +25,16 @@ ROLE_MANAGERS_LOCK = "rbac:role-managers"
 LOCK_LEASE = timedelta(seconds=15)
 # How long to wait for another admin's change before saying "try again".
 LOCK_WAIT = timedelta(seconds=2)
+# Who may list users (and so be offered usernames when one is unknown).
+USER_LISTERS = (Permission.CAN_MANAGE_ROLES, Permission.CAN_INVITE_USERS)
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    """A user after a role was granted or revoked, and that role as stored (its own case)."""
+
+    user: User
+    role: Role
 
 
 class RoleService:
@@ -30,7 +43,7 @@ class RoleService:
         self._clock = clock
 
     async def create(self, actor: Actor, draft: RoleDraft) -> Role:
-        actor.require(Permission.CAN_MANAGE_ROLES, "create a role")
+        CREATE_ROLE.require(actor)
         role = Role(**draft.model_dump(), created_by=actor.user_id, created_at=self._clock())
         return await self._roles.add(role)
 
@@ -88,7 +101,7 @@ class UserService:
         self._lock_wait = lock_wait.total_seconds()
 
     async def create(self, actor: Actor, draft: UserDraft) -> User:
-        actor.require(Permission.CAN_INVITE_USERS, "add a user")
+        ADD_USER.require(actor)
         if draft.role_ids:
             # Inviting is not granting: roles come with the role-management flag.
             actor.require(Permission.CAN_MANAGE_ROLES, "give a new user roles")
@@ -101,19 +114,17 @@ class UserService:
         return await self._users.add(user)
 
     async def list_users(self, actor: Actor) -> list[User]:
-        _require_any(
-            actor, (Permission.CAN_MANAGE_ROLES, Permission.CAN_INVITE_USERS), "list users"
-        )
+        _require_any(actor, USER_LISTERS, "list users")
         return await self._users.all()
 
     async def get(self, actor: Actor, username: str) -> User:
         actor.require_active()
-        return await self._users.get_by_username(username)
+        return await self._user(actor, username)
 
     async def link_slack(self, actor: Actor, username: str, identity: SlackIdentity) -> User:
         # Never shrinks the acting administrators: a linked user stays linked (to this one).
         actor.require(Permission.CAN_MANAGE_ROLES, "link a Slack person to a user")
-        user = await self._users.get_by_username(username)
+        user = await self._user(actor, username)
         return await self._users.set_slack(user.id, identity)
 
     async def unlink_slack(self, actor: Actor, identity: SlackIdentity) -> User:
@@ -121,43 +132,67 @@ class UserService:
         async with self._role_managers_locked() as lease:
             user = await self._users.find_by_slack(identity)
             if user is None:
-                raise NotFound(f"Slack user {identity.user_id} is not linked to any portal user.")
+                raise NotFound(
+                    f"Slack user {identity.user_id} is not linked to any portal user, so there "
+                    "is nothing to unlink.",
+                    kind=Kind.USER,
+                )
             await self._keep_an_acting_admin(user, user.model_copy(update={"slack": None}))
             lease.check()
             return await self._users.set_slack(user.id, None)
 
-    async def grant_role(self, actor: Actor, username: str, role_name: str) -> User:
+    async def grant_role(self, actor: Actor, username: str, role_name: str) -> RoleChange:
         actor.require(Permission.CAN_MANAGE_ROLES, "grant a role")
-        user = await self._users.get_by_username(username)
-        role = await self._roles.get(role_name)
-        return await self._users.add_role(user.id, role.id)
+        user = await self._user(actor, username)
+        role = await self._role(role_name)
+        return RoleChange(await self._users.add_role(user.id, role.id), role)
 
-    async def revoke_role(self, actor: Actor, username: str, role_name: str) -> User:
+    async def revoke_role(self, actor: Actor, username: str, role_name: str) -> RoleChange:
         actor.require(Permission.CAN_MANAGE_ROLES, "revoke a role")
-        role = await self._roles.get(role_name)
+        role = await self._role(role_name)
         if not role.can_manage_roles:
             # Roles are never edited: this one cannot make anyone an administrator.
-            user = await self._users.get_by_username(username)
+            user = await self._user(actor, username)
             _require_held(user, role)
-            return await self._users.remove_role(user.id, role.id)
+            return RoleChange(await self._users.remove_role(user.id, role.id), role)
         async with self._role_managers_locked() as lease:
-            user = await self._users.get_by_username(username)
+            user = await self._user(actor, username)
             _require_held(user, role)
             remaining = [r for r in user.role_ids if r != role.id]
             await self._keep_an_acting_admin(user, user.model_copy(update={"role_ids": remaining}))
             lease.check()
-            return await self._users.remove_role(user.id, role.id)
+            return RoleChange(await self._users.remove_role(user.id, role.id), role)
 
     async def set_status(self, actor: Actor, username: str, status: UserStatus) -> User:
         actor.require(Permission.CAN_MANAGE_ROLES, "change a user's status")
         if status is UserStatus.ACTIVE:
-            user = await self._users.get_by_username(username)
+            user = await self._user(actor, username)
             return await self._users.set_status(user.id, status)
         async with self._role_managers_locked() as lease:
-            user = await self._users.get_by_username(username)
+            user = await self._user(actor, username)
             await self._keep_an_acting_admin(user, user.model_copy(update={"status": status}))
             lease.check()
             return await self._users.set_status(user.id, status)
+
+    async def _user(self, actor: Actor, username: str) -> User:
+        """The user with this username, ignoring case; if none, the closest usernames are
+        offered to an actor who may list users (one more query, only then)."""
+        try:
+            return await self._users.get_by_username(username)
+        except NotFound as error:
+            if not any(actor.has(p) for p in USER_LISTERS):
+                raise
+            names = await self._users.usernames(limit=CANDIDATES)
+            raise error.suggesting(closest(username, names)) from None
+
+    async def _role(self, role_name: str) -> Role:
+        """The role with this name, ignoring case; if none, the closest role names are
+        offered (everyone active may list roles; one more query, only then)."""
+        try:
+            return await self._roles.get(role_name)
+        except NotFound as error:
+            names = [r.role_name for r in await self._roles.all()]
+            raise error.suggesting(closest(role_name, names)) from None
 
     async def _keep_an_acting_admin(self, before: User, after: User) -> None:
         """Refuse a change that takes the last acting administrator out; call it locked."""
@@ -197,7 +232,9 @@ class UserService:
         missing = [r for r in role_ids if r not in found]
         if missing:
             raise NotFound(
-                f"Unknown role ids: {', '.join(missing)}.", fields={"role_ids": "Unknown role"}
+                f"Unknown role ids: {', '.join(missing)}.",
+                kind=Kind.ROLE,
+                fields={"role_ids": "Unknown role"},
             )
 
 
@@ -224,7 +261,10 @@ def is_acting_admin(user: User, managing_role_ids: set[str]) -> bool:
 
 def _require_held(user: User, role: Role) -> None:
     if role.id not in user.role_ids:
-        raise RuleViolation(f"User '{user.username}' does not have the role '{role.role_name}'.")
+        raise RuleViolation(
+            f"User '{user.username}' does not have the role '{role.role_name}', so there is "
+            "nothing to revoke."
+        )
 
 
 def _require_any(actor: Actor, permissions: tuple[Permission, ...], action: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from core.errors import Duplicate, NotFound
+from core.errors import Duplicate, Kind, NotFound
 from core.models.attachment import Attachment, AttachmentTarget
 from storage.codec import from_document, object_id, to_document
 from storage.engine import Collection
@@ -27,9 +27,11 @@ class AttachmentRepository:
         return attachment
 
     async def get(self, attachment_id: str) -> Attachment:
-        doc = await self._collection.find_one({"_id": object_id(attachment_id, "attachment")})
+        doc = await self._collection.find_one(
+            {"_id": object_id(attachment_id, "attachment", Kind.ATTACHMENT)}
+        )
         if doc is None:
-            raise NotFound(f"No attachment with id '{attachment_id}'.")
+            raise NotFound(f"No attachment with id '{attachment_id}'.", kind=Kind.ATTACHMENT)
         return from_document(Attachment, doc)
 
     async def find_by_sha256(self, sha256: str) -> Attachment | None:
@@ -38,10 +40,10 @@ class AttachmentRepository:
 
     async def add_link(self, attachment_id: str, target: AttachmentTarget) -> Attachment:
         doc = await self._collection.find_one_and_update(
-            {"_id": object_id(attachment_id, "attachment")},
+            {"_id": object_id(attachment_id, "attachment", Kind.ATTACHMENT)},
             {"$addToSet": {"links": target.model_dump()}},
             return_document=ReturnDocument.AFTER,
         )
         if doc is None:
-            raise NotFound(f"No attachment with id '{attachment_id}'.")
+            raise NotFound(f"No attachment with id '{attachment_id}'.", kind=Kind.ATTACHMENT)
         return from_document(Attachment, doc)

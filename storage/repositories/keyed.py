@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from pymongo.errors import DuplicateKeyError
 
-from core.errors import NotFound
-from storage.codec import from_document, object_id, to_document
+from core.errors import Kind, NotFound
+from storage.codec import (
+    first_exact,
+    folded,
+    folded_field,
+    from_document,
+    object_id,
+    to_document,
+)
 from storage.engine import Collection
 from storage.errors import duplicate
 
@@ -17,11 +24,25 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class KeyedRepository(Generic[M]):
-    def __init__(self, collection: Collection, model: type[M], key: str, what: str) -> None:
+    """``ignore_case``: ``get`` also finds the key case-folded (the model must be one of
+    ``storage.codec.FOLDED_KEYS``, so its documents carry ``<key>_folded``)."""
+
+    def __init__(
+        self,
+        collection: Collection,
+        model: type[M],
+        key: str,
+        what: str,
+        kind: Kind,
+        *,
+        ignore_case: bool = False,
+    ) -> None:
         self._collection = collection
         self._model = model
         self._key = key
         self._what = what
+        self._kind = kind
+        self._ignore_case = ignore_case
 
     async def add(self, item: M) -> M:
         try:
@@ -31,11 +52,11 @@ class KeyedRepository(Generic[M]):
         return item
 
     async def get(self, key: str) -> M:
-        doc = await self._collection.find_one({self._key: str(key)})
+        key = str(key)
+        doc = await self._find(key)
         if doc is None:
             raise NotFound(
-                f"No {self._what} '{key}'. List them to see the ones that exist.",
-                fields={self._key: "Unknown"},
+                f"No {self._what} '{key.strip()}'.", kind=self._kind, fields={self._key: "Unknown"}
             )
         return from_document(self._model, doc)
 
@@ -44,6 +65,13 @@ class KeyedRepository(Generic[M]):
         return [from_document(self._model, d) for d in docs]
 
     async def get_many(self, ids: Sequence[str]) -> list[M]:
-        oids = [object_id(i, self._what) for i in ids]
+        oids = [object_id(i, self._what, self._kind) for i in ids]
         docs = await self._collection.find({"_id": {"$in": oids}}).to_list(length=None)
         return [from_document(self._model, d) for d in docs]
+
+    async def _find(self, key: str) -> dict[str, Any] | None:
+        if not self._ignore_case:
+            return await self._collection.find_one({self._key: key})
+        # One round trip, both clauses index-served. See ``storage.codec.first_exact``.
+        query = {"$or": [{self._key: key}, {folded_field(self._key): folded(key)}]}
+        return await self._collection.find_one(query, sort=first_exact(self._key))

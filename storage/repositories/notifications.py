@@ -107,6 +107,14 @@ class SubscriptionRepository:
         docs = await self._collection.find({}).to_list(length=None)
         return [from_document(DigestSubscription, d) for d in docs]
 
+    async def pause(self, target: str, *, reason: str, at: datetime) -> DigestSubscription | None:
+        doc = await self._collection.find_one_and_update(
+            {"target": target, "enabled": True, "created_at": {"$lte": at}},
+            {"$set": {"enabled": False, "paused_reason": reason, "paused_at": at}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if doc is None else from_document(DigestSubscription, doc)
+
 
 class SnoozeRepository:
     def __init__(self, collection: Collection) -> None:

@@ -10,15 +10,23 @@ from typing import Any
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
-from core.errors import NotFound, StaleVersion
+from core.errors import Kind, NotFound, StaleVersion
 from core.models.common import is_object_id
 from core.models.release import Release
 from core.pagination import ReleaseCursor
-from storage.codec import day_start, from_document, to_document
+from storage.codec import (
+    day_start,
+    first_exact,
+    folded,
+    folded_field,
+    from_document,
+    to_document,
+)
 from storage.engine import Collection
 from storage.errors import duplicate
 
 NEWEST_FIRST = [("release_date", -1), ("_id", -1)]
+FOLDED_ID = folded_field("release_id")
 
 
 class ReleaseRepository:
@@ -33,23 +41,35 @@ class ReleaseRepository:
         return release
 
     async def get(self, ref: str) -> Release:
+        """One round trip, every clause index-served. See ``storage.codec.first_exact``."""
         ref = str(ref).strip()
-        query: dict[str, Any] = {"release_id": ref}
+        clauses: list[dict[str, Any]] = [{"release_id": ref}, {FOLDED_ID: folded(ref)}]
         if is_object_id(ref):
-            query = {"$or": [{"_id": ObjectId(ref)}, {"release_id": ref}]}
-        doc = await self._collection.find_one(query)
+            clauses.insert(0, {"_id": ObjectId(ref)})
+        doc = await self._collection.find_one({"$or": clauses}, sort=first_exact("release_id"))
         if doc is None:
             raise NotFound(
-                f"No release '{ref}'. `/release list` shows the releases you can see.",
-                fields={"release_id": "Unknown release"},
+                f"No release '{ref}'.", kind=Kind.RELEASE, fields={"release_id": "Unknown release"}
             )
         return from_document(Release, doc)
 
+    async def recent_ids(self, *, squads: Sequence[str] | None, limit: int) -> list[str]:
+        clauses = self._visible(squads)
+        query = {"$and": clauses} if clauses else {}
+        cursor = self._collection.find(query, {"release_id": 1}).sort(NEWEST_FIRST).limit(limit)
+        return [str(d["release_id"]) for d in await cursor.to_list(length=None)]
+
     async def save(self, release: Release) -> Release:
         saved = release.model_copy(update={"version": release.version + 1})
-        result = await self._collection.replace_one(
-            {"_id": ObjectId(release.id), "version": release.version}, to_document(saved)
-        )
+        where = {"_id": ObjectId(release.id), "version": release.version}
+        document = to_document(saved)
+        try:
+            result = await self._collection.replace_one(where, document)
+        except DuplicateKeyError:
+            # Stored before ids were folded, its id differs only in case from another
+            # release's: it keeps no folded id (storage.indexes.backfill_folded).
+            document.pop(FOLDED_ID)
+            result = await self._collection.replace_one(where, document)
         if result.matched_count == 0:
             raise StaleVersion(release.release_id)
         return saved

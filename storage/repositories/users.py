@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from core.errors import Duplicate, NotFound
+from core.errors import Duplicate, Kind, NotFound
 from core.models.common import is_object_id
 from core.models.rbac import SlackIdentity, User, UserStatus
-from storage.codec import from_document, object_id, to_document
+from storage.codec import (
+    first_exact,
+    folded,
+    folded_field,
+    from_document,
+    object_id,
+    to_document,
+)
 from storage.engine import Collection
 from storage.errors import duplicate
+
+FOLDED_USERNAME = folded_field("username")
 
 
 class UserRepository:
@@ -29,11 +39,21 @@ class UserRepository:
 
     async def get(self, user_id: str) -> User:
         return self._found(
-            await self._collection.find_one({"_id": object_id(user_id, "user")}), user_id
+            await self._collection.find_one({"_id": object_id(user_id, "user", Kind.USER)}),
+            user_id,
         )
 
     async def get_by_username(self, username: str) -> User:
-        return self._found(await self._collection.find_one({"username": str(username)}), username)
+        """One round trip, both clauses index-served. See ``storage.codec.first_exact``."""
+        name = str(username).strip()
+        query = {"$or": [{"username": name}, {FOLDED_USERNAME: folded(name)}]}
+        return self._found(
+            await self._collection.find_one(query, sort=first_exact("username")), name
+        )
+
+    async def usernames(self, *, limit: int) -> list[str]:
+        cursor = self._collection.find({}, {"username": 1}).sort("username", 1).limit(limit)
+        return [str(d["username"]) for d in await cursor.to_list(length=None)]
 
     async def get_many(self, user_ids: Sequence[str]) -> list[User]:
         oids = [object_id(u, "user") for u in user_ids if is_object_id(u)]
@@ -85,8 +105,15 @@ class UserRepository:
     async def set_status(self, user_id: str, status: UserStatus) -> User:
         return await self._update(user_id, {"$set": {"status": status.value}})
 
-    async def set_time_zone(self, user_id: str, time_zone: str) -> User:
-        return await self._update(user_id, {"$set": {"time_zone": time_zone}})
+    async def set_time_zone(
+        self, user_id: str, time_zone: str | None, *, checked_at: datetime | None = None
+    ) -> User:
+        change: dict[str, Any] = {"time_zone": time_zone} if time_zone else {}
+        if checked_at is not None:
+            change["time_zone_checked_at"] = checked_at
+        if not change:
+            return await self.get(user_id)
+        return await self._update(user_id, {"$set": change})
 
     async def _update(self, user_id: str, change: dict[str, Any]) -> User:
         doc = await self._collection.find_one_and_update(
@@ -97,8 +124,5 @@ class UserRepository:
     @staticmethod
     def _found(doc: dict[str, Any] | None, ref: str) -> User:
         if doc is None:
-            raise NotFound(
-                f"No user '{ref}'. `/release admin users` lists them.",
-                fields={"username": "Unknown"},
-            )
+            raise NotFound(f"No user '{ref}'.", kind=Kind.USER, fields={"username": "Unknown"})
         return from_document(User, doc)

@@ -11,6 +11,7 @@ from blocks.admin import roles_message, users_message
 from blocks.ids import CallbackId
 from bot.devtools.fake_slack import Call
 from bot.devtools.harness import LocalBot
+from core.errors import ErrorCode
 from core.models.rbac import Role, User
 from tests.support import T0
 
@@ -28,6 +29,15 @@ async def answer(bot: LocalBot, user: str, text: str) -> Call:
 
 def shown(call: Call) -> str:
     return f"{call.params.get('text')} {call.params.get('blocks')}"
+
+
+def refusal(call: Call) -> str:
+    """What an ephemeral refusal shows, checked to be words: a warning, no error code."""
+    out = shown(call)
+    assert call.params["response_type"] == "ephemeral", out
+    assert str(call.params["text"]).startswith(":warning: "), out
+    assert not [code for code in ErrorCode if code.value in out], out
+    return out
 
 
 async def opened_form(bot: LocalBot, user: str, text: str, *, loaded: bool = False) -> Any:
@@ -89,10 +99,11 @@ async def test_users_shows_username_email_roles_slack_link_and_status(bot: Local
 
 
 async def test_users_is_refused_to_dana_and_allowed_to_rhea_who_invites(bot: LocalBot) -> None:
-    refused = shown(await answer(bot, "UDANA", "admin users"))
+    refused = refusal(await answer(bot, "UDANA", "admin users"))
     allowed = shown(await answer(bot, "URHEA", "admin users"))
 
-    assert "PERMISSION_DENIED" in refused and "`dana`" not in refused
+    assert "You need the 'can_manage_roles' or 'can_invite_users' permission" in refused
+    assert "`dana`" not in refused
     assert "`dana`" in allowed
 
 
@@ -166,8 +177,8 @@ async def test_role_new_with_a_taken_name_is_a_field_error(bot: LocalBot) -> Non
 
 
 async def test_dana_cannot_open_or_save_an_admin_form(bot: LocalBot) -> None:
-    refused = shown(await answer(bot, "UDANA", "admin role new"))
-    assert "PERMISSION_DENIED" in refused and "can_manage_roles" in refused
+    refused = refusal(await answer(bot, "UDANA", "admin role new"))
+    assert "You need the 'can_manage_roles' permission" in refused
     assert bot.slack.of("views.open") == []
 
     admins_form = await opened_form(bot, "UADMIN", "admin role new")
@@ -349,9 +360,9 @@ async def test_link_makes_a_stranger_a_user_at_once_and_unlink_undoes_it(bot: Lo
 async def test_link_of_a_slack_person_linked_elsewhere_is_refused(bot: LocalBot) -> None:
     await answer(bot, "UDANA", "whoami")  # dana links by email
 
-    out = shown(await answer(bot, "UADMIN", f"admin link {DANA} arjun"))
+    out = refusal(await answer(bot, "UADMIN", f"admin link {DANA} arjun"))
 
-    assert "DUPLICATE" in out and "already linked" in out
+    assert "already linked to another portal user; unlink it there first" in out
     assert (await user(bot, "arjun")).slack is None
 
 
@@ -369,8 +380,8 @@ async def test_unlinked_person_is_not_linked_again_by_email(bot: LocalBot) -> No
 
 
 async def test_grant_takes_effect_at_once_and_revoke_too(bot: LocalBot) -> None:
-    before = shown(await answer(bot, "UDANA", "admin users"))  # cached as a squad member
-    assert "PERMISSION_DENIED" in before
+    before = refusal(await answer(bot, "UDANA", "admin users"))  # cached as a squad member
+    assert "You need the" in before
 
     granted = shown(await answer(bot, "UADMIN", f'admin grant {DANA} "Release Manager"'))
     after = shown(await answer(bot, "UDANA", "admin users"))
@@ -380,14 +391,15 @@ async def test_grant_takes_effect_at_once_and_revoke_too(bot: LocalBot) -> None:
     assert await role_names(bot, "dana") == ["Release Manager", "Squad Member"]
 
     await answer(bot, "UADMIN", f"admin revoke {DANA} Release Manager")
-    assert "PERMISSION_DENIED" in shown(await answer(bot, "UDANA", "admin users"))
+    assert "You need the" in refusal(await answer(bot, "UDANA", "admin users"))
     assert await role_names(bot, "dana") == ["Squad Member"]
 
 
 async def test_grant_to_someone_not_linked_says_so(bot: LocalBot) -> None:
-    out = shown(await answer(bot, "UADMIN", "admin grant <@UNOBODY|nobody> Admin"))
+    out = refusal(await answer(bot, "UADMIN", "admin grant <@UNOBODY|nobody> Admin"))
 
-    assert "RESOURCE_NOT_FOUND" in out and "not linked" in out
+    assert "is not linked to a releasebot user" in out
+    assert "Link them first: `/release admin link @them &lt;username&gt;`" in out
     assert "nobody" not in [u.username for u in await bot.runtime.repos.users.all()]
 
 
@@ -411,7 +423,9 @@ async def test_dana_is_refused_every_change_and_nothing_changes(bot: LocalBot) -
         "admin unlink <@UADMIN|admin>",
         "admin revoke <@UADMIN|admin> Admin",
     ):
-        assert "PERMISSION_DENIED" in shown(await answer(bot, "UDANA", command)), command
+        refused = refusal(await answer(bot, "UDANA", command))
+        assert "You need the 'can_manage_roles' permission" in refused, command
+        assert "`/release whoami` shows your roles and permissions" in refused, command
 
     assert await role_names(bot, "dana") == ["Squad Member"]
     assert await role_names(bot, "admin") == ["Admin"]

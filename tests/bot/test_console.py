@@ -8,7 +8,6 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -18,7 +17,6 @@ from bot.console.forms import AnswerError, input_fields, parse_answer
 from bot.console.render import plain
 from bot.devtools.harness import LocalBot
 from bot.settings import Settings
-from core.errors import NotFound
 from core.models.release import ApprovalStatus
 from core.services.approvals import pending_in
 
@@ -222,13 +220,13 @@ async def test_rhea_creates_a_release_field_by_field_and_status_shows_it(bot: Lo
 
 
 async def test_dana_may_not_create_a_release(bot: LocalBot) -> None:
-    day = (date.today() + timedelta(days=90)).isoformat()
-    output = await drive(bot, "new", "REL-2099.02", "Nope", day, "", "", "", "", "cancel")
+    output = await drive(bot, "new", "quit")
 
-    assert "can_create_release" in output
-    assert "(cancelled “New release”)" in output
-    with pytest.raises(NotFound):
-        await bot.runtime.repos.releases.get("REL-2099.02")
+    refused = after(output, "dana> new")
+    assert "── only dana sees this (ephemeral) ──" in refused
+    assert "can_create_release" in refused
+    assert "modal" not in refused and "Fill in" not in refused  # refused before any form
+    assert not bot.slack.of("views.open")
 
 
 async def test_app_home_is_rendered_from_views_publish(bot: LocalBot) -> None:
@@ -243,8 +241,13 @@ async def test_app_home_is_rendered_from_views_publish(bot: LocalBot) -> None:
 async def test_help_lists_console_commands_and_the_bots_usage() -> None:
     output = await console("help")  # and the script ends without quit: end of input
 
+    people = output.split("dana> help")[0]
+    assert "People: admin (Admin) · rhea (Release Manager) · arjun (Approval Manager)" in people
+    assert "        · dana (Squad Member, payments) · nobody (no portal user)" in people
     shown = after(output, "dana> help")
-    assert "Console: `as <admin|rhea|arjun|dana>`" in shown
+    assert "Console: `as <admin|rhea|arjun|dana|nobody>` switch person" in shown
+    assert "`@name` is a Slack mention, e.g. `admin grant @arjun Release Manager`" in shown
+    assert "`quit`, Ctrl-D or Ctrl-C leave." in shown
     assert "`/release status <release>`" in shown
     assert shown.rstrip().endswith("bye")
 

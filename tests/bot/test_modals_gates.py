@@ -11,6 +11,7 @@ from core.services.gates import GateDraft
 from tests.bot.modal_support import (
     confirmation,
     events,
+    introduce,
     moment,
     open_form,
     option_value_in,
@@ -94,7 +95,10 @@ async def test_a_new_gate_needs_a_name_and_takes_no_status(bot: LocalBot) -> Non
 
 
 async def test_squad_member_may_not_add_a_gate(bot: LocalBot) -> None:
-    view = await gate_form(bot, "UDANA")
+    # dana is refused before any form opens (tests/bot/test_forms_refused_early.py); a form
+    # someone else opened, submitted by her, is refused by the core all the same.
+    view = await gate_form(bot, "URHEA")
+    await introduce(bot, "UDANA")
     before = await snapshot(bot)
 
     answer = await submit(
@@ -333,7 +337,10 @@ async def test_only_an_approval_manager_lowers_a_sign_off(bot: LocalBot) -> None
 
 
 async def test_squad_member_may_not_add_a_milestone(bot: LocalBot) -> None:
-    view = await milestone_form(bot, "UDANA")
+    # dana is refused before any form opens (tests/bot/test_forms_refused_early.py); a form
+    # someone else opened, submitted by her, is refused by the core all the same.
+    view = await milestone_form(bot, "URHEA")
+    await introduce(bot, "UDANA")
     before = await snapshot(bot)
 
     answer = await submit(

@@ -208,7 +208,8 @@ async def test_a_malformed_command_gets_a_clear_ephemeral_error(
     call = await answer(bot, "UADMIN", command)
 
     assert call.params["response_type"] == "ephemeral"
-    assert says in shown(call) and "VALIDATION_ERROR" in shown(call)
+    assert says in shown(call) and "VALIDATION_ERROR" not in shown(call)
+    assert call.params["text"].startswith(":warning: ")
     assert (await bot.runtime.repos.users.get_by_username("dana")).role_ids  # unchanged
 
 

@@ -93,7 +93,8 @@ async def test_a_claim_whose_sender_died_is_retried_after_the_lease_once(db: Dat
 
         assert during.outcomes[key] is Outcome.SKIPPED
         assert after.outcomes[key] is Outcome.SENT
-        assert later.outcomes[key] is Outcome.SKIPPED
+        # Not sent again (rhea's zone, learned with her Slack id, may no longer make it due).
+        assert later.outcomes.get(key, Outcome.SKIPPED) is Outcome.SKIPPED
         # The dead replica cannot undo the takeover when it wakes up.
         await claims.release(key, owner="replica-that-died")
         assert not await claims.claim(key, now=nine + timedelta(hours=1), ttl=timedelta(minutes=5))
