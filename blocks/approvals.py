@@ -121,9 +121,16 @@ def approval_decided_message(release: Release, ref: MilestoneRef, tz: ZoneInfo) 
 
 def already_decided_text(refused: AlreadyDecided, tz: ZoneInfo) -> str:
     """What a late click is told: who decided, and when on the clicker's own clock."""
+    name, by = f"*{esc(refused.milestone_name)}*", esc(refused.decided_by)
+    return f":information_source: {_already_decided(refused, tz, name, by)}"
+
+
+def already_decided_words(refused: AlreadyDecided, tz: ZoneInfo) -> str:
+    """The same as plain text, for under a form's field (where Slack shows no markup)."""
+    return _already_decided(refused, tz, refused.milestone_name, refused.decided_by)
+
+
+def _already_decided(refused: AlreadyDecided, tz: ZoneInfo, name: str, by: str) -> str:
     verb = refused.status.value.lower()
     at = f" at {when(refused.decided_at, tz)}" if refused.decided_at else ""
-    return (
-        f":information_source: *{esc(refused.milestone_name)}* was already {verb} by "
-        f"{esc(refused.decided_by)}{at}. Nothing changed."
-    )
+    return f"{name} was already {verb} by {by}{at}. Nothing changed."

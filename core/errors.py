@@ -8,6 +8,7 @@ for ``NotFound``, from the ``Kind`` of thing that was not found.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from enum import StrEnum
 from typing import ClassVar
 
@@ -100,6 +101,18 @@ class ValidationFailed(DomainError):
 
 class RuleViolation(DomainError):
     code = ErrorCode.RULE_VIOLATION
+
+
+class PastReleaseDate(RuleViolation):
+    """A new release dated before today: created only once the person confirms the date
+    (a release's date cannot be changed afterwards)."""
+
+    def __init__(self, day: date) -> None:
+        super().__init__(
+            f"The release date {day:%Y-%m-%d} is in the past; confirm it to create the release.",
+            fields={"release_date": "In the past"},
+        )
+        self.day = day
 
 
 class Conflict(DomainError):

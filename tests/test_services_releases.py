@@ -6,10 +6,11 @@ from __future__ import annotations
 import base64
 import json
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.errors import Duplicate, NotFound, PermissionDenied, ValidationFailed
+from core.errors import Duplicate, NotFound, PastReleaseDate, PermissionDenied, ValidationFailed
 from core.models.common import new_id
 from core.models.rbac import Permission
 from core.models.release import FixedVersion, Release, ReleaseDraft
@@ -281,7 +282,8 @@ async def test_releases_added_between_pages_neither_skip_nor_repeat_earlier_ones
             DAY - timedelta(days=400),
             first.items[-1].release_date,
         ):
-            await world.services.releases.create(admin, draft(f"NEW-{inserted:03}", on))
+            new = draft(f"NEW-{inserted:03}", on)
+            await world.services.releases.create(admin, new, past_date_confirmed=True)
             inserted += 1
         page = await world.services.releases.list_releases(admin, cursor=cursor, limit=7)
         seen += [r.release_id for r in page.items]
@@ -437,3 +439,33 @@ async def test_history_of_one_release_excludes_other_releases(world: World) -> N
 
     assert {e.release_id for e in events} == {"REL-A"}
     assert [e.action for e in events] == ["product.added", "release.created"]
+
+
+async def test_a_release_dated_in_the_past_needs_confirmation(world: World) -> None:
+    """A release's date cannot be changed afterwards: one before today is asked about."""
+    admin = await world.admin_actor()  # the world's clock: 2026-12-01 09:00 UTC
+
+    with pytest.raises(PastReleaseDate) as asked:
+        await world.services.releases.create(admin, draft("REL-LATE", date(2026, 11, 30)))
+    assert asked.value.fields == {"release_date": "In the past"}
+    with pytest.raises(NotFound):
+        await world.services.releases.get(admin, "REL-LATE")
+
+    confirmed = draft("REL-LATE", date(2026, 11, 30))
+    kept = await world.services.releases.create(admin, confirmed, past_date_confirmed=True)
+    today = await world.services.releases.create(admin, draft("REL-TODAY", date(2026, 12, 1)))
+
+    assert kept.release_date == date(2026, 11, 30) and today.release_date == date(2026, 12, 1)
+
+
+async def test_today_is_the_persons_own_day(world: World) -> None:
+    """At 09:00 UTC on 1 Dec it is 23:00 on 30 Nov in Honolulu (UTC-10): there, a release
+    on 30 Nov is today's, not one in the past."""
+    admin = await world.admin_actor()
+    honolulu = ZoneInfo("Pacific/Honolulu")
+
+    made = await world.services.releases.create(
+        admin, draft("REL-HNL", date(2026, 11, 30)), tz=honolulu
+    )
+
+    assert made.release_date == date(2026, 11, 30)

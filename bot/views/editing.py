@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -31,14 +32,16 @@ from blocks.modals import (
 )
 from blocks.modals import confirmations as confirm
 from blocks.modals.form import Pick, is_digest
+from blocks.text import span
 from bot.deps import BotDeps
 from bot.errors import NotLinked
 from bot.views.editing_input import parse_ctask_lines, parse_duration, parse_task_lines
 from bot.views.form_input import Form, confirm_saved, field_errors, present, split_list
-from core.errors import NotFound, ValidationFailed
+from core.errors import NotFound, PastReleaseDate, ValidationFailed
 from core.models.attachment import AttachmentDraft, AttachmentTarget
 from core.models.common import parse
 from core.models.release import Change, FixedVersion, Release, ReleaseDraft
+from core.rules.milestones import MilestonesOverlap
 from core.rules.permissions import Actor
 from core.services.approvals import newly_pending
 from core.services.gates import GateChange, GateDraft, MilestoneChange, MilestoneDraft
@@ -144,8 +147,41 @@ async def save_release(s: Submission) -> Saved:
             }
         ),
     )
-    release = await s.deps.services.releases.create(s.actor, draft)
+    releases = s.deps.services.releases
+    try:
+        release = await releases.create(s.actor, draft, tz=s.tz)
+    except PastReleaseDate as past:
+        if await _first_time_asked(
+            s, f"past-date:{s.user_id}:{draft.release_id.lower()}:{past.day}"
+        ):
+            raise ValidationFailed(
+                past.message,
+                fields={
+                    EditField.RELEASE_DATE: f"{past.day:%a %d %b %Y} is in the past. Check it "
+                    "(it cannot be changed later), or press Create again to keep it"
+                },
+            ) from None
+        release = await releases.create(s.actor, draft, tz=s.tz, past_date_confirmed=True)
     return Saved(confirm.release_created(release))
+
+
+def overlap_errors(
+    overlap: MilestonesOverlap, context: dict[str, Any], deps: BotDeps
+) -> dict[str, str]:
+    clash = overlap.clash
+    times = span(clash.start_date, clash.end_date, context.get("tz") or deps.default_tz)
+    said = f"Overlaps {clash.milestone_name} ({times}) in gate {overlap.gate_name}"
+    return {str(EditField.START): said}
+
+
+PAST_DATE_CONFIRMATION = timedelta(minutes=15)
+
+
+async def _first_time_asked(s: Submission, key: str) -> bool:
+    """True the first time this question is asked (within 15 minutes): the next submission
+    with the same answer is the person's confirmation, on whichever replica it lands."""
+    claims = s.deps.repos.claims
+    return await claims.claim(key, now=s.deps.clock(), ttl=PAST_DATE_CONFIRMATION)
 
 
 async def save_product(s: Submission) -> Saved:
@@ -547,6 +583,9 @@ def _listener(deps: BotDeps, editor: Editor) -> Callable[..., Awaitable[None]]:
                 meta=meta,
             )
             saved = await editor.save(submission)
+        except MilestonesOverlap as overlap:  # the other milestone's times on the person's clock
+            await ack(response_action="errors", errors=overlap_errors(overlap, context, deps))
+            return
         except Exception as error:  # nothing was saved: say why, next to the field
             errors = field_errors(error, form, aliases=editor.aliases, focus=editor.focus(form))
             await ack(response_action="errors", errors=errors)

@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from blocks.approvals import already_decided_words
 from blocks.ids import CallbackId
 from blocks.modals_reject import REASON_LIMIT, RejectContext, RejectField
 from bot.actions.approvals import Surface, actor_of, decide
@@ -15,6 +16,7 @@ from bot.deps import BotDeps
 from bot.errors import user_message
 from bot.views.form_input import Form, field_errors
 from core.models.release import Decision
+from core.rules.approvals import AlreadyDecided
 
 # The core names the reason "comment".
 ALIASES = {"comment": RejectField.REASON}
@@ -36,6 +38,11 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
             meta = RejectContext.decode(view.get("private_metadata"))
             actor = actor_of(context)
             release = await decide(deps, actor, meta.target, Decision.REJECT, reason)
+        except AlreadyDecided as refused:  # who decided first, on the person's own clock
+            tz = context.get("tz") or deps.default_tz
+            told = already_decided_words(refused, tz)
+            await ack(response_action="errors", errors={str(RejectField.REASON): told})
+            return
         except Exception as error:  # nothing was decided: say why, next to the reason
             errors = field_errors(error, form, aliases=ALIASES, focus=RejectField.REASON)
             await ack(response_action="errors", errors=errors)

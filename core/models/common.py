@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 from datetime import UTC, date, datetime
@@ -70,6 +71,24 @@ def _epoch_seconds(value: object) -> object:
         raise ValueError(f"Pick a date and time {PLANNED_RANGE}") from None
 
 
+_ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+def _real_day(value: object) -> object:
+    """``2027-02-31`` is refused in words: there is no such date (February has 28 days)."""
+    found = _ISO_DAY.fullmatch(value) if isinstance(value, str) else None
+    if found is None:
+        return value
+    year, month, day_ = (int(part) for part in found.groups())
+    if 1 <= month <= 12 and day_ >= 1:
+        days = calendar.monthrange(year, month)[1] if year >= 1 else 31
+        if day_ > days:
+            raise ValueError(
+                f"There is no {value}: {calendar.month_name[month]} {year} has {days} days"
+            )
+    return value
+
+
 def _planned_date(value: date) -> date:
     if not EARLIEST_PLANNED <= value <= LATEST_PLANNED:
         raise ValueError(f"Pick a date {PLANNED_RANGE}")
@@ -89,7 +108,7 @@ def _planned_datetime(value: datetime) -> datetime:
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 # A date or a moment a person picks (not one the clock stamps): within the planned years, in
 # UTC; a number is seconds since the epoch.
-PlannedDate = Annotated[date, AfterValidator(_planned_date)]
+PlannedDate = Annotated[date, BeforeValidator(_real_day), AfterValidator(_planned_date)]
 PlannedDatetime = Annotated[
     datetime,
     BeforeValidator(_epoch_seconds),

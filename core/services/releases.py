@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from core.clock import Clock
-from core.errors import Duplicate, Kind, NotFound
+from core.errors import Duplicate, Kind, NotFound, PastReleaseDate
 from core.models.common import DomainModel, Text, parse
 from core.models.release import FixedVersion, Release, ReleaseDraft, ReleaseProduct
 from core.models.timeline import TargetPath
@@ -32,9 +32,19 @@ class ReleaseService:
         self._clock = clock
         self._changes = ReleaseChanges(releases, timeline, clock)
 
-    async def create(self, actor: Actor, draft: ReleaseDraft) -> Release:
+    async def create(
+        self,
+        actor: Actor,
+        draft: ReleaseDraft,
+        *,
+        past_date_confirmed: bool = False,
+        tz: tzinfo = UTC,
+    ) -> Release:
+        """``tz``: the person's zone, which says what "today" is for the past-date check."""
         CREATE_RELEASE.require(actor)
         now = self._clock()
+        if not past_date_confirmed and draft.release_date < now.astimezone(tz).date():
+            raise PastReleaseDate(draft.release_date)
         release = Release(**draft.model_dump(), created_by=actor.user_id, created_at=now)
         saved = await self._releases.add(release)
         recorded = Recorded("release.created", after={"release_name": saved.release_name})

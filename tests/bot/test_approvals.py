@@ -412,7 +412,10 @@ async def test_rejecting_what_was_decided_meanwhile_shows_who_on_the_field(bot: 
 
     errors = late.json()
     assert errors["response_action"] == "errors"
-    assert "already approved by admin" in errors["errors"][RejectField.REASON]
+    told = errors["errors"][RejectField.REASON]
+    assert "already approved by admin at " in told and told.endswith(
+        "(New York time). Nothing changed."  # arjun's own clock
+    )
     assert await stored(bot) == before
 
 

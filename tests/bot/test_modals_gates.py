@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.devtools.harness import LocalBot
 from core.models.release import ApprovalStatus, GateStatus, MilestoneStatus
@@ -250,8 +251,11 @@ async def test_an_overlapping_milestone_is_refused_naming_the_other(bot: LocalBo
         end_date=moment(uat.end_date),
     )
 
-    assert "uat-signoff" in answer["errors"]["start_date"]
-    assert "overlaps" in answer["errors"]["start_date"]
+    # The other milestone, its times on rhea's own clock (Asia/Kolkata, UTC+05:30).
+    starts = uat.start_date.astimezone(ZoneInfo("Asia/Kolkata"))
+    said = answer["errors"]["start_date"]
+    assert said.startswith(f"Overlaps {uat.milestone_name} ({starts:%a %d %b %H:%M} → ")
+    assert said.endswith("(Kolkata time)) in gate UAT sign-off")
     assert await snapshot(bot) == before
     assert bot.slack.of("chat.postMessage") == []
 

@@ -97,7 +97,7 @@ async def test_malformed_input_is_answered_per_field(bot: LocalBot) -> None:
 
     errors = answer["errors"]
     assert "letters, digits" in errors["release_id"]
-    assert errors["release_date"] == "Pick a date"
+    assert errors["release_date"] == "There is no 2027-02-30: February 2027 has 28 days"
     assert "release_name" not in errors
     try:
         await release(bot, "REL 2027 02")
@@ -224,3 +224,23 @@ async def test_confirmation_falls_back_to_a_dm_when_the_channel_refuses(bot: Loc
     [dm] = await bot.slack.wait_for("chat.postMessage")
     assert dm.params["channel"] == "URHEA"  # a user id: the app's DM with rhea
     assert "REL-2027.02" in dm.params["text"]
+
+
+async def test_a_release_date_in_the_past_is_kept_only_when_confirmed(bot: LocalBot) -> None:
+    """A release's date cannot be changed later: a past one is asked about under the date,
+    and pressing Create again with the same date keeps it."""
+    view = await open_form(bot, "URHEA", "new")
+    past = {**NEW_RELEASE, "release_date": date("2026-11-20")}  # the demo's today: 2026-12-01+
+
+    asked = await submit(bot, "URHEA", view, **past)
+    with pytest.raises(NotFound):  # nothing stored yet
+        await release(bot, "REL-2027.02")
+    kept = await submit(bot, "URHEA", view, **past)
+
+    assert asked["response_action"] == "errors"
+    assert asked["errors"] == {
+        "release_date": "Fri 20 Nov 2026 is in the past. Check it (it cannot be changed later), "
+        "or press Create again to keep it"
+    }
+    assert kept is None  # the modal closes: created
+    assert str((await release(bot, "REL-2027.02")).release_date) == "2026-11-20"

@@ -29,7 +29,7 @@ from blocks.ids import ActionId, CallbackId
 from bot.devtools.fake_slack import TEAM_ID, Call
 from bot.devtools.harness import SIGNING_SECRET, LocalBot
 from bot.devtools.payloads import APP_ID, CHANNEL_ID
-from storage.instrumented import RoundTrips
+from storage.instrumented import WRITES, RoundTrips
 from tests.hostile import corpus
 from tests.hostile.corpus import (
     ADMIN,
@@ -54,18 +54,6 @@ ACK_SECONDS = 3.0  # Slack's limit for the HTTP answer
 ANSWER_SECONDS = 5.0  # for the answer that follows the ack
 QUIET_SECONDS = 0.02  # no further Web API call for this long: the case is over
 BOOKKEEPING = frozenset({"claims"})  # the events' dedupe claims: written by design
-WRITES = frozenset(
-    {
-        "insert_one",
-        "insert_many",
-        "replace_one",
-        "update_one",
-        "update_many",
-        "find_one_and_update",
-        "delete_one",
-        "delete_many",
-    }
-)
 FULL_CHECK_EVERY = 50  # cases: a full comparison even when no write was counted
 PING = re.compile(r"<!(channel|here|everyone|subteam\^)")
 INJECTED_MENTION = "<@U0INJECT"
