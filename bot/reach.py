@@ -54,12 +54,25 @@ async def reach(
     if not isinstance(person, dict) or not person.get("id"):
         return None
     slack_id = str(person["id"])
+    if _from_elsewhere(person, team_id):
+        log.warning("%s's email belongs to a guest from another team; not linked", slack_id)
+        return None
     linked = await identity.link_by_email(
         SlackIdentity(team_id=team_id, user_id=slack_id), actor.user.email
     )
     if linked is None:
         return None  # e.g. an admin unlinked this user: reach them only once linked again
     return Reached(slack_id, await identity.remember_time_zone(linked, _zone(person)))
+
+
+def _from_elsewhere(person: dict[str, Any], team_id: str) -> bool:
+    """A Slack Connect guest (another team, or a stranger to this one) is never linked by
+    email: only an admin's explicit link connects them. Members of an Enterprise Grid org
+    carry their org in ``enterprise_user`` and may sit in another of its workspaces."""
+    if person.get("is_stranger"):
+        return True
+    their_team = person.get("team_id")
+    return bool(their_team) and their_team != team_id and not person.get("enterprise_user")
 
 
 async def slack_id_of(

@@ -14,7 +14,7 @@ from blocks.approvals import ApprovalTarget
 from blocks.ids import ActionId, CallbackId
 from blocks.modals_reject import RejectField
 from blocks.text import when
-from bot.devtools.fake_slack import TEAM_ID, Call
+from bot.devtools.fake_slack import TEAM_ID, Call, SlackPerson
 from bot.devtools.harness import LocalBot, local_bot
 from core.models.notification import ApprovalMessage, approval_key
 from core.models.release import (
@@ -135,6 +135,24 @@ async def settle() -> None:
 
 
 # --- the DMs --------------------------------------------------------------------------------
+
+
+async def test_an_approvers_email_on_a_guest_from_another_team_is_not_linked(
+    bot: LocalBot,
+) -> None:
+    """Slack answers lookupByEmail with a Slack Connect guest who carries arjun's email: the
+    approval DM must not go to them, and arjun's portal user stays unlinked."""
+    bot.slack.add_person(
+        SlackPerson("UARJUN", "arjun", "arjun@example.com", "America/New_York", team_id="T0GUEST")
+    )
+    await bot.driver.command("UADMIN", "whoami")  # admin is linked on first contact
+    await bot.slack.wait_for("response_url")
+    before, _ = await add_milestone(bot, "REL-2026.11-HF1", owner="rhea", manager=True)
+
+    posts = await ask(bot, "REL-2026.11-HF1", before)
+
+    assert [c.params["channel"] for c in posts] == ["UADMIN"]
+    assert (await bot.runtime.repos.users.get_by_username("arjun")).slack is None
 
 
 async def test_a_new_pending_approval_is_sent_to_everyone_allowed_to_decide(bot: LocalBot) -> None:
