@@ -10,6 +10,7 @@ from bot.after_ack import AfterAck
 from bot.identity import IdentityResolver
 from bot.notifier import ApprovalNotifier
 from bot.settings import Settings
+from bot.workspace import Workspace
 from core.clock import Clock, utc_now
 from core.services.container import Repositories, Services
 
@@ -25,6 +26,7 @@ class BotDeps:
     identities: IdentityResolver
     router: Router
     notifier: ApprovalNotifier
+    home: Workspace  # the Slack team (or org) served; the team part of every identity
     clock: Clock = field(default=utc_now)
     after_ack: AfterAck = field(default_factory=AfterAck)
 

@@ -60,7 +60,10 @@ class IdentityResolver:
         self._home = home
 
     async def resolve(self, client: AsyncWebClient, team_id: str, user_id: str) -> Resolved:
-        identity = SlackIdentity(team_id=team_id, user_id=user_id)
+        # The served team (or org) is the team part of every stored identity: one spelling
+        # whichever workspace of an org the request came from.
+        home_key = self._home.key if self._home is not None else team_id
+        identity = SlackIdentity(team_id=home_key, user_id=user_id)
         actor = await self._identity.resolve(identity)
         if actor is not None and not self._identity.time_zone_due(actor.user):
             return Resolved(actor, self._zone(actor.user.time_zone))

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.approvals import approval_decided_message, approval_request_message
 from bot.reach import reach
+from bot.workspace import Workspace
 from core.clock import Clock
 from core.models.notification import ApprovalMessage
 from core.models.release import ApprovalStatus, Release
@@ -32,7 +33,9 @@ class ApprovalNotifier:
         claims: ClaimRepository,
         clock: Clock,
         default_tz: ZoneInfo,
+        home: Workspace,
     ) -> None:
+        self._home = home
         self._services = services
         self._messages = messages
         self._claims = claims
@@ -40,7 +43,7 @@ class ApprovalNotifier:
         self._default_tz = default_tz
 
     async def request_decisions(
-        self, client: AsyncWebClient, team_id: str, release: Release, refs: list[MilestoneRef]
+        self, client: AsyncWebClient, release: Release, refs: list[MilestoneRef]
     ) -> int:
         """DM every linked person who may decide each approval; returns the DMs sent."""
         sent = 0
@@ -51,7 +54,7 @@ class ApprovalNotifier:
                 continue
             for decider in await self._services.approvals.deciders(release, ref):
                 # Found (and linked) by email if need be, with the time zone Slack gave.
-                reached = await reach(client, self._services.identity, team_id, decider)
+                reached = await reach(client, self._services.identity, self._home, decider)
                 if reached is None:
                     continue
                 slack_id, actor = reached.slack_id, reached.actor

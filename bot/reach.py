@@ -16,6 +16,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.workspace import Workspace
 from core.models.rbac import SlackIdentity
 from core.rules.permissions import Actor
 from core.services.identity import IdentityService
@@ -33,7 +34,7 @@ class Reached:
 
 
 async def reach(
-    client: AsyncWebClient, identity: IdentityService, team_id: str, actor: Actor
+    client: AsyncWebClient, identity: IdentityService, home: Workspace, actor: Actor
 ) -> Reached | None:
     """The person's Slack id and stored self; unknown ones are looked up by email
     (users.lookupByEmail) and linked. Their time zone is taken from Slack's answer, and for
@@ -54,32 +55,24 @@ async def reach(
     if not isinstance(person, dict) or not person.get("id"):
         return None
     slack_id = str(person["id"])
-    if _from_elsewhere(person, team_id):
-        log.warning("%s's email belongs to a guest from another team; not linked", slack_id)
+    if person.get("deleted") or person.get("is_bot") or not home.is_home_person(person):
+        # A Slack Connect guest (or a stranger) is never linked by email: only an admin's
+        # explicit link connects them.
+        log.warning("%s (found by email) is not a member here; not linked", slack_id)
         return None
     linked = await identity.link_by_email(
-        SlackIdentity(team_id=team_id, user_id=slack_id), actor.user.email
+        SlackIdentity(team_id=home.key, user_id=slack_id), actor.user.email
     )
     if linked is None:
         return None  # e.g. an admin unlinked this user: reach them only once linked again
     return Reached(slack_id, await identity.remember_time_zone(linked, _zone(person)))
 
 
-def _from_elsewhere(person: dict[str, Any], team_id: str) -> bool:
-    """A Slack Connect guest (another team, or a stranger to this one) is never linked by
-    email: only an admin's explicit link connects them. Members of an Enterprise Grid org
-    carry their org in ``enterprise_user`` and may sit in another of its workspaces."""
-    if person.get("is_stranger"):
-        return True
-    their_team = person.get("team_id")
-    return bool(their_team) and their_team != team_id and not person.get("enterprise_user")
-
-
 async def slack_id_of(
-    client: AsyncWebClient, identity: IdentityService, team_id: str, actor: Actor
+    client: AsyncWebClient, identity: IdentityService, home: Workspace, actor: Actor
 ) -> str | None:
     """The person's Slack id (see ``reach``)."""
-    reached = await reach(client, identity, team_id, actor)
+    reached = await reach(client, identity, home, actor)
     return reached.slack_id if reached else None
 
 

@@ -96,10 +96,9 @@ async def build_runtime(
         default_tz=settings.default_timezone,
         home=home,
     )
-    notifier = ApprovalNotifier(
-        services, repos.approval_messages, repos.claims, clock, ZoneInfo(settings.default_timezone)
-    )
-    deps = BotDeps(settings, services, repos, resolver, build_router(), notifier, clock)
+    zone = ZoneInfo(settings.default_timezone)
+    notifier = ApprovalNotifier(services, repos.approval_messages, repos.claims, clock, zone, home)
+    deps = BotDeps(settings, services, repos, resolver, build_router(), notifier, home, clock)
     app = create_app(deps, client, home)
     # Everything built so far lives as long as the process: keep it out of the collector's
     # scans, so full collections (and the pauses they add to acks) stay short.

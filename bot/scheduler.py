@@ -107,7 +107,6 @@ class Deliveries:
         self._client = client
         self._lease = lease
         self._limit = asyncio.Semaphore(concurrency)
-        self._team_id: str | None = None
 
     async def run_once(self, now: datetime | None = None) -> TickReport:
         """Deliver everything due at ``now`` (default: the clock) that nobody else has claimed."""
@@ -215,15 +214,10 @@ class Deliveries:
 
     async def _dm(self, actor: Actor) -> str:
         identity = self._deps.services.identity
-        slack_id = await slack_id_of(self._client, identity, await self._team(), actor)
+        slack_id = await slack_id_of(self._client, identity, self._deps.home, actor)
         if slack_id is None:
             raise Unreachable(actor.user.username)
         return slack_id  # chat.postMessage to a user id lands in the app's DM with them
-
-    async def _team(self) -> str:
-        if self._team_id is None:
-            self._team_id = str((await self._client.auth_test())["team_id"])
-        return self._team_id
 
 
 class BotScheduler:

@@ -77,13 +77,13 @@ def _slack_events(
         if body.get("type") == "app_rate_limited":  # Slack's notice: nothing to run
             log.warning("Slack is rate-limiting events to this app: %s", summary(raw, headers))
             return web.Response(status=200)
-        bolt_request = SlackRequest(
-            raw_body=text,
-            body=body,
-            query=request.query_string,
-            headers=dict(request.headers),
-        )
         try:
+            bolt_request = SlackRequest(
+                raw_body=text,
+                body=body,
+                query=request.query_string,
+                headers=dict(request.headers),
+            )
             answer = await bolt.async_dispatch(bolt_request)
         except Exception as error:  # Bolt's own parsing gave up on a shape not checked above
             log.warning("Bolt could not handle a signed payload: %r", error)

@@ -57,7 +57,8 @@ def require_serving(settings: Settings) -> None:
     """What serving Slack needs beyond valid values (the console makes its own secrets)."""
     if settings.slack_bot_token is None:
         raise StartupError("SLACK_BOT_TOKEN", "is not set: the bot cannot call Slack without it")
-    if not settings.socket_mode and settings.slack_signing_secret is None:
+    secret = settings.slack_signing_secret
+    if not settings.socket_mode and (secret is None or not secret.get_secret_value().strip()):
         raise StartupError(
             "SLACK_SIGNING_SECRET",
             "is not set: in HTTP mode (no SLACK_APP_TOKEN) every request must be verified "

@@ -34,6 +34,14 @@ class Workspace:
     enterprise_id: str | None = None
     enterprise_install: bool = False  # installed org-wide: every workspace of the org is home
 
+    @property
+    def key(self) -> str:
+        """The team part of every stored Slack identity: the org for an org-wide install
+        (its people come from any of its workspaces), else the workspace."""
+        return (
+            self.enterprise_id if self.enterprise_install and self.enterprise_id else self.team_id
+        )
+
     def admits(self, team_id: str | None, enterprise_id: str | None) -> bool:
         if self.enterprise_install:
             return enterprise_id is not None and enterprise_id == self.enterprise_id
@@ -42,6 +50,8 @@ class Workspace:
     def is_home_person(self, profile: dict[str, Any]) -> bool:
         """Is this ``users.info`` profile a member of the home team (not a Slack Connect
         guest from another organisation)?"""
+        if profile.get("is_stranger"):  # Slack's word for someone from another org
+            return False
         team = profile.get("team_id")
         if self.enterprise_install:
             enterprise = (profile.get("enterprise_user") or {}).get("enterprise_id")

@@ -41,8 +41,14 @@ def one_line(stderr: str) -> str:
     return lines[-1]
 
 
-def test_http_mode_without_a_signing_secret_does_not_start(tmp_path: Path) -> None:
-    code, stderr, _ = start(tmp_path, {"SLACK_BOT_TOKEN": "xoxb-1", "PORT": str(free_port())})
+@pytest.mark.parametrize("secret", [None, "   "])
+def test_http_mode_without_a_signing_secret_does_not_start(
+    tmp_path: Path, secret: str | None
+) -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "PORT": str(free_port())}
+    if secret is not None:
+        env["SLACK_SIGNING_SECRET"] = secret  # blanks only: as good as none
+    code, stderr, _ = start(tmp_path, env)
 
     line = one_line(stderr)
     assert code == 2

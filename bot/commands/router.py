@@ -48,7 +48,8 @@ class CommandRequest:
 
     @property
     def team_id(self) -> str:
-        return str(self.body.get("team_id", ""))
+        """The team part of identities: the served workspace (or org), one for everyone."""
+        return self.deps.home.key
 
     @property
     def channel_id(self) -> str:

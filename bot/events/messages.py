@@ -46,7 +46,7 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
             return
         answer = messages_tab_answer(
             command=_as_command(deps, str(event.get("text") or "")),
-            linked=context.get("actor") is not None,
+            linked=getattr(context.get("actor"), "is_active", False),
         )
         thread = event.get("thread_ts")
         try:

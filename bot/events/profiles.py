@@ -19,7 +19,7 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
     @app.event("user_change")
     async def user_changed(event: dict[str, Any], context: dict[str, Any]) -> None:
         person = event.get("user")
-        team_id = str(context.get("team_id") or "")
+        team_id = deps.home.key
         if not isinstance(person, dict) or person.get("is_bot") or person.get("deleted"):
             return
         user_id = str(person.get("id") or "")

@@ -316,7 +316,7 @@ async def save_milestone(s: Submission) -> Saved:
         return Saved(message)
 
     async def ask_approvers() -> int:
-        return await s.deps.notifier.request_decisions(s.client, s.team_id, after, pending)
+        return await s.deps.notifier.request_decisions(s.client, after, pending)
 
     return Saved(message, ask_approvers)
 
@@ -577,7 +577,7 @@ def _listener(deps: BotDeps, editor: Editor) -> Callable[..., Awaitable[None]]:
                 client=client,
                 actor=actor,
                 tz=context.get("tz") or deps.default_tz,
-                team_id=str(context.get("team_id") or ""),
+                team_id=deps.home.key,
                 user_id=user_id,
                 form=form,
                 meta=meta,

@@ -122,9 +122,17 @@ class UserService:
         return await self._user(actor, username)
 
     async def link_slack(self, actor: Actor, username: str, identity: SlackIdentity) -> User:
-        # Never shrinks the acting administrators: a linked user stays linked (to this one).
+        """Link an unlinked user. Moving a linked user to another Slack person is refused:
+        it would take the account (an administrator's, say) from whoever holds it; unlinking
+        first goes through the last-administrator guard."""
         actor.require(Permission.CAN_MANAGE_ROLES, "link a Slack person to a user")
         user = await self._user(actor, username)
+        if user.slack is not None and user.slack != identity:
+            raise RuleViolation(
+                f"'{user.username}' is already linked to another Slack person "
+                f"({user.slack.user_id}); unlink them first, then link again.",
+                fields={"username": "Already linked to someone else"},
+            )
         return await self._users.set_slack(user.id, identity)
 
     async def unlink_slack(self, actor: Actor, identity: SlackIdentity) -> User:

@@ -14,7 +14,7 @@ from blocks.approvals import ApprovalTarget
 from blocks.ids import ActionId, CallbackId
 from blocks.modals_reject import RejectField
 from blocks.text import when
-from bot.devtools.fake_slack import TEAM_ID, Call, SlackPerson
+from bot.devtools.fake_slack import Call, SlackPerson
 from bot.devtools.harness import LocalBot, local_bot
 from core.models.notification import ApprovalMessage, approval_key
 from core.models.release import (
@@ -44,7 +44,7 @@ async def ask(bot: LocalBot, release_id: str, before: Release | None = None) -> 
     release = await bot.runtime.repos.releases.get(release_id)
     start = len(bot.slack.of("chat.postMessage"))
     await bot.runtime.deps.notifier.request_decisions(
-        bot.runtime.client, TEAM_ID, release, newly_pending(before, release)
+        bot.runtime.client, release, newly_pending(before, release)
     )
     return bot.slack.of("chat.postMessage")[start:]
 

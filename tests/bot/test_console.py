@@ -119,9 +119,7 @@ async def test_arjun_approves_from_his_list_and_the_release_records_it(bot: Loca
 async def test_approval_dms_are_clicked_by_their_owner_and_updated(bot: LocalBot) -> None:
     release = await bot.runtime.repos.releases.get("REL-2026.12")
     stage = [r for r in pending_in(release) if r.milestone.milestone_key == "stage-signoff"]
-    sent = await bot.runtime.deps.notifier.request_decisions(
-        bot.runtime.client, "T0DEMO", release, stage
-    )
+    sent = await bot.runtime.deps.notifier.request_decisions(bot.runtime.client, release, stage)
     assert sent == 2  # admin and arjun may decide; the console shows what was posted
 
     output = await drive(bot, "whoami", "as dana", "1", "as arjun", "buttons", "3", "quit")

@@ -72,3 +72,19 @@ async def test_an_admin_unlinked_from_slack_does_not_count_as_another(bot: Local
 
     assert f"'admin' {LAST}" in shown(refused)
     assert await users_stored(bot) == before
+
+
+async def test_the_only_admins_account_cannot_be_moved_to_another_slack_person(
+    bot: LocalBot,
+) -> None:
+    """Relinking 'admin' to nobody would leave UADMIN with no access: refused, unlink first."""
+    await answer(bot, "UADMIN", "whoami")
+    before = await users_stored(bot)
+
+    refused = await answer(bot, "UADMIN", "admin link <@UNOBODY|nobody> admin")
+    still = shown(await answer(bot, "UADMIN", "admin roles"))
+
+    assert "'admin' is already linked to another Slack person (UADMIN)" in refusal(refused)
+    assert "unlink them first" in refusal(refused)
+    assert await users_stored(bot) == before
+    assert "Release Manager" in still  # UADMIN can still administer

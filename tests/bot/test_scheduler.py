@@ -204,7 +204,7 @@ async def test_an_unlinked_person_gets_no_dm_until_linked_again(bot: LocalBot) -
     release = await services.releases.get(await services.identity.actor_for(rhea), "REL-2026.12")
 
     await bot.runtime.deps.notifier.request_decisions(
-        bot.runtime.client, "T0DEMO", release, pending_in(release)
+        bot.runtime.client, release, pending_in(release)
     )
 
     assert report.outcomes[f"digest:person:{rhea.id}:2026-11-23"] is Outcome.UNDELIVERABLE
@@ -281,8 +281,8 @@ async def test_two_saves_noticing_the_same_new_approval_send_one_round_of_dms(
     notifier, client = bot.runtime.deps.notifier, bot.runtime.client
 
     sent = await asyncio.gather(
-        notifier.request_decisions(client, "T0DEMO", release, pending_in(release)),
-        notifier.request_decisions(client, "T0DEMO", release, pending_in(release)),
+        notifier.request_decisions(client, release, pending_in(release)),
+        notifier.request_decisions(client, release, pending_in(release)),
     )
 
     requests = [

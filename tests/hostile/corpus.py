@@ -540,6 +540,61 @@ def malformed_cases() -> list[MalformedCase]:
     )
 
     # --- the shapes Slack's payloads always have, broken -----------------------------------------
+    # Payload types the bot has no listener for, and fields Bolt reads from every payload
+    # (team, enterprise, user, channel) of the wrong type: Bolt's own context building
+    # crashed on these (a 500) until it ran inside the server's guard.
+    for name, payload in {
+        "shortcut-team-number": {"type": "shortcut", "team": 5},
+        "message-action-team-number": {"type": "message_action", "team": 5, "user": {"id": DANA}},
+        "shortcut-enterprise-number": {"type": "shortcut", "enterprise": 5},
+        "shortcut-channel-number": {
+            "type": "shortcut",
+            "user": {"id": DANA, "team_id": TEAM_ID},
+            "team": {"id": TEAM_ID},
+            "channel": 5,
+        },
+        "interactive-message-actions-number": {
+            "type": "interactive_message",
+            "team": {"id": TEAM_ID},
+            "user": {"id": DANA},
+            "actions": 5,
+        },
+        "dialog-submission-string": {
+            "type": "dialog_submission",
+            "team": {"id": TEAM_ID},
+            "user": {"id": DANA},
+            "submission": "x",
+        },
+        "shortcut-user-number": {"type": "shortcut", "team": {"id": TEAM_ID}, "user": 5},
+        "block-actions-channel-number": {
+            "type": "block_actions",
+            "team": {"id": TEAM_ID},
+            "user": {"id": DANA},
+            "actions": [{"action_id": "x"}],
+            "channel": 5,
+        },
+    }.items():
+        add(f"bolt-context/{name}", urlencode({"payload": json.dumps(payload)}), FORM)
+    for name, event in {
+        "message-channel-number": {"type": "message", "channel": 5, "user": DANA},
+        "im-text-number": {
+            "type": "message",
+            "channel_type": "im",
+            "channel": "D1",
+            "user": DANA,
+            "text": 5,
+        },
+        "user-change-tz-number": {"type": "user_change", "user": {"id": DANA, "tz": 5}},
+        "im-thread-object": {
+            "type": "message",
+            "channel_type": "im",
+            "channel": "D1",
+            "user": DANA,
+            "text": "hi",
+            "thread_ts": {"a": 1},
+        },
+    }.items():
+        add(f"bolt-context/event-{name}", _event_json(event))
     add("event-shape/event-missing", _event_json(None)[: -len(b', "event": null}')] + b"}")
     add("event-shape/event-null", _event_json(None))
     add("event-shape/event-string", _event_json("app_home_opened"))
