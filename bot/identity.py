@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs
+from bot.errors import NotLinked
 from bot.unavailable import unavailable_response
 from bot.workspace import Workspace
 from core.errors import DomainError
@@ -178,3 +179,12 @@ def identity_middleware(
         return await next()
 
     return middleware
+
+
+def actor_of(context: dict[str, Any]) -> Actor:
+    """The portal user the middleware put in the context; NotLinked when there is none."""
+    actor = context.get("actor")
+    if actor is None:
+        raise NotLinked()
+    assert isinstance(actor, Actor)
+    return actor

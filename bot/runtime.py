@@ -126,8 +126,8 @@ async def open_database(
 async def seed(choice: SeedData, repos: Repositories) -> None:
     if choice is SeedData.NONE:
         return
-    from scripts.seed_demo_data import seed_demo_data
-    from scripts.seed_minimal import seed_minimal
+    from core.seeds.demo import seed_demo_data
+    from core.seeds.minimal import seed_minimal
 
     seeder = seed_demo_data if choice is SeedData.DEMO else seed_minimal
     report = await seeder(repos)

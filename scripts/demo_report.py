@@ -19,9 +19,9 @@ from core.models.release import Decision, ReleaseDraft
 from core.models.timeline import TimelineEvent
 from core.rules.permissions import Actor
 from core.rules.readiness import Blocker, MilestoneRef, Readiness, ReadinessSummary, summarize
+from core.seeds.demo import seed_demo_data
 from core.services.approvals import PendingApproval
 from core.services.container import Repositories, Services, build_services
-from scripts.seed_demo_data import seed_demo_data
 from scripts.seeding import repositories_from_environment
 
 Write = Callable[[str], None]

@@ -1,82 +1,14 @@
-"""The smallest useful data set (SPEC §7): one Release Manager, one application, one release.
+"""The minimal data's command line: load it (core/seeds/minimal.py) and print the report.
 
-Idempotent: running it again finds everything by its unique key and adds nothing.
+Idempotent, like the seed itself; the bot loads the same data with SEED_DATA=minimal.
 
     python -m scripts.seed_minimal      # MONGO_URI (default mongomock://), MONGO_DB_NAME
 """
 
 from __future__ import annotations
 
-from datetime import date
-from functools import partial
-
-from core.models.catalog import Application, Product
-from core.models.rbac import User
-from core.models.release import Release
-from core.services.container import Repositories
-from scripts.seeding import (
-    RELEASE_MANAGER,
-    Schedule,
-    SeedReport,
-    ensure_release,
-    ensure_role,
-    ensure_user,
-    get_or_add,
-    run_seed_cli,
-)
-
-USERNAME = "rm"
-APPLICATION_ID = "sample-app"
-PRODUCT_ID = "sample-api"
-RELEASE_ID = "REL-0001"
-RELEASE_DAYS_AHEAD = 14
-
-
-async def seed_minimal(repos: Repositories, *, today: date | None = None) -> SeedReport:
-    """Seed the role, the user ``rm``, one application with one product, one empty release."""
-    when = Schedule.starting(today)
-    report = SeedReport("Minimal data")
-    role = await ensure_role(repos, report, RELEASE_MANAGER, when.now)
-    user = await ensure_user(repos, report, partial(_user, role.id, when), USERNAME)
-    await get_or_add(
-        report,
-        "applications",
-        partial(repos.applications.get, APPLICATION_ID),
-        _application,
-        repos.applications.add,
-    )
-    await ensure_release(repos, report, RELEASE_ID, partial(_release, user, when), user)
-    return report
-
-
-def _user(role_id: str, when: Schedule) -> User:
-    return User(
-        username=USERNAME,
-        full_name="Release Manager",
-        email=f"{USERNAME}@example.com",
-        role_ids=[role_id],
-        created_at=when.now,
-    )
-
-
-def _application() -> Application:
-    return Application(
-        application_id=APPLICATION_ID,
-        application_name="Sample Application",
-        description="A placeholder application to add to releases.",
-        products=[Product(product_id=PRODUCT_ID, product_name="Sample API")],
-    )
-
-
-def _release(creator: User, when: Schedule) -> Release:
-    return Release(
-        release_id=RELEASE_ID,
-        release_name="First release",
-        release_date=when.day(RELEASE_DAYS_AHEAD),
-        description="An empty release: add products and gates to it.",
-        created_by=creator.id,
-        created_at=when.now,
-    )
+from core.seeds.minimal import seed_minimal
+from scripts.seeding import run_seed_cli
 
 
 def main() -> None:

@@ -31,8 +31,8 @@ from blocks.modals import (
     target_picks,
     task_modal,
 )
-from blocks.modals_admin import AdminForm, role_modal
-from blocks.modals_reject import notice_modal
+from blocks.modals.admin import AdminForm, role_modal
+from blocks.modals.reject import notice_modal
 from blocks.text import SURFACE_BLOCKS, esc, plain
 from core.models.attachment import Attachment
 from core.models.catalog import Application, Product, Squad

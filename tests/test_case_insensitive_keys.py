@@ -10,9 +10,9 @@ from core.errors import Duplicate, Kind, NotFound
 from core.models.catalog import Squad
 from core.models.rbac import Role, User
 from core.models.release import Release
+from core.seeds.demo import seed_demo_data
 from core.services.container import Repositories, build_services
 from core.suggestions import closest
-from scripts import seed_demo_data
 from storage.codec import from_document, to_document
 from storage.engine import Database
 from storage.indexes import backfill_folded, ensure_indexes
@@ -170,7 +170,7 @@ async def test_older_twins_differing_only_in_case_are_each_found_by_their_own_id
 
 async def test_seeding_over_data_stored_before_folding_creates_nothing(db: Database) -> None:
     repos = await open_repositories(db)
-    await seed_demo_data.seed_demo_data(repos, today=T0.date())
+    await seed_demo_data(repos, today=T0.date())
     for name in ("releases", "roles", "users"):
         await db[name].update_many({}, {"$unset": {f"{k}_folded": "" for k in FOLDED_KEYS}})
     for name, index in (
@@ -180,7 +180,7 @@ async def test_seeding_over_data_stored_before_folding_creates_nothing(db: Datab
     ):
         await db[name].drop_index(index)
 
-    report = await seed_demo_data.seed_demo_data(await open_repositories(db), today=T0.date())
+    report = await seed_demo_data(await open_repositories(db), today=T0.date())
 
     assert report.created_total == 0
     assert (await repos.releases.get("rel-2026.12")).release_id == "REL-2026.12"

@@ -13,14 +13,16 @@ from core.rules.approvals import may_decide
 from core.rules.milestones import overlapping
 from core.rules.permissions import Actor
 from core.rules.readiness import Readiness, summarize
-from scripts import demo_report, seed_demo_data
-from scripts.seed_demo_data import (
+from core.seeds.demo import (
     BLOCKED_RELEASE,
     IN_PROGRESS_RELEASE,
     PENDING_APPROVALS_RELEASE,
     READY_RELEASE,
+    seed_demo_data,
 )
-from scripts.seed_minimal import seed_minimal
+from core.seeds.minimal import seed_minimal
+from scripts import demo_report
+from scripts import seed_demo_data as seed_demo_cli
 from storage.engine import Database
 from storage.wiring import open_repositories
 from tests.support import COLLECTIONS, T0, FrozenClock, World
@@ -46,7 +48,7 @@ async def counts(db: Database) -> dict[str, int]:
 
 @pytest.fixture
 async def demo(world: World) -> World:
-    await seed_demo_data.seed_demo_data(world.repos, today=TODAY)
+    await seed_demo_data(world.repos, today=TODAY)
     return world
 
 
@@ -151,7 +153,7 @@ async def test_milestones_never_overlap_and_come_in_date_order(demo: World) -> N
 
 async def test_dates_are_relative_to_today(world: World) -> None:
     today = date(2031, 5, 4)
-    await seed_demo_data.seed_demo_data(world.repos, today=today)
+    await seed_demo_data(world.repos, today=today)
     releases = await all_releases(world)
     assert all(today < r.release_date <= today + timedelta(weeks=5) for r in releases.values())
     pending = summarize(releases[PENDING_APPROVALS_RELEASE]).pending_approvals
@@ -160,7 +162,7 @@ async def test_dates_are_relative_to_today(world: World) -> None:
 
 async def test_seeding_again_changes_nothing(demo: World) -> None:
     before = await demo.snapshot()
-    again = await seed_demo_data.seed_demo_data(demo.repos, today=TODAY + timedelta(days=1))
+    again = await seed_demo_data(demo.repos, today=TODAY + timedelta(days=1))
     assert await demo.snapshot() == before
     assert again.created_total == 0
     assert again.existing == {
@@ -255,7 +257,7 @@ def test_seed_command_prints_its_report(
 ) -> None:
     monkeypatch.setenv("MONGO_URI", "mongomock://")
     monkeypatch.setenv("MONGO_DB_NAME", "releasebot_cli_test")
-    seed_demo_data.main()
+    seed_demo_cli.main()
     out = capsys.readouterr().out
     assert "the data lives only in this process" in out
     assert "releases      created 4, existing 0" in out

@@ -1,5 +1,8 @@
-"""The release-editing modals (`/release new`, `product`, `gate`, `milestone`, `runbook`,
-`task`, `change`, `attach`): pure builders, domain objects in, slack_sdk views out."""
+"""The modals: pure builders, domain objects in, slack_sdk views out.
+
+The release-editing modals (`/release new`, `product`, `gate`, `milestone`, `runbook`, `task`,
+`change`, `attach`) are exported here; the `/release admin … new` modals live in
+`blocks.modals.admin` and the reject-reason modal in `blocks.modals.reject`."""
 
 from blocks.modals.attach import TargetPick, attach_modal, target_picks
 from blocks.modals.change import change_modal

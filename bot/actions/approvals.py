@@ -2,7 +2,8 @@
 
 The button value is only an address (ApprovalTarget): the core re-checks the person's rights
 from storage (the identity middleware re-resolves the actor for these actions). After a
-decision every DM of that approval is updated, and the surface the click came from redrawn.
+decision every DM of that approval is updated, and the surface the click came from redrawn
+(bot/approval_flow.py, shared with the reject modal's submission).
 """
 
 from __future__ import annotations
@@ -14,21 +15,20 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.approval_list import LIST_BLOCK, approvals_list_message, decided_notice
-from blocks.approvals import ApprovalTarget, already_decided_text, approval_decided_message
+from blocks.approval_list import LIST_BLOCK
+from blocks.approvals import ApprovalTarget, already_decided_text
 from blocks.ids import ActionId
-from blocks.modals_reject import Origin, RejectContext, notice_modal, reject_modal
+from blocks.modals.reject import Origin, RejectContext, notice_modal, reject_modal
+from bot.approval_flow import Surface, decide
 from bot.deps import BotDeps
-from bot.errors import NotLinked, user_message
-from bot.events.home import publish_home
+from bot.errors import user_message
+from bot.identity import actor_of
 from core.errors import DomainError
-from core.models.release import Decision, Release
+from core.models.release import Decision
 from core.rules.approvals import AlreadyDecided
-from core.rules.permissions import Actor
 
 log = logging.getLogger(__name__)
 TRIGGER_ERRORS = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
@@ -68,61 +68,6 @@ class Click:
         )
 
 
-@dataclass(frozen=True)
-class Surface:
-    """Where the decision was made from, to redraw it and to answer the person there.
-
-    It answers after slow work (the decision with its retries, N updated DMs), so it holds
-    no trigger_id: one lasts 3 s and is used once. Home is answered by publishing it again
-    with a banner on top; a message through its response_url (ephemeral), else a DM.
-    """
-
-    deps: BotDeps
-    client: AsyncWebClient
-    user_id: str
-    tz: ZoneInfo
-    origin: Origin
-    channel: str | None = None
-    ts: str | None = None
-    response_url: str | None = None
-
-    @property
-    def respond(self) -> AsyncRespond | None:
-        return AsyncRespond(response_url=self.response_url) if self.response_url else None
-
-    async def tell(self, text: str, actor: Actor | None = None) -> None:
-        """Say something (escaped mrkdwn) to the clicker only; nothing else changes."""
-        if self.origin is Origin.HOME:  # its buttons may be stale too: draw it again
-            await self.home(actor, text)
-            return
-        respond = self.respond
-        if respond is not None:
-            await respond(text=text, response_type="ephemeral", replace_original=False)
-        else:
-            await self.client.chat_postMessage(channel=self.user_id, text=text)
-
-    async def home(self, actor: Actor | None, notice: str) -> None:
-        await publish_home(self.deps, self.client, self.user_id, actor, self.tz, notice=notice)
-
-    async def decided(self, actor: Actor, release: Release, target: ApprovalTarget) -> None:
-        """Update every DM of this approval, then the surface the decision came from."""
-        ref = target.ref_in(release)
-        records = await self.deps.notifier.announce_decision(self.client, release, ref)
-        respond = self.respond
-        if self.origin is Origin.HOME:
-            await self.home(actor, decided_notice(release, ref, self.tz))
-        elif self.origin is Origin.LIST and respond is not None:
-            pending = await self.deps.services.approvals.pending_for(actor)
-            notice = decided_notice(release, ref, self.tz)
-            message = approvals_list_message(pending, self.tz, notice=notice)
-            await respond(**message.to_dict(), replace_original=True)
-        elif respond is not None and not any(
-            r.channel == self.channel and r.ts == self.ts for r in records
-        ):
-            message = approval_decided_message(release, ref, self.tz)
-            await respond(**message.to_dict(), replace_original=True)
-
-
 def not_opened(error: Exception) -> str:
     """Why the reject modal did not open. A trigger_id that expired on the way (Slack gives
     3 s from the click) is not our bug: ask for another click."""
@@ -138,26 +83,6 @@ def refusal(error: BaseException, tz: ZoneInfo) -> str:
     if isinstance(error, AlreadyDecided):
         return already_decided_text(error, tz)
     return user_message(error)
-
-
-def actor_of(context: dict[str, Any]) -> Actor:
-    actor = context.get("actor")
-    if actor is None:
-        raise NotLinked()
-    assert isinstance(actor, Actor)
-    return actor
-
-
-async def decide(
-    deps: BotDeps,
-    actor: Actor,
-    target: ApprovalTarget,
-    decision: Decision,
-    comment: str | None = None,
-) -> Release:
-    return await deps.services.approvals.decide(
-        actor, target.release, target.product, target.gate, target.milestone, decision, comment
-    )
 
 
 def register(app: AsyncApp, deps: BotDeps) -> None:

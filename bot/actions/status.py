@@ -13,11 +13,10 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from blocks.ids import ActionId
 from blocks.message import Message
 from blocks.releases import ListPage
-from bot.actions.approvals import actor_of
-from bot.commands.basics import status_message
-from bot.commands.reading import release_history, release_page
 from bot.deps import BotDeps
 from bot.errors import user_message
+from bot.identity import actor_of
+from bot.release_messages import release_history, release_page, status_message
 from core.rules.permissions import Actor
 
 # (deps, actor, button value, viewer's time zone) → the message to answer with

@@ -24,7 +24,7 @@ from blocks.admin import (
 )
 from blocks.ids import CallbackId
 from blocks.message import Message
-from blocks.modals_admin import (
+from blocks.modals.admin import (
     AdminForm,
     application_modal,
     board_modal,

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from blocks.help import help_message, whoami_message
-from blocks.message import Message
-from blocks.status import people_shown, release_status_message
 from bot.commands.router import CommandRequest, Router, Subcommand
-from core.rules.permissions import Actor
-from core.rules.readiness import summarize
-from core.services.container import Services
+from bot.release_messages import status_message
 
 
 def register(router: Router) -> None:
@@ -37,15 +31,6 @@ def register(router: Router) -> None:
         ref = request.arg(0, "a release id")
         message = await status_message(request.deps.services, request.user, ref, request.tz)
         await request.respond(**message.to_dict(), response_type="in_channel")
-
-
-async def status_message(services: Services, actor: Actor, ref: str, tz: ZoneInfo) -> Message:
-    """The status message, with the people it names read in one go; ``tz`` is the zone of
-    its fallback text (in the channel every reader sees their own)."""
-    release = await services.releases.get(actor, ref)
-    summary = summarize(release)
-    people = await services.identity.people(people_shown(release, summary))
-    return release_status_message(release, summary, people, tz)
 
 
 HELP_ORDER = [

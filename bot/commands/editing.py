@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.views import View
-from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import CallbackId
 from blocks.modals import (
@@ -28,8 +27,6 @@ from blocks.modals import (
     change_modal,
     gate_modal,
     milestone_modal,
-    new_release_modal,
-    notice_view,
     runbook_modal,
     task_modal,
 )
@@ -38,17 +35,13 @@ from blocks.modals import change as change_form
 from blocks.modals import gate as gate_form
 from blocks.modals import milestone as milestone_form
 from blocks.modals import product as product_form
-from blocks.modals import release as release_form
 from blocks.modals import runbook as runbook_form
 from bot.commands.router import CommandRequest, Handler, Router
-from bot.deps import BotDeps
-from bot.errors import user_message
 from bot.modals import open_modal
-from core.errors import PermissionDenied
+from bot.new_release import open_new_release
 from core.models.release import Release
 from core.rules import operations as ops
 from core.rules.operations import Operation, require_any
-from core.rules.permissions import Actor
 
 log = logging.getLogger(__name__)
 
@@ -73,35 +66,6 @@ class ReleaseForm:
     callback_id: CallbackId
     operations: tuple[Operation, ...]
     build: BuildForm
-
-
-async def open_new_release(
-    client: AsyncWebClient,
-    deps: BotDeps,
-    actor: Actor,
-    trigger_id: str,
-    *,
-    channel: str | None = None,
-) -> None:
-    """The "create a release" modal, for `/release new` (refused before it gets here) and
-    the App Home button, where a refusal is shown in a small modal instead of the form:
-    Home has no place for an ephemeral answer."""
-    try:
-        ops.CREATE_RELEASE.require(actor)
-    except PermissionDenied as error:
-        view = notice_view(release_form.TITLE, None, user_message(error))
-        await client.views_open(trigger_id=trigger_id, view=view.to_dict())
-        return
-
-    async def build() -> View:
-        catalog = deps.services.catalog
-        squads = await catalog.squads(actor)
-        applications = await catalog.applications(actor)
-        return new_release_modal(EditingMetadata(channel=channel), squads, applications)
-
-    await open_modal(
-        client, trigger_id, release_form.TITLE, CallbackId.NEW_RELEASE, "the catalog", build
-    )
 
 
 async def open_release_form(request: CommandRequest, form: ReleaseForm) -> None:

@@ -20,7 +20,7 @@ from storage.engine import Database
 SIGNING_SECRET = "local-signing-secret"
 BOT_TOKEN = "xoxb-local-fake-token"
 
-# The demo personas (scripts/seed_demo_data.py) as Slack people, matched by email.
+# The demo personas (core/seeds/demo.py) as Slack people, matched by email.
 DEMO_PEOPLE = (
     SlackPerson("UADMIN", "admin", "admin@example.com", "Europe/London"),
     SlackPerson("URHEA", "rhea", "rhea@example.com", "Asia/Kolkata"),

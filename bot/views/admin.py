@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.admin import catalog_created_message, role_created_message, user_created_message
 from blocks.ids import CallbackId
 from blocks.message import Message
-from blocks.modals_admin import BOARD_TYPES, AdminField, AdminForm
+from blocks.modals.admin import BOARD_TYPES, AdminField, AdminForm
 from bot.deps import BotDeps
 from bot.errors import NotLinked
 from bot.views.form_input import Form, as_given, confirm_saved, field_errors, split_list

@@ -10,13 +10,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.approvals import already_decided_words
 from blocks.ids import CallbackId
-from blocks.modals_reject import REASON_LIMIT, RejectContext, RejectField
-from bot.actions.approvals import Surface, actor_of, decide
+from blocks.modals.reject import RejectContext, RejectField
+from bot.approval_flow import Surface, decide
 from bot.deps import BotDeps
 from bot.errors import user_message
+from bot.identity import actor_of
 from bot.views.form_input import Form, field_errors
 from core.models.release import Decision
-from core.rules.approvals import AlreadyDecided
+from core.rules.approvals import MAX_COMMENT, AlreadyDecided
 
 # The core names the reason "comment".
 ALIASES = {"comment": RejectField.REASON}
@@ -30,8 +31,8 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
         view = body.get("view") or {}
         form = Form(view)
         reason = form.text(RejectField.REASON) or ""
-        if len(reason) > REASON_LIMIT:
-            message = f"At most {REASON_LIMIT} characters, please (this is {len(reason)})."
+        if len(reason) > MAX_COMMENT:
+            message = f"At most {MAX_COMMENT} characters, please (this is {len(reason)})."
             await ack(response_action="errors", errors={RejectField.REASON: message})
             return
         try:

@@ -12,7 +12,7 @@ import pytest
 
 from blocks.approvals import ApprovalTarget
 from blocks.ids import ActionId, CallbackId
-from blocks.modals_reject import RejectField
+from blocks.modals.reject import RejectField
 from blocks.text import when
 from bot.devtools.fake_slack import Call, SlackPerson
 from bot.devtools.harness import LocalBot, local_bot

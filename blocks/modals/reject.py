@@ -12,8 +12,7 @@ from blocks.message import context, section
 from blocks.metadata import Metadata
 from blocks.modals.form import modal, notice_view, text_input
 from blocks.text import esc
-
-REASON_LIMIT = 2000
+from core.rules.approvals import MAX_COMMENT
 
 
 class RejectField(StrEnum):
@@ -55,7 +54,7 @@ def reject_modal(meta: RejectContext) -> View:
                 RejectField.REASON,
                 "Reason",
                 multiline=True,
-                max_length=REASON_LIMIT,
+                max_length=MAX_COMMENT,
                 placeholder="What must change before this can be approved?",
                 hint="Everyone who was asked to decide sees it, and so does the timeline.",
             ),

@@ -1,0 +1,91 @@
+"""Deciding an approval, and what follows on the surface the decision came from: shared by
+the Approve / Reject clicks (bot/actions/approvals.py) and the reject modal's submission
+(bot/views/reject.py).
+
+The button value is only an address (ApprovalTarget): the core re-checks the person's rights
+from storage. After a decision every DM of that approval is updated, and the surface the
+click came from redrawn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.approval_list import approvals_list_message, decided_notice
+from blocks.approvals import ApprovalTarget, approval_decided_message
+from blocks.modals.reject import Origin
+from bot.deps import BotDeps
+from bot.home_tab import publish_home
+from core.models.release import Decision, Release
+from core.rules.permissions import Actor
+
+
+@dataclass(frozen=True)
+class Surface:
+    """Where the decision was made from, to redraw it and to answer the person there.
+
+    It answers after slow work (the decision with its retries, N updated DMs), so it holds
+    no trigger_id: one lasts 3 s and is used once. Home is answered by publishing it again
+    with a banner on top; a message through its response_url (ephemeral), else a DM.
+    """
+
+    deps: BotDeps
+    client: AsyncWebClient
+    user_id: str
+    tz: ZoneInfo
+    origin: Origin
+    channel: str | None = None
+    ts: str | None = None
+    response_url: str | None = None
+
+    @property
+    def respond(self) -> AsyncRespond | None:
+        return AsyncRespond(response_url=self.response_url) if self.response_url else None
+
+    async def tell(self, text: str, actor: Actor | None = None) -> None:
+        """Say something (escaped mrkdwn) to the clicker only; nothing else changes."""
+        if self.origin is Origin.HOME:  # its buttons may be stale too: draw it again
+            await self.home(actor, text)
+            return
+        respond = self.respond
+        if respond is not None:
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+        else:
+            await self.client.chat_postMessage(channel=self.user_id, text=text)
+
+    async def home(self, actor: Actor | None, notice: str) -> None:
+        await publish_home(self.deps, self.client, self.user_id, actor, self.tz, notice=notice)
+
+    async def decided(self, actor: Actor, release: Release, target: ApprovalTarget) -> None:
+        """Update every DM of this approval, then the surface the decision came from."""
+        ref = target.ref_in(release)
+        records = await self.deps.notifier.announce_decision(self.client, release, ref)
+        respond = self.respond
+        if self.origin is Origin.HOME:
+            await self.home(actor, decided_notice(release, ref, self.tz))
+        elif self.origin is Origin.LIST and respond is not None:
+            pending = await self.deps.services.approvals.pending_for(actor)
+            notice = decided_notice(release, ref, self.tz)
+            message = approvals_list_message(pending, self.tz, notice=notice)
+            await respond(**message.to_dict(), replace_original=True)
+        elif respond is not None and not any(
+            r.channel == self.channel and r.ts == self.ts for r in records
+        ):
+            message = approval_decided_message(release, ref, self.tz)
+            await respond(**message.to_dict(), replace_original=True)
+
+
+async def decide(
+    deps: BotDeps,
+    actor: Actor,
+    target: ApprovalTarget,
+    decision: Decision,
+    comment: str | None = None,
+) -> Release:
+    return await deps.services.approvals.decide(
+        actor, target.release, target.product, target.gate, target.milestone, decision, comment
+    )
