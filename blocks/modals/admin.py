@@ -24,6 +24,7 @@ from blocks.ids import CallbackId
 from blocks.metadata import Metadata
 from blocks.modals.form import modal, multi_select_input, option, text_input
 from core.models.catalog import JiraBoard, Squad
+from core.models.common import KEY_MAX, NAME_MAX, TEXT_MAX
 from core.models.rbac import Permission, Role
 
 
@@ -98,8 +99,10 @@ def role_modal(meta: AdminForm) -> View:
 
 def user_modal(meta: AdminForm, roles: Sequence[Role], squads: Sequence[Squad]) -> View:
     blocks: list[Block] = [
-        text_input(AdminField.USERNAME, "Username", placeholder="dana", max_length=64),
-        text_input(AdminField.FULL_NAME, "Full name", placeholder="Dana Weiss", max_length=150),
+        text_input(AdminField.USERNAME, "Username", placeholder="dana", max_length=KEY_MAX),
+        text_input(
+            AdminField.FULL_NAME, "Full name", placeholder="Dana Weiss", max_length=NAME_MAX
+        ),
         InputBlock(
             block_id=AdminField.EMAIL,
             label="Email",
@@ -146,8 +149,8 @@ def application_modal(meta: AdminForm) -> View:
 
 def squad_modal(meta: AdminForm, boards: Sequence[JiraBoard]) -> View:
     blocks: list[Block] = [
-        text_input(AdminField.SQUAD_ID, "Squad id", placeholder="payments", max_length=64),
-        text_input(AdminField.SQUAD_NAME, "Name", placeholder="Payments", max_length=150),
+        text_input(AdminField.SQUAD_ID, "Squad id", placeholder="payments", max_length=KEY_MAX),
+        text_input(AdminField.SQUAD_NAME, "Name", placeholder="Payments", max_length=NAME_MAX),
     ]
     if boards:
         options = [(b.board_id, f"{b.board_name} ({b.board_id})") for b in boards]
@@ -162,8 +165,8 @@ def board_modal(meta: AdminForm) -> View:
         "New Jira board",
         meta,
         [
-            text_input(AdminField.BOARD_ID, "Board id", placeholder="PAY", max_length=64),
-            text_input(AdminField.BOARD_NAME, "Name", placeholder="Payments", max_length=150),
+            text_input(AdminField.BOARD_ID, "Board id", placeholder="PAY", max_length=KEY_MAX),
+            text_input(AdminField.BOARD_NAME, "Name", placeholder="Payments", max_length=NAME_MAX),
             InputBlock(
                 block_id=AdminField.BOARD_LINK,
                 label="Link",
@@ -192,5 +195,5 @@ def _multi_select(field: AdminField, label: str, choices: Sequence[tuple[str, st
 
 def _description_input() -> InputBlock:
     return text_input(
-        AdminField.DESCRIPTION, "Description", optional=True, multiline=True, max_length=3000
+        AdminField.DESCRIPTION, "Description", optional=True, multiline=True, max_length=TEXT_MAX
     )

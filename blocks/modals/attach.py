@@ -19,6 +19,7 @@ from blocks.modals.form import (
     text_input,
 )
 from blocks.text import esc
+from core.models.common import KEY_MAX, NAME_MAX, URL_MAX
 from core.models.release import Release
 
 TITLE = "Attach a file"
@@ -74,19 +75,21 @@ def attach_modal(release: Release, metadata: EditingMetadata) -> View:
             groups=groups,
             initial=groups[0].options[0],
         ),
-        text_input(EditField.FILE_NAME, "File name", placeholder="uat-report.pdf", max_length=150),
+        text_input(
+            EditField.FILE_NAME, "File name", placeholder="uat-report.pdf", max_length=NAME_MAX
+        ),
         text_input(
             EditField.FILE_URL,
             "URL",
             placeholder="https://artifacts.example.com/uat-report.pdf",
-            max_length=2000,
+            max_length=URL_MAX,
         ),
         text_input(
             EditField.SHA256,
             "SHA-256",
             placeholder="64 hexadecimal characters",
             hint="sha256sum <file> prints it.",
-            max_length=64,
+            max_length=KEY_MAX,
         ),
         text_input(EditField.FILE_SIZE, "Size in bytes", placeholder="482133"),
         text_input(
@@ -100,7 +103,7 @@ def attach_modal(release: Release, metadata: EditingMetadata) -> View:
             EditField.LABEL,
             "Label",
             optional=True,
-            max_length=150,
+            max_length=NAME_MAX,
             hint="How the link is shown; the file name when empty.",
         ),
         text_input(

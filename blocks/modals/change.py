@@ -19,11 +19,12 @@ from blocks.modals.form import (
     text_input,
 )
 from blocks.text import esc
+from core.models.common import KEY_MAX, TEXT_MAX
 from core.models.release import ChangeStatus, ChangeType, CTask, CTaskStatus, Release
 
 TITLE = "Change ticket"
 LINE_SEPARATOR = "|"
-TEXT_LIMIT = 3000
+TEXT_LIMIT = TEXT_MAX
 CTASK_HINT = (
     f"One CTASK per line: id | description | status ({', '.join(CTaskStatus)}). "
     "Assignees, times and dependencies of the CTASKs you keep stay as they are; "
@@ -61,7 +62,7 @@ def change_modal(release: Release, metadata: EditingMetadata) -> View:
             "Change id",
             initial=chg.change_id if chg else None,
             placeholder="CHG0031245",
-            max_length=64,
+            max_length=KEY_MAX,
         ),
         select_input(
             EditField.CHANGE_TYPE,

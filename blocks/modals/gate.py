@@ -23,6 +23,7 @@ from blocks.modals.form import (
     user_input,
 )
 from blocks.text import esc
+from core.models.common import COMMENT_MAX, NAME_MAX, TEXT_MAX
 from core.models.release import GateStatus, Release
 
 TITLE = "Quality gate"
@@ -89,14 +90,14 @@ def gate_modal(release: Release, metadata: EditingMetadata) -> View:
             "Comment",
             optional=True,
             multiline=True,
-            max_length=2000,
+            max_length=COMMENT_MAX,
             hint="Why the status changes; required for a waiver.",
         ),
         DividerBlock(),
         context("*Gate details* — for a new gate; for an existing one, only what you fill in"),
-        text_input(EditField.GATE_NAME, "Name of the new gate", optional=True, max_length=150),
+        text_input(EditField.GATE_NAME, "Name of the new gate", optional=True, max_length=NAME_MAX),
         text_input(
-            EditField.DESCRIPTION, "Description", optional=True, multiline=True, max_length=3000
+            EditField.DESCRIPTION, "Description", optional=True, multiline=True, max_length=TEXT_MAX
         ),
         text_input(
             EditField.ORDER,

@@ -26,6 +26,7 @@ from blocks.modals.form import (
     user_input,
 )
 from blocks.text import esc
+from core.models.common import KEY_MAX, NAME_MAX
 from core.models.release import Environment, Milestone, MilestoneStatus, Release
 
 TITLE = "Milestone"
@@ -107,11 +108,11 @@ def milestone_modal(release: Release, metadata: EditingMetadata, tz: ZoneInfo) -
             "Key of the new milestone",
             optional=True,
             placeholder="uat-signoff",
-            max_length=64,
+            max_length=KEY_MAX,
             hint="Letters, digits and . _ : - (no spaces). Only for a new milestone.",
         ),
         context("For an existing milestone, only the fields you fill in change."),
-        text_input(EditField.MILESTONE_NAME, "Name", optional=True, max_length=150),
+        text_input(EditField.MILESTONE_NAME, "Name", optional=True, max_length=NAME_MAX),
         select_input(
             EditField.ENVIRONMENT,
             "Environment",

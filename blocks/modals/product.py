@@ -25,6 +25,7 @@ from blocks.modals.form import (
 )
 from blocks.text import esc
 from core.models.catalog import Application, Squad
+from core.models.common import KEY_MAX, NAME_MAX
 from core.models.release import FixedVersionStatus, Release
 
 TITLE = "Product"
@@ -110,9 +111,9 @@ def add_product_modal(
             "Version key",
             optional=True,
             placeholder="payments-api-3.15.0",
-            max_length=64,
+            max_length=KEY_MAX,
         ),
-        text_input(EditField.VERSION_NAME, "Version name", optional=True, max_length=150),
+        text_input(EditField.VERSION_NAME, "Version name", optional=True, max_length=NAME_MAX),
         select_input(
             EditField.VERSION_STATUS,
             "Version status",

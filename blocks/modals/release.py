@@ -19,6 +19,7 @@ from blocks.modals.form import (
     text_input,
 )
 from core.models.catalog import Application, Squad
+from core.models.common import KEY_MAX, NAME_MAX, TEXT_MAX
 
 TITLE = "New release"
 RELEASE_TYPES = ("minor", "major", "patch", "hotfix")
@@ -35,9 +36,9 @@ def new_release_modal(
             "Release id",
             placeholder="REL-2027.02",
             hint=KEY_HINT,
-            max_length=64,
+            max_length=KEY_MAX,
         ),
-        text_input(EditField.RELEASE_NAME, "Name", max_length=150),
+        text_input(EditField.RELEASE_NAME, "Name", max_length=NAME_MAX),
         date_input(EditField.RELEASE_DATE, "Release date"),
         select_input(EditField.RELEASE_TYPE, "Type", options=types, initial=types[0]),
     ]
@@ -64,7 +65,7 @@ def new_release_modal(
         )
     blocks.append(
         text_input(
-            EditField.DESCRIPTION, "Description", optional=True, multiline=True, max_length=3000
+            EditField.DESCRIPTION, "Description", optional=True, multiline=True, max_length=TEXT_MAX
         )
     )
     return modal(TITLE, CallbackId.NEW_RELEASE, blocks, metadata, submit="Create")

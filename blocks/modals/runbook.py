@@ -25,6 +25,7 @@ from blocks.modals.form import (
     user_input,
 )
 from blocks.text import esc
+from core.models.common import NAME_MAX, TEXT_MAX
 from core.models.release import Release, RunbookTask, TaskStatus
 
 RUNBOOK_TITLE = "Add a runbook"
@@ -33,7 +34,7 @@ TASK_LINES_HINT = (
     "One task per line: name | owner's username | duration, e.g. "
     "“Deploy payments-api | rhea | 30m”. Owner and duration (45, 45m, 1h30m) are optional."
 )
-TEXT_LIMIT = 3000
+TEXT_LIMIT = TEXT_MAX
 
 
 def runbook_modal(release: Release, metadata: EditingMetadata) -> View:
@@ -46,10 +47,10 @@ def runbook_modal(release: Release, metadata: EditingMetadata) -> View:
             EditField.RUNBOOK_NAME,
             "Name",
             placeholder="Payments cutover",
-            max_length=150,
+            max_length=NAME_MAX,
         ),
         text_input(
-            EditField.DESCRIPTION, "Description", optional=True, multiline=True, max_length=3000
+            EditField.DESCRIPTION, "Description", optional=True, multiline=True, max_length=TEXT_MAX
         ),
         text_input(
             EditField.TASKS,

@@ -114,19 +114,29 @@ PlannedDatetime = Annotated[
     BeforeValidator(_epoch_seconds),
     AfterValidator(_planned_datetime),
 ]
+# The longest value of each kind of text: the forms' inputs use the same numbers.
+KEY_MAX = 64
+NAME_MAX = 150
+TEXT_MAX = 3000
+COMMENT_MAX = 2000
+URL_MAX = 2000
+
 # A key is what people type in commands (REL-2026.12, payments-api): no spaces, no `$`.
 Key = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+        strip_whitespace=True,
+        min_length=1,
+        max_length=KEY_MAX,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
     ),
 ]
 Name = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=150),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX),
     AfterValidator(_no_control_chars),
 ]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=3000)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=TEXT_MAX)]
 MimeType = Annotated[
     str,
     StringConstraints(
@@ -135,10 +145,12 @@ MimeType = Annotated[
         pattern=r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$",
     ),
 ]
-Comment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Comment = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=COMMENT_MAX)
+]
 Url = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://[^\s<>|]+$"),
+    StringConstraints(strip_whitespace=True, max_length=URL_MAX, pattern=r"^https?://[^\s<>|]+$"),
 ]
 
 
