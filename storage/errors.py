@@ -26,6 +26,7 @@ def duplicate(error: DuplicateKeyError, what: str) -> Duplicate:
     field = named(fields[-1]).split(".")[-1]
     also = " (ignoring case)" if ignoring_case else ""
     return Duplicate(
-        f"A {what} with {shown} already exists{also}; choose another.",
+        f"{'An' if what[:1] in 'aeio' else 'A'} {what} with {shown} already exists{also}; "
+        "choose another.",
         fields={field: "Already taken"},
     )

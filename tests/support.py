@@ -15,6 +15,7 @@ from core.rules.permissions import Actor
 from core.services.container import Repositories, Services
 from core.services.gates import GateDraft, MilestoneDraft
 from storage.engine import Database
+from tests.fakes import FakeDatabase
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 COLLECTIONS = (
@@ -42,13 +43,18 @@ class FrozenClock:
 
 @dataclass
 class World:
-    """Services over one database, and factories for the people who act on them."""
+    """Services over one database, and factories for the people who act on them.
 
-    db: Database
+    ``db`` is the database under the storage adapters; on the in-memory fakes it is None and
+    ``fakes`` holds what they store (``snapshot``, ``stored`` and ``edit_stored`` read and
+    write either)."""
+
+    db: Database | None
     repos: Repositories
     services: Services
     clock: FrozenClock
     _roles: dict[frozenset[Permission], Role] = field(default_factory=dict)
+    fakes: FakeDatabase | None = None
 
     async def actor(
         self,
@@ -136,10 +142,25 @@ class World:
 
     async def snapshot(self) -> dict[str, list[dict[str, Any]]]:
         """Every stored document, to assert that a refused operation changed nothing."""
-        return {
-            name: await self.db[name].find({}).sort("_id", 1).to_list(length=None)
-            for name in COLLECTIONS
-        }
+        return {name: await self.stored(name) for name in COLLECTIONS}
+
+    async def stored(self, collection: str) -> list[dict[str, Any]]:
+        """The documents of one collection (on the fakes: their items as dicts)."""
+        if self.fakes is not None:
+            return self.fakes.documents(collection)
+        assert self.db is not None
+        return await self.db[collection].find({}).sort("_id", 1).to_list(length=None)
+
+    async def edit_stored(
+        self, collection: str, match: dict[str, Any], changes: dict[str, Any]
+    ) -> None:
+        """Change stored documents behind the services' back, as an old version or an
+        operator might have: ``changes`` set on those whose fields equal ``match``."""
+        if self.fakes is not None:
+            self.fakes.edit(collection, match, changes)
+            return
+        assert self.db is not None
+        await self.db[collection].update_many(match, {"$set": changes})
 
 
 def milestone(key: str, start_day: int, days: int = 1, **extra: Any) -> MilestoneDraft:

@@ -17,6 +17,12 @@ REL = "REL-2026.12"
 GATE = "Security scan"
 
 
+@pytest.fixture
+def world(any_world: World) -> World:
+    """Every test here runs on the in-memory fakes and on the storage adapters."""
+    return any_world
+
+
 async def _release_with_milestone(world: World, key: str = "go-live", **approval: Any) -> None:
     """A release whose gate has one milestone, added by a gate manager (rhea)."""
     await world.release(gates=[GATE])
@@ -147,9 +153,7 @@ async def test_role_snapshot_keeps_the_role_names_held_at_decision_time(world: W
     arjun = await world.services.identity.actor_by_id(user.id)
     await _decide(world, arjun, Decision.APPROVE)
 
-    await world.db["roles"].update_one(
-        {"role_name": "Approval Manager"}, {"$set": {"role_name": "Gatekeeper"}}
-    )
+    await world.edit_stored("roles", {"role_name": "Approval Manager"}, {"role_name": "Gatekeeper"})
     await world.repos.roles.add(Role(role_name="Release Manager", created_at=world.clock()))
     await world.services.users.grant_role(await world.admin_actor(), "arjun", "Release Manager")
 

@@ -13,6 +13,12 @@ REL = "REL-2026.12"
 GATE = "Security scan"
 
 
+@pytest.fixture
+def world(any_world: World) -> World:
+    """Every test here runs on the in-memory fakes and on the storage adapters."""
+    return any_world
+
+
 async def _stored_gate(world: World, product: str = "pay-api", gate: str = GATE) -> QualityGate:
     return (await world.repos.releases.get(REL)).product(product).gate(gate)
 

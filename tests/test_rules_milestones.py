@@ -22,6 +22,12 @@ REL = "REL-2026.12"
 GATE = "Security scan"
 
 
+@pytest.fixture
+def world(any_world: World) -> World:
+    """Every test here runs on the in-memory fakes and on the storage adapters."""
+    return any_world
+
+
 async def _setup(world: World, gates: tuple[str, ...] = (GATE,)) -> Actor:
     await world.release(gates=list(gates))
     return await world.actor("rhea", Permission.CAN_MANAGE_QUALITY_GATES, Permission.CAN_VIEW_ALL)

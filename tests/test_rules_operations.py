@@ -24,6 +24,12 @@ REL = "REL-2026.12"
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 
+@pytest.fixture
+def world(any_world: World) -> World:
+    """Every test here runs on the in-memory fakes and on the storage adapters."""
+    return any_world
+
+
 def service_calls(world: World) -> dict[ops.Operation, Callable[[Any], Awaitable[object]]]:
     """Each operation, done through its service by ``actor``."""
     s = world.services

@@ -16,6 +16,12 @@ from tests.support import T0, World, milestone
 REL = "REL-2026.12"
 
 
+@pytest.fixture
+def world(any_world: World) -> World:
+    """Every test here runs on the in-memory fakes and on the storage adapters."""
+    return any_world
+
+
 def _role(name: str, *permissions: Permission) -> Role:
     return Role.model_validate(
         {"role_name": name, "created_at": T0, **{p.value: True for p in permissions}}

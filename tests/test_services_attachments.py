@@ -19,6 +19,12 @@ REL = "REL-2026.12"
 SHA = "ab" * 32
 
 
+@pytest.fixture
+def world(any_world: World) -> World:
+    """Every test here runs on the in-memory fakes and on the storage adapters."""
+    return any_world
+
+
 def draft(sha256: str = SHA, name: str = "plan.pdf", **extra: Any) -> AttachmentDraft:
     return AttachmentDraft.model_validate(
         {
@@ -119,7 +125,7 @@ async def test_registering_the_same_content_twice_is_a_duplicate(world: World) -
         await world.services.attachments.register(uma, draft(SHA.upper(), name="copy.pdf"))
 
     assert "sha256" in caught.value.fields
-    assert await world.db["attachments"].count_documents({}) == 1
+    assert len(await world.stored("attachments")) == 1
 
 
 async def test_attach_reuses_the_file_already_registered_with_that_sha256(world: World) -> None:
@@ -132,7 +138,7 @@ async def test_attach_reuses_the_file_already_registered_with_that_sha256(world:
     )
 
     assert attachment.id == first.id
-    assert await world.db["attachments"].count_documents({}) == 1
+    assert len(await world.stored("attachments")) == 1
     assert [(r.attachment_id, r.label) for r in release.attachment_refs] == [(first.id, "plan.pdf")]
     stored = await world.repos.attachments.get(first.id)
     assert stored.links == [AttachmentTarget(release_id=REL)]

@@ -19,6 +19,12 @@ RHEA = SlackIdentity(team_id="T1", user_id="U1")
 MAYA = SlackIdentity(team_id="T1", user_id="U2")
 
 
+@pytest.fixture
+def world(any_world: World) -> World:
+    """Every test here runs on the in-memory fakes and on the storage adapters."""
+    return any_world
+
+
 async def admin_of_roles(world: World, username: str = "ada") -> Actor:
     """A role manager linked to Slack, so an administrator who can act."""
     actor = await world.actor(username, Permission.CAN_MANAGE_ROLES, Permission.CAN_INVITE_USERS)
@@ -87,8 +93,7 @@ async def test_create_user_stores_a_bcrypt_hash_not_the_password(world: World) -
 
     created = await world.services.users.create(ada, new_user(password="correct horse"))
 
-    stored = await world.db["users"].find_one({"username": "rhea"})
-    assert stored is not None
+    [stored] = [u for u in await world.stored("users") if u["username"] == "rhea"]
     assert "correct horse" not in str(stored)
     assert stored["password_hash"].startswith("$2")
     assert verify_password("correct horse", stored["password_hash"])

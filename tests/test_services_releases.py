@@ -21,6 +21,12 @@ REL = "REL-2026.12"
 DAY = date(2026, 12, 10)
 
 
+@pytest.fixture
+def world(any_world: World) -> World:
+    """Every test here runs on the in-memory fakes and on the storage adapters."""
+    return any_world
+
+
 def draft(
     release_id: str = REL, on: date = DAY, squads: tuple[str, ...] = ("payments",)
 ) -> ReleaseDraft:

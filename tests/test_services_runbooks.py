@@ -25,6 +25,12 @@ from tests.support import T0, World
 REL = "REL-2026.12"
 
 
+@pytest.fixture
+def world(any_world: World) -> World:
+    """Every test here runs on the in-memory fakes and on the storage adapters."""
+    return any_world
+
+
 async def runner(world: World) -> Actor:
     return await world.actor("rui", Permission.CAN_MANAGE_RUNBOOKS, Permission.CAN_VIEW_ALL)
 

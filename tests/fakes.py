@@ -1,0 +1,642 @@
+"""In-memory fakes of the repositories core depends on (``core/ports.py``), cosmicpython style.
+
+Each fake keeps pydantic models in a dict (insertion order stands in for MongoDB's natural
+order), stores a copy as MongoDB would keep it (``as_stored``) and hands out copies, so a
+caller never holds what is stored. They answer as the adapters in ``storage/repositories``
+do: the same ``NotFound`` and ``Duplicate`` errors (message, kind, fields), the same unique
+keys (release ids, role names and usernames also ignoring case), the same orders and limits
+(a limit of 0 is no limit), the same version check on a release save and the same claims.
+``tests/test_repository_contracts.py`` and every ``any_world`` test run on both.
+
+Known differences, on purpose: a second ``add`` of the same id names ``_id`` (as MongoDB
+does; mongomock names no key); a release save is not checked against the unique keys (no
+service changes a release's id); and the same owner re-claiming an expired claim at the very
+instant it was taken with a zero lease gets it (the adapter's update changes nothing there,
+so it answers False).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from core.errors import Duplicate, Kind, NotFound, StaleVersion
+from core.models.attachment import Attachment, AttachmentTarget
+from core.models.catalog import Application, JiraBoard, Squad
+from core.models.common import Entity, is_object_id
+from core.models.notification import ApprovalMessage
+from core.models.rbac import Role, SlackIdentity, User, UserStatus
+from core.models.release import ApprovalStatus, Release
+from core.models.schedule import DigestSubscription, Snooze
+from core.models.timeline import TimelineEvent
+from core.pagination import ReleaseCursor
+from core.services.container import Repositories
+
+M = TypeVar("M", bound=BaseModel)
+E = TypeVar("E", bound=Entity)
+T = TypeVar("T")
+
+
+# --- what a document store keeps ------------------------------------------------------------
+
+
+def as_stored(value: Any) -> Any:
+    """A value as MongoDB gives it back (see ``storage.codec``): datetimes in UTC to the
+    millisecond, dates as midnight UTC, times of day to the minute, enums as their values."""
+    if isinstance(value, dict):
+        return {k: as_stored(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_stored(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tzinfo=UTC)
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return value
+
+
+def stored(model: M) -> M:
+    """A copy of ``model`` as it would be read back from the database."""
+    return type(model).model_validate(as_stored(model.model_dump()))
+
+
+def folded(value: object) -> str:
+    """A key as compared ignoring case (as ``storage.codec.folded``)."""
+    return str(value).strip().casefold()
+
+
+def oid(value: str) -> str | None:
+    """The id ``value`` names (ObjectId hex reads either case), or None if it is none."""
+    value = str(value)
+    return value.lower() if is_object_id(value) else None
+
+
+def limited(items: list[T], limit: int) -> list[T]:
+    """The first ``limit`` items; a limit of 0 is none, as with MongoDB."""
+    return items[:limit] if limit > 0 else items
+
+
+class Table(Generic[M]):
+    """One collection: models by id, in insertion order, with its unique keys.
+
+    ``unique`` maps each unique index, in the order MongoDB checks them after ``_id``, to
+    its fields as a DUPLICATE names them and a function giving an item's values (None: the
+    item is not in the index, as with a sparse or partial index)."""
+
+    def __init__(
+        self,
+        what: str,
+        unique: Sequence[tuple[tuple[str, ...], Callable[[M], tuple[object, ...] | None]]] = (),
+    ) -> None:
+        self.what = what
+        self.rows: dict[str, M] = {}
+        self._unique = unique
+
+    def insert(self, item: M, item_id: str) -> None:
+        if item_id in self.rows:
+            raise self.duplicate(("_id",), (item_id,))
+        for fields, values_of in self._unique:
+            values = values_of(item)
+            if values is not None and any(values_of(r) == values for r in self.rows.values()):
+                raise self.duplicate(fields, values)
+        self.rows[item_id] = stored(item)
+
+    def duplicate(self, fields: tuple[str, ...], values: tuple[object, ...]) -> Duplicate:
+        """As ``storage.errors.duplicate``: a ``*_folded`` key is named without its suffix."""
+        names = [f.removesuffix("_folded") for f in fields]
+        shown = ", ".join(f"{n} '{v}'" for n, v in zip(names, values, strict=True))
+        also = " (ignoring case)" if any(f.endswith("_folded") for f in fields) else ""
+        return Duplicate(
+            f"{'An' if self.what[:1] in 'aeio' else 'A'} {self.what} with {shown} already "
+            f"exists{also}; choose another.",
+            fields={names[-1].split(".")[-1]: "Already taken"},
+        )
+
+    def find(self, match: Callable[[M], bool]) -> list[M]:
+        return [r.model_copy(deep=True) for r in self.rows.values() if match(r)]
+
+    def documents(self) -> list[dict[str, Any]]:
+        return [r.model_dump() for r in self.rows.values()]
+
+    def edit(self, match: Callable[[M], bool], changes: dict[str, Any]) -> int:
+        """Change stored items behind the repository's back (a raw database write)."""
+        hits = [key for key, r in self.rows.items() if match(r)]
+        for key in hits:
+            self.rows[key] = stored(self.rows[key].model_copy(update=changes))
+        return len(hits)
+
+
+# --- roles and the catalog ------------------------------------------------------------------
+
+
+class FakeKeyedRepository(Generic[E]):
+    """As ``storage.repositories.keyed.KeyedRepository``: unique ``key`` (and, with
+    ``ignore_case``, unique ignoring case, the exact key winning)."""
+
+    def __init__(self, key: str, what: str, kind: Kind, *, ignore_case: bool = False) -> None:
+        unique: list[tuple[tuple[str, ...], Callable[[E], tuple[object, ...] | None]]] = [
+            ((key,), lambda item: (getattr(item, key),))
+        ]
+        if ignore_case:
+            unique.append(((f"{key}_folded",), lambda item: (folded(getattr(item, key)),)))
+        self.table: Table[E] = Table(what, unique)
+        self._key = key
+        self._kind = kind
+        self._ignore_case = ignore_case
+
+    async def add(self, item: E) -> E:
+        self.table.insert(item, item.id)
+        return item
+
+    async def get(self, key: str) -> E:
+        key = str(key)
+        exact = self.table.find(lambda r: getattr(r, self._key) == key)
+        found = exact or (
+            self.table.find(lambda r: folded(getattr(r, self._key)) == folded(key))
+            if self._ignore_case
+            else []
+        )
+        if not found:
+            raise NotFound(
+                f"No {self.table.what} '{key.strip()}'.",
+                kind=self._kind,
+                fields={self._key: "Unknown"},
+            )
+        return found[0]
+
+    async def all(self) -> list[E]:
+        return sorted(self.table.find(lambda r: True), key=lambda r: getattr(r, self._key))
+
+    async def get_many(self, ids: Sequence[str]) -> list[E]:
+        wanted = set()
+        for i in ids:
+            found = oid(i)
+            if found is None:
+                raise NotFound(f"No {self.table.what} with id '{i}'.", kind=self._kind)
+            wanted.add(found)
+        return self.table.find(lambda r: r.id in wanted)
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+def _slack_key(user: User) -> tuple[object, ...] | None:
+    return None if user.slack is None else (user.slack.team_id, user.slack.user_id)
+
+
+class FakeUserRepository:
+    """As ``storage.repositories.users.UserRepository``: unique username (also ignoring
+    case), email and Slack identity."""
+
+    def __init__(self) -> None:
+        self.table: Table[User] = Table(
+            "user",
+            [
+                (("username",), lambda u: (u.username,)),
+                (("username_folded",), lambda u: (folded(u.username),)),
+                (("email",), lambda u: (u.email,)),
+                (("slack.team_id", "slack.user_id"), _slack_key),
+            ],
+        )
+
+    async def add(self, user: User) -> User:
+        self.table.insert(user, user.id)
+        return user
+
+    async def get(self, user_id: str) -> User:
+        found = oid(user_id)
+        if found is None:
+            raise NotFound(f"No user with id '{user_id}'.", kind=Kind.USER)
+        return self._found(self.table.find(lambda u: u.id == found), user_id)
+
+    async def get_by_username(self, username: str) -> User:
+        name = str(username).strip()
+        exact = self.table.find(lambda u: u.username == name)
+        return self._found(
+            exact or self.table.find(lambda u: folded(u.username) == folded(name)), name
+        )
+
+    async def usernames(self, *, limit: int) -> list[str]:
+        return limited(sorted(u.username for u in self.table.rows.values()), limit)
+
+    async def get_many(self, user_ids: Sequence[str]) -> list[User]:
+        wanted = {found for u in user_ids if (found := oid(u)) is not None}
+        return self.table.find(lambda u: u.id in wanted)
+
+    async def find_by_email(self, email: str) -> User | None:
+        return next(iter(self.table.find(lambda u: u.email == str(email).lower())), None)
+
+    async def find_by_slack(self, identity: SlackIdentity) -> User | None:
+        key = (identity.team_id, identity.user_id)
+        return next(iter(self.table.find(lambda u: _slack_key(u) == key)), None)
+
+    async def all(self) -> list[User]:
+        return sorted(self.table.find(lambda u: True), key=lambda u: u.username)
+
+    async def list_with_roles(self, role_ids: Sequence[str]) -> list[User]:
+        return self.table.find(lambda u: bool(set(u.role_ids) & set(role_ids)))
+
+    async def add_role(self, user_id: str, role_id: str) -> User:
+        def add(user: User) -> dict[str, Any]:
+            held = user.role_ids
+            return {"role_ids": held if role_id in held else [*held, role_id]}
+
+        return self._update(user_id, add)
+
+    async def remove_role(self, user_id: str, role_id: str) -> User:
+        return self._update(
+            user_id, lambda u: {"role_ids": [r for r in u.role_ids if r != role_id]}
+        )
+
+    async def set_slack(self, user_id: str, identity: SlackIdentity | None) -> User:
+        if identity is None:
+            return self._update(user_id, lambda u: {"slack": None, "auto_link": False})
+        key = (identity.team_id, identity.user_id)
+
+        def link(user: User) -> dict[str, Any]:
+            if any(_slack_key(u) == key and u.id != user.id for u in self.table.rows.values()):
+                raise Duplicate(
+                    f"Slack user {identity.user_id} (team {identity.team_id}) is already linked "
+                    "to another portal user; unlink it there first.",
+                    fields={"slack_user_id": "Already linked"},
+                )
+            return {"slack": identity, "auto_link": True}
+
+        return self._update(user_id, link)
+
+    async def set_status(self, user_id: str, status: UserStatus) -> User:
+        return self._update(user_id, lambda u: {"status": status})
+
+    async def set_time_zone(
+        self, user_id: str, time_zone: str | None, *, checked_at: datetime | None = None
+    ) -> User:
+        change: dict[str, Any] = {"time_zone": time_zone} if time_zone else {}
+        if checked_at is not None:
+            change["time_zone_checked_at"] = checked_at
+        if not change:
+            return await self.get(user_id)
+        return self._update(user_id, lambda u: change)
+
+    def _update(self, user_id: str, change: Callable[[User], dict[str, Any]]) -> User:
+        found = oid(user_id)
+        if found is None:  # as storage: this path's NotFound names no kind
+            raise NotFound(f"No user with id '{user_id}'.")
+        user = self.table.rows.get(found)
+        if user is None:
+            raise self._not_found(user_id)
+        self.table.rows[found] = stored(user.model_copy(update=change(user)))
+        return self.table.rows[found].model_copy(deep=True)
+
+    @staticmethod
+    def _found(found: list[User], ref: str) -> User:
+        if not found:
+            raise FakeUserRepository._not_found(ref)
+        return found[0]
+
+    @staticmethod
+    def _not_found(ref: str) -> NotFound:
+        return NotFound(f"No user '{ref}'.", kind=Kind.USER, fields={"username": "Unknown"})
+
+
+# --- releases and their timeline ------------------------------------------------------------
+
+
+def _newest_first(release: Release) -> tuple[date, str]:
+    return (release.release_date, release.id)
+
+
+def _pending(release: Release) -> bool:
+    return any(
+        m.approval.status is ApprovalStatus.PENDING
+        for p in release.products
+        for g in p.quality_gates
+        for m in g.milestones
+    )
+
+
+class FakeReleaseRepository:
+    """As ``storage.repositories.releases.ReleaseRepository``: unique release_id (also
+    ignoring case), newest release_date first (ties: newest id), saved with a version check."""
+
+    def __init__(self) -> None:
+        self.table: Table[Release] = Table(
+            "release",
+            [
+                (("release_id",), lambda r: (r.release_id,)),
+                (("release_id_folded",), lambda r: (folded(r.release_id),)),
+            ],
+        )
+
+    async def add(self, release: Release) -> Release:
+        self.table.insert(release, release.id)
+        return release
+
+    async def get(self, ref: str) -> Release:
+        ref = str(ref).strip()
+        by_id = oid(ref)
+        found = self.table.find(
+            lambda r: r.id == by_id or r.release_id == ref or folded(r.release_id) == folded(ref)
+        )
+        if not found:
+            raise NotFound(
+                f"No release '{ref}'.", kind=Kind.RELEASE, fields={"release_id": "Unknown release"}
+            )
+        return min(found, key=lambda r: folded(r.release_id))
+
+    async def recent_ids(self, *, squads: Sequence[str] | None, limit: int) -> list[str]:
+        return [r.release_id for r in self._find(squads, lambda r: True, limit)]
+
+    async def save(self, release: Release) -> Release:
+        current = self.table.rows.get(release.id)
+        if current is None or current.version != release.version:
+            raise StaleVersion(release.release_id)
+        saved = release.model_copy(update={"version": release.version + 1})
+        self.table.rows[release.id] = stored(saved)
+        return saved
+
+    async def page(
+        self,
+        *,
+        squads: Sequence[str] | None,
+        query: str | None,
+        after: ReleaseCursor | None,
+        limit: int,
+    ) -> list[Release]:
+        pattern = re.compile(re.escape(query), re.IGNORECASE) if query else None
+
+        def match(r: Release) -> bool:
+            if pattern and not (pattern.search(r.release_id) or pattern.search(r.release_name)):
+                return False
+            return after is None or _newest_first(r) < (after.release_date, after.id.lower())
+
+        return self._find(squads, match, limit)
+
+    async def with_pending_approvals(self, *, squads: Sequence[str] | None) -> list[Release]:
+        return self._find(squads, _pending, 0)
+
+    async def dated_between(
+        self, *, start: date, end: date, squads: Sequence[str] | None
+    ) -> list[Release]:
+        return self._find(squads, lambda r: start <= r.release_date <= end, 0)
+
+    def _find(
+        self, squads: Sequence[str] | None, match: Callable[[Release], bool], limit: int
+    ) -> list[Release]:
+        def visible(r: Release) -> bool:
+            return squads is None or bool(set(r.squad_ids) & set(squads))
+
+        found = self.table.find(lambda r: visible(r) and match(r))
+        return limited(sorted(found, key=_newest_first, reverse=True), limit)
+
+
+class FakeTimelineRepository:
+    """As ``storage.repositories.timeline.TimelineRepository``: newest first per release."""
+
+    def __init__(self) -> None:
+        self.table: Table[TimelineEvent] = Table("event")
+
+    async def append(self, events: Sequence[TimelineEvent]) -> None:
+        for event in events:
+            self.table.insert(event, event.id)
+
+    async def for_release(self, release_oid: str, *, limit: int) -> list[TimelineEvent]:
+        found = self.table.find(lambda e: e.release_oid == release_oid)
+        return limited(sorted(found, key=lambda e: (e.at, e.id), reverse=True), limit)
+
+
+# --- attachments ----------------------------------------------------------------------------
+
+
+class FakeAttachmentRepository:
+    """As ``storage.repositories.attachments.AttachmentRepository``: unique sha256."""
+
+    def __init__(self) -> None:
+        self.table: Table[Attachment] = Table("attachment", [(("sha256",), lambda a: (a.sha256,))])
+
+    async def add(self, attachment: Attachment) -> Attachment:
+        try:
+            self.table.insert(attachment, attachment.id)
+        except Duplicate:
+            raise Duplicate(
+                f"A file with sha256 {attachment.sha256[:12]}… is already registered; "
+                "link the existing attachment instead.",
+                fields={"sha256": "Already registered"},
+            ) from None
+        return attachment
+
+    async def get(self, attachment_id: str) -> Attachment:
+        return self._stored(attachment_id).model_copy(deep=True)
+
+    async def find_by_sha256(self, sha256: str) -> Attachment | None:
+        wanted = str(sha256).lower()
+        return next(iter(self.table.find(lambda a: a.sha256 == wanted)), None)
+
+    async def add_link(self, attachment_id: str, target: AttachmentTarget) -> Attachment:
+        attachment = self._stored(attachment_id)
+        if target not in attachment.links:
+            links = [*attachment.links, target]
+            self.table.rows[attachment.id] = stored(attachment.model_copy(update={"links": links}))
+        return await self.get(attachment_id)
+
+    def _stored(self, attachment_id: str) -> Attachment:
+        found = self.table.rows.get(oid(attachment_id) or "")
+        if found is None:
+            raise NotFound(f"No attachment with id '{attachment_id}'.", kind=Kind.ATTACHMENT)
+        return found
+
+
+# --- approval messages, claims, digest subscriptions and snoozes ----------------------------
+
+
+class FakeApprovalMessageRepository:
+    def __init__(self) -> None:
+        self.messages: list[ApprovalMessage] = []
+
+    async def record(self, message: ApprovalMessage) -> None:
+        self.messages.append(stored(message))
+
+    async def for_approval(self, approval_key: str) -> list[ApprovalMessage]:
+        return [m.model_copy() for m in self.messages if m.approval_key == approval_key]
+
+
+class Claim(BaseModel):
+    key: str
+    owner: str
+    claimed_at: datetime
+    expires_at: datetime
+    done: bool = False
+    done_at: datetime | None = None
+
+
+class FakeClaimRepository:
+    """As ``storage.repositories.notifications.ClaimRepository``: the first claim wins; an
+    expired unfinished one may be taken over; only its owner completes or releases it."""
+
+    def __init__(self) -> None:
+        self.claims: dict[str, Claim] = {}
+
+    async def claim(self, key: str, *, now: datetime, ttl: timedelta, owner: str = "") -> bool:
+        now = as_stored(now)
+        held = self.claims.get(key)
+        if held is not None and (held.done or held.expires_at > now):
+            return False
+        update = {"owner": owner, "claimed_at": now, "expires_at": as_stored(now + ttl)}
+        if held is None:
+            self.claims[key] = Claim(key=key, **update)
+        else:
+            self.claims[key] = held.model_copy(update=update)
+        return True
+
+    async def complete(self, key: str, *, now: datetime, owner: str = "") -> bool:
+        held = self.claims.get(key)
+        if held is None or held.owner != owner or held.done:
+            return False
+        self.claims[key] = held.model_copy(update={"done": True, "done_at": as_stored(now)})
+        return True
+
+    async def release(self, key: str, *, owner: str = "") -> None:
+        held = self.claims.get(key)
+        if held is not None and held.owner == owner and not held.done:
+            del self.claims[key]
+
+    async def purge(self, *, before: datetime, done_before: datetime) -> int:
+        before, done_before = as_stored(before), as_stored(done_before)
+        gone = [
+            c.key
+            for c in self.claims.values()
+            if (not c.done and c.expires_at < before)
+            or (c.done and c.done_at is not None and c.done_at < done_before)
+        ]
+        for key in gone:
+            del self.claims[key]
+        return len(gone)
+
+
+class FakeSubscriptionRepository:
+    """As ``storage.repositories.notifications.SubscriptionRepository``: one per target."""
+
+    def __init__(self) -> None:
+        self.subscriptions: dict[str, DigestSubscription] = {}
+
+    async def upsert(self, subscription: DigestSubscription) -> DigestSubscription:
+        held = self.subscriptions.get(subscription.target)
+        kept_id = subscription.id if held is None else held.id
+        self.subscriptions[subscription.target] = stored(
+            subscription.model_copy(update={"id": kept_id})
+        )
+        return self.subscriptions[subscription.target].model_copy()
+
+    async def find(self, target: str) -> DigestSubscription | None:
+        held = self.subscriptions.get(target)
+        return None if held is None else held.model_copy()
+
+    async def remove(self, target: str) -> bool:
+        return self.subscriptions.pop(target, None) is not None
+
+    async def all(self) -> list[DigestSubscription]:
+        return [s.model_copy() for s in self.subscriptions.values()]
+
+    async def pause(self, target: str, *, reason: str, at: datetime) -> DigestSubscription | None:
+        held = self.subscriptions.get(target)
+        if held is None or not held.enabled or held.created_at > as_stored(at):
+            return None
+        change = {"enabled": False, "paused_reason": reason, "paused_at": at}
+        self.subscriptions[target] = stored(held.model_copy(update=change))
+        return self.subscriptions[target].model_copy()
+
+
+class FakeSnoozeRepository:
+    def __init__(self) -> None:
+        self.snoozes: dict[tuple[str, str], Snooze] = {}
+
+    async def snooze(self, snooze: Snooze) -> None:
+        self.snoozes[(snooze.user_id, snooze.approval_key)] = stored(snooze)
+
+    async def active(self, *, now: datetime) -> list[Snooze]:
+        return [s.model_copy() for s in self.snoozes.values() if s.until > as_stored(now)]
+
+
+# --- all of them ----------------------------------------------------------------------------
+
+
+class FakeDatabase:
+    """One fake of every repository, and what they store, by the adapters' collection names
+    (``storage.wiring``), for tests that look at stored state."""
+
+    def __init__(self) -> None:
+        self.roles: FakeKeyedRepository[Role] = FakeKeyedRepository(
+            "role_name", "role", Kind.ROLE, ignore_case=True
+        )
+        self.users = FakeUserRepository()
+        self.applications: FakeKeyedRepository[Application] = FakeKeyedRepository(
+            "application_id", "application", Kind.APPLICATION
+        )
+        self.squads: FakeKeyedRepository[Squad] = FakeKeyedRepository(
+            "squad_id", "squad", Kind.SQUAD
+        )
+        self.boards: FakeKeyedRepository[JiraBoard] = FakeKeyedRepository(
+            "board_id", "Jira board", Kind.BOARD
+        )
+        self.releases = FakeReleaseRepository()
+        self.attachments = FakeAttachmentRepository()
+        self.timeline = FakeTimelineRepository()
+        self.approval_messages = FakeApprovalMessageRepository()
+        self.claims = FakeClaimRepository()
+        self.subscriptions = FakeSubscriptionRepository()
+        self.snoozes = FakeSnoozeRepository()
+        self._tables: dict[str, Table[Any]] = {
+            "roles": self.roles.table,
+            "users": self.users.table,
+            "applications": self.applications.table,
+            "squads": self.squads.table,
+            "jiraboards": self.boards.table,
+            "releases": self.releases.table,
+            "attachments": self.attachments.table,
+            "events": self.timeline.table,
+        }
+
+    def repositories(self) -> Repositories:
+        return Repositories(
+            roles=self.roles,
+            users=self.users,
+            applications=self.applications,
+            squads=self.squads,
+            boards=self.boards,
+            releases=self.releases,
+            attachments=self.attachments,
+            timeline=self.timeline,
+            approval_messages=self.approval_messages,
+            claims=self.claims,
+            subscriptions=self.subscriptions,
+            snoozes=self.snoozes,
+        )
+
+    def documents(self, collection: str) -> list[dict[str, Any]]:
+        """What ``collection`` holds, as plain dicts (ids under ``id``), in stored order."""
+        if collection in self._tables:
+            return self._tables[collection].documents()
+        rows: Iterable[BaseModel] = {
+            "approval_messages": self.approval_messages.messages,
+            "claims": self.claims.claims.values(),
+            "digest_subscriptions": self.subscriptions.subscriptions.values(),
+            "snoozes": self.snoozes.snoozes.values(),
+        }[collection]
+        return [r.model_dump() for r in rows]
+
+    def edit(self, collection: str, match: dict[str, Any], changes: dict[str, Any]) -> int:
+        """Set ``changes`` on the items whose fields equal ``match``: a raw write behind the
+        repositories' back, as a test does with ``update_many`` on MongoDB."""
+
+        def matches(item: BaseModel) -> bool:
+            return all(getattr(item, k) == v for k, v in match.items())
+
+        return self._tables[collection].edit(matches, changes)
