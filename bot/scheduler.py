@@ -112,6 +112,8 @@ class Deliveries:
         """Deliver everything due at ``now`` (default: the clock) that nobody else has claimed."""
         now = now or self._deps.clock()
         services = self._deps.services
+        # What a stopped process left in release outboxes is delivered first (once, by id).
+        await services.outbox.deliver_pending()
         sends: dict[str, Callable[[], Awaitable[None]]] = {}
         for job in await services.digests.due(now):
             sends[job.key] = self._digest_sender(job)

@@ -80,6 +80,14 @@ class ReleaseRepository(Protocol):
         """Write back if the stored version is still ``release.version``; else StaleVersion."""
         ...
 
+    async def clear_outbox(self, release_oid: str, event_ids: Sequence[str]) -> None:
+        """Remove these delivered entries from the release's outbox (not a version change)."""
+        ...
+
+    async def with_outbox(self, *, limit: int) -> list[Release]:
+        """Releases whose outbox still holds entries: what a crash left undelivered."""
+        ...
+
     async def page(
         self,
         *,
@@ -106,7 +114,11 @@ class AttachmentRepository(Protocol):
 
 
 class TimelineRepository(Protocol):
-    async def append(self, events: Sequence[TimelineEvent]) -> None: ...
+    async def append(self, events: Sequence[TimelineEvent]) -> None:
+        """Store the events; one already stored (same id) is stored once: delivering an
+        outbox twice is harmless."""
+        ...
+
     async def for_release(self, release_oid: str, *, limit: int) -> list[TimelineEvent]: ...
 
 

@@ -57,6 +57,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("products.quality_gates.milestones.approval.status", ASCENDING)],
             name="by_approval_status",
         ),
+        # Only releases with undelivered outbox entries are in it (sparse, multikey).
+        IndexModel([("outbox.id", ASCENDING)], sparse=True, name="pending_outbox"),
     ],
     "attachments": [IndexModel([("sha256", ASCENDING)], unique=True, name="uniq_sha256")],
     "approval_messages": [IndexModel([("approval_key", ASCENDING)], name="by_approval")],

@@ -363,6 +363,15 @@ class FakeReleaseRepository:
         self.table.rows[release.id] = stored(saved)
         return saved
 
+    async def clear_outbox(self, release_oid: str, event_ids: Sequence[str]) -> None:
+        current = self.table.rows.get(release_oid)
+        if current is not None:  # not a version change, as $pull is not
+            kept = [e for e in current.outbox if e.id not in set(event_ids)]
+            self.table.rows[release_oid] = current.model_copy(update={"outbox": kept})
+
+    async def with_outbox(self, *, limit: int) -> list[Release]:
+        return limited(self.table.find(lambda r: bool(r.outbox)), limit)
+
     async def page(
         self,
         *,
@@ -405,8 +414,9 @@ class FakeTimelineRepository:
         self.table: Table[TimelineEvent] = Table("event")
 
     async def append(self, events: Sequence[TimelineEvent]) -> None:
-        for event in events:
-            self.table.insert(event, event.id)
+        for event in events:  # by id, once: an outbox delivered twice stores it once
+            if event.id not in self.table.rows:
+                self.table.insert(event, event.id)
 
     async def for_release(self, release_oid: str, *, limit: int) -> list[TimelineEvent]:
         found = self.table.find(lambda e: e.release_oid == release_oid)

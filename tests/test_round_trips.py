@@ -23,7 +23,13 @@ from tests.support import FrozenClock, World, milestone
 
 REL = "REL-2026.12"
 GATE = "Security scan"
-READ_WRITE_RECORD = {"releases.find_one": 1, "releases.replace_one": 1, "events.insert_one": 1}
+# Read, write the change with its audit entry (the outbox), deliver the entry, clear it.
+READ_WRITE_RECORD = {
+    "releases.find_one": 1,
+    "releases.replace_one": 1,
+    "events.insert_many": 1,
+    "releases.update_one": 1,
+}
 
 
 @dataclass
@@ -53,7 +59,9 @@ async def test_reading_a_release_is_one_find_one(counted: Counted) -> None:
     assert trips.calls == {"releases.find_one": 1}
 
 
-async def test_gate_update_is_one_read_one_conditional_write_one_event(counted: Counted) -> None:
+async def test_gate_update_is_a_read_a_conditional_write_and_its_outbox_delivered(
+    counted: Counted,
+) -> None:
     world, trips = counted.world, counted.trips
     await world.release(gates=[GATE])
     rhea = await world.actor("rhea", Permission.CAN_MANAGE_QUALITY_GATES, Permission.CAN_VIEW_ALL)
@@ -68,7 +76,7 @@ async def test_gate_update_is_one_read_one_conditional_write_one_event(counted: 
     assert stored.product("pay-api").gate(GATE).gate_status is GateStatus.PASSED
 
 
-async def test_adding_a_milestone_costs_three_round_trips(counted: Counted) -> None:
+async def test_adding_a_milestone_costs_four_round_trips(counted: Counted) -> None:
     world, trips = counted.world, counted.trips
     await world.release(gates=[GATE])
     rhea = await world.actor("rhea", Permission.CAN_MANAGE_QUALITY_GATES, Permission.CAN_VIEW_ALL)
@@ -85,7 +93,7 @@ async def test_adding_a_milestone_costs_three_round_trips(counted: Counted) -> N
     ]
 
 
-async def test_deciding_an_approval_costs_three_round_trips(counted: Counted) -> None:
+async def test_deciding_an_approval_costs_four_round_trips(counted: Counted) -> None:
     world, trips = counted.world, counted.trips
     await world.release(gates=[GATE])
     rhea = await world.actor("rhea", Permission.CAN_MANAGE_QUALITY_GATES, Permission.CAN_VIEW_ALL)

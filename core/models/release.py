@@ -19,6 +19,7 @@ from core.models.common import (
     UtcDatetime,
     new_id,
 )
+from core.models.timeline import TimelineEvent
 
 # A runbook task lasts at most 30 days.
 MAX_TASK_MINUTES = 60 * 24 * 30
@@ -276,6 +277,10 @@ class Release(Entity, ReleaseDraft):
     created_by: str
     created_at: UtcDatetime
     version: int = 0
+    # The outbox: audit entries written in the same (atomic) write as the change they record,
+    # then delivered to the timeline and removed (core/services/outbox.py). One left here
+    # was not delivered yet, e.g. because the process stopped right after the write.
+    outbox: list[TimelineEvent] = Field(default_factory=list)
 
     def product(self, product_id: str) -> ReleaseProduct:
         for product in self.products:

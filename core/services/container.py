@@ -28,6 +28,7 @@ from core.services.attachments import AttachmentService
 from core.services.catalog import CatalogService
 from core.services.gates import GateService
 from core.services.identity import IdentityService
+from core.services.outbox import Outbox
 from core.services.releases import ReleaseService
 from core.services.runbooks import RunbookService
 from core.services.schedule import DigestService, ReminderService, ScheduleSettings
@@ -65,6 +66,7 @@ class Services:
     timeline: TimelineService
     digests: DigestService
     reminders: ReminderService
+    outbox: Outbox
 
 
 DEFAULT_SCHEDULE = ScheduleSettings(
@@ -98,4 +100,5 @@ def build_services(
         timeline=TimelineService(repos.releases, repos.timeline),
         digests=DigestService(repos.subscriptions, repos.releases, identity, clock, schedule),
         reminders=ReminderService(repos.releases, repos.snoozes, identity, clock, schedule, policy),
+        outbox=Outbox(repos.releases, repos.timeline),
     )

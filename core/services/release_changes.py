@@ -15,6 +15,7 @@ from core.models.release import Release
 from core.models.timeline import TargetPath, TimelineEvent
 from core.ports import ReleaseRepository, TimelineRepository
 from core.rules.permissions import Actor, unknown_release
+from core.services.outbox import Outbox
 from core.suggestions import CANDIDATES, closest
 
 MAX_ATTEMPTS = 40
@@ -39,14 +40,16 @@ ChangeFn = Callable[[Release, datetime], Recorded | None]
 class ReleaseChanges:
     """Read, change in Python, write back conditioned on ``version``; retry on a lost race.
 
-    Round trips for a successful change: one read, one conditional write, one timeline insert.
+    The change's timeline entry rides in the same write (the release's outbox) and is then
+    delivered. Round trips for a successful change: one read, one conditional write, one
+    timeline insert, one outbox clean-up.
     """
 
     def __init__(
         self, releases: ReleaseRepository, timeline: TimelineRepository, clock: Clock
     ) -> None:
         self._releases = releases
-        self._timeline = timeline
+        self._outbox = Outbox(releases, timeline)
         self._clock = clock
 
     async def apply(self, actor: Actor, ref: str, change: ChangeFn) -> Release:
@@ -56,12 +59,13 @@ class ReleaseChanges:
             recorded = change(release, now)
             if recorded is None:
                 return release
+            release.outbox.append(self.event(actor, release, recorded, now))
             try:
                 saved = await self._releases.save(release)
             except StaleVersion:
                 await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
                 continue
-            await self._timeline.append([self.event(actor, saved, recorded, now)])
+            await self._outbox.deliver(saved)
             return saved
         raise Conflict(
             f"Release '{ref}' is being changed by others right now; try again in a moment."

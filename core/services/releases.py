@@ -13,6 +13,7 @@ from core.pagination import Page, ReleaseCursor
 from core.ports import ApplicationRepository, ReleaseRepository, TimelineRepository
 from core.rules.operations import ADD_PRODUCT, CREATE_RELEASE, EDIT_DESCRIPTION, SET_FIXED_VERSION
 from core.rules.permissions import Actor
+from core.services.outbox import Outbox
 from core.services.release_changes import Recorded, ReleaseChanges, visible_release
 
 MAX_PAGE = 100
@@ -46,9 +47,10 @@ class ReleaseService:
         if not past_date_confirmed and draft.release_date < now.astimezone(tz).date():
             raise PastReleaseDate(draft.release_date)
         release = Release(**draft.model_dump(), created_by=actor.user_id, created_at=now)
-        saved = await self._releases.add(release)
-        recorded = Recorded("release.created", after={"release_name": saved.release_name})
-        await self._timeline.append([ReleaseChanges.event(actor, saved, recorded, now)])
+        recorded = Recorded("release.created", after={"release_name": release.release_name})
+        release.outbox.append(ReleaseChanges.event(actor, release, recorded, now))
+        saved = await self._releases.add(release)  # the release and its audit entry: one write
+        await Outbox(self._releases, self._timeline).deliver(saved)
         return saved
 
     async def get(self, actor: Actor, ref: str) -> Release:

@@ -74,6 +74,17 @@ class ReleaseRepository:
             raise StaleVersion(release.release_id)
         return saved
 
+    async def clear_outbox(self, release_oid: str, event_ids: Sequence[str]) -> None:
+        # Not a version change: a writer that read the entries first writes them back, and
+        # they are delivered (once, by id) and cleared again.
+        await self._collection.update_one(
+            {"_id": ObjectId(release_oid)}, {"$pull": {"outbox": {"id": {"$in": list(event_ids)}}}}
+        )
+
+    async def with_outbox(self, *, limit: int) -> list[Release]:
+        cursor = self._collection.find({"outbox.id": {"$exists": True}}).limit(limit)
+        return [from_document(Release, d) for d in await cursor.to_list(length=None)]
+
     async def page(
         self,
         *,

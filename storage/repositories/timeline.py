@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
 from core.models.timeline import TimelineEvent
 from storage.codec import from_document, to_document
 from storage.engine import Collection
+
+DUPLICATE_KEY = 11000
 
 
 class TimelineRepository:
@@ -14,10 +18,16 @@ class TimelineRepository:
         self._collection = collection
 
     async def append(self, events: Sequence[TimelineEvent]) -> None:
-        if len(events) == 1:
-            await self._collection.insert_one(to_document(events[0]))
-        elif events:
-            await self._collection.insert_many([to_document(e) for e in events])
+        """Idempotent by event id: an outbox delivered twice stores each entry once."""
+        if not events:
+            return
+        try:
+            await self._collection.insert_many([to_document(e) for e in events], ordered=False)
+        except BulkWriteError as error:
+            if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+                raise
+        except DuplicateKeyError:
+            pass
 
     async def for_release(self, release_oid: str, *, limit: int) -> list[TimelineEvent]:
         cursor = (
