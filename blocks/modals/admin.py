@@ -7,7 +7,6 @@ Each input's block_id and action_id is the name of the core field it fills, so t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import StrEnum
 
 from slack_sdk.models.blocks import (
     Block,
@@ -20,37 +19,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from blocks.ids import CallbackId
+from blocks.ids import AdminField, CallbackId
 from blocks.metadata import Metadata
 from blocks.modals.form import modal, multi_select_input, option, text_input
 from core.models.catalog import JiraBoard, Squad
 from core.models.common import KEY_MAX, NAME_MAX, TEXT_MAX
 from core.models.rbac import Permission, Role
-
-
-class AdminField(StrEnum):
-    """block_id and action_id (the same string) of every admin modal input."""
-
-    ROLE_NAME = "role_name"
-    DESCRIPTION = "description"
-    ROLE_FLAGS = "flags"
-    USERNAME = "username"
-    FULL_NAME = "full_name"
-    EMAIL = "email"
-    USER_ROLES = "role_ids"
-    USER_SQUADS = "assigned_squad_ids"
-    APPLICATION_ID = "application_id"
-    APPLICATION_NAME = "application_name"
-    TECHNOLOGIES = "technologies"
-    PRODUCTS = "products"
-    SQUAD_ID = "squad_id"
-    SQUAD_NAME = "squad_name"
-    SQUAD_BOARDS = "squad_jira_board_ids"
-    BOARD_ID = "board_id"
-    BOARD_NAME = "board_name"
-    BOARD_LINK = "board_link"
-    BOARD_TYPE = "board_type"
-
 
 FLAG_LABELS: dict[Permission, str] = {
     Permission.IS_APPROVAL_MANAGER: "Approval manager: sign off milestones, waive gates",

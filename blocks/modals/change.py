@@ -5,9 +5,8 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block, Option
 from slack_sdk.models.views import View
 
-from blocks.ids import CallbackId
+from blocks.ids import BP_SIGNED_OFF, CallbackId, EditField
 from blocks.message import context
-from blocks.modal_ids import BP_SIGNED_OFF, EditField
 from blocks.modals.form import (
     EditingMetadata,
     checkbox_input,

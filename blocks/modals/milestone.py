@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block, DividerBlock
 from slack_sdk.models.views import View
 
-from blocks.ids import CallbackId
+from blocks.ids import Approval, CallbackId, EditField
 from blocks.message import context
-from blocks.modal_ids import Approval, EditField
 from blocks.modals.form import (
     EditingMetadata,
     Group,

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from slack_sdk.models.blocks import Block, DividerBlock
 from slack_sdk.models.views import View
 
-from blocks.ids import CallbackId
+from blocks.ids import CallbackId, EditField
 from blocks.message import context
-from blocks.modal_ids import EditField
 from blocks.modals.form import (
     EditingMetadata,
     Group,

@@ -7,18 +7,12 @@ from enum import StrEnum
 from slack_sdk.models.views import View
 
 from blocks.approvals import ApprovalTarget
-from blocks.ids import CallbackId
+from blocks.ids import CallbackId, RejectField
 from blocks.message import context, section
 from blocks.metadata import Metadata
 from blocks.modals.form import modal, notice_view, text_input
 from blocks.text import esc
 from core.rules.approvals import MAX_COMMENT
-
-
-class RejectField(StrEnum):
-    """block_id and action_id of the reason input (the same string for both)."""
-
-    REASON = "reject_reason"
 
 
 class Origin(StrEnum):

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from blocks.ids import CallbackId
-from blocks.modal_ids import EditField
+from blocks.ids import CallbackId, EditField
 from blocks.modals.form import (
     EditingMetadata,
     date_input,

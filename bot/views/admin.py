@@ -12,9 +12,9 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.admin import catalog_created_message, role_created_message, user_created_message
-from blocks.ids import CallbackId
+from blocks.ids import AdminField, CallbackId
 from blocks.message import Message
-from blocks.modals.admin import BOARD_TYPES, AdminField, AdminForm
+from blocks.modals.admin import BOARD_TYPES, AdminForm
 from bot.deps import BotDeps
 from bot.errors import NotLinked
 from bot.views.form_input import Form, as_given, confirm_saved, field_errors, split_list

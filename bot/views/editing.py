@@ -15,9 +15,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.ids import CallbackId
+from blocks.ids import BP_SIGNED_OFF, Approval, CallbackId, EditField
 from blocks.message import Message
-from blocks.modal_ids import BP_SIGNED_OFF, Approval, EditField
 from blocks.modals import (
     EditingMetadata,
     GatePick,

@@ -9,8 +9,8 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.approvals import already_decided_words
-from blocks.ids import CallbackId
-from blocks.modals.reject import RejectContext, RejectField
+from blocks.ids import CallbackId, RejectField
+from blocks.modals.reject import RejectContext
 from bot.approval_flow import Surface, decide
 from bot.deps import BotDeps
 from bot.errors import user_message

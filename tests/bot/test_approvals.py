@@ -11,8 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from blocks.approvals import ApprovalTarget
-from blocks.ids import ActionId, CallbackId
-from blocks.modals.reject import RejectField
+from blocks.ids import ActionId, CallbackId, RejectField
 from blocks.text import when
 from bot.devtools.fake_slack import Call, SlackPerson
 from bot.devtools.harness import LocalBot, local_bot
