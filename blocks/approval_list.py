@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block
 
 from blocks.approvals import ApprovalTarget, approval_buttons
+from blocks.ids import Origin
 from blocks.message import Message, context, section
 from blocks.text import MESSAGE_BLOCKS, esc, plural, span, when
 from core.models.release import ApprovalStatus, Release
@@ -39,7 +40,12 @@ def pending_text(pending: PendingApproval, tz: ZoneInfo) -> str:
 
 
 def pending_blocks(
-    pending: Sequence[PendingApproval], tz: ZoneInfo, *, room: int, block_prefix: str
+    pending: Sequence[PendingApproval],
+    tz: ZoneInfo,
+    *,
+    room: int,
+    block_prefix: str,
+    origin: Origin,
 ) -> list[Block]:
     """Two blocks per approval (text, buttons), within ``room`` blocks; "… and N more" after."""
     shown = list(pending)
@@ -49,7 +55,9 @@ def pending_blocks(
     for index, item in enumerate(shown):
         blocks.append(section(pending_text(item, tz)))
         blocks.append(
-            approval_buttons(ApprovalTarget.of_pending(item), block_id=f"{block_prefix}:{index}")
+            approval_buttons(
+                ApprovalTarget.of_pending(item, origin), block_id=f"{block_prefix}:{index}"
+            )
         )
     if len(shown) < len(pending):
         blocks.append(context(f"… and {len(pending) - len(shown)} more waiting for you"))
@@ -67,7 +75,11 @@ def approvals_list_message(
     count = plural(len(pending), "approval")
     blocks.append(section(f":inbox_tray: *{count}* waiting for you"))
     blocks += pending_blocks(
-        pending, tz, room=MESSAGE_BLOCKS - len(blocks), block_prefix=LIST_BLOCK
+        pending,
+        tz,
+        room=MESSAGE_BLOCKS - len(blocks),
+        block_prefix=LIST_BLOCK,
+        origin=Origin.LIST,
     )
     return Message(text=f"{count} waiting for you", blocks=blocks)
 

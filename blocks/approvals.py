@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
-from blocks.ids import ActionId
+from blocks.ids import ActionId, Origin
 from blocks.message import Message, context, section
 from blocks.metadata import Metadata
 from blocks.status import readiness_line
@@ -25,6 +25,7 @@ class ApprovalTarget(Metadata):
     product: str
     gate: str
     milestone: str
+    origin: Origin = Origin.DM  # where the buttons are, so that surface is redrawn after
 
     @classmethod
     def of(cls, release: Release, ref: MilestoneRef) -> ApprovalTarget:
@@ -36,12 +37,13 @@ class ApprovalTarget(Metadata):
         )
 
     @classmethod
-    def of_pending(cls, pending: PendingApproval) -> ApprovalTarget:
+    def of_pending(cls, pending: PendingApproval, origin: Origin) -> ApprovalTarget:
         return cls(
             release=pending.release_oid,
             product=pending.ref.product_id,
             gate=pending.ref.gate_name,
             milestone=pending.ref.milestone.milestone_key,
+            origin=origin,
         )
 
     def ref_in(self, release: Release) -> MilestoneRef:

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from blocks.approval_list import pending_blocks
-from blocks.ids import ActionId
+from blocks.ids import ActionId, Origin
 from blocks.message import context, fit, section
 from blocks.releases import Listed, release_line
 from blocks.text import SECTION_LIMIT, SURFACE_BLOCKS, cut, esc, zone_label
@@ -65,7 +65,9 @@ def home_view(
         )
     blocks += [DividerBlock(), section(f"*Waiting for your decision* ({len(pending)})")]
     if pending:
-        blocks += pending_blocks(pending, tz, room=APPROVAL_ROOM, block_prefix=HOME_APPROVAL_BLOCK)
+        blocks += pending_blocks(
+            pending, tz, room=APPROVAL_ROOM, block_prefix=HOME_APPROVAL_BLOCK, origin=Origin.HOME
+        )
     else:
         blocks.append(context(":tada: Nothing is waiting for your approval."))
     blocks += [DividerBlock(), section("*Releases you can see*, newest first")]

@@ -138,3 +138,12 @@ class RejectField(StrEnum):
     """block_id and action_id of the reason input (the same string for both)."""
 
     REASON = "reject_reason"
+
+
+class Origin(StrEnum):
+    """Where an Approve / Reject click came from, so that surface can be redrawn."""
+
+    DM = "dm"
+    LIST = "list"
+    HOME = "home"
+    OTHER = "other"

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.approval_list import approvals_list_message, decided_notice
 from blocks.approvals import ApprovalTarget, approval_decided_message
-from blocks.modals.reject import Origin
+from blocks.ids import Origin
 from bot.deps import BotDeps
 from bot.home_tab import publish_home
 from core.models.release import Decision, Release

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from slack_sdk.models.views import View
 
 from blocks.approvals import ApprovalTarget
-from blocks.ids import CallbackId, RejectField
+from blocks.ids import CallbackId, Origin, RejectField
 from blocks.message import context, section
 from blocks.metadata import Metadata
 from blocks.modals.form import modal, notice_view, text_input
 from blocks.text import esc
 from core.rules.approvals import MAX_COMMENT
-
-
-class Origin(StrEnum):
-    """Where an Approve / Reject click came from, so that surface can be redrawn."""
-
-    DM = "dm"
-    LIST = "list"
-    HOME = "home"
-    OTHER = "other"
 
 
 class RejectContext(Metadata):

@@ -18,10 +18,9 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.approval_list import LIST_BLOCK
 from blocks.approvals import ApprovalTarget, already_decided_text
-from blocks.ids import ActionId
-from blocks.modals.reject import Origin, RejectContext, notice_modal, reject_modal
+from blocks.ids import ActionId, Origin
+from blocks.modals.reject import RejectContext, notice_modal, reject_modal
 from bot.approval_flow import Surface, decide
 from bot.deps import BotDeps
 from bot.errors import user_message
@@ -50,22 +49,25 @@ class Click:
     def parse(cls, body: dict[str, Any]) -> Click:
         action = (body.get("actions") or [{}])[0]
         container = body.get("container") or {}
-        block_id = str(action.get("block_id") or "")
-        if container.get("type") == "view":
-            origin = Origin.HOME
-        elif block_id.startswith(LIST_BLOCK):
-            origin = Origin.LIST
-        else:  # a DM, or any other message carrying the buttons
-            origin = Origin.DM
+        value = str(action.get("value") or "")
         return cls(
             user_id=str((body.get("user") or {}).get("id", "")),
-            value=str(action.get("value") or ""),
-            origin=origin,
+            value=value,
+            origin=_origin(value),
             channel=container.get("channel_id") or (body.get("channel") or {}).get("id"),
             ts=container.get("message_ts"),
             response_url=body.get("response_url"),
             trigger_id=body.get("trigger_id"),
         )
+
+
+def _origin(value: str) -> Origin:
+    """Where the buttons are, as the button's own typed value says (a value that does not
+    decode is refused when the decision reads it; meanwhile it counts as a DM)."""
+    try:
+        return ApprovalTarget.decode(value).origin
+    except DomainError:
+        return Origin.DM
 
 
 def not_opened(error: Exception) -> str:

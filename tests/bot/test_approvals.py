@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from blocks.approvals import ApprovalTarget
-from blocks.ids import ActionId, CallbackId, RejectField
+from blocks.ids import ActionId, CallbackId, Origin, RejectField
 from blocks.text import when
+from bot.actions.approvals import Click
 from bot.devtools.fake_slack import Call, SlackPerson
 from bot.devtools.harness import LocalBot, local_bot
 from core.models.notification import ApprovalMessage, approval_key
@@ -76,13 +77,16 @@ async def dms(bot: LocalBot, release_id: str, milestone: str) -> dict[str, Appro
     return {m.channel: m for m in await bot.runtime.repos.approval_messages.for_approval(key)}
 
 
-async def target(bot: LocalBot, milestone: str, release_id: str = SIGN_OFFS) -> str:
+async def target(
+    bot: LocalBot, milestone: str, release_id: str = SIGN_OFFS, *, origin: Origin = Origin.DM
+) -> str:
+    """The value of the milestone's Approve / Reject buttons, as shown at ``origin``."""
     release = await bot.runtime.repos.releases.get(release_id)
     for product, gate in release.gates():
         if _has(gate, milestone):
             return ApprovalTarget(
                 release=release.id, product=product.product_id, gate=gate.gate_name,
-                milestone=milestone,
+                milestone=milestone, origin=origin,
             ).encode()  # fmt: skip
     raise AssertionError(milestone)
 
@@ -552,3 +556,18 @@ async def test_approving_from_a_message_that_is_no_recorded_dm_replaces_it(bot: 
     assert not has_buttons(replaced.params)
     assert "*Approved* by arjun" in text_of(replaced)
     assert (await approval(bot, "uat-signoff")).status is ApprovalStatus.APPROVED
+
+
+def test_a_click_says_where_it_came_from_in_its_typed_value() -> None:
+    """Not from block_id prefixes or the container: the button's value names its surface."""
+    value = ApprovalTarget(
+        release="r", product="p", gate="g", milestone="m", origin=Origin.LIST
+    ).encode()
+    body: dict[str, Any] = {
+        "actions": [{"action_id": ActionId.APPROVE.value, "value": value, "block_id": "x"}],
+        "container": {"type": "view"},
+        "user": {"id": "UARJUN"},
+    }
+
+    assert Click.parse(body).origin is Origin.LIST
+    assert Click.parse({**body, "actions": [{"value": "garbage"}]}).origin is Origin.DM

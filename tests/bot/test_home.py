@@ -10,7 +10,7 @@ import pytest
 
 from blocks.approvals import ApprovalTarget
 from blocks.home import HOME_NOTICE_BLOCK, home_view
-from blocks.ids import ActionId, CallbackId
+from blocks.ids import ActionId, CallbackId, Origin
 from blocks.text import SURFACE_BLOCKS
 from bot.devtools.fake_slack import Call
 from bot.devtools.harness import LocalBot
@@ -102,6 +102,11 @@ ON_HOME: dict[str, Any] = {
 }
 
 
+async def uat_on_home(bot: LocalBot) -> str:
+    """The value of the UAT sign-off's buttons as Home shows them."""
+    return await target(bot, "uat-signoff", origin=Origin.HOME)
+
+
 def banner(call: Call) -> str | None:
     """The notice banner on top of a published Home (right under the header), if any."""
     blocks = call.params["view"]["blocks"]
@@ -127,7 +132,9 @@ async def test_approving_from_home_redraws_it_with_what_was_done(bot: LocalBot) 
     await home_of(bot, "UARJUN")
     strict_triggers(bot)
 
-    await bot.driver.click("UARJUN", ActionId.APPROVE, await target(bot, "uat-signoff"), **ON_HOME)
+    await bot.driver.click(
+        "UARJUN", ActionId.APPROVE, await target(bot, "uat-signoff", origin=Origin.HOME), **ON_HOME
+    )
 
     redrawn = (await bot.slack.wait_for("views.publish", 2))[1]
     assert approval_milestones(redrawn) == ["stage-signoff"]
@@ -150,7 +157,9 @@ async def test_a_refused_approve_on_home_says_why_in_a_banner(bot: LocalBot) -> 
     before = await stored(bot)
     strict_triggers(bot)
 
-    await bot.driver.click("UDANA", ActionId.APPROVE, await target(bot, "uat-signoff"), **ON_HOME)
+    await bot.driver.click(
+        "UDANA", ActionId.APPROVE, await target(bot, "uat-signoff", origin=Origin.HOME), **ON_HOME
+    )
 
     redrawn = (await bot.slack.wait_for("views.publish", 2))[1]
     notice = banner(redrawn)
@@ -177,7 +186,8 @@ async def test_a_stale_approve_on_home_says_who_decided_and_drops_the_button(
     before = await stored(bot)
     strict_triggers(bot)
 
-    await bot.driver.click("UARJUN", ActionId.APPROVE, value, **ON_HOME)
+    on_home = await uat_on_home(bot)
+    await bot.driver.click("UARJUN", ActionId.APPROVE, on_home, **ON_HOME)
 
     [redrawn] = await bot.slack.wait_for("views.publish")
     notice = banner(redrawn)
@@ -192,7 +202,11 @@ async def test_a_refused_click_on_home_escapes_what_it_quotes(bot: LocalBot) -> 
     release = await bot.runtime.repos.releases.get("REL-2026.12")
     product, gate = release.gates()[0]
     tampered = ApprovalTarget(
-        release=release.id, product=product.product_id, gate=gate.gate_name, milestone=INJECTION
+        release=release.id,
+        product=product.product_id,
+        gate=gate.gate_name,
+        milestone=INJECTION,
+        origin=Origin.HOME,
     ).encode()
     before = await stored(bot)
 
@@ -209,7 +223,9 @@ async def test_a_refused_click_on_home_escapes_what_it_quotes(bot: LocalBot) -> 
 async def test_an_unlinked_click_on_home_shows_how_to_get_access_with_the_refusal(
     bot: LocalBot,
 ) -> None:
-    await bot.driver.click("UNOBODY", ActionId.APPROVE, await target(bot, "uat-signoff"), **ON_HOME)
+    await bot.driver.click(
+        "UNOBODY", ActionId.APPROVE, await target(bot, "uat-signoff", origin=Origin.HOME), **ON_HOME
+    )
 
     [redrawn] = await bot.slack.wait_for("views.publish")
     notice = banner(redrawn)
@@ -223,7 +239,9 @@ async def test_reject_on_home_whose_trigger_expired_says_so_in_a_banner(bot: Loc
     before = await stored(bot)
     bot.slack.trigger_seconds = 0.0  # Slack took too long to bring the click to us
 
-    await bot.driver.click("UARJUN", ActionId.REJECT, await target(bot, "uat-signoff"), **ON_HOME)
+    await bot.driver.click(
+        "UARJUN", ActionId.REJECT, await target(bot, "uat-signoff", origin=Origin.HOME), **ON_HOME
+    )
 
     [redrawn] = await bot.slack.wait_for("views.publish")
     notice = banner(redrawn)
@@ -319,7 +337,9 @@ async def test_new_release_on_home_opens_the_same_modal_as_release_new(bot: Loca
 
 async def test_rejecting_from_home_redraws_it_after_the_modal(bot: LocalBot) -> None:
     await home_of(bot, "UARJUN")
-    await bot.driver.click("UARJUN", ActionId.REJECT, await target(bot, "uat-signoff"), **ON_HOME)
+    await bot.driver.click(
+        "UARJUN", ActionId.REJECT, await target(bot, "uat-signoff", origin=Origin.HOME), **ON_HOME
+    )
     [opened] = await bot.slack.wait_for("views.open")
 
     reason = {"reject_reason": {"reject_reason": {"type": "plain_text_input", "value": "No"}}}
