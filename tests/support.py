@@ -56,6 +56,12 @@ class World:
     _roles: dict[frozenset[Permission], Role] = field(default_factory=dict)
     fakes: FakeDatabase | None = None
 
+    @property
+    def mongo(self) -> Database:
+        """The database under the storage adapters (tests that read it directly)."""
+        assert self.db is not None, "this test reads MongoDB: use the storage world"
+        return self.db
+
     async def actor(
         self,
         username: str,

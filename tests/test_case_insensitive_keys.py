@@ -213,7 +213,7 @@ async def test_a_hidden_release_is_answered_as_if_it_did_not_exist(world: World)
 
     with pytest.raises(NotFound) as hidden:
         await world.services.releases.get(dana, "rel-2027.01")
-    await world.db["releases"].delete_one({"release_id": "REL-2027.01"})
+    await world.mongo["releases"].delete_one({"release_id": "REL-2027.01"})
     with pytest.raises(NotFound) as gone:
         await world.services.releases.get(dana, "rel-2027.01")
 

@@ -45,7 +45,7 @@ async def stored(world: World, username: str) -> User:
 
 async def snapshot(world: World) -> dict[str, Any]:
     """Every stored document, including claims: a refusal must leave no lock behind."""
-    return {**await world.snapshot(), "claims": await world.db["claims"].find({}).to_list(None)}
+    return {**await world.snapshot(), "claims": await world.mongo["claims"].find({}).to_list(None)}
 
 
 # --- each path, refused when last ------------------------------------------------------------
@@ -216,7 +216,7 @@ async def test_a_lock_left_by_a_dead_replica_is_taken_over_once_its_lease_ran_ou
     await impatient(world).revoke_role(arjun, "bea", ADMIN_ROLE_NAME)
 
     assert await acting_admins(world) == ["arjun"]
-    assert await world.db["claims"].count_documents({}) == 0
+    assert await world.mongo["claims"].count_documents({}) == 0
 
 
 async def test_the_lock_is_released_after_success_and_after_refusal(world: World) -> None:
@@ -227,7 +227,7 @@ async def test_the_lock_is_released_after_success_and_after_refusal(world: World
     with pytest.raises(RuleViolation):
         await world.services.users.set_status(arjun, "arjun", UserStatus.DISABLED)
 
-    assert await world.db["claims"].count_documents({}) == 0
+    assert await world.mongo["claims"].count_documents({}) == 0
 
 
 # --- races: two admins taking each other out at once leave one ----------------------------------
@@ -250,7 +250,7 @@ def unlink(world: World, actor: Actor, username: str) -> Awaitable[User]:
 CHANGES: dict[str, Change] = {"revoke": revoke, "disable": disable, "unlink": unlink}
 
 
-async def race(racing_world: World, first: Change, second: Change) -> list[object]:
+async def race(racing_world: World, first: Change, second: Change) -> tuple[object, object]:
     a = await admin(racing_world, "ada")
     b = await admin(racing_world, "bob")
     return await asyncio.gather(
@@ -269,7 +269,7 @@ async def test_two_admins_revoking_each_other_at_once_leave_exactly_one(
     assert len(succeeded) == 1 and len(refused) == 1, results
     assert "last administrator" in refused[0].message
     assert len(await acting_admins(racing_world)) == 1
-    assert await racing_world.db["claims"].count_documents({}) == 0
+    assert await racing_world.mongo["claims"].count_documents({}) == 0
 
 
 @pytest.mark.parametrize("second", CHANGES)

@@ -118,7 +118,7 @@ async def test_digest_run_costs_a_constant_number_of_queries(storage_world: Worl
         await manager(world, name)
     await quiet_root(world)
     trips = RoundTrips()
-    repos = await open_repositories(trips.wrap(world.db))
+    repos = await open_repositories(trips.wrap(world.mongo))
     services = build_services(repos, clock=world.clock)
     trips.reset()
 

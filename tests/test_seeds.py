@@ -84,8 +84,8 @@ async def test_catalog_links_only_to_things_that_exist(demo: World) -> None:
         (a.application_id, p.product_id, p.product_name) for a in applications for p in a.products
     }
     for release in (await all_releases(demo)).values():
-        for product in release.products:
-            assert (product.application_id, product.product_id, product.product_name) in catalog
+        for shipped in release.products:
+            assert (shipped.application_id, shipped.product_id, shipped.product_name) in catalog
 
 
 async def test_releases_are_in_the_promised_states(demo: World) -> None:
@@ -194,7 +194,7 @@ async def test_dana_sees_only_payments_releases(demo: World) -> None:
 
 async def test_minimal_seed_holds_exactly_its_promise(world: World) -> None:
     report = await seed_minimal(world.repos, today=TODAY)
-    stored = await counts(world.db)
+    stored = await counts(world.mongo)
     rm = await persona(world, "rm")
     release = await world.repos.releases.get("REL-0001")
 

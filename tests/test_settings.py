@@ -11,7 +11,7 @@ def make(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
         monkeypatch.delenv(field.upper(), raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return Settings(_env_file=None)  # type: ignore[call-arg]
+    return Settings(_env_file=None)
 
 
 def test_defaults_run_embedded_over_http(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -61,7 +61,7 @@ def test_a_copied_env_example_means_http_mode_not_socket_mode(tmp_path: Path) ->
     try Socket Mode with an empty token."""
     shutil.copy(ROOT / ".env.example", tmp_path / ".env")
 
-    settings = Settings(_env_file=tmp_path / ".env")  # type: ignore[call-arg]
+    settings = Settings(_env_file=tmp_path / ".env")
     code, stderr, _ = start(tmp_path, {})
 
     assert settings.slack_app_token is None and not settings.socket_mode

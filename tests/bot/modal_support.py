@@ -92,7 +92,7 @@ def option_value(view: dict[str, Any], block_id: str, label: str) -> str:
     """The value of the one option of a select whose text contains ``label``."""
     found = [o["value"] for o in _options(view, block_id) if label in o["text"]["text"]]
     assert len(found) == 1, f"{label!r} matches {len(found)} options of {block_id}"
-    return found[0]
+    return str(found[0])
 
 
 def group_texts(view: dict[str, Any], block_id: str, group: str) -> list[str]:
@@ -108,7 +108,7 @@ def option_value_in(view: dict[str, Any], block_id: str, group: str, label: str)
     groups = [g for g in block["element"]["option_groups"] if group in g["label"]["text"]]
     found = [o["value"] for g in groups for o in g["options"] if label in o["text"]["text"]]
     assert len(found) == 1, f"{group!r}/{label!r} matches {len(found)} options"
-    return found[0]
+    return str(found[0])
 
 
 async def release(bot: LocalBot, ref: str) -> Release:

@@ -31,7 +31,7 @@ async def gate_form(bot: LocalBot, user: str) -> dict[str, Any]:
     return await open_form(bot, user, f"gate {REL}")
 
 
-def existing_gate(view: dict[str, Any], product: str, gate: str) -> str:  # type: ignore[type-arg]
+def existing_gate(view: dict[str, Any], product: str, gate: str) -> str:
     return option_value_in(view, "gate", product, gate)
 
 

@@ -3,7 +3,7 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from blocks.reminders import SnoozeRequest
+from blocks.reminders import SnoozeChoice, SnoozeRequest
 from bot.devtools.harness import LocalBot, local_bot
 from bot.scheduler import Outcome
 from core.models.notification import approval_key
@@ -149,7 +149,9 @@ async def test_snooze_button_holds_back_reminders_until_it_ends(db: Database) ->
         )
 
         reply = await bot.driver.click(
-            "UARJUN", "reminder_snooze_4h", SnoozeRequest(approval_key=key, choice="4h").encode()
+            "UARJUN",
+            "reminder_snooze_4h",
+            SnoozeRequest(approval_key=key, choice=SnoozeChoice("4h")).encode(),
         )
         assert reply.status == 200
         assert "Snoozed" in str((await bot.slack.wait_for("response_url"))[-1].params)

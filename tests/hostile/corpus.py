@@ -1366,7 +1366,7 @@ def event_cases() -> Iterator[EventCase]:
                 malformed=not kind,
             )
     home = {"type": "app_home_opened", "tab": "home"}
-    for name, user in {
+    for name, someone in {
         "user-missing": MISSING,
         "user-null": None,
         "user-empty": "",
@@ -1378,7 +1378,7 @@ def event_cases() -> Iterator[EventCase]:
         "user-huge": "U" + "A" * 10_000,
         "user-regex": ".*",
     }.items():
-        event = dict(home) if user is MISSING else {**home, "user": user}
+        event = dict(home) if someone is MISSING else {**home, "user": someone}
         yield EventCase(f"app_home_opened {name}", _event(event, event_id=eid()), malformed=True)
     yield EventCase(
         "app_home_opened from a bot user",
@@ -1421,14 +1421,14 @@ def event_cases() -> Iterator[EventCase]:
     first = _event({**home, "user": DANA}, event_id="EvHOSTILERETRY")
     yield EventCase("app_home_opened first delivery", first, may_call=frozenset({"views.publish"}))
     yield EventCase("app_home_opened retried delivery", first, retry=True)
-    for name, event in {
+    for name, shape in {
         "event-missing": MISSING,
         "event-null": None,
         "event-empty": {},
         "event-string": "app_home_opened",
         "event-list": [home],
     }.items():
-        yield EventCase(f"event_callback {name}", _event(event, event_id=eid()), malformed=True)
+        yield EventCase(f"event_callback {name}", _event(shape, event_id=eid()), malformed=True)
     yield EventCase(
         "app_rate_limited",
         {

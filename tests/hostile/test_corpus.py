@@ -292,7 +292,11 @@ async def meet_everyone(probe: Probe) -> None:
         body = probe.fill(corpus.command_body(user, "whoami", key=key))
         status, _, _ = await probe.post_signed(body, FORM)
         assert status == 200
-        found = await probe.wait(lambda c, k=key: c.params.get("key") == k)
+
+        def answered(call: Call, k: str = key) -> bool:
+            return call.params.get("key") == k
+
+        found = await probe.wait(answered)
         assert found is not None, f"no answer to whoami for {user}"
     await probe.quiet()
 
