@@ -14,12 +14,12 @@ from bot.dedupe import dedupe_middleware
 from bot.deps import BotDeps
 from bot.errors import user_message
 from bot.identity import identity_middleware
-from bot.workspace import Workspace, workspace_middleware
+from bot.workspace import workspace_middleware
 
 log = logging.getLogger(__name__)
 
 
-def create_app(deps: BotDeps, client: AsyncWebClient, home: Workspace) -> AsyncApp:
+def create_app(deps: BotDeps, client: AsyncWebClient) -> AsyncApp:
     settings = deps.settings
     secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -31,8 +31,8 @@ def create_app(deps: BotDeps, client: AsyncWebClient, home: Workspace) -> AsyncA
         request_verification_enabled=secret is not None,
         logger=logging.getLogger("slack_bolt"),
     )
-    app.use(workspace_middleware(home))  # other teams are refused before identity runs
-    app.use(identity_middleware(deps.identities))
+    app.use(workspace_middleware(deps.home))  # other teams are refused before identity runs
+    app.use(identity_middleware(deps.identities, deps.after_ack))
     app.use(dedupe_middleware(deps.repos.claims, deps.clock))  # Slack's retries run once
     for module in (commands, actions, views, events):
         module.register(app, deps)

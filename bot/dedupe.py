@@ -17,6 +17,7 @@ from typing import Any
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.acks import empty_ack
 from core.clock import Clock
 from core.ports import ClaimRepository
 
@@ -56,7 +57,7 @@ def dedupe_middleware(
         if not first:
             retry = (request.headers.get(RETRY_HEADER) or ["0"])[0]
             log.info("%s already handled; copy (retry %s) acknowledged only", key, retry)
-            return BoltResponse(status=200, body="")
+            return empty_ack()
         return await next()
 
     return middleware

@@ -16,6 +16,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs
+from bot.acks import empty_ack
+from bot.after_ack import AfterAck
 from bot.errors import NotLinked
 from bot.unavailable import unavailable_response
 from bot.workspace import Workspace
@@ -53,18 +55,17 @@ class IdentityResolver:
         *,
         bootstrap_admins: list[str],
         default_tz: str,
-        home: Workspace | None = None,
+        home: Workspace,
     ) -> None:
         self._identity = identity
         self._bootstrap = frozenset(bootstrap_admins)
         self._default_tz = ZoneInfo(default_tz)
         self._home = home
 
-    async def resolve(self, client: AsyncWebClient, team_id: str, user_id: str) -> Resolved:
+    async def resolve(self, client: AsyncWebClient, user_id: str) -> Resolved:
         # The served team (or org) is the team part of every stored identity: one spelling
         # whichever workspace of an org the request came from.
-        home_key = self._home.key if self._home is not None else team_id
-        identity = SlackIdentity(team_id=home_key, user_id=user_id)
+        identity = SlackIdentity(team_id=self._home.key, user_id=user_id)
         actor = await self._identity.resolve(identity)
         if actor is not None and not self._identity.time_zone_due(actor.user):
             return Resolved(actor, self._zone(actor.user.time_zone))
@@ -79,7 +80,7 @@ class IdentityResolver:
             )
         if profile.get("is_bot"):
             return Resolved(None, self._default_tz, is_bot=True)
-        guest = self._home is not None and bool(profile) and not self._home.is_home_person(profile)
+        guest = bool(profile) and not self._home.is_home_person(profile)
         if actor is None and not guest:
             actor = await self._first_contact(identity, profile)
         zone = profile.get("tz")
@@ -141,7 +142,7 @@ def is_about_someone(body: dict[str, Any]) -> bool:
 
 
 def identity_middleware(
-    resolver: IdentityResolver,
+    resolver: IdentityResolver, after_ack: AfterAck
 ) -> Callable[..., Awaitable[BoltResponse | None]]:
     """Bolt middleware: put ``actor`` and ``tz`` in the context; drop bots' events."""
 
@@ -154,23 +155,23 @@ def identity_middleware(
         logs.request_id.set(logs.new_request_id())
         context["request_id"] = logs.request_id.get()
         if is_bot_event(body):
-            return BoltResponse(status=200, body="")
+            return empty_ack()
         if is_about_someone(body):
             return await next()
-        user_id, team_id = context.user_id, context.team_id or ""
+        user_id = context.user_id
         if user_id:
             logs.slack_user.set(user_id)
             try:
                 resolved = await asyncio.wait_for(
-                    resolver.resolve(client, team_id, user_id), IDENTITY_SECONDS
+                    resolver.resolve(client, user_id), IDENTITY_SECONDS
                 )
             except Exception as error:
                 if not is_unavailable(error):
                     raise
                 log.warning("identity of %s not resolved: %r", user_id, error)
-                return unavailable_response(body)
+                return unavailable_response(body, after_ack)
             if resolved.is_bot:
-                return BoltResponse(status=200, body="")
+                return empty_ack()
             context["actor"] = resolved.actor
             context["tz"] = resolved.time_zone
             context["identity_uncertain"] = resolved.uncertain

@@ -99,7 +99,7 @@ async def build_runtime(
     zone = ZoneInfo(settings.default_timezone)
     notifier = ApprovalNotifier(services, repos.approval_messages, repos.claims, clock, zone, home)
     deps = BotDeps(settings, services, repos, resolver, build_router(), notifier, home, clock)
-    app = create_app(deps, client, home)
+    app = create_app(deps, client)
     # Everything built so far lives as long as the process: keep it out of the collector's
     # scans, so full collections (and the pauses they add to acks) stay short.
     gc.collect()

@@ -13,7 +13,6 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -39,14 +38,14 @@ class Refused(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
 class Authenticator:
-    signing_secret: str
-    clock: Callable[[], float] = time.time
+    """Checks that Slack signed a request's exact bytes recently."""
 
-    def __post_init__(self) -> None:
-        if not self.signing_secret.strip():
+    def __init__(self, signing_secret: str, clock: Callable[[], float] = time.time) -> None:
+        if not signing_secret.strip():
             raise ValueError("a signing secret is required to serve Slack over HTTP")
+        self._verifier = SignatureVerifier(signing_secret)
+        self._clock = clock
 
     def check(self, raw: bytes, headers: dict[str, str]) -> str:
         """The body as text, or ``Refused(401)`` unless Slack signed exactly it recently."""
@@ -54,7 +53,7 @@ class Authenticator:
         signature = headers.get("x-slack-signature", "")
         if not _TIMESTAMP.fullmatch(timestamp):
             raise Refused(401, "missing or malformed X-Slack-Request-Timestamp")
-        if abs(self.clock() - int(timestamp)) > MAX_SKEW_SECONDS:
+        if abs(self._clock() - int(timestamp)) > MAX_SKEW_SECONDS:
             raise Refused(401, "stale X-Slack-Request-Timestamp (more than 5 minutes off)")
         if not _SIGNATURE.fullmatch(signature):
             raise Refused(401, "missing or malformed X-Slack-Signature")
@@ -62,7 +61,7 @@ class Authenticator:
             text = raw.decode("utf-8")  # Slack signs UTF-8 text; the verifier decodes anyway
         except UnicodeDecodeError:
             raise Refused(401, "body is not UTF-8, so Slack cannot have signed it") from None
-        if not SignatureVerifier(self.signing_secret).is_valid(text, timestamp, signature):
+        if not self._verifier.is_valid(text, timestamp, signature):
             raise Refused(401, "invalid X-Slack-Signature")
         return text
 

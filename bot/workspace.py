@@ -7,7 +7,6 @@ ever looked up, linked by email or allowed to act.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.acks import empty_ack, ephemeral_ack
 from bot.startup import StartupError
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,4 @@ def workspace_middleware(home: Workspace) -> Callable[..., Awaitable[BoltRespons
 
 def refusal_response(body: dict[str, Any]) -> BoltResponse:
     """A 200 (so Slack does not retry) that shows the person why, where Slack shows text."""
-    if body.get("command"):
-        text = json.dumps({"response_type": "ephemeral", "text": REFUSAL})
-        return BoltResponse(status=200, body=text, headers={"content-type": "application/json"})
-    return BoltResponse(status=200, body="")
+    return ephemeral_ack(REFUSAL) if body.get("command") else empty_ack()

@@ -118,9 +118,7 @@ def _rest(args: list[str], what: str, usage: str) -> str:
 async def _linked_user(request: CommandRequest, identity: SlackIdentity) -> User:
     """The portal user linked to this Slack person: one who never wrote to the bot is looked
     up in Slack and linked by email, exactly as on their own first contact."""
-    resolved = await request.deps.identities.resolve(
-        request.client, identity.team_id, identity.user_id
-    )
+    resolved = await request.deps.identities.resolve(request.client, identity.user_id)
     actor = resolved.actor
     if actor is None:
         raise NotFound(

@@ -58,7 +58,6 @@ class Submission:
     client: AsyncWebClient
     actor: Actor
     tz: ZoneInfo
-    team_id: str
     user_id: str
     form: Form
     meta: EditingMetadata
@@ -99,7 +98,7 @@ class Submission:
         slack_id = self.form.user(block)
         if slack_id is None:
             return None
-        resolved = await self.deps.identities.resolve(self.client, self.team_id, slack_id)
+        resolved = await self.deps.identities.resolve(self.client, slack_id)
         if resolved.actor is None:
             raise ValidationFailed(
                 "That person has no releasebot user.",
@@ -576,7 +575,6 @@ def _listener(deps: BotDeps, editor: Editor) -> Callable[..., Awaitable[None]]:
                 client=client,
                 actor=actor,
                 tz=context.get("tz") or deps.default_tz,
-                team_id=deps.home.key,
                 user_id=user_id,
                 form=form,
                 meta=meta,

@@ -120,14 +120,14 @@ async def test_a_role_granted_behind_the_bots_back_counts_on_the_next_request(
 ) -> None:
     resolver = bot.runtime.deps.identities
     client = bot.runtime.client
-    first = await resolver.resolve(client, TEAM_ID, "UDANA")
+    first = await resolver.resolve(client, "UDANA")
     assert first.actor is not None and not first.actor.has(Permission.CAN_MANAGE_ROLES)
     admin_role = await bot.runtime.repos.roles.get("Admin")
 
     await bot.runtime.repos.users.add_role(first.actor.user_id, admin_role.id)
-    granted = await resolver.resolve(client, TEAM_ID, "UDANA")
+    granted = await resolver.resolve(client, "UDANA")
     await bot.runtime.repos.users.remove_role(first.actor.user_id, admin_role.id)
-    revoked = await resolver.resolve(client, TEAM_ID, "UDANA")
+    revoked = await resolver.resolve(client, "UDANA")
 
     assert granted.actor is not None and granted.actor.has(Permission.CAN_MANAGE_ROLES)
     assert revoked.actor is not None and not revoked.actor.has(Permission.CAN_MANAGE_ROLES)
