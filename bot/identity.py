@@ -9,16 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiohttp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs
 from bot.acks import empty_ack
 from bot.after_ack import AfterAck
 from bot.errors import NotLinked
+from bot.slack_client import slack_profile
 from bot.unavailable import unavailable_response
 from bot.workspace import Workspace
 from core.errors import DomainError
@@ -69,7 +68,8 @@ class IdentityResolver:
         actor = await self._identity.resolve(identity)
         if actor is not None and not self._identity.time_zone_due(actor.user):
             return Resolved(actor, self._zone(actor.user.time_zone))
-        profile = await _users_info(client, identity.user_id)
+        # Runs before the ack: retries (429 after Retry-After) only within this budget.
+        profile = await slack_profile(client, identity.user_id, seconds=LOOKUP_SECONDS)
         if profile is None:
             if actor is not None and actor.user.time_zone:
                 # A daily check Slack did not answer: keep the zone, ask again tomorrow
@@ -108,24 +108,6 @@ class IdentityResolver:
 
     def _zone(self, name: str | None) -> ZoneInfo:
         return zone_or(name, self._default_tz)
-
-
-async def _users_info(client: AsyncWebClient, user_id: str) -> dict[str, Any] | None:
-    """The Slack profile; {} when Slack says there is no such user, None when it did not
-    answer (rate limit, server error, timeout): the caller must not remember that."""
-    try:
-        # Runs before the ack: retries (429 after Retry-After) only within this budget.
-        response = await asyncio.wait_for(client.users_info(user=user_id), LOOKUP_SECONDS)
-    except SlackApiError as error:
-        data = error.response.data
-        reason = data.get("error") if isinstance(data, dict) else error.response.status_code
-        log.warning("users.info failed for %s: %s", user_id, reason)
-        return {} if reason == "user_not_found" else None
-    except (TimeoutError, aiohttp.ClientError) as error:
-        log.warning("users.info did not answer for %s: %r", user_id, error)
-        return None
-    user = response.get("user")
-    return user if isinstance(user, dict) else {}
 
 
 def is_bot_event(body: dict[str, Any]) -> bool:

@@ -7,15 +7,14 @@ person's clock, not on DEFAULT_TIMEZONE until they first type a command.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack_client import slack_profile
 from bot.workspace import Workspace
 from core.models.rbac import SlackIdentity
 from core.rules.permissions import Actor
@@ -42,8 +41,8 @@ async def reach(
     if actor.user.slack is not None:
         slack_id = actor.user.slack.user_id
         if identity.time_zone_due(actor.user):
-            profile = await _profile(client, slack_id)
-            if profile is not None:
+            profile = await slack_profile(client, slack_id, seconds=PROFILE_SECONDS)
+            if profile:  # an answer with a user in it (no answer keeps the stored zone)
                 actor = await identity.remember_time_zone(actor, _zone(profile))
         return Reached(slack_id, actor)
     try:
@@ -74,17 +73,6 @@ async def slack_id_of(
     """The person's Slack id (see ``reach``)."""
     reached = await reach(client, identity, home, actor)
     return reached.slack_id if reached else None
-
-
-async def _profile(client: AsyncWebClient, slack_id: str) -> dict[str, Any] | None:
-    """users.info, for the time zone only: no answer keeps the stored zone, the DM goes out."""
-    try:
-        response = await asyncio.wait_for(client.users_info(user=slack_id), PROFILE_SECONDS)
-    except (SlackApiError, TimeoutError, aiohttp.ClientError) as error:
-        log.info("users.info did not answer for %s: %r; zone kept", slack_id, error)
-        return None
-    user = response.get("user")
-    return user if isinstance(user, dict) else None
 
 
 def _zone(user: dict[str, Any]) -> str | None:

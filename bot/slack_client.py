@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
+import aiohttp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -14,6 +17,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def _token(settings: Settings) -> str | None:
@@ -75,3 +80,23 @@ def build_client(settings: Settings) -> AsyncWebClient:
     if settings.slack_post_rate > 0:
         return PacedWebClient(post_rate=settings.slack_post_rate, **options)
     return AsyncWebClient(**options)
+
+
+async def slack_profile(
+    client: AsyncWebClient, user_id: str, *, seconds: float
+) -> dict[str, Any] | None:
+    """``users.info``'s user within ``seconds``: {} when Slack says there is no such user,
+    None when it did not answer (rate limit, server error, timeout), so a caller never
+    remembers a missing answer as a fact."""
+    try:
+        response = await asyncio.wait_for(client.users_info(user=user_id), seconds)
+    except SlackApiError as error:
+        data = error.response.data
+        reason = data.get("error") if isinstance(data, dict) else error.response.status_code
+        log.warning("users.info failed for %s: %s", user_id, reason)
+        return {} if reason == "user_not_found" else None
+    except (TimeoutError, aiohttp.ClientError) as error:
+        log.warning("users.info did not answer for %s: %r", user_id, error)
+        return None
+    user = response.get("user")
+    return user if isinstance(user, dict) else {}

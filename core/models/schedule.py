@@ -11,12 +11,21 @@ from pydantic import field_validator
 from core.models.common import DomainModel, Entity, Key, UtcDatetime
 
 
+def known_zone(name: str | None) -> str | None:
+    """``name`` when it names a time zone; None when it is missing or unknown."""
+    if not name:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
 def zone_or(name: str | None, default: ZoneInfo) -> ZoneInfo:
     """The named time zone, or ``default`` when the name is missing or unknown."""
-    try:
-        return ZoneInfo(name) if name else default
-    except (ZoneInfoNotFoundError, ValueError):
-        return default
+    known = known_zone(name)
+    return ZoneInfo(known) if known else default
 
 
 class DigestKind(StrEnum):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.clock import Clock
 from core.errors import Duplicate, NotFound, RuleViolation
 from core.models.rbac import Permission, Role, SlackIdentity, User, UserStatus
+from core.models.schedule import known_zone
 from core.ports import RoleRepository, UserRepository
 from core.rules.permissions import Actor
 
@@ -69,7 +69,7 @@ class IdentityService:
         ``None`` (Slack gave none, or did not answer) only that it was asked.
 
         One write, and only when something changed or the last check is a day old."""
-        zone = time_zone if _known_zone(time_zone) else None
+        zone = known_zone(time_zone)
         if zone in (None, actor.user.time_zone) and not self.time_zone_due(actor.user):
             return actor
         user = await self._users.set_time_zone(actor.user_id, zone, checked_at=self._clock())
@@ -78,7 +78,7 @@ class IdentityService:
     async def time_zone_changed(self, identity: SlackIdentity, time_zone: str | None) -> bool:
         """Slack says a person's zone is now ``time_zone`` (a `user_change` event): keep it if
         the person is linked to a portal user. True when a stored zone changed."""
-        zone = time_zone if _known_zone(time_zone) else None
+        zone = known_zone(time_zone)
         user = await self._users.find_by_slack(identity)
         if user is None or zone is None:
             return False
@@ -163,13 +163,3 @@ class IdentityService:
                 if "username" not in error.fields:
                     raise
         raise Duplicate(f"Could not find a free username for '{base}'; create the user by hand.")
-
-
-def _known_zone(name: str | None) -> bool:
-    if not name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
