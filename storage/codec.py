@@ -25,11 +25,11 @@ from core.models.release import Release
 M = TypeVar("M", bound=BaseModel)
 
 FOLDED_SUFFIX = "_folded"
-# The key of each model that is matched ignoring case.
-FOLDED_KEYS: dict[type[BaseModel], str] = {
-    Release: "release_id",
-    Role: "role_name",
-    User: "username",
+# The key of each model that is matched ignoring case, and the collection it is stored in.
+FOLDED_KEYS: dict[type[BaseModel], tuple[str, str]] = {
+    Release: ("releases", "release_id"),
+    Role: ("roles", "role_name"),
+    User: ("users", "username"),
 }
 
 
@@ -58,8 +58,9 @@ def to_document(model: BaseModel) -> dict[str, Any]:
     data: dict[str, Any] = _bsonable(model.model_dump())
     if "id" in data:
         data["_id"] = ObjectId(data.pop("id"))
-    key = FOLDED_KEYS.get(type(model))
-    if key is not None:
+    folds = FOLDED_KEYS.get(type(model))
+    if folds is not None:
+        key = folds[1]
         data[folded_field(key)] = folded(data[key])
     return data
 

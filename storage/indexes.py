@@ -7,13 +7,13 @@ import logging
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from storage.codec import folded, folded_field
+from storage.codec import FOLDED_KEYS, folded, folded_field
 from storage.engine import Database
 
 log = logging.getLogger(__name__)
 
-# Keys matched ignoring case (storage.codec.FOLDED_KEYS), by collection.
-FOLDED: dict[str, str] = {"roles": "role_name", "users": "username", "releases": "release_id"}
+# Keys matched ignoring case, by collection.
+FOLDED: dict[str, str] = dict(FOLDED_KEYS.values())
 
 
 def _unique_folded(collection: str) -> IndexModel:

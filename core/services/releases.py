@@ -29,7 +29,7 @@ class ReleaseService:
     ) -> None:
         self._releases = releases
         self._applications = applications
-        self._timeline = timeline
+        self._outbox = Outbox(releases, timeline)
         self._clock = clock
         self._changes = ReleaseChanges(releases, timeline, clock)
 
@@ -50,7 +50,7 @@ class ReleaseService:
         recorded = Recorded("release.created", after={"release_name": release.release_name})
         release.outbox.append(ReleaseChanges.event(actor, release, recorded, now))
         saved = await self._releases.add(release)  # the release and its audit entry: one write
-        await Outbox(self._releases, self._timeline).deliver(saved)
+        await self._outbox.deliver(saved)
         return saved
 
     async def get(self, actor: Actor, ref: str) -> Release:
