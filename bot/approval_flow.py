@@ -3,8 +3,8 @@ the Approve / Reject clicks (bot/actions/approvals.py) and the reject modal's su
 (bot/views/reject.py).
 
 The button value is only an address (ApprovalTarget): the core re-checks the person's rights
-from storage. After a decision every DM of that approval is updated, and the surface the
-click came from redrawn.
+from storage. After a decision the surface the click came from is redrawn; every DM of that
+approval is updated by the reaction to the decision.
 """
 
 from __future__ import annotations
@@ -38,8 +38,6 @@ class Surface:
     user_id: str
     tz: ZoneInfo
     origin: Origin
-    channel: str | None = None
-    ts: str | None = None
     response_url: str | None = None
 
     @property
@@ -61,9 +59,9 @@ class Surface:
         await publish_home(self.deps, self.client, self.user_id, actor, self.tz, notice=notice)
 
     async def decided(self, actor: Actor, release: Release, target: ApprovalTarget) -> None:
-        """Update every DM of this approval, then the surface the decision came from."""
+        """Redraw the surface the decision came from. Every DM copy of the approval is
+        updated by the reaction to the decision (bot/reactions.py), this one included."""
         ref = target.ref_in(release)
-        records = await self.deps.notifier.announce_decision(self.client, release, ref)
         respond = self.respond
         if self.origin is Origin.HOME:
             await self.home(actor, decided_notice(release, ref, self.tz))
@@ -72,9 +70,7 @@ class Surface:
             notice = decided_notice(release, ref, self.tz)
             message = approvals_list_message(pending, self.tz, notice=notice)
             await respond(**message.to_dict(), replace_original=True)
-        elif respond is not None and not any(
-            r.channel == self.channel and r.ts == self.ts for r in records
-        ):
+        elif respond is not None:  # at once; the reaction updates every recorded copy too
             message = approval_decided_message(release, ref, self.tz)
             await respond(**message.to_dict(), replace_original=True)
 

@@ -8,8 +8,7 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import CallbackId
-from blocks.modals import EditingMetadata, new_release_modal, notice_view
-from blocks.modals import release as release_form
+from blocks.modals import EditingMetadata, new_release_modal, notice_view, release as release_form
 from bot.deps import BotDeps
 from bot.errors import user_message
 from bot.modals import open_modal

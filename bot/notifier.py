@@ -1,8 +1,14 @@
-"""Approval DMs: ask every person who may decide, then update every copy once decided."""
+"""Approval DMs: ask every person who may decide, then update every copy once decided.
+
+Each request DM is claimed per person and round of asking (the approval's ``requested_at``)
+and recorded once sent, so a retried or doubled delivery never DMs anyone twice, and a
+Slack failure for one person is retried for that person only.
+"""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,18 +17,25 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.approvals import approval_decided_message, approval_request_message
 from bot.reach import reach
+from bot.slack_client import error_code, is_permanent
 from bot.workspace import Workspace
 from core.clock import Clock
+from core.models.events import stamp
 from core.models.notification import ApprovalMessage
 from core.models.release import ApprovalStatus, Release
 from core.models.schedule import zone_or
 from core.ports import ApprovalMessageRepository, ClaimRepository
-from core.rules.readiness import MilestoneRef, summarize
+from core.rules.permissions import Actor
+from core.rules.readiness import MilestoneRef, ReadinessSummary, summarize
 from core.services.approvals import key_of
 from core.services.container import Services
 
 log = logging.getLogger(__name__)
-REQUEST_CLAIM = timedelta(days=1)
+LEASE = timedelta(minutes=5)  # an attempt that stopped mid-send is taken over after this
+
+
+class NotAllDelivered(Exception):
+    """Slack failed for some recipients; the delivery is to be tried again."""
 
 
 class ApprovalNotifier:
@@ -45,41 +58,85 @@ class ApprovalNotifier:
     async def request_decisions(
         self, client: AsyncWebClient, release: Release, refs: list[MilestoneRef]
     ) -> int:
-        """DM every linked person who may decide each approval; returns the DMs sent."""
-        sent = 0
+        """DM every linked person who may decide each approval, once per person and round of
+        asking; returns the DMs sent. Raises ``NotAllDelivered`` after trying everyone when
+        Slack failed for some (they are asked again on the next attempt, the others not)."""
+        sent, failed = 0, 0
         summary = summarize(release)
         for ref in refs:
             key = key_of(release.id, ref)
-            if not await self._claim_request(key, ref):
-                continue
+            requested = ref.milestone.approval.requested_at
+            asked = {
+                r.user_id for r in await self._messages.for_approval(key) if r.round == requested
+            }
             for decider in await self._services.approvals.deciders(release, ref):
-                # Found (and linked) by email if need be, with the time zone Slack gave.
-                reached = await reach(client, self._services.identity, self._home, decider)
-                if reached is None:
+                if decider.user_id in asked:
                     continue
-                slack_id, actor = reached.slack_id, reached.actor
-                message = approval_request_message(
-                    release, summary, ref, zone_or(actor.user.time_zone, self._default_tz)
-                )
-                try:
-                    # A user id as channel opens the app's DM (no conversations.open, a
-                    # much tighter rate tier); the reply names the DM channel for updates.
-                    posted = await client.chat_postMessage(channel=slack_id, **message.to_dict())
-                    channel = str(posted["channel"])
-                except SlackApiError as error:  # one unreachable person must not stop the rest
-                    log.warning("could not DM %s: %s", actor.user.username, error)
-                    continue
-                await self._messages.record(
-                    ApprovalMessage(
-                        approval_key=key,
-                        user_id=actor.user_id,
-                        channel=channel,
-                        ts=str(posted["ts"]),
-                        sent_at=self._clock(),
-                    )
-                )
-                sent += 1
+                outcome = await self._request_once(client, release, summary, ref, decider)
+                sent += outcome is True
+                failed += outcome is None
+        if failed:
+            raise NotAllDelivered(f"{failed} approval request DMs of {release.release_id}")
         return sent
+
+    async def _request_once(
+        self,
+        client: AsyncWebClient,
+        release: Release,
+        summary: ReadinessSummary,
+        ref: MilestoneRef,
+        decider: Actor,
+    ) -> bool | None:
+        """True: sent; False: not sent and never will be (unreachable, refused for good, or
+        another attempt holds it); None: Slack failed for now."""
+        key = key_of(release.id, ref)
+        claim = f"request:{key}:{stamp(ref.milestone.approval.requested_at)}:{decider.user_id}"
+        owner = uuid.uuid4().hex
+        if not await self._claims.claim(claim, now=self._clock(), ttl=LEASE, owner=owner):
+            return False
+        try:
+            sent = await self._send_request(client, release, summary, ref, decider)
+        except SlackApiError as error:
+            if is_permanent(error):  # one unreachable person must not stop the rest
+                log.warning("could not DM %s: %s", decider.user.username, error_code(error))
+                await self._claims.complete(claim, now=self._clock(), owner=owner)
+                return False
+            log.warning("approval DM to %s failed; retried", decider.user.username)
+            await self._claims.release(claim, owner=owner)
+            return None
+        await self._claims.complete(claim, now=self._clock(), owner=owner)
+        return sent
+
+    async def _send_request(
+        self,
+        client: AsyncWebClient,
+        release: Release,
+        summary: ReadinessSummary,
+        ref: MilestoneRef,
+        decider: Actor,
+    ) -> bool:
+        # Found (and linked) by email if need be, with the time zone Slack gave.
+        reached = await reach(client, self._services.identity, self._home, decider)
+        if reached is None:
+            return False
+        slack_id, actor = reached.slack_id, reached.actor
+        message = approval_request_message(
+            release, summary, ref, zone_or(actor.user.time_zone, self._default_tz)
+        )
+        # A user id as channel opens the app's DM (no conversations.open, a much tighter
+        # rate tier); the reply names the DM channel for updates.
+        posted = await client.chat_postMessage(channel=slack_id, **message.to_dict())
+        await self._messages.record(
+            ApprovalMessage(
+                approval_key=key_of(release.id, ref),
+                user_id=actor.user_id,
+                channel=str(posted["channel"]),
+                ts=str(posted["ts"]),
+                sent_at=self._clock(),
+                round=ref.milestone.approval.requested_at,
+            )
+        )
+        return True
 
     async def announce_decision(
         self, client: AsyncWebClient, release: Release, ref: MilestoneRef
@@ -103,11 +160,3 @@ class ApprovalNotifier:
                     "could not update approval DM %s/%s: %s", record.channel, record.ts, error
                 )
         return records
-
-    async def _claim_request(self, key: str, ref: MilestoneRef) -> bool:
-        """One round of request DMs per time an approval became pending, even if two saves
-        (or two replicas) both noticed it."""
-        requested = ref.milestone.approval.requested_at
-        stamp = requested.isoformat() if requested else "unknown"
-        now = self._clock()
-        return await self._claims.claim(f"request:{key}:{stamp}", now=now, ttl=REQUEST_CLAIM)

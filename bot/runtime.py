@@ -18,6 +18,7 @@ from bot.commands import build_router
 from bot.deps import BotDeps
 from bot.identity import IdentityResolver
 from bot.notifier import ApprovalNotifier
+from bot.reactions import Reactions
 from bot.scheduler import BotScheduler, Deliveries
 from bot.server import build_web_app
 from bot.settings import SeedData, Settings
@@ -99,6 +100,8 @@ async def build_runtime(
     zone = ZoneInfo(settings.default_timezone)
     notifier = ApprovalNotifier(services, repos.approval_messages, repos.claims, clock, zone, home)
     deps = BotDeps(settings, services, repos, resolver, build_router(), notifier, home, clock)
+    # Every stored change reaches the reactions, right after the write, off the request's path.
+    services.outbox.connect(Reactions(notifier, client), later=deps.after_ack.submit)
     app = create_app(deps, client)
     # Everything built so far lives as long as the process: keep it out of the collector's
     # scans, so full collections (and the pauses they add to acks) stay short.

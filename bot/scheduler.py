@@ -29,6 +29,7 @@ from blocks.digest_delivery import UNREACHABLE, digest_paused_message
 from blocks.reminders import escalation_message, reminder_message
 from bot.deps import BotDeps
 from bot.reach import slack_id_of
+from bot.slack_client import error_code, is_permanent
 from core.models.notification import ApprovalMessage
 from core.models.schedule import DigestKind
 from core.rules.permissions import Actor
@@ -57,41 +58,14 @@ class TickReport:
         return sum(o is outcome for o in self.outcomes.values())
 
 
-# Slack errors that no retry will fix: the delivery is recorded as undeliverable instead of
-# being retried every tick until its day or interval is over.
-PERMANENT_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "account_inactive",
-        "user_not_found",
-        "cannot_dm_bot",
-        "user_disabled",
-        "restricted_action",
-        "msg_too_long",
-        "invalid_blocks",
-    }
-)
-
-
 class Unreachable(Exception):
     """The person has no Slack account the bot may use (never found, or unlinked by an admin)."""
-
-
-def _error_code(error: SlackApiError) -> str | None:
-    data = error.response.data
-    code = data.get("error") if isinstance(data, dict) else None
-    return str(code) if code else None
 
 
 def _permanent(error: Exception) -> bool:
     if isinstance(error, Unreachable):
         return True
-    if not isinstance(error, SlackApiError):
-        return False
-    data = error.response.data
-    return isinstance(data, dict) and data.get("error") in PERMANENT_ERRORS
+    return isinstance(error, SlackApiError) and is_permanent(error)
 
 
 class Deliveries:
@@ -112,8 +86,8 @@ class Deliveries:
         """Deliver everything due at ``now`` (default: the clock) that nobody else has claimed."""
         now = now or self._deps.clock()
         services = self._deps.services
-        # What a stopped process left in release outboxes is delivered first (once, by id).
-        await services.outbox.deliver_pending()
+        # What a stopped process left in release outboxes is delivered first (claimed, once).
+        await services.outbox.dispatch_pending()
         sends: dict[str, Callable[[], Awaitable[None]]] = {}
         for job in await services.digests.due(now):
             sends[job.key] = self._digest_sender(job)
@@ -160,7 +134,7 @@ class Deliveries:
             try:
                 await self._client.chat_postMessage(channel=job.channel_id, **message.to_dict())
             except SlackApiError as error:
-                reason = _error_code(error)
+                reason = error_code(error)
                 if reason in UNREACHABLE:
                     await self._pause_channel(job, reason)
                 raise  # undeliverable today

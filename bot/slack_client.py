@@ -21,6 +21,33 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
+# Slack errors that no retry will fix: a delivery that meets one is given up, not retried.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "account_inactive",
+        "user_not_found",
+        "cannot_dm_bot",
+        "user_disabled",
+        "restricted_action",
+        "msg_too_long",
+        "invalid_blocks",
+    }
+)
+
+
+def error_code(error: SlackApiError) -> str | None:
+    data = error.response.data
+    code = data.get("error") if isinstance(data, dict) else None
+    return str(code) if code else None
+
+
+def is_permanent(error: SlackApiError) -> bool:
+    return error_code(error) in PERMANENT_ERRORS
+
+
 def _token(settings: Settings) -> str | None:
     return settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
 

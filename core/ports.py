@@ -147,6 +147,10 @@ class ClaimRepository(Protocol):
         """The work failed: let the next attempt claim it at once."""
         ...
 
+    async def finished(self, key: str) -> bool:
+        """Whether the work of this claim was completed (and not yet purged)."""
+        ...
+
     async def purge(self, *, before: datetime, done_before: datetime) -> int:
         """Delete expired unfinished claims and finished ones older than ``done_before``."""
         ...

@@ -39,6 +39,7 @@ class RoundTrips:
         self._latency = latency
         # Set to simulate MongoDB going away: every call fails, as the driver's would.
         self.outage: BaseException | None = None
+        self._stop_after: str | None = None
 
     @property
     def total(self) -> int:
@@ -54,6 +55,16 @@ class RoundTrips:
         self.calls[name] += 1
         if self._yield:
             await asyncio.sleep(self._latency)
+
+    def stop_after(self, name: str) -> None:
+        """Once the next ``name`` call (e.g. ``releases.replace_one``) has done its work,
+        fail every call after it: the process stopped right there, as far as storage sees."""
+        self._stop_after = name
+
+    def done(self, name: str) -> None:
+        if self._stop_after == name:
+            self._stop_after = None
+            self.outage = ConnectionError(f"the process stopped after {name}")
 
     def wrap(self, db: Database) -> Database:
         return cast(Database, _Database(db, self))
@@ -91,8 +102,11 @@ class _Collection:
             return target
 
         async def counted(*args: Any, **kwargs: Any) -> Any:
-            await self._trips.hop(f"{self._collection.name}.{name}")
-            return await target(*args, **kwargs)
+            call = f"{self._collection.name}.{name}"
+            await self._trips.hop(call)
+            result = await target(*args, **kwargs)
+            self._trips.done(call)
+            return result
 
         return counted
 

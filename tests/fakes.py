@@ -518,6 +518,10 @@ class FakeClaimRepository:
         if held is not None and held.owner == owner and not held.done:
             del self.claims[key]
 
+    async def finished(self, key: str) -> bool:
+        held = self.claims.get(key)
+        return held is not None and held.done
+
     async def purge(self, *, before: datetime, done_before: datetime) -> int:
         before, done_before = as_stored(before), as_stored(done_before)
         gone = [

@@ -1,15 +1,18 @@
-"""The outbox: a change and its audit entry are one write; a delivery that did not happen
-(the process stopped, the database failed in between) happens later, exactly once."""
+"""The outbox: a change, its audit entry and its events are one write; the timeline entry and
+the reactions that did not happen (the process stopped, the database failed, a reaction
+failed) happen later, exactly once."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import pytest
 
+from core.models.events import GateChanged
 from core.models.rbac import Permission
-from core.models.release import GateStatus
+from core.models.release import GateStatus, Release
 from core.models.timeline import TimelineEvent
 from core.ports import TimelineRepository
 from core.rules.approvals import ApprovalPolicy
@@ -21,6 +24,29 @@ from tests.support import FrozenClock, World
 
 REL = "REL-2026.12"
 GATE = "Security scan"
+
+
+class Recording:
+    """Reactions that remember what they were handed; ``later`` keeps jobs until run."""
+
+    def __init__(self, *, fail: int = 0) -> None:
+        self.entries: list[TimelineEvent] = []
+        self.jobs: list[Callable[[], Awaitable[None]]] = []
+        self.fail = fail
+
+    async def __call__(self, release: Release, entry: TimelineEvent) -> None:
+        if self.fail:
+            self.fail -= 1
+            raise ConnectionError("Slack is down")
+        self.entries.append(entry)
+
+    def later(self, job: Callable[[], Awaitable[None]]) -> None:
+        self.jobs.append(job)
+
+    async def run_jobs(self) -> None:
+        jobs, self.jobs = self.jobs, []
+        for job in jobs:
+            await job()
 
 
 class StopsAfterTheWrite:
@@ -55,8 +81,12 @@ async def test_a_change_whose_audit_entry_was_not_delivered_gets_it_exactly_once
     broken: tuple[World, StopsAfterTheWrite],
 ) -> None:
     world, timeline = broken
+    reacted = Recording()
+    world.services.outbox.connect(reacted, later=reacted.later)
     release = await world.release(gates=[GATE])
     rhea = await world.actor("rhea", Permission.CAN_MANAGE_QUALITY_GATES, Permission.CAN_VIEW_ALL)
+    await reacted.run_jobs()
+    reacted.entries.clear()
     _, before = await world.services.timeline.history(rhea, REL)
     timeline.down = True
 
@@ -66,8 +96,9 @@ async def test_a_change_whose_audit_entry_was_not_delivered_gets_it_exactly_once
     stored = await world.repos.releases.get(REL)
     _, missing = await world.services.timeline.history(rhea, REL)
     timeline.down = False
-    delivered = await world.services.outbox.deliver_pending()
-    again = await world.services.outbox.deliver_pending()
+    scheduled = list(reacted.jobs)  # none: the process stopped before it could react
+    delivered = await world.services.outbox.dispatch_pending()
+    again = await world.services.outbox.dispatch_pending()
     _, after = await world.services.timeline.history(rhea, REL)
 
     assert changed.product("pay-api").gate(GATE).gate_status is GateStatus.IN_PROGRESS
@@ -77,6 +108,8 @@ async def test_a_change_whose_audit_entry_was_not_delivered_gets_it_exactly_once
     assert len(after) == len(before) + 1 and after[0].id == stored.outbox[0].id
     assert (await world.repos.releases.get(REL)).outbox == []
     assert release.id == stored.id
+    assert scheduled == []
+    assert [entry.id for entry in reacted.entries] == [stored.outbox[0].id]  # reacted once
 
 
 async def test_an_entry_delivered_twice_is_stored_once(
@@ -97,3 +130,107 @@ async def test_an_entry_delivered_twice_is_stored_once(
     _, history = await world.services.timeline.history(rhea, REL)
 
     assert [e.id for e in history].count(entry.id) == 1
+
+
+async def changed_gate(world: World, reacted: Recording | None = None, *, fail: int = 0) -> str:
+    """The id of the entry of a gate's status change; what set it up is dealt with first."""
+    if reacted is not None:
+        world.services.outbox.connect(reacted, later=reacted.later)
+    await world.release(gates=[GATE])
+    rhea = await world.actor("rhea", Permission.CAN_MANAGE_QUALITY_GATES, Permission.CAN_VIEW_ALL)
+    if reacted is not None:
+        await reacted.run_jobs()
+        reacted.entries.clear()
+        reacted.fail = fail
+    await world.services.gates.update_gate(
+        rhea, REL, "pay-api", GATE, GateChange(gate_status=GateStatus.PASSED)
+    )
+    return (await world.repos.releases.get(REL)).outbox[-1].id
+
+
+async def test_reactions_follow_the_write_off_its_path_then_the_entry_leaves_the_outbox(
+    world: World,
+) -> None:
+    reacted = Recording()
+    entry = await changed_gate(world, reacted)
+    waiting = (await world.repos.releases.get(REL)).outbox
+    before = list(reacted.entries)
+    await reacted.run_jobs()
+
+    assert before == []  # the change returned before any reaction ran
+    assert [e.id for e in waiting] == [entry]
+    assert waiting[0].events == [
+        GateChanged(
+            product_id="pay-api",
+            gate_name=GATE,
+            before=GateStatus.NOT_STARTED,
+            after=GateStatus.PASSED,
+        )
+    ]
+    assert [e.id for e in reacted.entries] == [entry]
+    assert (await world.repos.releases.get(REL)).outbox == []
+    assert await world.services.outbox.dispatch_pending() == 0  # nothing twice
+
+
+async def test_a_failed_reaction_is_retried_on_the_next_tick_and_then_done(world: World) -> None:
+    reacted = Recording()
+    entry = await changed_gate(world, reacted, fail=1)
+
+    await reacted.run_jobs()  # Slack is down: the entry stays
+    kept = (await world.repos.releases.get(REL)).outbox
+    retried = await world.services.outbox.dispatch_pending()
+    again = await world.services.outbox.dispatch_pending()
+
+    assert [e.id for e in kept] == [entry]
+    assert (retried, again) == (1, 0)
+    assert [e.id for e in reacted.entries] == [entry]
+    assert (await world.repos.releases.get(REL)).outbox == []
+
+
+async def test_two_replicas_ticking_at_once_react_to_each_entry_once(world: World) -> None:
+    await changed_gate(world)  # no reactions in this process: the events wait for a bot
+    waiting = [e.id for e in (await world.repos.releases.get(REL)).outbox if e.events]
+    reacted = Recording()
+    world.services.outbox.connect(reacted, later=reacted.later)
+
+    await asyncio.gather(
+        world.services.outbox.dispatch_pending(), world.services.outbox.dispatch_pending()
+    )
+
+    assert len(waiting) >= 2  # the gate's adding and its status change, at least
+    assert sorted(e.id for e in reacted.entries) == sorted(waiting)
+    assert (await world.repos.releases.get(REL)).outbox == []
+
+
+async def test_an_entry_written_back_by_a_stale_writer_is_not_reacted_to_again(
+    world: World,
+) -> None:
+    reacted = Recording()
+    entry = await changed_gate(world, reacted)
+    stale = await world.repos.releases.get(REL)  # read before the clean-up
+    await reacted.run_jobs()
+
+    stale.description = "Written from what it read before"
+    await world.repos.releases.save(stale)  # the outbox as it read it comes back
+    resurrected = [e.id for e in (await world.repos.releases.get(REL)).outbox]
+    await world.services.outbox.dispatch_pending()
+
+    assert resurrected == [entry]
+    assert [e.id for e in reacted.entries] == [entry]  # once
+    assert (await world.repos.releases.get(REL)).outbox == []
+
+
+async def test_a_process_without_reactions_leaves_only_the_events_for_one_that_has(
+    world: World,
+) -> None:
+    entry = await changed_gate(world)
+    admin = await world.admin_actor()
+    await world.services.releases.edit_description(admin, REL, "Nothing follows from this")
+
+    await world.services.outbox.dispatch_pending()
+
+    left = (await world.repos.releases.get(REL)).outbox
+    assert entry in [e.id for e in left] and all(e.events for e in left)
+    _, history = await world.services.timeline.history(admin, REL)
+    assert history[0].action == "release.description"  # the history has everything already
+    assert {e.id for e in left} <= {e.id for e in history}

@@ -3,8 +3,7 @@
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from core.models.release import (
     ApprovalStatus,

@@ -501,7 +501,9 @@ async def test_a_claim_is_held_by_its_owner_until_done_released_or_expired(
     assert not await claims.complete("k", now=T0, owner="b")
     assert await claims.claim("k", now=T0 + lease, ttl=lease, owner="b")  # a's lease ran out
     assert not await claims.complete("k", now=T0 + lease, owner="a")
+    assert not await claims.finished("k") and not await claims.finished("never")
     assert await claims.complete("k", now=T0 + lease, owner="b")
+    assert await claims.finished("k")
     assert not await claims.complete("k", now=T0 + lease, owner="b")
     assert not await claims.claim("k", now=T0 + timedelta(days=9), ttl=lease, owner="c")
 

@@ -21,8 +21,7 @@ from core.seeds.demo import (
     seed_demo_data,
 )
 from core.seeds.minimal import seed_minimal
-from scripts import demo_report
-from scripts import seed_demo_data as seed_demo_cli
+from scripts import demo_report, seed_demo_data as seed_demo_cli
 from storage.engine import Database
 from storage.wiring import open_repositories
 from tests.support import COLLECTIONS, T0, FrozenClock, World

@@ -17,8 +17,10 @@ from blocks.modals.form import (
     select_input,
     text_input,
 )
+from blocks.modals.form_state import Form, present, split_list
 from blocks.text import esc
-from core.models.common import KEY_MAX, NAME_MAX, URL_MAX
+from core.models.attachment import AttachmentDraft, AttachmentTarget
+from core.models.common import KEY_MAX, NAME_MAX, URL_MAX, parse
 from core.models.release import Release
 
 TITLE = "Attach a file"
@@ -114,3 +116,49 @@ def attach_modal(release: Release, metadata: EditingMetadata) -> View:
         ),
     ]
     return modal(TITLE, CallbackId.ATTACH, blocks, metadata, submit="Attach")
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttachmentInput:
+    """The file to register, where to link it, and how the link is shown (None: its name)."""
+
+    draft: AttachmentDraft
+    target: AttachmentTarget
+    label: str | None = None
+
+
+def read_attach_form(form: Form, pick: TargetPick, *, release_id: str) -> AttachmentInput:
+    draft = parse(
+        AttachmentDraft,
+        present(
+            {
+                "file_name": form.text(EditField.FILE_NAME),
+                "file_type": form.text(EditField.FILE_TYPE),
+                "file_size": form.text(EditField.FILE_SIZE),
+                "file_url": form.text(EditField.FILE_URL),
+                "sha256": form.text(EditField.SHA256),
+                "tags": split_list(form.text(EditField.TAGS)),
+            }
+        ),
+    )
+    target = parse(
+        AttachmentTarget,
+        present(
+            {
+                "release_id": release_id,
+                "product_id": pick.product_id,
+                "gate_name": pick.gate_name,
+                "milestone_key": pick.milestone_key,
+            }
+        ),
+    )
+    return AttachmentInput(draft, target, form.text(EditField.LABEL))
+
+
+def target_name(pick: TargetPick) -> str:
+    """``payments-api / UAT / uat-signoff``, or "the release"."""
+    parts = [p for p in (pick.product_id, pick.gate_name, pick.milestone_key) if p]
+    return " / ".join(parts) if parts else "the release"

@@ -17,12 +17,13 @@ from blocks.modals.form import (
     select_input,
     text_input,
 )
+from blocks.modals.form_state import Form, present, split_list
+from blocks.modals.lines import LINE_SEPARATOR, parse_ctask_lines
 from blocks.text import esc
-from core.models.common import KEY_MAX, TEXT_MAX
-from core.models.release import ChangeStatus, ChangeType, CTask, CTaskStatus, Release
+from core.models.common import KEY_MAX, TEXT_MAX, parse
+from core.models.release import Change, ChangeStatus, ChangeType, CTask, CTaskStatus, Release
 
 TITLE = "Change ticket"
-LINE_SEPARATOR = "|"
 TEXT_LIMIT = TEXT_MAX
 CTASK_HINT = (
     f"One CTASK per line: id | description | status ({', '.join(CTaskStatus)}). "
@@ -102,3 +103,31 @@ def change_modal(release: Release, metadata: EditingMetadata) -> View:
 
 def _initial(options: list[Option], value: str) -> Option | None:
     return next((o for o in options if o.value == value), None)
+
+
+def read_change_form(form: Form) -> Change:
+    """The form shows each CTASK's id, description and status; the core keeps the rest
+    (assignee, times, dependencies, files) of the CTASKs kept."""
+    lines = parse_ctask_lines(form.text(EditField.CTASKS), field=EditField.CTASKS)
+    ctasks = [
+        {
+            "ctask_id": line.ctask_id,
+            **present({"description": line.description, "status": line.status}),
+        }
+        for line in lines
+    ]
+    return parse(
+        Change,
+        {
+            **present(
+                {
+                    "change_id": form.text(EditField.CHANGE_ID),
+                    "change_type": form.choice(EditField.CHANGE_TYPE),
+                    "status": form.choice(EditField.STATUS),
+                }
+            ),
+            "affected_ci": split_list(form.text(EditField.AFFECTED_CI)),
+            "bp_signoff": BP_SIGNED_OFF in form.choices(EditField.BP_SIGNOFF),
+            "ctasks": ctasks,
+        },
+    )

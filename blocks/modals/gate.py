@@ -21,9 +21,12 @@ from blocks.modals.form import (
     text_input,
     user_input,
 )
+from blocks.modals.form_state import Form, present
 from blocks.text import esc
-from core.models.common import COMMENT_MAX, NAME_MAX, TEXT_MAX
+from core.errors import ValidationFailed
+from core.models.common import COMMENT_MAX, NAME_MAX, TEXT_MAX, parse
 from core.models.release import GateStatus, Release
+from core.services.gates import GateChange, GateDraft
 
 TITLE = "Quality gate"
 NEW_GATE = "➕ New gate"
@@ -119,3 +122,49 @@ def gate_modal(release: Release, metadata: EditingMetadata) -> View:
 
 def _label(status: GateStatus) -> str:
     return status.value.replace("_", " ").capitalize()
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GateUpdate:
+    gate_name: str
+    change: GateChange
+
+
+def read_gate_form(form: Form, pick: GatePick, *, owner_id: str | None) -> GateDraft | GateUpdate:
+    """A new gate's draft, or what changes in the gate picked; ``owner_id``: the portal user
+    of the owner picked, if any."""
+    status, comment = form.choice(EditField.GATE_STATUS), form.text(EditField.COMMENT)
+    details = present(
+        {
+            "description": form.text(EditField.DESCRIPTION),
+            "order": form.text(EditField.ORDER),
+            "required": form.choice(EditField.REQUIRED),
+            "owner_id": owner_id,
+        }
+    )
+    if pick.gate_name is None:
+        given = {EditField.GATE_STATUS: status, EditField.COMMENT: comment}
+        filled = [block for block, value in given.items() if value]
+        if filled:  # told under each, so each can be cleared
+            why = "Only for an existing gate: add the gate, then change its status"
+            raise ValidationFailed(
+                "A new gate starts as not started.", fields=dict.fromkeys(filled, why)
+            )
+        return parse(
+            GateDraft, {**present({"gate_name": form.text(EditField.GATE_NAME)}), **details}
+        )
+    if form.text(EditField.GATE_NAME):
+        raise ValidationFailed(
+            "Gates keep their name.",
+            fields={EditField.GATE_NAME: "Only for a new gate; leave empty to change this one"},
+        )
+    change = parse(GateChange, {**present({"gate_status": status, "comment": comment}), **details})
+    if change == GateChange():
+        raise ValidationFailed(
+            "Nothing to change.",
+            fields={EditField.GATE_STATUS: "Pick a new status, or fill in what should change"},
+        )
+    return GateUpdate(pick.gate_name, change)

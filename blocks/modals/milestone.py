@@ -24,9 +24,12 @@ from blocks.modals.form import (
     text_input,
     user_input,
 )
+from blocks.modals.form_state import Form, present
 from blocks.text import esc
-from core.models.common import KEY_MAX, NAME_MAX
+from core.errors import ValidationFailed
+from core.models.common import KEY_MAX, NAME_MAX, parse
 from core.models.release import Environment, Milestone, MilestoneStatus, Release
+from core.services.gates import MilestoneChange, MilestoneDraft
 
 TITLE = "Milestone"
 NEW_MILESTONE = "➕ New milestone"
@@ -138,3 +141,58 @@ def milestone_modal(release: Release, metadata: EditingMetadata, tz: ZoneInfo) -
         ),
     ]
     return modal(TITLE, CallbackId.MILESTONE, blocks, metadata)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MilestoneUpdate:
+    milestone_key: str
+    change: MilestoneChange
+
+
+def read_milestone_form(
+    form: Form, pick: MilestonePick, *, owner_id: str | None
+) -> MilestoneDraft | MilestoneUpdate:
+    """A new milestone's draft, or what changes in the milestone picked; ``owner_id``: the
+    portal user of the owner picked, if any."""
+    required, manager = _approval(form.choice(EditField.APPROVAL))
+    values = present(
+        {
+            "milestone_name": form.text(EditField.MILESTONE_NAME),
+            "environment": form.choice(EditField.ENVIRONMENT),
+            "start_date": form.unix_time(EditField.START),
+            "end_date": form.unix_time(EditField.END),
+            "status": form.choice(EditField.STATUS),
+            "owner_id": owner_id,
+            "approval_required": required,
+            "requires_approval_manager": manager,
+        }
+    )
+    key = form.text(EditField.MILESTONE_KEY)
+    if pick.milestone_key is None:
+        return parse(MilestoneDraft, {**present({"milestone_key": key}), **values})
+    if key and key != pick.milestone_key:
+        raise ValidationFailed(
+            "Milestones keep their key.",
+            fields={EditField.MILESTONE_KEY: "Only for a new milestone; leave it empty"},
+        )
+    change = parse(MilestoneChange, values)
+    if change == MilestoneChange():
+        raise ValidationFailed(
+            "Nothing to change.", fields={EditField.MILESTONE_NAME: "Fill in what should change"}
+        )
+    return MilestoneUpdate(pick.milestone_key, change)
+
+
+def _approval(value: str | None) -> tuple[bool | None, bool | None]:
+    """(approval_required, requires_approval_manager); (None, None) leaves them as they are."""
+    if value is None:
+        return None, None
+    try:
+        return Approval(value).settings
+    except ValueError:
+        raise ValidationFailed(
+            "Unknown approval setting.", fields={EditField.APPROVAL: "Pick one of the options"}
+        ) from None

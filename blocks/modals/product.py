@@ -22,10 +22,12 @@ from blocks.modals.form import (
     select_input,
     text_input,
 )
+from blocks.modals.form_state import Form, present
 from blocks.text import esc
+from core.errors import ValidationFailed
 from core.models.catalog import Application, Squad
-from core.models.common import KEY_MAX, NAME_MAX
-from core.models.release import FixedVersionStatus, Release
+from core.models.common import KEY_MAX, NAME_MAX, parse
+from core.models.release import FixedVersion, FixedVersionStatus, Release
 
 TITLE = "Product"
 
@@ -122,3 +124,49 @@ def add_product_modal(
         ),
     ]
     return modal(TITLE, CallbackId.ADD_PRODUCT, blocks, metadata)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+# The fixed version's fields, as FixedVersion names them, and the blocks they are typed in.
+VERSION_BLOCKS = {
+    "version_key": EditField.VERSION_KEY,
+    "version_name": EditField.VERSION_NAME,
+    "status": EditField.VERSION_STATUS,
+}
+
+
+@dataclass(frozen=True)
+class ProductAddition:
+    """A catalog product to add to the release; no ``squad_ids``: the catalog's."""
+
+    application_id: str
+    product_id: str
+    squad_ids: list[str] | None = None
+
+
+def read_product_form(form: Form, pick: ProductPick) -> ProductAddition | FixedVersion:
+    """A catalog product picked is added (a fixed version is set once it is in the
+    release); a product of the release gets the fixed version typed."""
+    version = present(
+        {
+            "version_key": form.text(EditField.VERSION_KEY),
+            "version_name": form.text(EditField.VERSION_NAME),
+            "status": form.choice(EditField.VERSION_STATUS),
+        }
+    )
+    squads = form.choices(EditField.PRODUCT_SQUADS)
+    if pick.application_id is not None:
+        if version:  # told under each version field filled in, so each can be cleared
+            why = "Add the product first, then pick it again to set its fixed version"
+            raise ValidationFailed(
+                "Add the product first; then set its fixed version.",
+                fields={VERSION_BLOCKS[name]: why for name in version},
+            )
+        return ProductAddition(pick.application_id, pick.product_id, squads or None)
+    if squads:
+        raise ValidationFailed(
+            "Squads are chosen when a product is added.",
+            fields={EditField.PRODUCT_SQUADS: "Only when adding a product"},
+        )
+    return parse(FixedVersion, version)

@@ -19,8 +19,6 @@ class RejectContext(Metadata):
     target: ApprovalTarget
     origin: Origin = Origin.DM
     response_url: str | None = None
-    channel: str | None = None
-    ts: str | None = None
 
 
 def reject_modal(meta: RejectContext) -> View:

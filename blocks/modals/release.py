@@ -17,8 +17,10 @@ from blocks.modals.form import (
     select_input,
     text_input,
 )
+from blocks.modals.form_state import Form, present
 from core.models.catalog import Application, Squad
-from core.models.common import KEY_MAX, NAME_MAX, TEXT_MAX
+from core.models.common import KEY_MAX, NAME_MAX, TEXT_MAX, parse
+from core.models.release import ReleaseDraft
 
 TITLE = "New release"
 RELEASE_TYPES = ("minor", "major", "patch", "hotfix")
@@ -68,3 +70,20 @@ def new_release_modal(
         )
     )
     return modal(TITLE, CallbackId.NEW_RELEASE, blocks, metadata, submit="Create")
+
+
+def read_release_form(form: Form) -> ReleaseDraft:
+    return parse(
+        ReleaseDraft,
+        present(
+            {
+                "release_id": form.text(EditField.RELEASE_ID),
+                "release_name": form.text(EditField.RELEASE_NAME),
+                "release_date": form.date(EditField.RELEASE_DATE),
+                "release_type": form.choice(EditField.RELEASE_TYPE),
+                "squad_ids": form.choices(EditField.SQUADS),
+                "scope_application_ids": form.choices(EditField.APPLICATIONS),
+                "description": form.text(EditField.DESCRIPTION),
+            }
+        ),
+    )

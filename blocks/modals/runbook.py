@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -23,9 +24,13 @@ from blocks.modals.form import (
     text_input,
     user_input,
 )
+from blocks.modals.form_state import Form, present
+from blocks.modals.lines import TaskLine, parse_duration, parse_task_lines
 from blocks.text import esc
-from core.models.common import NAME_MAX, TEXT_MAX
+from core.errors import ValidationFailed
+from core.models.common import NAME_MAX, TEXT_MAX, parse
 from core.models.release import Release, RunbookTask, TaskStatus
+from core.services.runbooks import RunbookDraft, TaskChange
 
 RUNBOOK_TITLE = "Add a runbook"
 TASK_TITLE = "Runbook task"
@@ -118,3 +123,73 @@ def task_modal(release: Release, metadata: EditingMetadata, tz: ZoneInfo) -> Vie
         user_input(EditField.OWNER, "Owner"),
     ]
     return modal(TASK_TITLE, CallbackId.TASK, blocks, metadata)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunbookInput:
+    """The Runbook form as typed; its tasks' owners are usernames, still to be looked up."""
+
+    runbook_name: str | None
+    description: str | None
+    tasks: tuple[TaskLine, ...]
+
+    def owners(self) -> dict[str, str]:
+        """Each owner's username → the first task it is given (named if it is unknown)."""
+        found: dict[str, str] = {}
+        for task in self.tasks:
+            if task.owner:
+                found.setdefault(task.owner, task.name)
+        return found
+
+    def draft(self, owner_ids: Mapping[str, str]) -> RunbookDraft:
+        """The runbook, its owners' usernames replaced by ``owner_ids``' portal users."""
+        tasks = [
+            present(
+                {
+                    "task_name": task.name,
+                    "owner_id": owner_ids.get(task.owner) if task.owner else None,
+                    "duration_minutes": task.minutes,
+                }
+            )
+            for task in self.tasks
+        ]
+        named = present({"runbook_name": self.runbook_name, "description": self.description})
+        return parse(RunbookDraft, {**named, "tasks": tasks})
+
+
+def read_runbook_form(form: Form) -> RunbookInput:
+    return RunbookInput(
+        runbook_name=form.text(EditField.RUNBOOK_NAME),
+        description=form.text(EditField.DESCRIPTION),
+        tasks=tuple(parse_task_lines(form.text(EditField.TASKS), field=EditField.TASKS)),
+    )
+
+
+def read_task_form(form: Form, *, owner_id: str | None) -> TaskChange:
+    """What changes in the task picked; ``owner_id``: the portal user of the owner picked,
+    if any."""
+    duration = form.text(EditField.DURATION)
+    try:
+        minutes = parse_duration(duration) if duration else None
+    except ValueError as error:
+        raise ValidationFailed(str(error), fields={EditField.DURATION: str(error)}) from None
+    change = parse(
+        TaskChange,
+        present(
+            {
+                "status": form.choice(EditField.STATUS),
+                "scheduled_start": form.unix_time(EditField.SCHEDULED_START),
+                "scheduled_end": form.unix_time(EditField.SCHEDULED_END),
+                "duration_minutes": minutes,
+                "owner_id": owner_id,
+            }
+        ),
+    )
+    if change == TaskChange():
+        raise ValidationFailed(
+            "Nothing to change.", fields={EditField.STATUS: "Fill in what should change"}
+        )
+    return change

@@ -40,22 +40,17 @@ class Click:
     user_id: str
     value: str
     origin: Origin
-    channel: str | None
-    ts: str | None
     response_url: str | None
     trigger_id: str | None
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Click:
         action = (body.get("actions") or [{}])[0]
-        container = body.get("container") or {}
         value = str(action.get("value") or "")
         return cls(
             user_id=str((body.get("user") or {}).get("id", "")),
             value=value,
             origin=_origin(value),
-            channel=container.get("channel_id") or (body.get("channel") or {}).get("id"),
-            ts=container.get("message_ts"),
             response_url=body.get("response_url"),
             trigger_id=body.get("trigger_id"),
         )
@@ -95,8 +90,6 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
             click.user_id,
             context.get("tz") or deps.default_tz,
             click.origin,
-            click.channel,
-            click.ts,
             click.response_url,
         )
 
@@ -132,8 +125,6 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
                 target=ApprovalTarget.decode(click.value),
                 origin=click.origin,
                 response_url=click.response_url,
-                channel=click.channel,
-                ts=click.ts,
             )
             opened = await client.views_open(
                 trigger_id=click.trigger_id or "", view=reject_modal(meta).to_dict()

@@ -23,19 +23,19 @@ from blocks.ids import CallbackId
 from blocks.modals import (
     EditingMetadata,
     add_product_modal,
+    attach as attach_form,
     attach_modal,
+    change as change_form,
     change_modal,
+    gate as gate_form,
     gate_modal,
+    milestone as milestone_form,
     milestone_modal,
+    product as product_form,
+    runbook as runbook_form,
     runbook_modal,
     task_modal,
 )
-from blocks.modals import attach as attach_form
-from blocks.modals import change as change_form
-from blocks.modals import gate as gate_form
-from blocks.modals import milestone as milestone_form
-from blocks.modals import product as product_form
-from blocks.modals import runbook as runbook_form
 from bot.commands.router import CommandRequest, Handler, Router
 from bot.modals import open_modal
 from bot.new_release import open_new_release

@@ -15,9 +15,10 @@ from blocks.admin import catalog_created_message, role_created_message, user_cre
 from blocks.ids import AdminField, CallbackId
 from blocks.message import Message
 from blocks.modals.admin import BOARD_TYPES, AdminForm
+from blocks.modals.form_state import Form, split_list
 from bot.deps import BotDeps
 from bot.errors import NotLinked
-from bot.views.form_input import Form, as_given, confirm_saved, field_errors, split_list
+from bot.views.form_input import as_given, confirm_saved, field_errors
 from core.errors import ValidationFailed
 from core.models.catalog import ApplicationDraft, JiraBoardDraft, SquadDraft
 from core.models.common import parse

@@ -1,9 +1,10 @@
-"""Submissions of the release-editing modals: parse the state into a core draft, call one
-core service, answer field errors in the modal, confirm ephemerally once saved."""
+"""Submissions of the release-editing modals: each form's reader (blocks/modals) turns its
+state into a core draft; here a save resolves what needs I/O (the owner picked, a pick
+given as a digest, task owners by username, the past-date confirmation), calls one core
+service, and the listener answers field errors in the modal or confirms once saved."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,38 +16,42 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.ids import BP_SIGNED_OFF, Approval, CallbackId, EditField
+from blocks.ids import CallbackId, EditField
 from blocks.message import Message
 from blocks.modals import (
     EditingMetadata,
+    Form,
     GatePick,
     MilestonePick,
     ProductPick,
     TargetPick,
     TaskPick,
+    confirmations as confirm,
     gate_picks,
     milestone_picks,
+    read_attach_form,
+    read_change_form,
+    read_gate_form,
+    read_milestone_form,
+    read_product_form,
+    read_release_form,
+    read_runbook_form,
+    read_task_form,
+    target_name,
     target_picks,
     task_picks,
 )
-from blocks.modals import confirmations as confirm
 from blocks.modals.form import Pick, is_digest
 from blocks.text import span
 from bot.deps import BotDeps
 from bot.errors import NotLinked
-from bot.views.editing_input import parse_ctask_lines, parse_duration, parse_task_lines
-from bot.views.form_input import Form, confirm_saved, field_errors, present, split_list
+from bot.views.form_input import confirm_saved, field_errors
 from core.errors import NotFound, PastReleaseDate, ValidationFailed
-from core.models.attachment import AttachmentDraft, AttachmentTarget
-from core.models.common import parse
-from core.models.release import Change, FixedVersion, Release, ReleaseDraft
+from core.models.release import FixedVersion, Release
 from core.rules.milestones import MilestonesOverlap
 from core.rules.permissions import Actor
-from core.services.approvals import newly_pending
-from core.services.gates import GateChange, GateDraft, MilestoneChange, MilestoneDraft
-from core.services.runbooks import RunbookDraft, TaskChange
+from core.services.gates import GateDraft, MilestoneDraft
 
-log = logging.getLogger(__name__)
 P = TypeVar("P", bound=Pick)
 
 
@@ -76,8 +81,6 @@ class Submission:
         block: str,
         kind: type[P],
         offered: Callable[[Release], Iterable[P]] | None = None,
-        *,
-        release: Release | None = None,
     ) -> P:
         """The select's option as a pick; a digest value is resolved against the release."""
         value = self.form.choice(block)
@@ -85,7 +88,7 @@ class Submission:
             raise ValidationFailed("Pick one.", fields={block: "Pick one"})
         found = kind.read(value)
         if found is None and offered is not None and is_digest(value):
-            found = kind.read(value, offered(release or await self.load()))
+            found = kind.read(value, offered(await self.load()))
         if found is None:
             raise ValidationFailed(
                 "That choice is no longer there.",
@@ -106,13 +109,22 @@ class Submission:
             )
         return resolved.actor.user_id
 
+    async def portal_user(self, username: str, task: str) -> str:
+        """The id of the portal user a runbook task line names as its owner."""
+        try:
+            return (await self.deps.services.users.get(self.actor, username)).id
+        except NotFound:
+            raise ValidationFailed(
+                f"No user '{username}'.",
+                fields={EditField.TASKS: f"No releasebot user '{username}' (task {task})"},
+            ) from None
+
 
 @dataclass(frozen=True)
 class Saved:
-    """The confirmation to show, and slow work to do once the modal is closed."""
+    """The confirmation to show once the modal is closed."""
 
     message: Message
-    then: Callable[[], Awaitable[object]] | None = None
 
 
 Save = Callable[[Submission], Awaitable[Saved]]
@@ -130,37 +142,119 @@ class Editor:
 
 
 async def save_release(s: Submission) -> Saved:
-    form = s.form
-    draft = parse(
-        ReleaseDraft,
-        present(
-            {
-                "release_id": form.text(EditField.RELEASE_ID),
-                "release_name": form.text(EditField.RELEASE_NAME),
-                "release_date": form.date(EditField.RELEASE_DATE),
-                "release_type": form.choice(EditField.RELEASE_TYPE),
-                "squad_ids": form.choices(EditField.SQUADS),
-                "scope_application_ids": form.choices(EditField.APPLICATIONS),
-                "description": form.text(EditField.DESCRIPTION),
-            }
-        ),
-    )
+    draft = read_release_form(s.form)
     releases = s.deps.services.releases
     try:
         release = await releases.create(s.actor, draft, tz=s.tz)
     except PastReleaseDate as past:
-        if await _first_time_asked(
-            s, f"past-date:{s.user_id}:{draft.release_id.lower()}:{past.day}"
-        ):
-            raise ValidationFailed(
-                past.message,
-                fields={
-                    EditField.RELEASE_DATE: f"{past.day:%a %d %b %Y} is in the past. Check it "
-                    "(it cannot be changed later), or press Create again to keep it"
-                },
-            ) from None
+        await _ask_once(s, draft.release_id, past)
         release = await releases.create(s.actor, draft, tz=s.tz, past_date_confirmed=True)
     return Saved(confirm.release_created(release))
+
+
+async def save_product(s: Submission) -> Saved:
+    pick = await s.pick(EditField.PRODUCT, ProductPick)  # ids are keys: never a digest
+    typed = read_product_form(s.form, pick)
+    releases = s.deps.services.releases
+    if isinstance(typed, FixedVersion):
+        release = await releases.set_fixed_version(s.actor, s.release, pick.product_id, typed)
+        return Saved(confirm.fixed_version_set(release, pick.product_id))
+    release = await releases.add_product(
+        s.actor,
+        s.release,
+        application_id=typed.application_id,
+        product_id=typed.product_id,
+        squad_ids=typed.squad_ids,
+    )
+    return Saved(confirm.product_added(release, pick.product_id))
+
+
+async def save_gate(s: Submission) -> Saved:
+    pick = await s.pick(EditField.GATE, GatePick, gate_picks)
+    typed = read_gate_form(s.form, pick, owner_id=await s.owner())
+    gates = s.deps.services.gates
+    if isinstance(typed, GateDraft):
+        release = await gates.add_gate(s.actor, s.release, pick.product_id, typed)
+        return Saved(confirm.gate_added(release, pick.product_id, typed.gate_name))
+    with _picked(EditField.GATE):
+        release = await gates.update_gate(
+            s.actor, s.release, pick.product_id, typed.gate_name, typed.change
+        )
+    return Saved(confirm.gate_changed(release, pick.product_id, typed.gate_name))
+
+
+async def save_milestone(s: Submission) -> Saved:
+    pick = await s.pick(EditField.MILESTONE, MilestonePick, milestone_picks)
+    typed = read_milestone_form(s.form, pick, owner_id=await s.owner())
+    gates, where = s.deps.services.gates, (s.actor, s.release, pick.product_id, pick.gate_name)
+    if isinstance(typed, MilestoneDraft):
+        after = await gates.add_milestone(*where, typed)
+    else:
+        with _picked(EditField.MILESTONE):
+            after = await gates.update_milestone(*where, typed.milestone_key, typed.change)
+    # Approval requests that this save made pending are DMed by the reactions to its events.
+    added = isinstance(typed, MilestoneDraft)
+    return Saved(
+        confirm.milestone_saved(
+            after, pick.product_id, pick.gate_name, typed.milestone_key, s.tz, added=added
+        )
+    )
+
+
+async def save_runbook(s: Submission) -> Saved:
+    typed = read_runbook_form(s.form)
+    owners = {name: await s.portal_user(name, task) for name, task in typed.owners().items()}
+    draft = typed.draft(owners)
+    release = await s.deps.services.runbooks.add_runbook(s.actor, s.release, draft)
+    return Saved(confirm.runbook_added(release, draft.runbook_name))
+
+
+async def save_task(s: Submission) -> Saved:
+    pick = await s.pick(EditField.TASK, TaskPick, task_picks)
+    change = read_task_form(s.form, owner_id=await s.owner())
+    release = await s.deps.services.runbooks.update_task(
+        s.actor, s.release, pick.runbook_id, pick.task_name, change
+    )
+    return Saved(confirm.task_updated(release, pick.runbook_id, pick.task_name, s.tz))
+
+
+async def save_change(s: Submission) -> Saved:
+    """The core refuses a release changed since the form was opened."""
+    chg = read_change_form(s.form)
+    created = (await s.load()).chg is None  # for the confirmation's wording only
+    release = await s.deps.services.runbooks.upsert_change(
+        s.actor, s.release, chg, expected_version=s.meta.version
+    )
+    return Saved(confirm.change_saved(release, created=created))
+
+
+async def save_attachment(s: Submission) -> Saved:
+    pick = await s.pick(EditField.TARGET, TargetPick, target_picks)
+    typed = read_attach_form(s.form, pick, release_id=s.release)
+    attachment, release = await s.deps.services.attachments.attach(
+        s.actor, typed.draft, typed.target, label=typed.label
+    )
+    return Saved(confirm.attachment_linked(release, attachment, target_name(pick)))
+
+
+# --- what a save needs besides the form ------------------------------------------------------
+
+PAST_DATE_CONFIRMATION = timedelta(minutes=15)
+
+
+async def _ask_once(s: Submission, release_id: str, past: PastReleaseDate) -> None:
+    """Refuse a past release date the first time it is submitted (within 15 minutes): the
+    next submission with the same date is the person's confirmation, on whichever replica
+    it lands."""
+    key = f"past-date:{s.user_id}:{release_id.lower()}:{past.day}"
+    if await s.deps.repos.claims.claim(key, now=s.deps.clock(), ttl=PAST_DATE_CONFIRMATION):
+        raise ValidationFailed(
+            past.message,
+            fields={
+                EditField.RELEASE_DATE: f"{past.day:%a %d %b %Y} is in the past. Check it "
+                "(it cannot be changed later), or press Create again to keep it"
+            },
+        )
 
 
 def overlap_errors(
@@ -172,300 +266,6 @@ def overlap_errors(
     return {str(EditField.START): said}
 
 
-PAST_DATE_CONFIRMATION = timedelta(minutes=15)
-
-
-async def _first_time_asked(s: Submission, key: str) -> bool:
-    """True the first time this question is asked (within 15 minutes): the next submission
-    with the same answer is the person's confirmation, on whichever replica it lands."""
-    claims = s.deps.repos.claims
-    return await claims.claim(key, now=s.deps.clock(), ttl=PAST_DATE_CONFIRMATION)
-
-
-async def save_product(s: Submission) -> Saved:
-    form = s.form
-    pick = await s.pick(EditField.PRODUCT, ProductPick)  # ids are keys: never a digest
-    version = present(
-        {
-            "version_key": form.text(EditField.VERSION_KEY),
-            "version_name": form.text(EditField.VERSION_NAME),
-            "status": form.choice(EditField.VERSION_STATUS),
-        }
-    )
-    squads = form.choices(EditField.PRODUCT_SQUADS)
-    if pick.application_id is not None:
-        if version:  # told under each version field filled in, so each can be cleared
-            why = "Add the product first, then pick it again to set its fixed version"
-            raise ValidationFailed(
-                "Add the product first; then set its fixed version.",
-                fields={_VERSION_BLOCKS[name]: why for name in version},
-            )
-        release = await s.deps.services.releases.add_product(
-            s.actor,
-            s.release,
-            application_id=pick.application_id,
-            product_id=pick.product_id,
-            squad_ids=squads or None,
-        )
-        return Saved(confirm.product_added(release, pick.product_id))
-    if squads:
-        raise ValidationFailed(
-            "Squads are chosen when a product is added.",
-            fields={EditField.PRODUCT_SQUADS: "Only when adding a product"},
-        )
-    fixed = parse(FixedVersion, version)
-    release = await s.deps.services.releases.set_fixed_version(
-        s.actor, s.release, pick.product_id, fixed
-    )
-    return Saved(confirm.fixed_version_set(release, pick.product_id))
-
-
-async def save_gate(s: Submission) -> Saved:
-    form = s.form
-    pick = await s.pick(EditField.GATE, GatePick, gate_picks)
-    status, comment = form.choice(EditField.GATE_STATUS), form.text(EditField.COMMENT)
-    details = present(
-        {
-            "description": form.text(EditField.DESCRIPTION),
-            "order": form.text(EditField.ORDER),
-            "required": form.choice(EditField.REQUIRED),
-            "owner_id": await s.owner(),
-        }
-    )
-    gates = s.deps.services.gates
-    if pick.gate_name is None:
-        given = {EditField.GATE_STATUS: status, EditField.COMMENT: comment}
-        filled = [block for block, value in given.items() if value]
-        if filled:  # told under each, so each can be cleared
-            why = "Only for an existing gate: add the gate, then change its status"
-            raise ValidationFailed(
-                "A new gate starts as not started.", fields=dict.fromkeys(filled, why)
-            )
-        draft = parse(
-            GateDraft, {**present({"gate_name": form.text(EditField.GATE_NAME)}), **details}
-        )
-        release = await gates.add_gate(s.actor, s.release, pick.product_id, draft)
-        return Saved(confirm.gate_added(release, pick.product_id, draft.gate_name))
-    if form.text(EditField.GATE_NAME):
-        raise ValidationFailed(
-            "Gates keep their name.",
-            fields={EditField.GATE_NAME: "Only for a new gate; leave empty to change this one"},
-        )
-    change = parse(GateChange, {**present({"gate_status": status, "comment": comment}), **details})
-    if change == GateChange():
-        raise ValidationFailed(
-            "Nothing to change.",
-            fields={EditField.GATE_STATUS: "Pick a new status, or fill in what should change"},
-        )
-    with _picked(EditField.GATE):
-        release = await gates.update_gate(
-            s.actor, s.release, pick.product_id, pick.gate_name, change
-        )
-    return Saved(confirm.gate_changed(release, pick.product_id, pick.gate_name))
-
-
-async def save_milestone(s: Submission) -> Saved:
-    form = s.form
-    before = await s.load()
-    pick = await s.pick(EditField.MILESTONE, MilestonePick, milestone_picks, release=before)
-    required, manager = _approval(form.choice(EditField.APPROVAL))
-    values = present(
-        {
-            "milestone_name": form.text(EditField.MILESTONE_NAME),
-            "environment": form.choice(EditField.ENVIRONMENT),
-            "start_date": form.unix_time(EditField.START),
-            "end_date": form.unix_time(EditField.END),
-            "status": form.choice(EditField.STATUS),
-            "owner_id": await s.owner(),
-            "approval_required": required,
-            "requires_approval_manager": manager,
-        }
-    )
-    gates = s.deps.services.gates
-    key = form.text(EditField.MILESTONE_KEY)
-    if pick.milestone_key is None:
-        draft = parse(MilestoneDraft, {**present({"milestone_key": key}), **values})
-        after = await gates.add_milestone(
-            s.actor, s.release, pick.product_id, pick.gate_name, draft
-        )
-        key = draft.milestone_key
-    else:
-        if key and key != pick.milestone_key:
-            raise ValidationFailed(
-                "Milestones keep their key.",
-                fields={EditField.MILESTONE_KEY: "Only for a new milestone; leave it empty"},
-            )
-        change = parse(MilestoneChange, values)
-        if change == MilestoneChange():
-            raise ValidationFailed(
-                "Nothing to change.",
-                fields={EditField.MILESTONE_NAME: "Fill in what should change"},
-            )
-        key = pick.milestone_key
-        with _picked(EditField.MILESTONE):
-            after = await gates.update_milestone(
-                s.actor, s.release, pick.product_id, pick.gate_name, key, change
-            )
-    message = confirm.milestone_saved(
-        after, pick.product_id, pick.gate_name, key, s.tz, added=pick.milestone_key is None
-    )
-    pending = newly_pending(before, after)
-    if not pending:
-        return Saved(message)
-
-    async def ask_approvers() -> int:
-        return await s.deps.notifier.request_decisions(s.client, after, pending)
-
-    return Saved(message, ask_approvers)
-
-
-async def save_runbook(s: Submission) -> Saved:
-    form = s.form
-    lines = parse_task_lines(form.text(EditField.TASKS), field=EditField.TASKS)
-    owners: dict[str, str] = {}
-    for line in lines:
-        if line.owner and line.owner not in owners:
-            try:
-                owners[line.owner] = (await s.deps.services.users.get(s.actor, line.owner)).id
-            except NotFound:
-                raise ValidationFailed(
-                    f"No user '{line.owner}'.",
-                    fields={
-                        EditField.TASKS: f"No releasebot user '{line.owner}' (task {line.name})"
-                    },
-                ) from None
-    tasks = [
-        present(
-            {
-                "task_name": line.name,
-                "owner_id": owners.get(line.owner) if line.owner else None,
-                "duration_minutes": line.minutes,
-            }
-        )
-        for line in lines
-    ]
-    draft = parse(
-        RunbookDraft,
-        {
-            **present(
-                {
-                    "runbook_name": form.text(EditField.RUNBOOK_NAME),
-                    "description": form.text(EditField.DESCRIPTION),
-                }
-            ),
-            "tasks": tasks,
-        },
-    )
-    release = await s.deps.services.runbooks.add_runbook(s.actor, s.release, draft)
-    return Saved(confirm.runbook_added(release, draft.runbook_name))
-
-
-async def save_task(s: Submission) -> Saved:
-    form = s.form
-    pick = await s.pick(EditField.TASK, TaskPick, task_picks)
-    duration = form.text(EditField.DURATION)
-    try:
-        minutes = parse_duration(duration) if duration else None
-    except ValueError as error:
-        raise ValidationFailed(str(error), fields={EditField.DURATION: str(error)}) from None
-    change = parse(
-        TaskChange,
-        present(
-            {
-                "status": form.choice(EditField.STATUS),
-                "scheduled_start": form.unix_time(EditField.SCHEDULED_START),
-                "scheduled_end": form.unix_time(EditField.SCHEDULED_END),
-                "duration_minutes": minutes,
-                "owner_id": await s.owner(),
-            }
-        ),
-    )
-    if change == TaskChange():
-        raise ValidationFailed(
-            "Nothing to change.", fields={EditField.STATUS: "Fill in what should change"}
-        )
-    release = await s.deps.services.runbooks.update_task(
-        s.actor, s.release, pick.runbook_id, pick.task_name, change
-    )
-    return Saved(confirm.task_updated(release, pick.runbook_id, pick.task_name, s.tz))
-
-
-async def save_change(s: Submission) -> Saved:
-    """The form shows each CTASK's id, description and status; the core keeps the rest
-    (assignee, times, dependencies, files) and refuses a release changed since the form
-    was opened."""
-    form = s.form
-    lines = parse_ctask_lines(form.text(EditField.CTASKS), field=EditField.CTASKS)
-    ctasks = [
-        {
-            "ctask_id": line.ctask_id,
-            **present({"description": line.description, "status": line.status}),
-        }
-        for line in lines
-    ]
-    chg = parse(
-        Change,
-        {
-            **present(
-                {
-                    "change_id": form.text(EditField.CHANGE_ID),
-                    "change_type": form.choice(EditField.CHANGE_TYPE),
-                    "status": form.choice(EditField.STATUS),
-                }
-            ),
-            "affected_ci": split_list(form.text(EditField.AFFECTED_CI)),
-            "bp_signoff": BP_SIGNED_OFF in form.choices(EditField.BP_SIGNOFF),
-            "ctasks": ctasks,
-        },
-    )
-    created = (await s.load()).chg is None  # for the confirmation's wording only
-    release = await s.deps.services.runbooks.upsert_change(
-        s.actor, s.release, chg, expected_version=s.meta.version
-    )
-    return Saved(confirm.change_saved(release, created=created))
-
-
-async def save_attachment(s: Submission) -> Saved:
-    form = s.form
-    pick = await s.pick(EditField.TARGET, TargetPick, target_picks)
-    draft = parse(
-        AttachmentDraft,
-        present(
-            {
-                "file_name": form.text(EditField.FILE_NAME),
-                "file_type": form.text(EditField.FILE_TYPE),
-                "file_size": form.text(EditField.FILE_SIZE),
-                "file_url": form.text(EditField.FILE_URL),
-                "sha256": form.text(EditField.SHA256),
-                "tags": split_list(form.text(EditField.TAGS)),
-            }
-        ),
-    )
-    target = parse(
-        AttachmentTarget,
-        present(
-            {
-                "release_id": s.release,
-                "product_id": pick.product_id,
-                "gate_name": pick.gate_name,
-                "milestone_key": pick.milestone_key,
-            }
-        ),
-    )
-    attachment, release = await s.deps.services.attachments.attach(
-        s.actor, draft, target, label=form.text(EditField.LABEL)
-    )
-    return Saved(confirm.attachment_linked(release, attachment, _where(pick)))
-
-
-# The fixed version's fields, as FixedVersion names them, and the blocks they are typed in.
-_VERSION_BLOCKS = {
-    "version_key": EditField.VERSION_KEY,
-    "version_name": EditField.VERSION_NAME,
-    "status": EditField.VERSION_STATUS,
-}
-
-
 @contextmanager
 def _picked(block: str) -> Iterator[None]:
     """A gate or milestone picked in the form but gone by the time it is saved is told under
@@ -474,23 +274,6 @@ def _picked(block: str) -> Iterator[None]:
         yield
     except NotFound as error:
         raise NotFound(error.message, fields={block: "No longer there"}) from None
-
-
-def _approval(value: str | None) -> tuple[bool | None, bool | None]:
-    """(approval_required, requires_approval_manager); (None, None) leaves them as they are."""
-    if value is None:
-        return None, None
-    try:
-        return Approval(value).settings
-    except ValueError:
-        raise ValidationFailed(
-            "Unknown approval setting.", fields={EditField.APPROVAL: "Pick one of the options"}
-        ) from None
-
-
-def _where(pick: TargetPick) -> str:
-    parts = [p for p in (pick.product_id, pick.gate_name, pick.milestone_key) if p]
-    return " / ".join(parts) if parts else "the release"
 
 
 def _always(block: str) -> Callable[[Form], str]:
@@ -589,10 +372,5 @@ def _listener(deps: BotDeps, editor: Editor) -> Callable[..., Awaitable[None]]:
             return
         await ack()  # closes the modal; what follows happens after Slack has its answer
         await confirm_saved(client, user_id, saved.message, channel=meta.channel)
-        if saved.then is not None:
-            try:
-                await saved.then()
-            except Exception:
-                log.exception("after saving %s", editor.callback_id)
 
     return on_submit

@@ -10,12 +10,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.approvals import already_decided_words
 from blocks.ids import CallbackId, RejectField
+from blocks.modals.form_state import Form
 from blocks.modals.reject import RejectContext
 from bot.approval_flow import Surface, decide
 from bot.deps import BotDeps
 from bot.errors import user_message
 from bot.identity import actor_of
-from bot.views.form_input import Form, field_errors
+from bot.views.form_input import field_errors
 from core.models.release import Decision
 from core.rules.approvals import MAX_COMMENT, AlreadyDecided
 
@@ -55,8 +56,6 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
             str((body.get("user") or {}).get("id", "")),
             context.get("tz") or deps.default_tz,
             meta.origin,
-            meta.channel,
-            meta.ts,
             meta.response_url,
         )
         try:

@@ -31,10 +31,10 @@ def is_object_id(value: str) -> bool:
 
 
 def _as_utc(value: datetime) -> datetime:
-    """Naive datetimes are taken as UTC; aware ones are converted to UTC."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    """Naive datetimes are taken as UTC; aware ones are converted to UTC. Kept to the
+    millisecond, as BSON stores them, so a value reads back equal to what was written."""
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 def _no_control_chars(value: str) -> str:

@@ -16,3 +16,4 @@ class ApprovalMessage(DomainModel):
     channel: str
     ts: str
     sent_at: UtcDatetime
+    round: UtcDatetime | None = None  # the approval's requested_at when this DM asked

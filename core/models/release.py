@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 
 from pydantic import Field
 
@@ -19,84 +18,22 @@ from core.models.common import (
     UtcDatetime,
     new_id,
 )
+from core.models.statuses import (
+    ApprovalStatus as ApprovalStatus,
+    ChangeStatus as ChangeStatus,
+    ChangeType as ChangeType,
+    CTaskStatus as CTaskStatus,
+    Decision as Decision,
+    Environment as Environment,
+    FixedVersionStatus as FixedVersionStatus,
+    GateStatus as GateStatus,
+    MilestoneStatus as MilestoneStatus,
+    TaskStatus as TaskStatus,
+)
 from core.models.timeline import TimelineEvent
 
 # A runbook task lasts at most 30 days.
 MAX_TASK_MINUTES = 60 * 24 * 30
-
-
-class GateStatus(StrEnum):
-    NOT_STARTED = "NOT_STARTED"
-    IN_PROGRESS = "IN_PROGRESS"
-    BLOCKED = "BLOCKED"
-    PASSED = "PASSED"
-    FAILED = "FAILED"
-    WAIVED = "WAIVED"
-
-
-class MilestoneStatus(StrEnum):
-    NOT_STARTED = "NOT_STARTED"
-    IN_PROGRESS = "IN_PROGRESS"
-    BLOCKED = "BLOCKED"
-    DONE = "DONE"
-
-
-class Environment(StrEnum):
-    DEV = "dev"
-    UAT = "uat"
-    STAGE = "stage"
-    PROD = "prod"
-
-
-class ApprovalStatus(StrEnum):
-    NOT_REQUIRED = "NOT_REQUIRED"
-    PENDING = "PENDING"
-    APPROVED = "APPROVED"
-    REJECTED = "REJECTED"
-
-
-class Decision(StrEnum):
-    APPROVE = "APPROVE"
-    REJECT = "REJECT"
-
-
-class TaskStatus(StrEnum):
-    TODO = "TODO"
-    DOING = "DOING"
-    DONE = "DONE"
-    FAILED = "FAILED"
-    SKIPPED = "SKIPPED"
-
-
-class CTaskStatus(StrEnum):
-    TODO = "TODO"
-    DOING = "DOING"
-    DONE = "DONE"
-    FAILED = "FAILED"
-    WAITING = "WAITING"
-
-
-class FixedVersionStatus(StrEnum):
-    UNRELEASED = "UNRELEASED"
-    RELEASED = "RELEASED"
-    ARCHIVED = "ARCHIVED"
-
-
-class ChangeType(StrEnum):
-    STANDARD = "STANDARD"
-    NORMAL = "NORMAL"
-    EMERGENCY = "EMERGENCY"
-
-
-class ChangeStatus(StrEnum):
-    NEW = "NEW"
-    ASSESS = "ASSESS"
-    AUTHORIZE = "AUTHORIZE"
-    SCHEDULED = "SCHEDULED"
-    IMPLEMENT = "IMPLEMENT"
-    REVIEW = "REVIEW"
-    CLOSED = "CLOSED"
-    CANCELED = "CANCELED"
 
 
 class AttachmentRef(DomainModel):

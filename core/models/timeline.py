@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from core.models.common import DomainModel, Entity, UtcDatetime
+from core.models.events import DomainEvent
 
 # Fields of before / after (at any depth) whose value is a portal user's id.
 USER_FIELDS = frozenset(
@@ -54,6 +55,9 @@ class TimelineEvent(Entity):
     after: dict[str, Any] | None = None
     comment: str | None = None
     at: UtcDatetime
+    # What the change caused, for the reactions (core/services/outbox.py); the entry above
+    # is what people read in the history.
+    events: list[DomainEvent] = Field(default_factory=list)
 
     def user_ids(self) -> set[str]:
         """Every portal user the event names (its actor, owners, approvers…): what a reader

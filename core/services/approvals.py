@@ -6,16 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.clock import Clock
+from core.errors import NotFound
+from core.models.events import ApprovalRef
 from core.models.notification import approval_key
 from core.models.rbac import Permission
 from core.models.release import ApprovalStatus, Decision, Release
 from core.models.timeline import TargetPath
-from core.ports import ReleaseRepository, TimelineRepository
+from core.ports import ReleaseRepository
 from core.rules import approvals
 from core.rules.approvals import ApprovalPolicy
 from core.rules.permissions import Actor
 from core.rules.readiness import MilestoneRef
 from core.services.identity import IdentityService
+from core.services.outbox import Outbox
 from core.services.release_changes import Recorded, ReleaseChanges
 
 DECIDING_FLAGS = frozenset({Permission.IS_APPROVAL_MANAGER, Permission.CAN_MANAGE_QUALITY_GATES})
@@ -33,14 +36,14 @@ class ApprovalService:
     def __init__(
         self,
         releases: ReleaseRepository,
-        timeline: TimelineRepository,
+        outbox: Outbox,
         clock: Clock,
         policy: ApprovalPolicy,
         identity: IdentityService,
     ) -> None:
         self._identity = identity
         self._releases = releases
-        self._changes = ReleaseChanges(releases, timeline, clock)
+        self._changes = ReleaseChanges(releases, outbox, clock)
         self._policy = policy
 
     @property
@@ -122,7 +125,11 @@ def key_of(release_oid: str, ref: MilestoneRef) -> str:
     return approval_key(release_oid, ref.product_id, ref.gate_name, ref.milestone.milestone_key)
 
 
-def newly_pending(before: Release | None, after: Release) -> list[MilestoneRef]:
-    """Approvals PENDING in ``after`` that were not PENDING in ``before``."""
-    earlier = set() if before is None else {key_of(before.id, r) for r in pending_in(before)}
-    return [r for r in pending_in(after) if key_of(after.id, r) not in earlier]
+def milestone_ref(release: Release, approval: ApprovalRef) -> MilestoneRef | None:
+    """The milestone an event names, as the release has it now (None: no longer there)."""
+    try:
+        product = release.product(approval.product_id)
+        milestone = product.gate(approval.gate_name).milestone(approval.milestone_key)
+    except NotFound:
+        return None
+    return MilestoneRef(product.product_id, product.product_name, approval.gate_name, milestone)

@@ -10,9 +10,10 @@ from core.models.attachment import Attachment, AttachmentDraft, AttachmentTarget
 from core.models.common import DomainModel, Name, parse
 from core.models.release import AttachmentRef, CTask, Release
 from core.models.timeline import TargetPath
-from core.ports import AttachmentRepository, ReleaseRepository, TimelineRepository
+from core.ports import AttachmentRepository, ReleaseRepository
 from core.rules.operations import ATTACH_FILE
 from core.rules.permissions import Actor
+from core.services.outbox import Outbox
 from core.services.release_changes import Recorded, ReleaseChanges
 
 
@@ -21,11 +22,11 @@ class AttachmentService:
         self,
         attachments: AttachmentRepository,
         releases: ReleaseRepository,
-        timeline: TimelineRepository,
+        outbox: Outbox,
         clock: Clock,
     ) -> None:
         self._attachments = attachments
-        self._changes = ReleaseChanges(releases, timeline, clock)
+        self._changes = ReleaseChanges(releases, outbox, clock)
         self._clock = clock
 
     async def register(self, actor: Actor, draft: AttachmentDraft) -> Attachment:

@@ -11,8 +11,12 @@ from core.models.catalog import (
     SquadDraft,
 )
 from core.ports import ApplicationRepository, BoardRepository, SquadRepository
-from core.rules.operations import ADD_APPLICATION, ADD_BOARD, ADD_SQUAD
-from core.rules.operations import CATALOG_PERMISSION as CATALOG_PERMISSION
+from core.rules.operations import (
+    ADD_APPLICATION,
+    ADD_BOARD,
+    ADD_SQUAD,
+    CATALOG_PERMISSION as CATALOG_PERMISSION,
+)
 from core.rules.permissions import Actor
 
 

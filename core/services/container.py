@@ -87,18 +87,19 @@ def build_services(
 ) -> Services:
     identity = IdentityService(repos.users, repos.roles, clock)
     policy = policy or ApprovalPolicy()
+    outbox = Outbox(repos.releases, repos.timeline, repos.claims, clock)
     return Services(
         identity=identity,
         roles=RoleService(repos.roles, clock),
         users=UserService(repos.users, repos.roles, repos.claims, clock),
         catalog=CatalogService(repos.applications, repos.squads, repos.boards),
-        releases=ReleaseService(repos.releases, repos.applications, repos.timeline, clock),
-        gates=GateService(repos.releases, repos.timeline, clock),
-        approvals=ApprovalService(repos.releases, repos.timeline, clock, policy, identity),
-        runbooks=RunbookService(repos.releases, repos.timeline, clock),
-        attachments=AttachmentService(repos.attachments, repos.releases, repos.timeline, clock),
+        releases=ReleaseService(repos.releases, repos.applications, outbox, clock),
+        gates=GateService(repos.releases, outbox, clock),
+        approvals=ApprovalService(repos.releases, outbox, clock, policy, identity),
+        runbooks=RunbookService(repos.releases, outbox, clock),
+        attachments=AttachmentService(repos.attachments, repos.releases, outbox, clock),
         timeline=TimelineService(repos.releases, repos.timeline),
         digests=DigestService(repos.subscriptions, repos.releases, identity, clock, schedule),
         reminders=ReminderService(repos.releases, repos.snoozes, identity, clock, schedule, policy),
-        outbox=Outbox(repos.releases, repos.timeline),
+        outbox=outbox,
     )

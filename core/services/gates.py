@@ -19,10 +19,11 @@ from core.models.release import (
     Release,
 )
 from core.models.timeline import TargetPath
-from core.ports import ReleaseRepository, TimelineRepository
+from core.ports import ReleaseRepository
 from core.rules import approvals, gates, milestones
 from core.rules.operations import ADD_GATE, ADD_MILESTONE, CHANGE_GATE, CHANGE_MILESTONE
 from core.rules.permissions import Actor
+from core.services.outbox import Outbox
 from core.services.release_changes import Recorded, ReleaseChanges, jsonable
 
 
@@ -71,10 +72,8 @@ class MilestoneChange(DomainModel):
 
 
 class GateService:
-    def __init__(
-        self, releases: ReleaseRepository, timeline: TimelineRepository, clock: Clock
-    ) -> None:
-        self._changes = ReleaseChanges(releases, timeline, clock)
+    def __init__(self, releases: ReleaseRepository, outbox: Outbox, clock: Clock) -> None:
+        self._changes = ReleaseChanges(releases, outbox, clock)
 
     async def add_gate(self, actor: Actor, ref: str, product_id: str, draft: GateDraft) -> Release:
         ADD_GATE.require(actor)

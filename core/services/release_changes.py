@@ -1,4 +1,5 @@
-"""Apply a change to the release aggregate with optimistic concurrency and an audit event."""
+"""Apply a change to the release aggregate with optimistic concurrency, recording what it did
+(the timeline entry) and what it caused (domain events) in the same write."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from typing import Any
 
 from core.clock import Clock
 from core.errors import Conflict, NotFound, StaleVersion
+from core.events import caused, snapshot
+from core.models.events import DomainEvent
 from core.models.release import Release
 from core.models.timeline import TargetPath, TimelineEvent
-from core.ports import ReleaseRepository, TimelineRepository
+from core.ports import ReleaseRepository
 from core.rules.permissions import Actor, unknown_release
 from core.services.outbox import Outbox
 from core.suggestions import CANDIDATES, closest
@@ -40,39 +43,48 @@ ChangeFn = Callable[[Release, datetime], Recorded | None]
 class ReleaseChanges:
     """Read, change in Python, write back conditioned on ``version``; retry on a lost race.
 
-    The change's timeline entry rides in the same write (the release's outbox) and is then
-    delivered. Round trips for a successful change: one read, one conditional write, one
-    timeline insert, one outbox clean-up.
+    The change's timeline entry and the events it caused ride in the same write (the
+    release's outbox). Round trips on the caller's path: one read, one conditional write,
+    one timeline insert; reactions and the outbox clean-up follow off that path.
     """
 
-    def __init__(
-        self, releases: ReleaseRepository, timeline: TimelineRepository, clock: Clock
-    ) -> None:
+    def __init__(self, releases: ReleaseRepository, outbox: Outbox, clock: Clock) -> None:
         self._releases = releases
-        self._outbox = Outbox(releases, timeline)
+        self._outbox = outbox
         self._clock = clock
 
     async def apply(self, actor: Actor, ref: str, change: ChangeFn) -> Release:
         for attempt in range(MAX_ATTEMPTS):
             release = await visible_release(self._releases, actor, ref)
             now = self._clock()
+            before = snapshot(release)
             recorded = change(release, now)
             if recorded is None:
                 return release
-            release.outbox.append(self.event(actor, release, recorded, now))
+            release.outbox.append(
+                self.event(actor, release, recorded, now, events=caused(before, release))
+            )
             try:
                 saved = await self._releases.save(release)
             except StaleVersion:
                 await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
                 continue
-            await self._outbox.deliver(saved)
+            await self._outbox.record(saved)
             return saved
         raise Conflict(
             f"Release '{ref}' is being changed by others right now; try again in a moment."
         )
 
     @staticmethod
-    def event(actor: Actor, release: Release, recorded: Recorded, now: datetime) -> TimelineEvent:
+    def event(
+        actor: Actor,
+        release: Release,
+        recorded: Recorded,
+        now: datetime,
+        *,
+        events: list[DomainEvent] | None = None,
+    ) -> TimelineEvent:
+        """The outbox entry of one change: what people read, and what it caused."""
         return TimelineEvent(
             release_oid=release.id,
             release_id=release.release_id,
@@ -83,6 +95,7 @@ class ReleaseChanges:
             after=recorded.after,
             comment=recorded.comment,
             at=now,
+            events=events or [],
         )
 
 

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, tzinfo
 from core.clock import Clock
 from core.errors import Duplicate, Kind, NotFound, PastReleaseDate
 from core.models.common import DomainModel, Text, parse
+from core.models.events import ReleaseCreated
 from core.models.release import FixedVersion, Release, ReleaseDraft, ReleaseProduct
 from core.models.timeline import TargetPath
 from core.pagination import Page, ReleaseCursor
-from core.ports import ApplicationRepository, ReleaseRepository, TimelineRepository
+from core.ports import ApplicationRepository, ReleaseRepository
 from core.rules.operations import ADD_PRODUCT, CREATE_RELEASE, EDIT_DESCRIPTION, SET_FIXED_VERSION
 from core.rules.permissions import Actor
 from core.services.outbox import Outbox
@@ -24,14 +25,14 @@ class ReleaseService:
         self,
         releases: ReleaseRepository,
         applications: ApplicationRepository,
-        timeline: TimelineRepository,
+        outbox: Outbox,
         clock: Clock,
     ) -> None:
         self._releases = releases
         self._applications = applications
-        self._outbox = Outbox(releases, timeline)
+        self._outbox = outbox
         self._clock = clock
-        self._changes = ReleaseChanges(releases, timeline, clock)
+        self._changes = ReleaseChanges(releases, outbox, clock)
 
     async def create(
         self,
@@ -48,9 +49,11 @@ class ReleaseService:
             raise PastReleaseDate(draft.release_date)
         release = Release(**draft.model_dump(), created_by=actor.user_id, created_at=now)
         recorded = Recorded("release.created", after={"release_name": release.release_name})
-        release.outbox.append(ReleaseChanges.event(actor, release, recorded, now))
+        release.outbox.append(
+            ReleaseChanges.event(actor, release, recorded, now, events=[ReleaseCreated()])
+        )
         saved = await self._releases.add(release)  # the release and its audit entry: one write
-        await self._outbox.deliver(saved)
+        await self._outbox.record(saved)
         return saved
 
     async def get(self, actor: Actor, ref: str) -> Release:

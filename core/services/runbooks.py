@@ -20,9 +20,10 @@ from core.models.release import (
     TaskStatus,
 )
 from core.models.timeline import TargetPath
-from core.ports import ReleaseRepository, TimelineRepository
+from core.ports import ReleaseRepository
 from core.rules.operations import ADD_RUNBOOK, MANAGE_CHANGE, UPDATE_TASK
 from core.rules.permissions import Actor
+from core.services.outbox import Outbox
 from core.services.release_changes import Recorded, ReleaseChanges, jsonable
 
 STALE_RELEASE = "The release changed since you opened this form; close it and open it again"
@@ -45,10 +46,8 @@ class TaskChange(DomainModel):
 
 
 class RunbookService:
-    def __init__(
-        self, releases: ReleaseRepository, timeline: TimelineRepository, clock: Clock
-    ) -> None:
-        self._changes = ReleaseChanges(releases, timeline, clock)
+    def __init__(self, releases: ReleaseRepository, outbox: Outbox, clock: Clock) -> None:
+        self._changes = ReleaseChanges(releases, outbox, clock)
 
     async def add_runbook(self, actor: Actor, ref: str, draft: RunbookDraft) -> Release:
         ADD_RUNBOOK.require(actor)

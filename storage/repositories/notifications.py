@@ -64,6 +64,9 @@ class ClaimRepository:
     async def release(self, key: str, *, owner: str = "") -> None:
         await self._collection.delete_one({"key": key, "owner": owner, "done": False})
 
+    async def finished(self, key: str) -> bool:
+        return await self._collection.find_one({"key": key, "done": True}, {"_id": 1}) is not None
+
     async def purge(self, *, before: datetime, done_before: datetime) -> int:
         """Forget unfinished claims that expired before ``before`` (e.g. Slack event ids) and
         finished ones older than ``done_before``, so the collection does not grow forever."""

@@ -27,7 +27,7 @@ from core.models.release import (
     ReleaseDraft,
 )
 from core.models.timeline import TimelineEvent
-from core.services.approvals import newly_pending
+from core.services.approvals import key_of, pending_in
 from core.services.gates import GateDraft, MilestoneDraft
 from storage.engine import Database
 from tests.bot.test_reading import ESCAPED, INJECTION, actor, answer, mrkdwn
@@ -40,13 +40,36 @@ GATE = "UAT sign-off"
 
 
 async def ask(bot: LocalBot, release_id: str, before: Release | None = None) -> list[Call]:
-    """What the milestone modals do after a change: DM whoever may decide what became pending."""
+    """Approval request DMs. After a change (``before`` given): the ones the reaction to it
+    sent, waited for. Without: every pending approval of the seeded data (seeds record no
+    events) is asked for now, through the same notifier the reaction uses."""
     release = await bot.runtime.repos.releases.get(release_id)
+    if before is not None:
+        await reacted(bot)
+        keys = {key_of(release.id, r) for r in pending_in(release)}
+        keys -= {key_of(before.id, r) for r in pending_in(before)}
+        return [c for c in bot.slack.of("chat.postMessage") if _asks_for(c) & keys]
     start = len(bot.slack.of("chat.postMessage"))
     await bot.runtime.deps.notifier.request_decisions(
-        bot.runtime.client, release, newly_pending(before, release)
+        bot.runtime.client, release, pending_in(release)
     )
     return bot.slack.of("chat.postMessage")[start:]
+
+
+async def reacted(bot: LocalBot) -> None:
+    """Wait for the reactions to the changes made so far (they run after the ack)."""
+    await bot.runtime.deps.after_ack.drain()
+
+
+def _asks_for(call: Call) -> set[str]:
+    """The approvals a posted message has buttons for."""
+    found: set[str] = set()
+    for block in call.params.get("blocks") or []:
+        for element in block.get("elements") or [] if block.get("type") == "actions" else []:
+            if element.get("action_id") == ActionId.APPROVE:
+                t = ApprovalTarget.decode(element.get("value"))
+                found.add(approval_key(t.release, t.product, t.gate, t.milestone))
+    return found
 
 
 async def add_milestone(
@@ -66,7 +89,7 @@ async def add_milestone(
     after = await bot.runtime.deps.services.gates.add_milestone(
         admin, release_id, product.product_id, gate.gate_name, draft
     )
-    return before, after
+    return before, after  # what follows (approval DMs) is waited for by ``ask``
 
 
 async def dms(bot: LocalBot, release_id: str, milestone: str) -> dict[str, ApprovalMessage]:
@@ -96,6 +119,8 @@ def in_dm(message: ApprovalMessage) -> dict[str, Any]:
 
 
 async def stored(bot: LocalBot, release_id: str = SIGN_OFFS) -> dict[str, Any]:
+    """The release document once the reactions to earlier changes are done."""
+    await reacted(bot)
     document = await bot.runtime.db["releases"].find_one({"release_id": release_id})
     assert document is not None
     return document
@@ -228,8 +253,11 @@ async def test_approving_from_a_dm_records_it_and_updates_every_dm(bot: LocalBot
     assert decided.approver_role_snapshot == ["Approval Manager"]
     assert len(await approval_events(bot, "uat-signoff")) == 1
     assert (await approval(bot, "stage-signoff")).status is ApprovalStatus.PENDING
-    await settle()
-    assert bot.slack.of("response_url") == []  # the DM itself shows the decision
+    # The clicked DM shows the decision at once, in arjun's zone, without waiting for the
+    # reaction that updates every copy (the same words).
+    [replaced] = bot.slack.of("response_url")
+    assert replaced.params["replace_original"] is True and not has_buttons(replaced.params)
+    assert "*Approved* by arjun (Approval Manager)" in text_of(replaced)
 
 
 async def test_someone_who_may_not_decide_is_refused_and_nothing_changes(bot: LocalBot) -> None:
@@ -274,9 +302,10 @@ async def test_a_second_click_on_any_dm_is_told_who_decided_and_when(bot: LocalB
     decided = await approval(bot, "uat-signoff")
     before = await stored(bot)
 
+    shown = len(bot.slack.of("response_url"))  # arjun's own DM, replaced at once
     await bot.driver.click("UADMIN", ActionId.APPROVE, value, container=in_dm(copies["DUADMIN"]))
 
-    [told] = await bot.slack.wait_for("response_url")
+    [told] = (await bot.slack.wait_for("response_url", shown + 1))[shown:]
     assert told.params["replace_original"] is False
     assert decided.approved_at is not None
     london = ZoneInfo("Europe/London")  # the admin's Slack zone
@@ -301,7 +330,8 @@ async def test_two_approvers_at_once_make_exactly_one_decision(db: Database) -> 
             bot.driver.click("UADMIN", ActionId.APPROVE, value, container=in_dm(copies["DUADMIN"])),
         )
 
-        [told] = await bot.slack.wait_for("response_url")
+        answers = await bot.slack.wait_for("response_url", 2)  # the winner's, the other's
+        [told] = [a for a in answers if a.params["replace_original"] is False]
         await bot.slack.wait_for("chat.update", 2)
         [event] = await approval_events(bot, "uat-signoff")
         winner = event.actor.username

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from blocks.ids import CallbackId
+from blocks.modals.form_state import Form
 from bot.devtools.harness import LocalBot
 from bot.views.admin import FORMS as ADMIN_FORMS
 from bot.views.editing import EDITORS
-from bot.views.form_input import Form, as_given, field_errors
+from bot.views.form_input import as_given, field_errors
 from core.errors import ValidationFailed
 from core.models.attachment import AttachmentDraft
 from core.models.catalog import ApplicationDraft, JiraBoardDraft, SquadDraft

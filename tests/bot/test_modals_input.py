@@ -5,13 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from bot.views.editing_input import (
-    Form,
-    field_errors,
-    parse_ctask_lines,
-    parse_duration,
-    parse_task_lines,
-)
+from blocks.modals.form_state import Form
+from blocks.modals.lines import parse_ctask_lines, parse_duration, parse_task_lines
+from bot.views.form_input import field_errors
 from core.errors import PermissionDenied, RuleViolation, ValidationFailed
 from core.models.common import Key, parse
 from core.models.release import CTaskStatus

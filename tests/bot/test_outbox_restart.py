@@ -1,14 +1,25 @@
 """A bot that stopped right after writing a change: the next start's scheduler tick
-delivers the change's audit entry, once, and people see it in the history."""
+delivers the change's audit entry and its reactions (approval DMs), once, and people see
+it in the history."""
 
 from __future__ import annotations
 
-from bot.devtools.harness import local_bot
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from bson import ObjectId
+
+from bot.devtools.harness import LocalBot, local_bot
+from core.models.release import Environment
 from core.models.timeline import TimelineEvent
+from core.services.gates import MilestoneDraft
 from core.services.release_changes import Recorded, ReleaseChanges
 from storage.codec import to_document
 from storage.engine import Database
+from storage.instrumented import RoundTrips
 from tests.bot.test_admin import answer, shown
+
+REL = "REL-2026.12"
 
 
 async def test_an_entry_left_in_the_outbox_is_delivered_after_a_restart(db: Database) -> None:
@@ -16,7 +27,7 @@ async def test_an_entry_left_in_the_outbox_is_delivered_after_a_restart(db: Data
         rhea = await first.runtime.deps.services.identity.actor_by_id(
             (await first.runtime.repos.users.get_by_username("rhea")).id
         )
-        release = await first.runtime.repos.releases.get("REL-2026.12")
+        release = await first.runtime.repos.releases.get(REL)
         recorded = Recorded("release.described", after={"description": "Stopped mid-send"})
         entry = ReleaseChanges.event(rhea, release, recorded, first.runtime.deps.clock())
         # As the write leaves it when the process stops before delivering: in the outbox.
@@ -41,3 +52,64 @@ def entry_document(entry: TimelineEvent) -> dict[str, object]:
     document = to_document(entry)
     document["id"] = str(document.pop("_id"))
     return document
+
+
+async def test_a_bot_stopped_between_a_change_and_its_reactions_asks_each_decider_once(
+    db: Database,
+) -> None:
+    """The milestone needing approval is written, then the process stops (every later
+    database call fails: no timeline entry, no DMs). After a restart the tick sends each
+    approval manager one DM and writes the entry once; a second tick and a second replica
+    change nothing."""
+    trips = RoundTrips()
+    async with local_bot(db=trips.wrap(db)) as first:
+        admin = await first.runtime.deps.services.identity.actor_by_id(
+            (await first.runtime.repos.users.get_by_username("admin")).id
+        )
+        release = await first.runtime.repos.releases.get(REL)
+        product, gate = release.gates()[0]
+        trips.stop_after("releases.replace_one")
+        await first.runtime.deps.services.gates.add_milestone(
+            admin, REL, product.product_id, gate.gate_name, prod_signoff()
+        )
+        asked_before_the_stop = requests(first)
+
+    stored = await db["releases"].find_one({"release_id": REL})
+    assert stored is not None and [e["action"] for e in stored["outbox"]] == ["milestone.added"]
+    entry_id = stored["outbox"][0]["id"]
+
+    async with local_bot(db=db, seed_data="none") as restarted:
+        await restarted.runtime.deliveries.run_once()
+        await restarted.runtime.deps.after_ack.drain()
+        async with local_bot(db=db, seed_data="none") as replica:  # another replica ticks too
+            await asyncio.gather(
+                restarted.runtime.deliveries.run_once(), replica.runtime.deliveries.run_once()
+            )
+            asked_by_replica = requests(replica)
+        asked = requests(restarted)
+
+    assert asked_before_the_stop == []
+    assert sorted(asked) == ["UADMIN", "UARJUN"]  # each approval manager, once
+    assert asked_by_replica == []
+    assert await db["events"].count_documents({"_id": ObjectId(entry_id)}) == 1
+    after = await db["releases"].find_one({"release_id": REL})
+    assert after is not None and after["outbox"] == []
+
+
+def prod_signoff() -> MilestoneDraft:
+    start = datetime(2031, 1, 5, 9, 0, tzinfo=UTC)
+    return MilestoneDraft(
+        milestone_key="prod-signoff", milestone_name="Prod sign-off",
+        environment=Environment.PROD, start_date=start, end_date=start + timedelta(hours=8),
+        approval_required=True, requires_approval_manager=True,
+    )  # fmt: skip
+
+
+def requests(bot: LocalBot) -> list[str]:
+    """Whom this bot asked, by DM, to decide the prod sign-off."""
+    return [
+        str(call.params["channel"])
+        for call in bot.slack.of("chat.postMessage")
+        if "Prod sign-off" in str(call.params.get("blocks"))
+        and "approval_approve" in str(call.params.get("blocks"))
+    ]

@@ -1,7 +1,7 @@
-"""The release-editing forms' own input: tasks and CTASKs given as lines, and durations.
+"""Tasks and CTASKs given as lines of a text input, and durations: the Runbook and Change
+forms' own input.
 
-Pure: text in, typed lines out. Reading a form's state and placing errors on its fields is
-bot/views/form_input.py, shared with the admin and reject forms.
+Pure: text in, typed lines out; a wrong line is refused under its field, by line number.
 """
 
 from __future__ import annotations
@@ -10,25 +10,10 @@ import re
 from dataclasses import dataclass
 
 from blocks.text import cut
-from bot.views.form_input import Form, field_errors
 from core.errors import ValidationFailed
 from core.models.release import MAX_TASK_MINUTES, CTaskStatus
 
-# Form and field_errors are imported from here by tests/bot/test_modals_input.py.
-__all__ = [
-    "CTaskLine",
-    "Form",
-    "TaskLine",
-    "field_errors",
-    "parse_ctask_lines",
-    "parse_duration",
-    "parse_task_lines",
-]
-
 LINE_SEPARATOR = "|"
-
-
-# --- lines --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,124 @@
+"""Which domain events a change caused, derived from the release before and after it.
+
+A change takes a ``Snapshot`` (the states events are about, not a copy of the document)
+before it runs; ``caused`` compares it with the changed release. Handlers never diff
+documents: whatever entry point made the change, the same events come out of core.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.models.events import (
+    ApprovalDecided,
+    ApprovalRef,
+    ApprovalRequested,
+    DomainEvent,
+    GateChanged,
+    MilestoneChanged,
+    TaskChanged,
+)
+from core.models.release import Release
+from core.models.statuses import ApprovalStatus, Decision, GateStatus, MilestoneStatus, TaskStatus
+
+GateKey = tuple[str, str]  # product_id, gate_name
+MilestoneKey = tuple[str, str, str]  # product_id, gate_name, milestone_key
+TaskKey = tuple[str, str]  # runbook_id, task_name
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalState:
+    status: ApprovalStatus
+    requested_at: datetime | None
+    decided_at: datetime | None
+    decided_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    gates: dict[GateKey, GateStatus]
+    milestones: dict[MilestoneKey, MilestoneStatus]
+    approvals: dict[MilestoneKey, ApprovalState]
+    tasks: dict[TaskKey, TaskStatus]
+
+
+EMPTY = Snapshot({}, {}, {}, {})
+
+
+def snapshot(release: Release) -> Snapshot:
+    gates: dict[GateKey, GateStatus] = {}
+    milestones: dict[MilestoneKey, MilestoneStatus] = {}
+    approvals: dict[MilestoneKey, ApprovalState] = {}
+    for product in release.products:
+        for gate in product.quality_gates:
+            gates[(product.product_id, gate.gate_name)] = gate.gate_status
+            for milestone in gate.milestones:
+                ref = (product.product_id, gate.gate_name, milestone.milestone_key)
+                milestones[ref] = milestone.status
+                approval = milestone.approval
+                approvals[ref] = ApprovalState(
+                    approval.status,
+                    approval.requested_at,
+                    approval.approved_at,
+                    approval.approver_user_id,
+                )
+    tasks = {
+        (runbook.runbook_id, task.task_name): task.status
+        for runbook in release.runbooks
+        for task in runbook.tasks
+    }
+    return Snapshot(gates, milestones, approvals, tasks)
+
+
+def caused(before: Snapshot, after: Release) -> list[DomainEvent]:
+    """The events of going from ``before`` to ``after``, in a stable order."""
+    now = snapshot(after)
+    events: list[DomainEvent] = []
+    for (product_id, gate_name), status in now.gates.items():
+        was = before.gates.get((product_id, gate_name))
+        if was != status:
+            events.append(
+                GateChanged(product_id=product_id, gate_name=gate_name, before=was, after=status)
+            )
+    for key, milestone_status in now.milestones.items():
+        was_status = before.milestones.get(key)
+        if was_status != milestone_status:
+            events.append(
+                MilestoneChanged(ref=_ref(key), before=was_status, after=milestone_status)
+            )
+    for key, state in now.approvals.items():
+        events.extend(_approval_events(key, before.approvals.get(key), state))
+    for (runbook_id, task_name), task_status in now.tasks.items():
+        was_task = before.tasks.get((runbook_id, task_name))
+        if was_task != task_status:
+            events.append(
+                TaskChanged(
+                    runbook_id=runbook_id, task_name=task_name, before=was_task, after=task_status
+                )
+            )
+    return events
+
+
+def _ref(key: MilestoneKey) -> ApprovalRef:
+    product_id, gate_name, milestone_key = key
+    return ApprovalRef(product_id=product_id, gate_name=gate_name, milestone_key=milestone_key)
+
+
+def _approval_events(
+    key: MilestoneKey, was: ApprovalState | None, state: ApprovalState
+) -> list[DomainEvent]:
+    if was == state:
+        return []
+    ref = _ref(key)
+    if state.status is ApprovalStatus.PENDING:
+        # Pending anew, or asked again (what it covers changed): a new round of asking.
+        return [ApprovalRequested(ref=ref, requested_at=state.requested_at)]
+    if state.status in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED) and (
+        was is None or was.status is not state.status or was.decided_at != state.decided_at
+    ):
+        decision = Decision.APPROVE if state.status is ApprovalStatus.APPROVED else Decision.REJECT
+        return [
+            ApprovalDecided(ref=ref, decision=decision, by=state.decided_by, at=state.decided_at)
+        ]
+    return []

@@ -1,0 +1,89 @@
+"""Domain events: what a change to a release caused, named in the past tense.
+
+Core derives them from the release before and after a change (``core/events.py``) and
+stores them in the same write as the change, inside its outbox entry. What follows in Slack
+(approval DMs, updating decided copies…) reacts to these, never to documents.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from core.models.common import DomainModel, UtcDatetime
+from core.models.statuses import Decision, GateStatus, MilestoneStatus, TaskStatus
+
+
+class ApprovalRef(DomainModel):
+    """One milestone's approval inside a release."""
+
+    product_id: str
+    gate_name: str
+    milestone_key: str
+
+
+class ReleaseCreated(DomainModel):
+    kind: Literal["release_created"] = "release_created"
+
+
+class GateChanged(DomainModel):
+    """A gate was added (``before`` None) or its status changed."""
+
+    kind: Literal["gate_changed"] = "gate_changed"
+    product_id: str
+    gate_name: str
+    before: GateStatus | None
+    after: GateStatus
+
+
+class MilestoneChanged(DomainModel):
+    """A milestone was added (``before`` None) or its status changed."""
+
+    kind: Literal["milestone_changed"] = "milestone_changed"
+    ref: ApprovalRef
+    before: MilestoneStatus | None
+    after: MilestoneStatus
+
+
+class ApprovalRequested(DomainModel):
+    """An approval became pending: ``requested_at`` names this round of asking."""
+
+    kind: Literal["approval_requested"] = "approval_requested"
+    ref: ApprovalRef
+    requested_at: UtcDatetime | None
+
+
+class ApprovalDecided(DomainModel):
+    kind: Literal["approval_decided"] = "approval_decided"
+    ref: ApprovalRef
+    decision: Decision
+    by: str | None
+    at: UtcDatetime | None
+
+
+class TaskChanged(DomainModel):
+    """A runbook task was added (``before`` None) or its status changed."""
+
+    kind: Literal["task_changed"] = "task_changed"
+    runbook_id: str
+    task_name: str
+    before: TaskStatus | None
+    after: TaskStatus
+
+
+DomainEvent = Annotated[
+    ReleaseCreated
+    | GateChanged
+    | MilestoneChanged
+    | ApprovalRequested
+    | ApprovalDecided
+    | TaskChanged,
+    Field(discriminator="kind"),
+]
+
+
+def stamp(at: datetime | None) -> str:
+    """A round of asking, as text (for claims and records)."""
+    return at.isoformat() if at else "unknown"
