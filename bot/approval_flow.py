@@ -10,17 +10,22 @@ approval is updated by the reaction to the decision.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.approval_list import approvals_list_message, decided_notice
-from blocks.approvals import ApprovalTarget, approval_decided_message
+from blocks.approvals import ApprovalTarget, already_decided_text, approval_decided_message
 from blocks.ids import Origin
 from bot.deps import BotDeps
+from bot.errors import user_message
 from bot.home_tab import publish_home
+from bot.identity import actor_of
+from core.errors import DomainError
 from core.models.release import Decision, Release
+from core.rules.approvals import AlreadyDecided
 from core.rules.permissions import Actor
 
 
@@ -74,6 +79,29 @@ class Surface:
             message = approval_decided_message(release, ref, self.tz)
             await respond(**message.to_dict(), replace_original=True)
 
+    async def decide(self, context: dict[str, Any], value: str, decision: Decision) -> None:
+        """A click's decision on the approval its ``value`` names: decided by the core, then
+        this surface redrawn; a refusal (who decided first, or why not) is told here and
+        changes nothing."""
+        try:
+            actor = actor_of(context)
+            target = ApprovalTarget.decode(value)
+            release = await decide(self.deps, actor, target, decision)
+        except Exception as error:
+            await self.tell(refusal(error, self.tz), context.get("actor"))
+            return
+        await self.after_deciding(actor, release, target, decision)
+
+    async def after_deciding(
+        self, actor: Actor, release: Release, target: ApprovalTarget, decision: Decision
+    ) -> None:
+        try:
+            await self.decided(actor, release, target)
+        except Exception as error:  # the decision is stored; say what could not be shown
+            done = "Approved" if decision is Decision.APPROVE else "Rejected"
+            note = f"{done}, but some messages could not be updated."
+            await self.tell(f"{note}\n{user_message(error)}", actor)
+
 
 async def decide(
     deps: BotDeps,
@@ -85,3 +113,24 @@ async def decide(
     return await deps.services.approvals.decide(
         actor, target.release, target.product, target.gate, target.milestone, decision, comment
     )
+
+
+async def reject_refusal(
+    deps: BotDeps, context: dict[str, Any], target: ApprovalTarget, tz: ZoneInfo
+) -> str | None:
+    """Why this person may not reject this approval now, before asking for a reason."""
+    try:
+        actor = actor_of(context)
+        release = await deps.services.releases.get(actor, target.release)
+        deps.services.approvals.check(actor, target.ref_in(release))
+    except DomainError as error:
+        return refusal(error, tz)
+    return None
+
+
+def refusal(error: BaseException, tz: ZoneInfo) -> str:
+    """What a refused decision is told: who decided first and when, on the person's own
+    clock; otherwise why, as for any error."""
+    if isinstance(error, AlreadyDecided):
+        return already_decided_text(error, tz)
+    return user_message(error)

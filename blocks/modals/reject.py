@@ -9,7 +9,9 @@ from blocks.ids import CallbackId, Origin, RejectField
 from blocks.message import context, section
 from blocks.metadata import Metadata
 from blocks.modals.form import modal, notice_view, text_input
+from blocks.modals.form_state import Form
 from blocks.text import esc
+from core.errors import ValidationFailed
 from core.rules.approvals import MAX_COMMENT
 
 
@@ -51,3 +53,12 @@ def notice_modal(title: str, mrkdwn: str) -> View:
     modals' ``notice_view`` without a callback_id (kept for the approval and App Home
     listeners, which import it from here)."""
     return notice_view(title, None, mrkdwn)
+
+
+def read_reject_form(form: Form) -> str:
+    """The reason, within its limit (said under the field with the length typed)."""
+    reason = form.text(RejectField.REASON) or ""
+    if len(reason) > MAX_COMMENT:
+        said = f"At most {MAX_COMMENT} characters, please (this is {len(reason)})."
+        raise ValidationFailed(said, fields={RejectField.REASON: said})
+    return reason

@@ -11,23 +11,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.approvals import ApprovalTarget, already_decided_text
+from blocks.approvals import ApprovalTarget
 from blocks.ids import ActionId, Origin
 from blocks.modals.reject import RejectContext, notice_modal, reject_modal
-from bot.approval_flow import Surface, decide
+from bot.approval_flow import Surface, reject_refusal
 from bot.deps import BotDeps
 from bot.errors import user_message
-from bot.identity import actor_of
 from core.errors import DomainError
 from core.models.release import Decision
-from core.rules.approvals import AlreadyDecided
 
 log = logging.getLogger(__name__)
 TRIGGER_ERRORS = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
@@ -74,14 +71,6 @@ def not_opened(error: Exception) -> str:
     return user_message(error)
 
 
-def refusal(error: BaseException, tz: ZoneInfo) -> str:
-    """What a refused decision is told: who decided first and when, on the person's own
-    clock; otherwise why, as for any error."""
-    if isinstance(error, AlreadyDecided):
-        return already_decided_text(error, tz)
-    return user_message(error)
-
-
 def register(app: AsyncApp, deps: BotDeps) -> None:
     def surface(click: Click, client: AsyncWebClient, context: dict[str, Any]) -> Surface:
         return Surface(
@@ -99,19 +88,7 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
     ) -> None:
         await ack()
         click = Click.parse(body)
-        where = surface(click, client, context)
-        try:
-            actor = actor_of(context)
-            target = ApprovalTarget.decode(click.value)
-            release = await decide(deps, actor, target, Decision.APPROVE)
-        except Exception as error:  # refused: tell the clicker, change nothing
-            await where.tell(refusal(error, where.tz), context.get("actor"))
-            return
-        try:
-            await where.decided(actor, release, target)
-        except Exception as error:  # the decision is stored; say what could not be shown
-            note = "Approved, but some messages could not be updated."
-            await where.tell(f"{note}\n{user_message(error)}", actor)
+        await surface(click, client, context).decide(context, click.value, Decision.APPROVE)
 
     @app.action(ActionId.REJECT)
     async def reject(
@@ -132,11 +109,7 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
         except Exception as error:  # told on the surface itself: never with this trigger_id again
             await where.tell(not_opened(error), context.get("actor"))
             return
-        try:
-            actor = actor_of(context)
-            release = await deps.services.releases.get(actor, meta.target.release)
-            ref = meta.target.ref_in(release)
-            deps.services.approvals.check(actor, ref)
-        except DomainError as error:  # no point asking for a reason: say why at once
-            view = notice_modal("Cannot reject", refusal(error, where.tz)).to_dict()
+        refused = await reject_refusal(deps, context, meta.target, where.tz)
+        if refused is not None:  # no point asking for a reason: say why at once
+            view = notice_modal("Cannot reject", refused).to_dict()
             await client.views_update(view_id=str(opened["view"]["id"]), view=view)

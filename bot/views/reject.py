@@ -11,14 +11,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.approvals import already_decided_words
 from blocks.ids import CallbackId, RejectField
 from blocks.modals.form_state import Form
-from blocks.modals.reject import RejectContext
+from blocks.modals.reject import RejectContext, read_reject_form
 from bot.approval_flow import Surface, decide
 from bot.deps import BotDeps
-from bot.errors import user_message
 from bot.identity import actor_of
 from bot.views.form_input import field_errors
 from core.models.release import Decision
-from core.rules.approvals import MAX_COMMENT, AlreadyDecided
+from core.rules.approvals import AlreadyDecided
 
 # The core names the reason "comment".
 ALIASES = {"comment": RejectField.REASON}
@@ -31,12 +30,8 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
     ) -> None:
         view = body.get("view") or {}
         form = Form(view)
-        reason = form.text(RejectField.REASON) or ""
-        if len(reason) > MAX_COMMENT:
-            message = f"At most {MAX_COMMENT} characters, please (this is {len(reason)})."
-            await ack(response_action="errors", errors={RejectField.REASON: message})
-            return
         try:
+            reason = read_reject_form(form)
             meta = RejectContext.decode(view.get("private_metadata"))
             actor = actor_of(context)
             release = await decide(deps, actor, meta.target, Decision.REJECT, reason)
@@ -50,15 +45,7 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
             await ack(response_action="errors", errors=errors)
             return
         await ack()
-        where = Surface(
-            deps,
-            client,
-            str((body.get("user") or {}).get("id", "")),
-            context.get("tz") or deps.default_tz,
-            meta.origin,
-            meta.response_url,
-        )
-        try:
-            await where.decided(actor, release, meta.target)
-        except Exception as error:
-            user_message(error)  # logged with its ref; the decision itself is stored
+        user_id = str((body.get("user") or {}).get("id", ""))
+        tz = context.get("tz") or deps.default_tz
+        where = Surface(deps, client, user_id, tz, meta.origin, meta.response_url)
+        await where.after_deciding(actor, release, meta.target, Decision.REJECT)

@@ -688,7 +688,7 @@ def trip_cases(services: Services, people: People) -> list[TripCase]:
         TripCase("IdentityService.resolve", 2, lambda: s.identity.resolve(p.slack)),
         TripCase(
             "ReleaseService.create",
-            3,  # the outbox: one more, to clear the delivered entry
+            2,  # the write with its outbox, the timeline entry (reactions come later)
             lambda: s.releases.create(
                 p.admin,
                 ReleaseDraft(
@@ -701,24 +701,24 @@ def trip_cases(services: Services, people: People) -> list[TripCase]:
         ),
         TripCase(
             "ReleaseService.add_product",
-            5,  # the outbox: one more, to clear the delivered entry
+            4,  # the write with its outbox, the timeline entry (reactions come later)
             lambda: s.releases.add_product(p.admin, REL, application_id=APP, product_id="pay-api"),
         ),
         TripCase(
             "GateService.add_gate",
-            4,  # the outbox: one more, to clear the delivered entry
+            3,  # the write with its outbox, the timeline entry (reactions come later)
             lambda: s.gates.add_gate(p.gatekeeper, REL, "pay-api", GateDraft(gate_name=gate)),
         ),
         TripCase(
             "GateService.add_milestone",
-            4,  # the outbox: one more, to clear the delivered entry
+            3,  # the write with its outbox, the timeline entry (reactions come later)
             lambda: s.gates.add_milestone(
                 p.gatekeeper, REL, "pay-api", gate, _milestone_draft("scan-uat", 0, approval=True)
             ),
         ),
         TripCase(
             "GateService.update_gate",
-            4,  # the outbox: one more, to clear the delivered entry
+            3,  # the write with its outbox, the timeline entry (reactions come later)
             lambda: s.gates.update_gate(
                 p.gatekeeper, REL, "pay-api", gate, GateChange(gate_status=GateStatus.IN_PROGRESS)
             ),
@@ -754,7 +754,7 @@ def trip_cases(services: Services, people: People) -> list[TripCase]:
         ),
         TripCase(
             "ApprovalService.decide",
-            4,  # the outbox: one more, to clear the delivered entry
+            3,  # the write with its outbox, the timeline entry (reactions come later)
             lambda: s.approvals.decide(
                 p.manager, REL, "pay-api", gate, "scan-uat", Decision.APPROVE
             ),
