@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
@@ -35,7 +36,26 @@ LEASE = timedelta(minutes=5)  # an attempt that stopped mid-send is taken over a
 
 
 class NotAllDelivered(Exception):
-    """Slack failed for some recipients; the delivery is to be tried again."""
+    """Some recipients could not be asked for now; the delivery is to be tried again."""
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """One approval to ask for, as the release has it."""
+
+    client: AsyncWebClient
+    release: Release
+    summary: ReadinessSummary
+    ref: MilestoneRef
+
+    @property
+    def key(self) -> str:
+        return key_of(self.release.id, self.ref)
+
+    @property
+    def round(self) -> datetime | None:
+        """The round of asking: when the approval (last) became pending."""
+        return self.ref.milestone.approval.requested_at
 
 
 class ApprovalNotifier:
@@ -60,44 +80,33 @@ class ApprovalNotifier:
     ) -> int:
         """DM every linked person who may decide each approval, once per person and round of
         asking; returns the DMs sent. Raises ``NotAllDelivered`` after trying everyone when
-        Slack failed for some (they are asked again on the next attempt, the others not)."""
+        some could not be asked for now (they are asked on the next attempt, the others not)."""
         sent, failed = 0, 0
         summary = summarize(release)
         for ref in refs:
-            key = key_of(release.id, ref)
-            requested = ref.milestone.approval.requested_at
-            asked = {
-                r.user_id for r in await self._messages.for_approval(key) if r.round == requested
-            }
+            ask = _Ask(client, release, summary, ref)
+            records = await self._messages.for_approval(ask.key)
+            asked = {r.user_id for r in records if r.round == ask.round}
             for decider in await self._services.approvals.deciders(release, ref):
-                if decider.user_id in asked:
-                    continue
-                outcome = await self._request_once(client, release, summary, ref, decider)
-                sent += outcome is True
-                failed += outcome is None
+                if decider.user_id not in asked:
+                    outcome = await self._request_once(ask, decider)
+                    sent += outcome is True
+                    failed += outcome is None
         if failed:
             raise NotAllDelivered(f"{failed} approval request DMs of {release.release_id}")
         return sent
 
-    async def _request_once(
-        self,
-        client: AsyncWebClient,
-        release: Release,
-        summary: ReadinessSummary,
-        ref: MilestoneRef,
-        decider: Actor,
-    ) -> bool | None:
+    async def _request_once(self, ask: _Ask, decider: Actor) -> bool | None:
         """True: sent; False: not sent and never will be (unreachable, refused for good, or
-        another attempt holds it); None: Slack failed for now."""
-        key = key_of(release.id, ref)
-        claim = f"request:{key}:{stamp(ref.milestone.approval.requested_at)}:{decider.user_id}"
+        another attempt holds it); None: failed for now (Slack or storage), to be retried."""
+        claim = f"request:{ask.key}:{stamp(ask.round)}:{decider.user_id}"
         owner = uuid.uuid4().hex
         if not await self._claims.claim(claim, now=self._clock(), ttl=LEASE, owner=owner):
             return False
         try:
-            sent = await self._send_request(client, release, summary, ref, decider)
-        except SlackApiError as error:
-            if is_permanent(error):  # one unreachable person must not stop the rest
+            sent = await self._send_request(ask, decider)
+        except Exception as error:
+            if isinstance(error, SlackApiError) and is_permanent(error):
                 log.warning("could not DM %s: %s", decider.user.username, error_code(error))
                 await self._claims.complete(claim, now=self._clock(), owner=owner)
                 return False
@@ -107,33 +116,25 @@ class ApprovalNotifier:
         await self._claims.complete(claim, now=self._clock(), owner=owner)
         return sent
 
-    async def _send_request(
-        self,
-        client: AsyncWebClient,
-        release: Release,
-        summary: ReadinessSummary,
-        ref: MilestoneRef,
-        decider: Actor,
-    ) -> bool:
+    async def _send_request(self, ask: _Ask, decider: Actor) -> bool:
         # Found (and linked) by email if need be, with the time zone Slack gave.
-        reached = await reach(client, self._services.identity, self._home, decider)
+        reached = await reach(ask.client, self._services.identity, self._home, decider)
         if reached is None:
             return False
         slack_id, actor = reached.slack_id, reached.actor
-        message = approval_request_message(
-            release, summary, ref, zone_or(actor.user.time_zone, self._default_tz)
-        )
+        zone = zone_or(actor.user.time_zone, self._default_tz)
+        message = approval_request_message(ask.release, ask.summary, ask.ref, zone)
         # A user id as channel opens the app's DM (no conversations.open, a much tighter
         # rate tier); the reply names the DM channel for updates.
-        posted = await client.chat_postMessage(channel=slack_id, **message.to_dict())
+        posted = await ask.client.chat_postMessage(channel=slack_id, **message.to_dict())
         await self._messages.record(
             ApprovalMessage(
-                approval_key=key_of(release.id, ref),
+                approval_key=ask.key,
                 user_id=actor.user_id,
                 channel=str(posted["channel"]),
                 ts=str(posted["ts"]),
                 sent_at=self._clock(),
-                round=ref.milestone.approval.requested_at,
+                round=ask.round,
             )
         )
         return True
