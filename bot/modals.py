@@ -1,4 +1,5 @@
-"""Open a modal while the trigger_id is fresh, then fill it once its data is loaded."""
+"""The one way the bot opens modals: while the trigger_id is fresh (3 s, used once), then,
+when data must be loaded or a check made, replaced by what follows."""
 
 from __future__ import annotations
 
@@ -16,20 +17,28 @@ log = logging.getLogger(__name__)
 Build = Callable[[], Awaitable[View]]
 
 
+async def show_modal(client: AsyncWebClient, trigger_id: str, view: View) -> str:
+    """Open ``view`` (a ready form, or a notice); its id, to replace it later."""
+    opened = await client.views_open(trigger_id=trigger_id, view=view.to_dict())
+    return str(opened["view"]["id"])
+
+
+async def replace_modal(client: AsyncWebClient, view_id: str, view: View) -> None:
+    """Show ``view`` in place of an open modal; a modal closed meanwhile is left closed."""
+    try:
+        await client.views_update(view_id=view_id, view=view.to_dict())
+    except SlackApiError as error:
+        log.info("could not update modal %s: %s", view_id, error)
+
+
 async def open_modal(
     client: AsyncWebClient, trigger_id: str, title: str, callback_id: str, what: str, build: Build
 ) -> None:
     """Open a "Loading…" modal now, then show what ``build`` makes of the loaded data —
     or, when loading fails, why (a release that does not exist, say)."""
-    opened = await client.views_open(
-        trigger_id=trigger_id, view=loading_view(title, callback_id, what).to_dict()
-    )
-    view_id = str(opened["view"]["id"])
+    view_id = await show_modal(client, trigger_id, loading_view(title, callback_id, what))
     try:
         view = await build()
     except Exception as error:  # told in the modal; unexpected ones are logged with a ref
         view = notice_view(title, callback_id, user_message(error))
-    try:
-        await client.views_update(view_id=view_id, view=view.to_dict())
-    except SlackApiError as error:  # closed by the person meanwhile
-        log.info("could not update modal %s: %s", view_id, error)
+    await replace_modal(client, view_id, view)

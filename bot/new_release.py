@@ -11,7 +11,7 @@ from blocks.ids import CallbackId
 from blocks.modals import EditingMetadata, new_release_modal, notice_view, release as release_form
 from bot.deps import BotDeps
 from bot.errors import user_message
-from bot.modals import open_modal
+from bot.modals import open_modal, show_modal
 from core.errors import PermissionDenied
 from core.rules import operations as ops
 from core.rules.permissions import Actor
@@ -32,7 +32,7 @@ async def open_new_release(
         ops.CREATE_RELEASE.require(actor)
     except PermissionDenied as error:
         view = notice_view(release_form.TITLE, None, user_message(error))
-        await client.views_open(trigger_id=trigger_id, view=view.to_dict())
+        await show_modal(client, trigger_id, view)
         return
 
     async def build() -> View:

@@ -23,6 +23,7 @@ from blocks.modals.reject import RejectContext, notice_modal, reject_modal
 from bot.approval_flow import Surface, reject_refusal
 from bot.deps import BotDeps
 from bot.errors import user_message
+from bot.modals import replace_modal, show_modal
 from core.errors import DomainError
 from core.models.release import Decision
 
@@ -103,13 +104,10 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
                 origin=click.origin,
                 response_url=click.response_url,
             )
-            opened = await client.views_open(
-                trigger_id=click.trigger_id or "", view=reject_modal(meta).to_dict()
-            )
+            view_id = await show_modal(client, click.trigger_id or "", reject_modal(meta))
         except Exception as error:  # told on the surface itself: never with this trigger_id again
             await where.tell(not_opened(error), context.get("actor"))
             return
         refused = await reject_refusal(deps, context, meta.target, where.tz)
         if refused is not None:  # no point asking for a reason: say why at once
-            view = notice_modal("Cannot reject", refused).to_dict()
-            await client.views_update(view_id=str(opened["view"]["id"]), view=view)
+            await replace_modal(client, view_id, notice_modal("Cannot reject", refused))

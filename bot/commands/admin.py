@@ -33,7 +33,7 @@ from blocks.modals.admin import (
     user_modal,
 )
 from bot.commands.router import CommandRequest, Router, mentioned_user
-from bot.modals import open_modal
+from bot.modals import open_modal, show_modal
 from core.errors import NotFound, ValidationFailed
 from core.models.common import parse
 from core.models.rbac import SlackIdentity, User
@@ -202,7 +202,7 @@ def _form_origin(request: CommandRequest) -> AdminForm:
 
 
 async def _open(request: CommandRequest, view: View) -> None:
-    await request.client.views_open(trigger_id=request.trigger_id, view=view.to_dict())
+    await show_modal(request.client, request.trigger_id, view)
 
 
 async def new_role(request: CommandRequest, _args: list[str]) -> None:

@@ -13,6 +13,7 @@ from blocks.modals.reject import notice_modal
 from bot.deps import BotDeps
 from bot.errors import NotLinked, user_message
 from bot.home_tab import publish_home
+from bot.modals import show_modal
 from bot.new_release import open_new_release
 
 
@@ -35,7 +36,7 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
         trigger_id = str(body.get("trigger_id") or "")
         actor = context.get("actor")
         if actor is None:
-            view = notice_modal("releasebot", user_message(NotLinked())).to_dict()
-            await client.views_open(trigger_id=trigger_id, view=view)
+            view = notice_modal("releasebot", user_message(NotLinked()))
+            await show_modal(client, trigger_id, view)
             return
         await open_new_release(client, deps, actor, trigger_id)

@@ -87,13 +87,20 @@ class ApprovalService:
         """Raise unless the actor may decide this approval now (before asking for a reason)."""
         approvals.check_may_decide(actor, ref.milestone, self._policy)
 
-    async def deciders(self, release: Release, ref: MilestoneRef) -> list[Actor]:
-        """Everyone who may decide this pending approval now and can see its release."""
+    async def deciders(
+        self, release: Release, ref: MilestoneRef, *, as_if_pending: bool = False
+    ) -> list[Actor]:
+        """Everyone who may decide this pending approval now and can see its release; with
+        ``as_if_pending``, who could have decided it before it was decided."""
+        milestone = ref.milestone
+        if as_if_pending:
+            pending = milestone.approval.model_copy(update={"status": ApprovalStatus.PENDING})
+            milestone = milestone.model_copy(update={"approval": pending})
         candidates = await self._identity.actors_with_any(DECIDING_FLAGS)
         return [
             a
             for a in candidates
-            if a.can_view(release) and approvals.may_decide(a, ref.milestone, self._policy)
+            if a.can_view(release) and approvals.may_decide(a, milestone, self._policy)
         ]
 
     async def pending_for(self, actor: Actor) -> list[PendingApproval]:

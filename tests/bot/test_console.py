@@ -132,7 +132,10 @@ async def test_approval_dms_are_clicked_by_their_owner_and_updated(bot: LocalBot
     assert "── updated message · DM to admin ──" in decided
     assert "── updated message · DM to arjun ──" in decided
     assert "*Approved* by arjun" in decided
-    assert not re.search(r"\[\d+\]", decided.split("arjun> quit")[0])  # no buttons left
+    dms, home = decided.split("arjun> quit")[0].split("── App Home of admin ──")
+    assert not re.search(r"\[\d+\]", dms)  # no buttons left in any DM
+    # admin's Home, drawn again, lists what still waits, no longer what arjun decided
+    assert "UAT sign-off" in home and "Stage sign-off" not in home
     release = await bot.runtime.repos.releases.get("REL-2026.12")
     assert [r.milestone.milestone_key for r in pending_in(release)] == ["uat-signoff"]
 

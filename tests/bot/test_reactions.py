@@ -10,6 +10,7 @@ from core.models.release import ApprovalStatus, Decision, Environment
 from core.rules.permissions import Actor
 from core.services.gates import MilestoneDraft
 from tests.bot.test_approvals import dms, reacted
+from tests.bot.test_home import approval_milestones
 from tests.bot.test_outbox_restart import requests
 
 REL = "REL-2026.12"
@@ -41,6 +42,9 @@ async def test_a_change_made_outside_slack_asks_the_deciders_by_dm(bot: LocalBot
     await reacted(bot)
 
     assert sorted(requests(bot)) == ["UADMIN", "UARJUN"]  # the approval managers
+    homes = {p.params["user_id"]: p for p in bot.slack.of("views.publish")}
+    assert sorted(homes) == ["UADMIN", "UARJUN"]  # their Home lists it at once
+    assert all("prod-signoff" in approval_milestones(home) for home in homes.values())
     assert (await bot.runtime.repos.releases.get(REL)).outbox == []
 
 
