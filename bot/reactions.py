@@ -5,6 +5,9 @@ Events and what follows them:
   their App Home drawn again (its pending list changed);
 - ``ApprovalDecided``: every DM copy updated to who decided, without buttons, and the App
   Home of the others who could have decided drawn again;
+- ``AccessChanged`` (a role granted or revoked, a Slack link, an account (in)activated):
+  the person is asked by DM for the pending approvals they may now decide, and their App
+  Home is drawn as they may now see it;
 - the others (gates, milestones, tasks, new releases) have no Slack consequence yet; they
   are where webhooks and status posts will hook in.
 
@@ -24,12 +27,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import BotDeps
 from bot.home_tab import publish_home
-from core.models.events import ApprovalDecided, ApprovalRequested
+from core.errors import DomainError
+from core.models.events import (
+    AccessChanged,
+    ApprovalDecided,
+    ApprovalRequested,
+    DomainEvent,
+)
 from core.models.release import ApprovalStatus, Release
 from core.models.schedule import zone_or
-from core.models.timeline import TimelineEvent
 from core.rules.readiness import MilestoneRef
-from core.services.approvals import milestone_ref
+from core.services.approvals import PendingApproval, milestone_ref
+from core.services.outbox import Entry
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +48,19 @@ class Reactions:
         self._deps = deps
         self._client = client
 
-    async def __call__(self, release: Release, entry: TimelineEvent) -> None:
+    async def __call__(self, release: Release | None, entry: Entry) -> None:
+        if release is not None:
+            await self._release_changed(release, entry.events)
+        for event in entry.events:
+            if isinstance(event, AccessChanged):
+                await self._access_changed(event)
+
+    async def _release_changed(self, release: Release, events: list[DomainEvent]) -> None:
         asked: list[MilestoneRef] = []
         changed: list[MilestoneRef] = []  # approvals whose deciders' Home lists changed
         decided_by: set[str] = set()
         notifier = self._deps.notifier
-        for event in entry.events:
+        for event in events:
             if isinstance(event, ApprovalRequested):
                 ref = milestone_ref(release, event.ref)
                 if ref is not None and _still_asked(ref, event):
@@ -60,6 +76,25 @@ class Reactions:
                 await notifier.request_decisions(self._client, release, asked)
         finally:
             await self._refresh_homes(release, asked + changed, but=decided_by)
+
+    async def _access_changed(self, event: AccessChanged) -> None:
+        services = self._deps.services
+        try:
+            actor = await services.identity.actor_by_id(event.user_id)
+            pending = await services.approvals.pending_for(actor)
+        except DomainError:  # gone, or no longer active: nothing to ask them
+            pending = []
+            actor = None
+        by_release: dict[str, list[PendingApproval]] = {}
+        for item in pending:
+            by_release.setdefault(item.release_oid, []).append(item)
+        for release_oid, items in by_release.items():
+            release = await self._deps.repos.releases.get(release_oid)
+            refs = [item.ref for item in items]
+            await self._deps.notifier.request_decisions(self._client, release, refs)
+        if actor is not None and actor.user.slack is not None:
+            tz = zone_or(actor.user.time_zone, self._deps.default_tz)
+            await publish_home(self._deps, self._client, actor.user.slack.user_id, actor, tz)
 
     async def _refresh_homes(
         self, release: Release, refs: list[MilestoneRef], *, but: set[str]

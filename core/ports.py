@@ -8,6 +8,7 @@ from typing import Protocol, TypeVar
 
 from core.models.attachment import Attachment, AttachmentTarget
 from core.models.catalog import Application, JiraBoard, Squad
+from core.models.events import PendingEvents
 from core.models.notification import ApprovalMessage
 from core.models.rbac import Role, SlackIdentity, User, UserStatus
 from core.models.release import Release
@@ -51,13 +52,30 @@ class UserRepository(Protocol):
     async def find_by_slack(self, identity: SlackIdentity) -> User | None: ...
     async def all(self) -> list[User]: ...
     async def list_with_roles(self, role_ids: Sequence[str]) -> list[User]: ...
-    async def add_role(self, user_id: str, role_id: str) -> User: ...
-    async def remove_role(self, user_id: str, role_id: str) -> User: ...
-    async def set_slack(self, user_id: str, identity: SlackIdentity | None) -> User:
+    # ``caused``: what the change caused, added to the user's outbox in the same write.
+    async def add_role(
+        self, user_id: str, role_id: str, *, caused: PendingEvents | None = None
+    ) -> User: ...
+    async def remove_role(
+        self, user_id: str, role_id: str, *, caused: PendingEvents | None = None
+    ) -> User: ...
+    async def set_slack(
+        self, user_id: str, identity: SlackIdentity | None, *, caused: PendingEvents | None = None
+    ) -> User:
         """Link (and allow automatic linking again), or unlink (and stop it)."""
         ...
 
-    async def set_status(self, user_id: str, status: UserStatus) -> User: ...
+    async def set_status(
+        self, user_id: str, status: UserStatus, *, caused: PendingEvents | None = None
+    ) -> User: ...
+    async def clear_outbox(self, user_id: str, entry_ids: Sequence[str]) -> None:
+        """Remove these delivered entries from the user's outbox."""
+        ...
+
+    async def with_outbox(self, *, limit: int) -> list[User]:
+        """Users whose outbox still holds entries."""
+        ...
+
     async def set_time_zone(
         self, user_id: str, time_zone: str | None, *, checked_at: datetime | None = None
     ) -> User:

@@ -65,6 +65,12 @@ def to_document(model: BaseModel) -> dict[str, Any]:
     return data
 
 
+def entry_document(entry: BaseModel) -> dict[str, Any]:
+    """An outbox entry as stored inside its aggregate's document (its id kept as ``id``)."""
+    document: dict[str, Any] = _bsonable(entry.model_dump())
+    return document
+
+
 def from_document(model: type[M], doc: dict[str, Any]) -> M:
     data = {k: v for k, v in doc.items() if not k.endswith(FOLDED_SUFFIX)}
     if "_id" in data:

@@ -39,6 +39,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             partialFilterExpression={"slack.user_id": {"$exists": True}},
         ),
         IndexModel([("role_ids", ASCENDING)], name="by_role"),
+        # Only users with undelivered outbox entries are in it (sparse, multikey).
+        IndexModel([("outbox.id", ASCENDING)], sparse=True, name="pending_outbox"),
     ],
     "applications": [
         IndexModel([("application_id", ASCENDING)], unique=True, name="uniq_application_id")

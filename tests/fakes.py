@@ -29,6 +29,7 @@ from core.errors import Duplicate, Kind, NotFound, StaleVersion
 from core.models.attachment import Attachment, AttachmentTarget
 from core.models.catalog import Application, JiraBoard, Squad
 from core.models.common import Entity, is_object_id
+from core.models.events import PendingEvents
 from core.models.notification import ApprovalMessage
 from core.models.rbac import Role, SlackIdentity, User, UserStatus
 from core.models.release import ApprovalStatus, Release
@@ -245,21 +246,27 @@ class FakeUserRepository:
     async def list_with_roles(self, role_ids: Sequence[str]) -> list[User]:
         return self.table.find(lambda u: bool(set(u.role_ids) & set(role_ids)))
 
-    async def add_role(self, user_id: str, role_id: str) -> User:
+    async def add_role(
+        self, user_id: str, role_id: str, *, caused: PendingEvents | None = None
+    ) -> User:
         def add(user: User) -> dict[str, Any]:
             held = user.role_ids
             return {"role_ids": held if role_id in held else [*held, role_id]}
 
-        return self._update(user_id, add)
+        return self._update(user_id, add, caused)
 
-    async def remove_role(self, user_id: str, role_id: str) -> User:
+    async def remove_role(
+        self, user_id: str, role_id: str, *, caused: PendingEvents | None = None
+    ) -> User:
         return self._update(
-            user_id, lambda u: {"role_ids": [r for r in u.role_ids if r != role_id]}
+            user_id, lambda u: {"role_ids": [r for r in u.role_ids if r != role_id]}, caused
         )
 
-    async def set_slack(self, user_id: str, identity: SlackIdentity | None) -> User:
+    async def set_slack(
+        self, user_id: str, identity: SlackIdentity | None, *, caused: PendingEvents | None = None
+    ) -> User:
         if identity is None:
-            return self._update(user_id, lambda u: {"slack": None, "auto_link": False})
+            return self._update(user_id, lambda u: {"slack": None, "auto_link": False}, caused)
         key = (identity.team_id, identity.user_id)
 
         def link(user: User) -> dict[str, Any]:
@@ -271,10 +278,22 @@ class FakeUserRepository:
                 )
             return {"slack": identity, "auto_link": True}
 
-        return self._update(user_id, link)
+        return self._update(user_id, link, caused)
 
-    async def set_status(self, user_id: str, status: UserStatus) -> User:
-        return self._update(user_id, lambda u: {"status": status})
+    async def set_status(
+        self, user_id: str, status: UserStatus, *, caused: PendingEvents | None = None
+    ) -> User:
+        return self._update(user_id, lambda u: {"status": status}, caused)
+
+    async def clear_outbox(self, user_id: str, entry_ids: Sequence[str]) -> None:
+        found = oid(user_id)
+        current = self.table.rows.get(found) if found else None
+        if found is not None and current is not None:
+            kept = [e for e in current.outbox if e.id not in set(entry_ids)]
+            self.table.rows[found] = current.model_copy(update={"outbox": kept})
+
+    async def with_outbox(self, *, limit: int) -> list[User]:
+        return limited(self.table.find(lambda u: bool(u.outbox)), limit)
 
     async def set_time_zone(
         self, user_id: str, time_zone: str | None, *, checked_at: datetime | None = None
@@ -286,14 +305,22 @@ class FakeUserRepository:
             return await self.get(user_id)
         return self._update(user_id, lambda u: change)
 
-    def _update(self, user_id: str, change: Callable[[User], dict[str, Any]]) -> User:
+    def _update(
+        self,
+        user_id: str,
+        change: Callable[[User], dict[str, Any]],
+        caused: PendingEvents | None = None,
+    ) -> User:
         found = oid(user_id)
         if found is None:  # as storage: this path's NotFound names no kind
             raise NotFound(f"No user with id '{user_id}'.")
         user = self.table.rows.get(found)
         if user is None:
             raise self._not_found(user_id)
-        self.table.rows[found] = stored(user.model_copy(update=change(user)))
+        update = change(user)
+        if caused is not None:  # the change and what it caused: one write
+            update["outbox"] = [*user.outbox, caused]
+        self.table.rows[found] = stored(user.model_copy(update=update))
         return self.table.rows[found].model_copy(deep=True)
 
     @staticmethod

@@ -183,6 +183,7 @@ def impatient(world: World) -> UserService:
         world.repos.roles,
         world.repos.claims,
         world.clock,
+        world.services.outbox,
         lock_wait=timedelta(milliseconds=100),
     )
 

@@ -18,6 +18,7 @@ from core.ports import TimelineRepository
 from core.rules.approvals import ApprovalPolicy
 from core.services.container import build_services
 from core.services.gates import GateChange
+from core.services.outbox import Entry
 from storage.engine import Database
 from storage.wiring import open_repositories
 from tests.support import FrozenClock, World
@@ -30,11 +31,11 @@ class Recording:
     """Reactions that remember what they were handed; ``later`` keeps jobs until run."""
 
     def __init__(self, *, fail: int = 0) -> None:
-        self.entries: list[TimelineEvent] = []
+        self.entries: list[Entry] = []
         self.jobs: list[Callable[[], Awaitable[None]]] = []
         self.fail = fail
 
-    async def __call__(self, release: Release, entry: TimelineEvent) -> None:
+    async def __call__(self, release: Release | None, entry: Entry) -> None:
         if self.fail:
             self.fail -= 1
             raise ConnectionError("Slack is down")

@@ -13,6 +13,7 @@ from core.errors import DomainError, Duplicate, Kind, NotFound, StaleVersion
 from core.models.attachment import Attachment, AttachmentTarget
 from core.models.catalog import Application, JiraBoard, Squad
 from core.models.common import new_id
+from core.models.events import AccessChanged, PendingEvents
 from core.models.notification import ApprovalMessage
 from core.models.rbac import Role, SlackIdentity, User, UserStatus
 from core.models.release import (
@@ -277,6 +278,30 @@ async def test_user_fields_change_one_at_a_time(repos: Repositories) -> None:
         T0 + timedelta(milliseconds=1),  # stored to the millisecond
     )
     assert kept == zoned
+
+
+async def test_an_access_change_carries_what_it_caused_in_the_same_write(
+    repos: Repositories,
+) -> None:
+    rhea = await repos.users.add(user("rhea"))
+    maya = await repos.users.add(user("maya"))
+    granted = PendingEvents(at=T0, events=[AccessChanged(user_id=rhea.id, change="granted r1")])
+    linked = PendingEvents(at=T0, events=[AccessChanged(user_id=rhea.id, change="linked")])
+
+    after_grant = await repos.users.add_role(rhea.id, "r1", caused=granted)
+    await repos.users.set_slack(rhea.id, RHEA, caused=linked)
+    await repos.users.set_status(maya.id, UserStatus.DISABLED)  # nothing caused
+    waiting = await repos.users.with_outbox(limit=10)
+    await repos.users.clear_outbox(rhea.id, [granted.id])
+    left = await repos.users.get(rhea.id)
+
+    assert after_grant.role_ids == ["r1"] and after_grant.outbox == [granted]
+    assert [(u.username, [e.id for e in u.outbox]) for u in waiting] == [
+        ("rhea", [granted.id, linked.id])
+    ]
+    assert left.outbox == [linked] and left.slack == RHEA
+    await repos.users.clear_outbox(rhea.id, [linked.id])
+    assert await repos.users.with_outbox(limit=10) == []
 
 
 async def test_a_slack_identity_links_one_user_and_unlinking_stops_auto_linking(

@@ -14,10 +14,10 @@ import pytest
 from core.errors import PermissionDenied
 from core.models.rbac import Permission
 from core.models.release import ApprovalStatus, Decision, GateStatus, Release
-from core.models.timeline import TimelineEvent
 from core.rules.approvals import ApprovalPolicy
 from core.services.container import build_services
 from core.services.gates import GateChange
+from core.services.outbox import Entry
 from storage.engine import Database
 from storage.instrumented import RoundTrips
 from storage.wiring import open_repositories
@@ -203,7 +203,7 @@ async def test_reacting_to_a_change_is_a_claim_a_clean_up_and_a_completion(
     world, trips = counted.world, counted.trips
     jobs: list[Callable[[], Awaitable[None]]] = []
 
-    async def react(_release: Release, _entry: TimelineEvent) -> None:
+    async def react(_release: Release | None, _entry: Entry) -> None:
         return None
 
     async def run_jobs() -> None:

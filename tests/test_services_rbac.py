@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 import pytest
 
 from core.errors import Duplicate, NotFound, PermissionDenied, RuleViolation
 from core.models.common import new_id
+from core.models.events import AccessChanged
 from core.models.rbac import Permission, RoleDraft, SlackIdentity, User, UserDraft, UserStatus
-from core.models.release import ReleaseDraft
+from core.models.release import Release, ReleaseDraft
 from core.passwords import verify_password
 from core.rules.permissions import Actor
 from core.services.identity import ADMIN_ROLE_NAME
+from core.services.outbox import Entry
 from tests.support import World
 
 RHEA = SlackIdentity(team_id="T1", user_id="U1")
@@ -435,3 +438,74 @@ async def test_an_unlinked_user_is_not_linked_again_by_email_until_an_admin_link
 
     await world.services.users.link_slack(admin, "rhea", RHEA)
     assert (await world.repos.users.get_by_username("rhea")).auto_link is True
+
+
+# --- what access changes cause ----------------------------------------------------------------
+
+
+async def caused(world: World, username: str) -> list[AccessChanged]:
+    """The access events waiting in the user's outbox (no reactions in this process)."""
+    user = await stored_user(world, username)
+    return [e for entry in user.outbox for e in entry.events if isinstance(e, AccessChanged)]
+
+
+async def test_every_access_change_stores_what_it_caused_with_it(world: World) -> None:
+    ada = await admin_of_roles(world)
+    await world.services.roles.create(ada, RoleDraft(role_name="RM", can_create_release=True))
+    await world.services.roles.create(ada, RoleDraft(role_name="QA", can_view_all=True))
+    rm = await world.repos.roles.get("RM")
+    users = world.services.users
+
+    await users.create(ada, new_user("rhea", role_ids=[rm.id]))
+    await users.grant_role(ada, "rhea", "QA")
+    await users.link_slack(ada, "rhea", RHEA)
+    await users.revoke_role(ada, "rhea", "RM")
+    await users.set_status(ada, "rhea", UserStatus.DISABLED)
+    await users.unlink_slack(ada, RHEA)
+
+    rhea = await stored_user(world, "rhea")
+    assert [(e.user_id, e.change) for e in await caused(world, "rhea")] == [
+        (rhea.id, "made with roles"),
+        (rhea.id, "granted QA"),
+        (rhea.id, "linked to Slack user U1"),
+        (rhea.id, "revoked RM"),
+        (rhea.id, "status DISABLED"),
+        (rhea.id, "unlinked from Slack"),
+    ]
+
+
+async def test_a_refused_access_change_causes_nothing(world: World) -> None:
+    ada = await admin_of_roles(world)
+    await world.services.users.create(ada, new_user("rhea"))
+    await world.services.roles.create(ada, RoleDraft(role_name="RM", can_create_release=True))
+    maya = await world.actor("maya", Permission.CAN_VIEW_ALL)
+    before = await world.snapshot()
+
+    with pytest.raises(PermissionDenied):
+        await world.services.users.grant_role(maya, "rhea", "RM")
+
+    assert await caused(world, "rhea") == []
+    assert await world.snapshot() == before
+
+
+async def test_an_access_change_reaches_the_reactions_once_then_leaves_the_outbox(
+    world: World,
+) -> None:
+    ada = await admin_of_roles(world)
+    await world.services.users.create(ada, new_user("rhea"))
+    await world.services.roles.create(ada, RoleDraft(role_name="RM", can_create_release=True))
+    handed: list[tuple[object, list[object]]] = []
+    jobs: list[Callable[[], Awaitable[None]]] = []
+
+    async def react(release: Release | None, entry: Entry) -> None:
+        handed.append((release, list(entry.events)))
+
+    world.services.outbox.connect(react, later=jobs.append)
+    granted = await world.services.users.grant_role(ada, "rhea", "RM")
+    for job in jobs:
+        await job()
+    again = await world.services.outbox.dispatch_pending()
+
+    rhea = granted.user.id
+    assert handed == [(None, [AccessChanged(user_id=rhea, change="granted RM")])]
+    assert again == 0 and (await stored_user(world, "rhea")).outbox == []

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from core.models.common import DomainModel, UtcDatetime
+from core.models.common import DomainModel, Entity, UtcDatetime
 from core.models.statuses import Decision, GateStatus, MilestoneStatus, TaskStatus
 
 
@@ -73,15 +73,33 @@ class TaskChanged(DomainModel):
     after: TaskStatus
 
 
+class AccessChanged(DomainModel):
+    """What a person may do changed: a role granted or revoked, their Slack link made or
+    undone, their account made (in)active, or the account made with roles."""
+
+    kind: Literal["access_changed"] = "access_changed"
+    user_id: str
+    change: str  # e.g. "granted Approval Manager", for logs and the audit
+
+
 DomainEvent = Annotated[
     ReleaseCreated
     | GateChanged
     | MilestoneChanged
     | ApprovalRequested
     | ApprovalDecided
-    | TaskChanged,
+    | TaskChanged
+    | AccessChanged,
     Field(discriminator="kind"),
 ]
+
+
+class PendingEvents(Entity):
+    """An outbox entry of an aggregate without a timeline (a user): what one change caused,
+    stored in the same write as the change."""
+
+    at: UtcDatetime
+    events: list[DomainEvent] = Field(default_factory=list)
 
 
 def stamp(at: datetime | None) -> str:

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pydantic import EmailStr, Field, field_validator
 
 from core.models.common import DomainModel, Entity, Key, Name, Text, UtcDatetime
+from core.models.events import PendingEvents
 
 
 class Permission(StrEnum):
@@ -91,6 +92,8 @@ class User(Entity):
     time_zone_checked_at: UtcDatetime | None = None
     status: UserStatus = UserStatus.ACTIVE
     created_at: UtcDatetime
+    # The outbox: what access changes caused, written with them (core/services/outbox.py).
+    outbox: list[PendingEvents] = Field(default_factory=list)
 
     @field_validator("email")
     @classmethod

@@ -87,11 +87,11 @@ def build_services(
 ) -> Services:
     identity = IdentityService(repos.users, repos.roles, clock)
     policy = policy or ApprovalPolicy()
-    outbox = Outbox(repos.releases, repos.timeline, repos.claims, clock)
+    outbox = Outbox(repos.releases, repos.users, repos.timeline, repos.claims, clock)
     return Services(
         identity=identity,
         roles=RoleService(repos.roles, clock),
-        users=UserService(repos.users, repos.roles, repos.claims, clock),
+        users=UserService(repos.users, repos.roles, repos.claims, clock, outbox),
         catalog=CatalogService(repos.applications, repos.squads, repos.boards),
         releases=ReleaseService(repos.releases, repos.applications, outbox, clock),
         gates=GateService(repos.releases, outbox, clock),

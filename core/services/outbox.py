@@ -2,7 +2,8 @@
 
 A release write carries one entry per change in ``release.outbox``: the timeline entry people
 read, with the domain events the change caused (``core/events.py``). The conditional write
-that stores the change stores them too, so no crash can split the two.
+that stores the change stores them too, so no crash can split the two. A change to a user's
+access carries its events the same way, in ``user.outbox`` (no timeline entry).
 
 Then, in order:
 1. ``record`` (right after the write, on the request's path): the entry is appended to the
@@ -22,28 +23,44 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from core.clock import Clock
+from core.models.events import PendingEvents
+from core.models.rbac import User
 from core.models.release import Release
 from core.models.timeline import TimelineEvent
-from core.ports import ClaimRepository, ReleaseRepository, TimelineRepository
+from core.ports import ClaimRepository, ReleaseRepository, TimelineRepository, UserRepository
 
 log = logging.getLogger(__name__)
 PENDING_BATCH = 100
 LEASE = timedelta(minutes=5)  # a dispatcher that stopped mid-way is taken over after this
 
-# What follows one stored change (its entry, with its events), for the release as it is now.
-React = Callable[[Release, TimelineEvent], Awaitable[None]]
+Entry = TimelineEvent | PendingEvents
+# What follows one stored change (its entry, with its events), for the release as it is now
+# (None for a change to a user: access changes belong to no release).
+React = Callable[[Release | None, Entry], Awaitable[None]]
 # Runs a job soon, off the request's path (the bot's after-ack queue).
 Later = Callable[[Callable[[], Awaitable[None]]], None]
+
+
+@dataclass(frozen=True)
+class _Box:
+    """One aggregate's outbox: its entries, and how they leave it."""
+
+    label: str
+    entries: Sequence[Entry]
+    release: Release | None
+    clear: Callable[[list[str]], Awaitable[None]]
 
 
 class Outbox:
     def __init__(
         self,
         releases: ReleaseRepository,
+        users: UserRepository,
         timeline: TimelineRepository,
         claims: ClaimRepository,
         clock: Clock,
@@ -51,6 +68,7 @@ class Outbox:
         lease: timedelta = LEASE,
     ) -> None:
         self._releases = releases
+        self._users = users
         self._timeline = timeline
         self._claims = claims
         self._clock = clock
@@ -63,7 +81,7 @@ class Outbox:
         self._react, self._later = react, later
 
     async def record(self, release: Release) -> None:
-        """Right after the write: the timeline now, the reactions soon."""
+        """Right after a release write: the timeline now, the reactions soon."""
         if not release.outbox:
             return
         try:
@@ -71,49 +89,75 @@ class Outbox:
         except Exception:  # the change is stored; its entries wait for the next tick
             log.warning("outbox of %s left for later", release.release_id, exc_info=True)
             return
-        if self._later is not None:
+        self._soon(self._release_box(release), appended=True)
 
-            async def react() -> None:
-                await self.dispatch(release, appended=True)
-
-            self._later(react)
+    def record_user(self, user: User) -> None:
+        """Right after a user write: the reactions soon."""
+        if user.outbox:
+            self._soon(self._user_box(user), appended=True)
 
     async def dispatch(self, release: Release, *, appended: bool = False) -> int:
-        """Deliver the release's outbox entries nobody else holds; how many were delivered.
+        """Deliver the release's outbox entries nobody else holds; how many were delivered."""
+        return await self._dispatch(self._release_box(release), appended=appended)
 
-        An entry leaves the outbox before its claim is completed: a crash in between leaves
-        an expiring claim on nothing, never a finished claim on an entry still waiting."""
-        done: list[TimelineEvent] = []
+    async def dispatch_pending(self, *, limit: int = PENDING_BATCH) -> int:
+        """Deliver what earlier writes left in outboxes; the number of entries delivered."""
+        boxes = [self._release_box(r) for r in await self._releases.with_outbox(limit=limit)]
+        boxes += [self._user_box(u) for u in await self._users.with_outbox(limit=limit)]
+        delivered = 0
+        for box in boxes:
+            try:
+                delivered += await self._dispatch(box)
+            except Exception:  # one aggregate's failure must not hold up the others
+                log.warning("outbox of %s left for later", box.label, exc_info=True)
+        return delivered
+
+    def _release_box(self, release: Release) -> _Box:
+        async def clear(ids: list[str]) -> None:
+            await self._releases.clear_outbox(release.id, ids)
+
+        return _Box(release.release_id, release.outbox, release, clear)
+
+    def _user_box(self, user: User) -> _Box:
+        async def clear(ids: list[str]) -> None:
+            await self._users.clear_outbox(user.id, ids)
+
+        return _Box(f"user {user.username}", user.outbox, None, clear)
+
+    def _soon(self, box: _Box, *, appended: bool) -> None:
+        if self._later is None:
+            return  # left for a process that reacts (the bot's tick)
+
+        async def react() -> None:
+            await self._dispatch(box, appended=appended)
+
+        self._later(react)
+
+    async def _dispatch(self, box: _Box, *, appended: bool = False) -> int:
+        """An entry leaves the outbox before its claim is completed: a crash in between
+        leaves an expiring claim on nothing, never a finished claim on an entry waiting."""
+        done: list[str] = []
         claimed: list[tuple[str, str]] = []
-        for entry in release.outbox:
-            delivered, claim = await self._deliver(release, entry, appended=appended)
+        for entry in box.entries:
+            delivered, claim = await self._deliver(box, entry, appended=appended)
             if delivered:
-                done.append(entry)
+                done.append(entry.id)
             if claim is not None:
                 claimed.append(claim)
         if done:
-            await self._releases.clear_outbox(release.id, [e.id for e in done])
+            await box.clear(done)
         for key, owner in claimed:
             await self._claims.complete(key, now=self._clock(), owner=owner)
         return len(done)
 
-    async def dispatch_pending(self, *, limit: int = PENDING_BATCH) -> int:
-        """Deliver what earlier writes left in outboxes; the number of entries delivered."""
-        delivered = 0
-        for release in await self._releases.with_outbox(limit=limit):
-            try:
-                delivered += await self.dispatch(release)
-            except Exception:  # one release's failure must not hold up the others
-                log.warning("outbox of %s left for later", release.release_id, exc_info=True)
-        return delivered
-
     async def _deliver(
-        self, release: Release, entry: TimelineEvent, *, appended: bool
+        self, box: _Box, entry: Entry, *, appended: bool
     ) -> tuple[bool, tuple[str, str] | None]:
         """(delivered, the claim to complete once it has left the outbox)."""
+        missing = entry if isinstance(entry, TimelineEvent) and not appended else None
         if not entry.events or self._react is None:
-            if not appended:
-                await self._timeline.append([entry])
+            if missing is not None:
+                await self._timeline.append([missing])
             # Events wait in the outbox for a process that reacts (the bot's tick).
             return not entry.events, None
         key, owner = f"outbox:{entry.id}", uuid.uuid4().hex
@@ -122,11 +166,11 @@ class Outbox:
             # the outbox before it was cleared wrote it back: then it only has to go.
             return await self._claims.finished(key), None
         try:
-            if not appended:
-                await self._timeline.append([entry])
-            await self._react(release, entry)
+            if missing is not None:
+                await self._timeline.append([missing])
+            await self._react(box.release, entry)
         except Exception:
             await self._claims.release(key, owner=owner)
-            log.exception("reactions to %s of %s failed; retried later", entry.id, release.id)
+            log.exception("reactions to %s of %s failed; retried later", entry.id, box.label)
             return False, None
         return True, (key, owner)

@@ -12,11 +12,13 @@ from datetime import timedelta
 
 from core.clock import Clock
 from core.errors import Conflict, Kind, NotFound, PermissionDenied, RuleViolation
+from core.models.events import AccessChanged, PendingEvents
 from core.models.rbac import Permission, Role, RoleDraft, SlackIdentity, User, UserDraft, UserStatus
 from core.passwords import hash_password
 from core.ports import ClaimRepository, RoleRepository, UserRepository
 from core.rules.operations import ADD_USER, CREATE_ROLE
 from core.rules.permissions import Actor
+from core.services.outbox import Outbox
 from core.suggestions import CANDIDATES, closest
 
 # One lease serializes every change that could take the last acting administrator away.
@@ -91,9 +93,11 @@ class UserService:
         roles: RoleRepository,
         claims: ClaimRepository,
         clock: Clock,
+        outbox: Outbox,
         *,
         lock_wait: timedelta = LOCK_WAIT,
     ) -> None:
+        self._outbox = outbox
         self._users = users
         self._roles = roles
         self._claims = claims
@@ -111,7 +115,9 @@ class UserService:
             password_hash=hash_password(draft.password) if draft.password else None,
             created_at=self._clock(),
         )
-        return await self._users.add(user)
+        if user.role_ids:
+            user.outbox.append(self._caused(user.id, "made with roles"))
+        return self._recorded(await self._users.add(user))
 
     async def list_users(self, actor: Actor) -> list[User]:
         _require_any(actor, USER_LISTERS, "list users")
@@ -133,7 +139,8 @@ class UserService:
                 f"({user.slack.user_id}); unlink them first, then link again.",
                 fields={"username": "Already linked to someone else"},
             )
-        return await self._users.set_slack(user.id, identity)
+        caused = self._caused(user.id, f"linked to Slack user {identity.user_id}")
+        return self._recorded(await self._users.set_slack(user.id, identity, caused=caused))
 
     async def unlink_slack(self, actor: Actor, identity: SlackIdentity) -> User:
         actor.require(Permission.CAN_MANAGE_ROLES, "unlink a Slack person")
@@ -147,13 +154,16 @@ class UserService:
                 )
             await self._keep_an_acting_admin(user, user.model_copy(update={"slack": None}))
             lease.check()
-            return await self._users.set_slack(user.id, None)
+            caused = self._caused(user.id, "unlinked from Slack")
+            return self._recorded(await self._users.set_slack(user.id, None, caused=caused))
 
     async def grant_role(self, actor: Actor, username: str, role_name: str) -> RoleChange:
         actor.require(Permission.CAN_MANAGE_ROLES, "grant a role")
         user = await self._user(actor, username)
         role = await self._role(role_name)
-        return RoleChange(await self._users.add_role(user.id, role.id), role)
+        caused = self._caused(user.id, f"granted {role.role_name}")
+        granted = await self._users.add_role(user.id, role.id, caused=caused)
+        return RoleChange(self._recorded(granted), role)
 
     async def revoke_role(self, actor: Actor, username: str, role_name: str) -> RoleChange:
         actor.require(Permission.CAN_MANAGE_ROLES, "revoke a role")
@@ -162,25 +172,45 @@ class UserService:
             # Roles are never edited: this one cannot make anyone an administrator.
             user = await self._user(actor, username)
             _require_held(user, role)
-            return RoleChange(await self._users.remove_role(user.id, role.id), role)
+            return await self._revoked(user, role)
         async with self._role_managers_locked() as lease:
             user = await self._user(actor, username)
             _require_held(user, role)
             remaining = [r for r in user.role_ids if r != role.id]
             await self._keep_an_acting_admin(user, user.model_copy(update={"role_ids": remaining}))
             lease.check()
-            return RoleChange(await self._users.remove_role(user.id, role.id), role)
+            return await self._revoked(user, role)
 
     async def set_status(self, actor: Actor, username: str, status: UserStatus) -> User:
         actor.require(Permission.CAN_MANAGE_ROLES, "change a user's status")
         if status is UserStatus.ACTIVE:
             user = await self._user(actor, username)
-            return await self._users.set_status(user.id, status)
+            return await self._set_status(user, status)
         async with self._role_managers_locked() as lease:
             user = await self._user(actor, username)
             await self._keep_an_acting_admin(user, user.model_copy(update={"status": status}))
             lease.check()
-            return await self._users.set_status(user.id, status)
+            return await self._set_status(user, status)
+
+    async def _revoked(self, user: User, role: Role) -> RoleChange:
+        caused = self._caused(user.id, f"revoked {role.role_name}")
+        revoked = await self._users.remove_role(user.id, role.id, caused=caused)
+        return RoleChange(self._recorded(revoked), role)
+
+    async def _set_status(self, user: User, status: UserStatus) -> User:
+        caused = self._caused(user.id, f"status {status.value}")
+        return self._recorded(await self._users.set_status(user.id, status, caused=caused))
+
+    def _caused(self, user_id: str, change: str) -> PendingEvents:
+        """The outbox entry of an access change, written with it."""
+        return PendingEvents(
+            at=self._clock(), events=[AccessChanged(user_id=user_id, change=change)]
+        )
+
+    def _recorded(self, user: User) -> User:
+        """What the write caused follows, off the caller's path."""
+        self._outbox.record_user(user)
+        return user
 
     async def _user(self, actor: Actor, username: str) -> User:
         """The user with this username, ignoring case; if none, the closest usernames are

@@ -11,8 +11,10 @@ from pymongo.errors import DuplicateKeyError
 
 from core.errors import Duplicate, Kind, NotFound
 from core.models.common import is_object_id
+from core.models.events import PendingEvents
 from core.models.rbac import SlackIdentity, User, UserStatus
 from storage.codec import (
+    entry_document,
     first_exact,
     folded,
     folded_field,
@@ -80,20 +82,26 @@ class UserRepository:
         )
         return [from_document(User, d) for d in docs]
 
-    async def add_role(self, user_id: str, role_id: str) -> User:
-        return await self._update(user_id, {"$addToSet": {"role_ids": role_id}})
+    async def add_role(
+        self, user_id: str, role_id: str, *, caused: PendingEvents | None = None
+    ) -> User:
+        return await self._update(user_id, {"$addToSet": {"role_ids": role_id}}, caused)
 
-    async def remove_role(self, user_id: str, role_id: str) -> User:
-        return await self._update(user_id, {"$pull": {"role_ids": role_id}})
+    async def remove_role(
+        self, user_id: str, role_id: str, *, caused: PendingEvents | None = None
+    ) -> User:
+        return await self._update(user_id, {"$pull": {"role_ids": role_id}}, caused)
 
-    async def set_slack(self, user_id: str, identity: SlackIdentity | None) -> User:
+    async def set_slack(
+        self, user_id: str, identity: SlackIdentity | None, *, caused: PendingEvents | None = None
+    ) -> User:
         if identity is None:
             return await self._update(
-                user_id, {"$unset": {"slack": ""}, "$set": {"auto_link": False}}
+                user_id, {"$unset": {"slack": ""}, "$set": {"auto_link": False}}, caused
             )
         try:
             change = {"$set": {"slack": identity.model_dump(), "auto_link": True}}
-            return await self._update(user_id, change)
+            return await self._update(user_id, change, caused)
         except DuplicateKeyError:
             # The only unique key an update can break; engines disagree on what they report.
             raise Duplicate(
@@ -102,8 +110,20 @@ class UserRepository:
                 fields={"slack_user_id": "Already linked"},
             ) from None
 
-    async def set_status(self, user_id: str, status: UserStatus) -> User:
-        return await self._update(user_id, {"$set": {"status": status.value}})
+    async def set_status(
+        self, user_id: str, status: UserStatus, *, caused: PendingEvents | None = None
+    ) -> User:
+        return await self._update(user_id, {"$set": {"status": status.value}}, caused)
+
+    async def clear_outbox(self, user_id: str, entry_ids: Sequence[str]) -> None:
+        await self._collection.update_one(
+            {"_id": object_id(user_id, "user")},
+            {"$pull": {"outbox": {"id": {"$in": list(entry_ids)}}}},
+        )
+
+    async def with_outbox(self, *, limit: int) -> list[User]:
+        cursor = self._collection.find({"outbox.id": {"$exists": True}}).limit(limit)
+        return [from_document(User, d) for d in await cursor.to_list(length=None)]
 
     async def set_time_zone(
         self, user_id: str, time_zone: str | None, *, checked_at: datetime | None = None
@@ -115,7 +135,11 @@ class UserRepository:
             return await self.get(user_id)
         return await self._update(user_id, {"$set": change})
 
-    async def _update(self, user_id: str, change: dict[str, Any]) -> User:
+    async def _update(
+        self, user_id: str, change: dict[str, Any], caused: PendingEvents | None = None
+    ) -> User:
+        if caused is not None:  # the change and what it caused: one write
+            change = {**change, "$push": {"outbox": entry_document(caused)}}
         doc = await self._collection.find_one_and_update(
             {"_id": object_id(user_id, "user")}, change, return_document=ReturnDocument.AFTER
         )

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.devtools.harness import LocalBot
 from tests.bot.test_admin import answer, refusal, role_names, shown, user
+from tests.bot.test_approvals import reacted
 
 ADMIN = "<@UADMIN|admin>"
 ARJUN = "<@UARJUN|arjun>"
@@ -14,6 +15,8 @@ LAST = "is the last administrator who can manage roles from Slack"
 
 
 async def users_stored(bot: LocalBot) -> list[dict[str, Any]]:
+    """The users as stored once the reactions to earlier changes are done."""
+    await reacted(bot)
     return await bot.runtime.db["users"].find({}).sort("_id", 1).to_list(length=None)
 
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.devtools.fake_slack import Call
 from bot.devtools.harness import LocalBot
 from core.models.release import ApprovalStatus, Decision, Environment
 from core.rules.permissions import Actor
+from core.rules.readiness import MilestoneRef
+from core.services.approvals import pending_in
 from core.services.gates import MilestoneDraft
-from tests.bot.test_approvals import dms, reacted
+from tests.bot.test_admin import DANA, answer, shown
+from tests.bot.test_approvals import _asks_for as _approvals_in, ask, dms, reacted
 from tests.bot.test_home import approval_milestones
 from tests.bot.test_outbox_restart import requests
 
@@ -86,3 +90,56 @@ async def test_a_decision_made_outside_slack_updates_every_dm_copy(bot: LocalBot
     release = await bot.runtime.repos.releases.get(REL)
     signoff = release.product(product_id).gate(gate).milestone("prod-signoff")
     assert signoff.approval.status is ApprovalStatus.APPROVED
+
+
+async def test_a_new_approval_manager_is_asked_for_what_waits_and_sees_it_on_home(
+    bot: LocalBot,
+) -> None:
+    """An admin grants dana the Approval Manager role from Slack: the approvals waiting
+    for an approval manager are DMed to her (nobody else is asked twice) and her Home is
+    drawn again with them."""
+    await ask(bot, REL)  # the approval managers were asked for what waits
+    await bot.driver.command("UDANA", "whoami")  # dana is linked on first contact
+    await bot.slack.wait_for("response_url")
+    await reacted(bot)
+    dmed_before = [c.params["channel"] for c in bot.slack.of("chat.postMessage")]
+    start = len(bot.slack.of("chat.postMessage"))
+
+    granted = shown(await answer(bot, "UADMIN", f'admin grant {DANA} "Approval Manager"'))
+    await reacted(bot)
+
+    posted = bot.slack.of("chat.postMessage")[start:]
+    asked = [c for c in posted if "approval_approve" in str(c.params)]
+    assert "Approval Manager" in granted
+    assert "UDANA" not in dmed_before
+    assert {c.params["channel"] for c in asked} == {"UDANA"}  # only the new decider
+    waiting = [m.milestone.milestone_key for m in await pending_approvals(bot)]
+    assert sorted(_asked_for(c) for c in asked) == sorted(waiting)
+    [home] = [p for p in bot.slack.of("views.publish") if p.params["user_id"] == "UDANA"]
+    assert sorted(approval_milestones(home)) == sorted(waiting)
+    dana = await bot.runtime.repos.users.get_by_username("dana")
+    assert dana.outbox == []
+
+
+async def test_revoking_a_role_draws_home_without_it_and_asks_nobody(bot: LocalBot) -> None:
+    await answer(bot, "UADMIN", f'admin grant {DANA} "Approval Manager"')
+    await reacted(bot)
+    asked = len(bot.slack.of("chat.postMessage"))
+
+    await answer(bot, "UADMIN", f'admin revoke {DANA} "Approval Manager"')
+    await reacted(bot)
+
+    assert len(bot.slack.of("chat.postMessage")) == asked
+    homes = [p for p in bot.slack.of("views.publish") if p.params["user_id"] == "UDANA"]
+    assert approval_milestones(homes[0]) != []  # drawn with them once granted
+    assert approval_milestones(homes[-1]) == []  # and without them once revoked
+
+
+async def pending_approvals(bot: LocalBot) -> list[MilestoneRef]:
+    release = await bot.runtime.repos.releases.get(REL)
+    return [r for r in pending_in(release) if r.milestone.approval.requires_approval_manager]
+
+
+def _asked_for(call: Call) -> str:
+    [found] = _approvals_in(call)
+    return found.split("|")[-1]
