@@ -121,6 +121,17 @@ def approval_decided_message(release: Release, ref: MilestoneRef, tz: ZoneInfo) 
     return Message(text=text, blocks=blocks)
 
 
+def approval_withdrawn_message(release: Release, ref: MilestoneRef, tz: ZoneInfo) -> Message:
+    """An approval DM once the milestone no longer needs approval: nothing left to decide."""
+    blocks: list[Block] = [
+        section(":heavy_minus_sign: *No longer needs approval*: its milestone's approval "
+                "was dropped, so there is nothing to decide."),
+        section(_context_lines(release, ref, tz)),
+    ]  # fmt: skip
+    text = f"No longer needs approval: {release.release_id} {esc(ref.milestone.milestone_name)}"
+    return Message(text=text, blocks=blocks)
+
+
 def already_decided_text(refused: AlreadyDecided, tz: ZoneInfo) -> str:
     """What a late click is told: who decided, and when on the clicker's own clock."""
     name, by = f"*{esc(refused.milestone_name)}*", esc(refused.decided_by)

@@ -41,7 +41,7 @@ async def serve(settings: Settings) -> None:
             await stop.wait()
     finally:
         await runner.cleanup()
-        await runtime.deps.after_ack.drain()
+        await runtime.deps.settle()
         runtime.close()
         log.info("stopped")
 

@@ -22,8 +22,11 @@ async def _call(job: Job) -> None:
 
 
 class AfterAck:
-    def __init__(self, *, workers: int = 2) -> None:
+    """``job_seconds``: how long one job may run before it is cancelled (None: no limit)."""
+
+    def __init__(self, *, workers: int = 2, job_seconds: float | None = JOB_SECONDS) -> None:
         self._size = workers
+        self._job_seconds = job_seconds
         self._queue: asyncio.Queue[tuple[Job, contextvars.Context]] | None = None
         self._workers: list[asyncio.Task[None]] = []
 
@@ -48,13 +51,12 @@ class AfterAck:
         await asyncio.gather(*self._workers, return_exceptions=True)
         self._queue, self._workers = None, []
 
-    @staticmethod
-    async def _work(queue: asyncio.Queue[tuple[Job, contextvars.Context]]) -> None:
+    async def _work(self, queue: asyncio.Queue[tuple[Job, contextvars.Context]]) -> None:
         while True:
             job, context = await queue.get()
             try:
                 task = asyncio.create_task(_call(job), context=context)
-                await asyncio.wait_for(task, JOB_SECONDS)
+                await asyncio.wait_for(task, self._job_seconds)
             except Exception:  # a job answers its own errors; this is the last resort
                 log.exception("after-ack work failed")
             finally:

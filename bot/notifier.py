@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,7 +17,12 @@ from zoneinfo import ZoneInfo
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.approvals import approval_decided_message, approval_request_message
+from blocks.approvals import (
+    approval_decided_message,
+    approval_request_message,
+    approval_withdrawn_message,
+)
+from blocks.message import Message
 from bot.reach import reach
 from bot.slack_client import error_code, is_permanent
 from bot.workspace import Workspace
@@ -33,6 +39,14 @@ from core.services.container import Services
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)  # an attempt that stopped mid-send is taken over after this
+
+
+def same_round(record: ApprovalMessage, requested_at: datetime | None) -> bool:
+    """Whether a DM asked for this round of asking. One recorded before rounds were (no
+    ``round``) counts for the round it was sent in."""
+    if record.round is not None:
+        return record.round == requested_at
+    return requested_at is None or record.sent_at >= requested_at
 
 
 class NotAllDelivered(Exception):
@@ -76,44 +90,57 @@ class ApprovalNotifier:
         self._default_tz = default_tz
 
     async def request_decisions(
-        self, client: AsyncWebClient, release: Release, refs: list[MilestoneRef]
+        self,
+        client: AsyncWebClient,
+        release: Release,
+        refs: list[MilestoneRef],
+        *,
+        only: Set[str] | None = None,
     ) -> int:
-        """DM every linked person who may decide each approval, once per person and round of
-        asking; returns the DMs sent. Raises ``NotAllDelivered`` after trying everyone when
-        some could not be asked for now (they are asked on the next attempt, the others not)."""
+        """DM every linked person who may decide each approval (of them, the users in
+        ``only``), once per person and round of asking; returns the DMs sent. Raises
+        ``NotAllDelivered`` after trying everyone when some could not be asked for now (they
+        are asked on the next attempt, the others not again)."""
         sent, failed = 0, 0
         summary = summarize(release)
         for ref in refs:
             ask = _Ask(client, release, summary, ref)
             records = await self._messages.for_approval(ask.key)
-            asked = {r.user_id for r in records if r.round == ask.round}
+            asked = {r.user_id for r in records if same_round(r, ask.round)}
             for decider in await self._services.approvals.deciders(release, ref):
-                if decider.user_id not in asked:
-                    outcome = await self._request_once(ask, decider)
-                    sent += outcome is True
-                    failed += outcome is None
+                if decider.user_id in asked or (only is not None and decider.user_id not in only):
+                    continue
+                outcome = await self._request_once(ask, decider)
+                sent += outcome is True
+                failed += outcome is None
         if failed:
             raise NotAllDelivered(f"{failed} approval request DMs of {release.release_id}")
         return sent
 
     async def _request_once(self, ask: _Ask, decider: Actor) -> bool | None:
-        """True: sent; False: not sent and never will be (unreachable, refused for good, or
-        another attempt holds it); None: failed for now (Slack or storage), to be retried."""
+        """True: sent; False: not sent, and not to be retried now (asked already, refused for
+        good, or not in Slack: a later link asks them); None: not sent for now (Slack or
+        storage failed, or another attempt is at it), to be retried."""
         claim = f"request:{ask.key}:{stamp(ask.round)}:{decider.user_id}"
         owner = uuid.uuid4().hex
         if not await self._claims.claim(claim, now=self._clock(), ttl=LEASE, owner=owner):
-            return False
+            return False if await self._claims.finished(claim) else None
         try:
             sent = await self._send_request(ask, decider)
-        except Exception as error:
+        except BaseException as error:
             if isinstance(error, SlackApiError) and is_permanent(error):
                 log.warning("could not DM %s: %s", decider.user.username, error_code(error))
                 await self._claims.complete(claim, now=self._clock(), owner=owner)
                 return False
-            log.warning("approval DM to %s failed; retried", decider.user.username)
             await self._claims.release(claim, owner=owner)
+            if not isinstance(error, Exception):
+                raise
+            log.warning("approval DM to %s failed; retried", decider.user.username)
             return None
-        await self._claims.complete(claim, now=self._clock(), owner=owner)
+        if sent:
+            await self._claims.complete(claim, now=self._clock(), owner=owner)
+        else:  # not in Slack (yet): their link is an access change that asks them then
+            await self._claims.release(claim, owner=owner)
         return sent
 
     async def _send_request(self, ask: _Ask, decider: Actor) -> bool:
@@ -127,37 +154,65 @@ class ApprovalNotifier:
         # A user id as channel opens the app's DM (no conversations.open, a much tighter
         # rate tier); the reply names the DM channel for updates.
         posted = await ask.client.chat_postMessage(channel=slack_id, **message.to_dict())
-        await self._messages.record(
-            ApprovalMessage(
-                approval_key=ask.key,
-                user_id=actor.user_id,
-                channel=str(posted["channel"]),
-                ts=str(posted["ts"]),
-                sent_at=self._clock(),
-                round=ask.round,
-            )
+        record = ApprovalMessage(
+            approval_key=ask.key,
+            user_id=actor.user_id,
+            channel=str(posted["channel"]),
+            ts=str(posted["ts"]),
+            sent_at=self._clock(),
+            round=ask.round,
         )
+        try:
+            await self._messages.record(record)
+        except Exception:  # sent: never again; only its update after the decision is lost
+            log.error("approval DM %s/%s sent but not recorded", record.channel, record.ts)
         return True
 
     async def announce_decision(
         self, client: AsyncWebClient, release: Release, ref: MilestoneRef
     ) -> list[ApprovalMessage]:
         """Replace every approval DM of this milestone with who decided and when; no buttons.
-
-        Returns the DMs it updated, so a caller can tell whether a click came from one."""
+        Returns the DMs it updated."""
         if ref.milestone.approval.status not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
             return []
-        key = key_of(release.id, ref)
-        records = await self._messages.for_approval(key)
+        return await self._update_copies(client, release, ref, approval_decided_message)
+
+    async def announce_withdrawal(
+        self, client: AsyncWebClient, release: Release, ref: MilestoneRef
+    ) -> list[ApprovalMessage]:
+        """Replace every approval DM of this milestone with "no longer needed"; no buttons."""
+        if ref.milestone.approval.status is not ApprovalStatus.NOT_REQUIRED:
+            return []
+        return await self._update_copies(client, release, ref, approval_withdrawn_message)
+
+    async def _update_copies(
+        self,
+        client: AsyncWebClient,
+        release: Release,
+        ref: MilestoneRef,
+        build: Callable[[Release, MilestoneRef, ZoneInfo], Message],
+    ) -> list[ApprovalMessage]:
+        """Each copy in its reader's zone. Updating is idempotent: a copy Slack failed to
+        update for now makes the whole update retried (``NotAllDelivered``); one gone for
+        good (deleted, channel closed) is skipped."""
+        records = await self._messages.for_approval(key_of(release.id, ref))
         people = await self._services.identity.people({r.user_id for r in records})
+        failed = 0
         for record in records:
             user = people.get(record.user_id)
-            tz = zone_or(user.time_zone if user else None, self._default_tz)
-            message = approval_decided_message(release, ref, tz)
+            message = build(
+                release, ref, zone_or(user.time_zone if user else None, self._default_tz)
+            )
             try:
                 await client.chat_update(channel=record.channel, ts=record.ts, **message.to_dict())
             except SlackApiError as error:  # one lost DM must not hide the others
                 log.warning(
-                    "could not update approval DM %s/%s: %s", record.channel, record.ts, error
+                    "could not update approval DM %s/%s: %s",
+                    record.channel,
+                    record.ts,
+                    error_code(error),
                 )
+                failed += not is_permanent(error) and error_code(error) != "message_not_found"
+        if failed:
+            raise NotAllDelivered(f"{failed} approval DM updates of {release.release_id}")
         return records

@@ -14,7 +14,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack_client import slack_profile
+from bot.slack_client import error_code, slack_profile
 from bot.workspace import Workspace
 from core.models.rbac import SlackIdentity
 from core.rules.permissions import Actor
@@ -47,7 +47,9 @@ async def reach(
         return Reached(slack_id, actor)
     try:
         found = await client.users_lookupByEmail(email=actor.user.email)
-    except SlackApiError:
+    except SlackApiError as error:
+        if error_code(error) != "users_not_found":
+            raise  # Slack failed for now: the caller retries
         log.info("no Slack account for %s; not notified", actor.user.username)
         return None
     person = found.get("user")

@@ -5,9 +5,13 @@ Events and what follows them:
   their App Home drawn again (its pending list changed);
 - ``ApprovalDecided``: every DM copy updated to who decided, without buttons, and the App
   Home of the others who could have decided drawn again;
-- ``AccessChanged`` (a role granted or revoked, a Slack link, an account (in)activated):
-  the person is asked by DM for the pending approvals they may now decide, and their App
-  Home is drawn as they may now see it;
+- ``ApprovalWithdrawn``: every DM copy updated to "no longer needs approval", without
+  buttons, and the deciders' App Home drawn again;
+- ``AccessChanged`` (a role granted or revoked, a Slack link made or undone, an account
+  (in)activated): the person is asked by DM for the pending approvals they may now decide
+  (only them: the others were asked already), and their App Home is drawn as they may now
+  see it (a deactivated person's shows why it is empty; an unlinked Slack person's, that
+  they are not linked);
 - the others (gates, milestones, tasks, new releases) have no Slack consequence yet; they
   are where webhooks and status posts will hook in.
 
@@ -27,17 +31,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import BotDeps
 from bot.home_tab import publish_home
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
 from core.models.events import (
     AccessChanged,
     ApprovalDecided,
     ApprovalRequested,
+    ApprovalWithdrawn,
     DomainEvent,
 )
-from core.models.release import ApprovalStatus, Release
+from core.models.release import Release
 from core.models.schedule import zone_or
+from core.rules.permissions import Actor
 from core.rules.readiness import MilestoneRef
-from core.services.approvals import PendingApproval, milestone_ref
+from core.services.approvals import by_release, milestone_ref, still_requested
 from core.services.outbox import Entry
 
 log = logging.getLogger(__name__)
@@ -61,16 +67,20 @@ class Reactions:
         decided_by: set[str] = set()
         notifier = self._deps.notifier
         for event in events:
-            if isinstance(event, ApprovalRequested):
+            if isinstance(event, ApprovalRequested | ApprovalDecided | ApprovalWithdrawn):
                 ref = milestone_ref(release, event.ref)
-                if ref is not None and _still_asked(ref, event):
-                    asked.append(ref)
-            elif isinstance(event, ApprovalDecided):
-                ref = milestone_ref(release, event.ref)
-                if ref is not None:  # every DM copy shows who decided, without buttons
+                if ref is None:
+                    continue
+                if isinstance(event, ApprovalRequested):
+                    if still_requested(ref, event.requested_at):
+                        asked.append(ref)
+                elif isinstance(event, ApprovalDecided):  # every copy: who decided, no buttons
                     await notifier.announce_decision(self._client, release, ref)
                     changed.append(ref)
                     decided_by.add(event.by or "")
+                else:  # every copy: nothing left to decide, no buttons
+                    await notifier.announce_withdrawal(self._client, release, ref)
+                    changed.append(ref)
         try:
             if asked:  # ask whoever may decide, by DM
                 await notifier.request_decisions(self._client, release, asked)
@@ -78,23 +88,32 @@ class Reactions:
             await self._refresh_homes(release, asked + changed, but=decided_by)
 
     async def _access_changed(self, event: AccessChanged) -> None:
-        services = self._deps.services
+        """Ask the person for what they may decide now, and draw their Home (or, for a
+        Slack person no longer linked, the Home of someone unknown) as it now is."""
         try:
-            actor = await services.identity.actor_by_id(event.user_id)
-            pending = await services.approvals.pending_for(actor)
-        except DomainError:  # gone, or no longer active: nothing to ask them
-            pending = []
+            actor: Actor | None = await self._deps.services.identity.actor_by_id(event.user_id)
+        except NotFound:
             actor = None
-        by_release: dict[str, list[PendingApproval]] = {}
-        for item in pending:
-            by_release.setdefault(item.release_oid, []).append(item)
-        for release_oid, items in by_release.items():
+        linked = actor.user.slack if actor is not None else None
+        if actor is not None and linked is not None:
+            await self._ask_for_pending(actor)
+        slack_id = linked.user_id if linked is not None else event.slack_user_id
+        if slack_id is None:
+            return
+        shown = actor if linked is not None and linked.user_id == slack_id else None
+        tz = zone_or(actor.user.time_zone if actor else None, self._deps.default_tz)
+        await publish_home(self._deps, self._client, slack_id, shown, tz)
+
+    async def _ask_for_pending(self, actor: Actor) -> None:
+        try:
+            pending = await self._deps.services.approvals.pending_for(actor)
+        except DomainError:  # no longer active: nothing to ask them
+            return
+        for release_oid, refs in by_release(pending).items():
             release = await self._deps.repos.releases.get(release_oid)
-            refs = [item.ref for item in items]
-            await self._deps.notifier.request_decisions(self._client, release, refs)
-        if actor is not None and actor.user.slack is not None:
-            tz = zone_or(actor.user.time_zone, self._deps.default_tz)
-            await publish_home(self._deps, self._client, actor.user.slack.user_id, actor, tz)
+            await self._deps.notifier.request_decisions(
+                self._client, release, refs, only={actor.user_id}
+            )
 
     async def _refresh_homes(
         self, release: Release, refs: list[MilestoneRef], *, but: set[str]
@@ -116,9 +135,3 @@ class Reactions:
                     await publish_home(self._deps, self._client, slack.user_id, actor, tz)
                 except Exception:  # one Home that could not be drawn must not stop the rest
                     log.warning("could not refresh the Home of %s", actor.user.username)
-
-
-def _still_asked(ref: MilestoneRef, event: ApprovalRequested) -> bool:
-    """Still pending in the round the event asked for: a later round has its own event."""
-    approval = ref.milestone.approval
-    return approval.status is ApprovalStatus.PENDING and approval.requested_at == event.requested_at

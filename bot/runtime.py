@@ -101,7 +101,7 @@ async def build_runtime(
     notifier = ApprovalNotifier(services, repos.approval_messages, repos.claims, clock, zone, home)
     deps = BotDeps(settings, services, repos, resolver, build_router(), notifier, home, clock)
     # Every stored change reaches the reactions, right after the write, off the request's path.
-    services.outbox.connect(Reactions(deps, client), later=deps.after_ack.submit)
+    services.outbox.connect(Reactions(deps, client), later=deps.reacting.submit)
     app = create_app(deps, client)
     # Everything built so far lives as long as the process: keep it out of the collector's
     # scans, so full collections (and the pauses they add to acks) stay short.

@@ -14,6 +14,7 @@ from core.models.events import (
     ApprovalDecided,
     ApprovalRef,
     ApprovalRequested,
+    ApprovalWithdrawn,
     DomainEvent,
     GateChanged,
     MilestoneChanged,
@@ -41,9 +42,6 @@ class Snapshot:
     milestones: dict[MilestoneKey, MilestoneStatus]
     approvals: dict[MilestoneKey, ApprovalState]
     tasks: dict[TaskKey, TaskStatus]
-
-
-EMPTY = Snapshot({}, {}, {}, {})
 
 
 def snapshot(release: Release) -> Snapshot:
@@ -111,6 +109,8 @@ def _approval_events(
     if was == state:
         return []
     ref = _ref(key)
+    if state.status is ApprovalStatus.NOT_REQUIRED and was and was.status is ApprovalStatus.PENDING:
+        return [ApprovalWithdrawn(ref=ref)]
     if state.status is ApprovalStatus.PENDING:
         # Pending anew, or asked again (what it covers changed): a new round of asking.
         return [ApprovalRequested(ref=ref, requested_at=state.requested_at)]

@@ -9,6 +9,7 @@ from core.models.events import (
     ApprovalDecided,
     ApprovalRef,
     ApprovalRequested,
+    ApprovalWithdrawn,
     DomainEvent,
     GateChanged,
     MilestoneChanged,
@@ -119,7 +120,7 @@ async def test_asking_again_is_a_new_round_named_by_its_time(world: World) -> No
     asked = await newest(world, rhea)
 
     approval = again.product("pay-api").gate(GATE).milestone("scan-uat").approval
-    assert dropped == []  # nothing to ask or announce
+    assert dropped == [ApprovalWithdrawn(ref=SCAN_UAT)]  # the copies say so
     assert asked == [ApprovalRequested(ref=SCAN_UAT, requested_at=approval.requested_at)]
     assert approval.requested_at == world.clock.now
 

@@ -31,6 +31,7 @@ class Recording:
     """Reactions that remember what they were handed; ``later`` keeps jobs until run."""
 
     def __init__(self, *, fail: int = 0) -> None:
+        """``fail``: how many calls fail (as Slack being down) before they succeed."""
         self.entries: list[Entry] = []
         self.jobs: list[Callable[[], Awaitable[None]]] = []
         self.fail = fail
@@ -188,7 +189,11 @@ async def test_a_failed_reaction_is_retried_on_the_next_tick_and_then_done(world
     assert (await world.repos.releases.get(REL)).outbox == []
 
 
-async def test_two_replicas_ticking_at_once_react_to_each_entry_once(world: World) -> None:
+async def test_two_replicas_ticking_at_once_react_to_each_entry_once(
+    racing_world: World,
+) -> None:
+    """Every database call yields, so the two dispatchers really interleave."""
+    world = racing_world
     await changed_gate(world)  # no reactions in this process: the events wait for a bot
     waiting = [e.id for e in (await world.repos.releases.get(REL)).outbox if e.events]
     reacted = Recording()
@@ -201,6 +206,42 @@ async def test_two_replicas_ticking_at_once_react_to_each_entry_once(world: Worl
     assert len(waiting) >= 2  # the gate's adding and its status change, at least
     assert sorted(e.id for e in reacted.entries) == sorted(waiting)
     assert (await world.repos.releases.get(REL)).outbox == []
+
+
+async def test_a_cancelled_reaction_lets_go_of_its_entry_at_once(world: World) -> None:
+    """A process stopping mid-reaction (its task cancelled) releases the entry's claim, so
+    the next tick, on any replica, takes it up without waiting for the lease."""
+    entry = await changed_gate(world, Recording())
+
+    async def stopped(release: Release | None, entry: Entry) -> None:
+        raise asyncio.CancelledError
+
+    world.services.outbox.connect(stopped, later=lambda job: None)
+    with pytest.raises(asyncio.CancelledError):
+        await world.services.outbox.dispatch_pending()
+    reacted = Recording()
+    world.services.outbox.connect(reacted, later=reacted.later)
+    delivered = await world.services.outbox.dispatch_pending()
+
+    assert delivered == 1 and [e.id for e in reacted.entries] == [entry]
+
+
+async def test_reactions_failing_for_a_day_are_given_up_and_logged(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    entry = await changed_gate(world, Recording(), fail=10**6)
+    tick = world.services.outbox.dispatch_pending
+
+    early = await tick()
+    world.clock.advance(hours=23)
+    still = (await world.repos.releases.get(REL)).outbox
+    await tick()
+    world.clock.advance(hours=2)
+    given_up = await tick()
+
+    assert early == 0 and [e.id for e in still] == [entry]
+    assert given_up == 1 and (await world.repos.releases.get(REL)).outbox == []
+    assert any(r.levelname == "ERROR" and "gave up" in r.getMessage() for r in caplog.records)
 
 
 async def test_an_entry_written_back_by_a_stale_writer_is_not_reacted_to_again(

@@ -197,7 +197,7 @@ async def test_a_change_that_changes_nothing_only_reads(counted: Counted) -> Non
     assert not any(e.action.startswith("gate.updated") for e in events)
 
 
-async def test_reacting_to_a_change_is_a_claim_a_clean_up_and_a_completion(
+async def test_reacting_to_a_change_is_a_read_a_claim_a_clean_up_and_a_completion(
     counted: Counted,
 ) -> None:
     world, trips = counted.world, counted.trips
@@ -222,6 +222,7 @@ async def test_reacting_to_a_change_is_a_claim_a_clean_up_and_a_completion(
     await run_jobs()
 
     assert trips.calls == {
+        "releases.find_one": 1,  # the release as it is now, not as it was written
         "claims.insert_one": 1,  # claimed
         "releases.update_one": 1,  # left the outbox
         "claims.update_one": 1,  # completed

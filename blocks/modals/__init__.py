@@ -1,9 +1,9 @@
 """The modals: pure builders, domain objects in, slack_sdk views out; and beside each
-release-editing builder, its form's reader, submitted state in, core draft out.
+builder, its form's reader, submitted state in, core draft out.
 
 The release-editing modals (`/release new`, `product`, `gate`, `milestone`, `runbook`, `task`,
-`change`, `attach`) are exported here; the `/release admin … new` modals live in
-`blocks.modals.admin` and the reject-reason modal in `blocks.modals.reject`."""
+`change`, `attach`) are exported here; the `/release admin … new` modals (and their readers)
+live in `blocks.modals.admin` and the reject-reason modal in `blocks.modals.reject`."""
 
 from blocks.modals.attach import (
     AttachmentInput,

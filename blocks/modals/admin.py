@@ -1,4 +1,5 @@
-"""The `/release admin … new` modals (bot/views/admin.py reads them back).
+"""The `/release admin … new` modals and, beside each builder, its form's reader:
+submitted state in, the core draft out (bot/views/admin.py saves it).
 
 Each input's block_id and action_id is the name of the core field it fills, so the
 ``fields`` of a core error land next to the right input without a translation table.
@@ -22,9 +23,11 @@ from slack_sdk.models.views import View
 from blocks.ids import AdminField, CallbackId
 from blocks.metadata import Metadata
 from blocks.modals.form import modal, multi_select_input, option, text_input
-from core.models.catalog import JiraBoard, Squad
-from core.models.common import KEY_MAX, NAME_MAX, TEXT_MAX
-from core.models.rbac import Permission, Role
+from blocks.modals.form_state import Form, split_list
+from core.errors import ValidationFailed
+from core.models.catalog import ApplicationDraft, JiraBoard, JiraBoardDraft, Squad, SquadDraft
+from core.models.common import KEY_MAX, NAME_MAX, TEXT_MAX, parse
+from core.models.rbac import Permission, Role, RoleDraft, UserDraft
 
 FLAG_LABELS: dict[Permission, str] = {
     Permission.IS_APPROVAL_MANAGER: "Approval manager: sign off milestones, waive gates",
@@ -39,6 +42,7 @@ FLAG_LABELS: dict[Permission, str] = {
     Permission.CAN_VIEW_ALL: "See every release, not only their squads'",
 }
 BOARD_TYPES = ("scrum", "kanban")
+PRODUCT_SEPARATOR = "|"
 
 
 class AdminForm(Metadata):
@@ -171,3 +175,88 @@ def _description_input() -> InputBlock:
     return text_input(
         AdminField.DESCRIPTION, "Description", optional=True, multiline=True, max_length=TEXT_MAX
     )
+
+
+# --- reading ------------------------------------------------------------------------------
+# An empty text input reads as "": the core then says what an empty value lacks.
+
+
+def read_role_form(form: Form) -> RoleDraft:
+    chosen = set(form.choices(AdminField.ROLE_FLAGS))
+    return parse(
+        RoleDraft,
+        {
+            "role_name": _text(form, AdminField.ROLE_NAME),
+            "description": _text(form, AdminField.DESCRIPTION),
+            **{p.value: p.value in chosen for p in Permission},
+        },
+    )
+
+
+def read_user_form(form: Form) -> UserDraft:
+    return parse(
+        UserDraft,
+        {
+            "username": _text(form, AdminField.USERNAME),
+            "full_name": _text(form, AdminField.FULL_NAME),
+            "email": _text(form, AdminField.EMAIL),
+            "role_ids": form.choices(AdminField.USER_ROLES),
+            "assigned_squad_ids": form.choices(AdminField.USER_SQUADS),
+        },
+    )
+
+
+def read_application_form(form: Form) -> ApplicationDraft:
+    return parse(
+        ApplicationDraft,
+        {
+            "application_id": _text(form, AdminField.APPLICATION_ID),
+            "application_name": _text(form, AdminField.APPLICATION_NAME),
+            "technologies": split_list(form.text(AdminField.TECHNOLOGIES)),
+            "description": _text(form, AdminField.DESCRIPTION),
+            "products": _product_lines(_text(form, AdminField.PRODUCTS)),
+        },
+    )
+
+
+def read_squad_form(form: Form) -> SquadDraft:
+    return parse(
+        SquadDraft,
+        {
+            "squad_id": _text(form, AdminField.SQUAD_ID),
+            "squad_name": _text(form, AdminField.SQUAD_NAME),
+            "squad_jira_board_ids": form.choices(AdminField.SQUAD_BOARDS),
+        },
+    )
+
+
+def read_board_form(form: Form) -> JiraBoardDraft:
+    return parse(
+        JiraBoardDraft,
+        {
+            "board_id": _text(form, AdminField.BOARD_ID),
+            "board_name": _text(form, AdminField.BOARD_NAME),
+            "board_link": form.text(AdminField.BOARD_LINK),
+            "board_type": form.choice(AdminField.BOARD_TYPE) or BOARD_TYPES[0],
+        },
+    )
+
+
+def _text(form: Form, block: AdminField) -> str:
+    return form.text(block) or ""
+
+
+def _product_lines(text: str) -> list[dict[str, str]]:
+    """``product_id | Product name`` a line; blank lines are skipped."""
+    products = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        product_id, separator, name = line.partition(PRODUCT_SEPARATOR)
+        if not separator or not product_id.strip() or not name.strip():
+            raise ValidationFailed(
+                f"Products: line {number} is not `product_id | Product name`.",
+                fields={AdminField.PRODUCTS: f"Line {number}: write product_id | Product name"},
+            )
+        products.append({"product_id": product_id.strip(), "product_name": name.strip()})
+    return products

@@ -11,8 +11,7 @@ from blocks.metadata import Metadata
 from blocks.modals.form import modal, notice_view, text_input
 from blocks.modals.form_state import Form
 from blocks.text import esc
-from core.errors import ValidationFailed
-from core.rules.approvals import MAX_COMMENT
+from core.models.common import COMMENT_MAX
 
 
 class RejectContext(Metadata):
@@ -37,7 +36,7 @@ def reject_modal(meta: RejectContext) -> View:
                 RejectField.REASON,
                 "Reason",
                 multiline=True,
-                max_length=MAX_COMMENT,
+                max_length=COMMENT_MAX,
                 placeholder="What must change before this can be approved?",
                 hint="Everyone who was asked to decide sees it, and so does the timeline.",
             ),
@@ -56,9 +55,5 @@ def notice_modal(title: str, mrkdwn: str) -> View:
 
 
 def read_reject_form(form: Form) -> str:
-    """The reason, within its limit (said under the field with the length typed)."""
-    reason = form.text(RejectField.REASON) or ""
-    if len(reason) > MAX_COMMENT:
-        said = f"At most {MAX_COMMENT} characters, please (this is {len(reason)})."
-        raise ValidationFailed(said, fields={RejectField.REASON: said})
-    return reason
+    """The reason as typed; the core checks it (required, its length) when deciding."""
+    return form.text(RejectField.REASON) or ""

@@ -73,6 +73,6 @@ async def local_bot(
             yield LocalBot(runtime, slack, driver, url)
     finally:
         await runner.cleanup()
-        await runtime.deps.after_ack.drain()
+        await runtime.deps.settle()
         await slack.stop()
         runtime.close()

@@ -306,7 +306,7 @@ async def local_socket_bot(
             await asyncio.wait_for(running, 5)
             await link.wait_closed()  # the app itself closed its socket
         finally:
-            await runtime.deps.after_ack.drain()
+            await runtime.deps.settle()
             await link.stop()
             await slack.stop()
             runtime.close()

@@ -1,4 +1,5 @@
-"""Saving the `/release admin … new` forms: read the values, one core call, then either
+"""Saving the `/release admin … new` forms: each form's reader (blocks/modals/admin.py) turns
+its state into a core draft; here one core call saves it, then the listener answers either
 field errors (``response_action: errors``) or an ephemeral confirmation."""
 
 from __future__ import annotations
@@ -14,124 +15,53 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.admin import catalog_created_message, role_created_message, user_created_message
 from blocks.ids import AdminField, CallbackId
 from blocks.message import Message
-from blocks.modals.admin import BOARD_TYPES, AdminForm
-from blocks.modals.form_state import Form, split_list
+from blocks.modals.admin import (
+    AdminForm,
+    read_application_form,
+    read_board_form,
+    read_role_form,
+    read_squad_form,
+    read_user_form,
+)
+from blocks.modals.form_state import Form
 from bot.deps import BotDeps
 from bot.errors import NotLinked
 from bot.views.form_input import as_given, confirm_saved, field_errors
-from core.errors import ValidationFailed
-from core.models.catalog import ApplicationDraft, JiraBoardDraft, SquadDraft
-from core.models.common import parse
-from core.models.rbac import Permission, RoleDraft, UserDraft
 from core.rules.permissions import Actor
 
-PRODUCT_SEPARATOR = "|"
 # pydantic names an error about the whole model (an application's products) "input".
 WHOLE_FORM = "input"
 
 Save = Callable[[BotDeps, Actor, Form], Awaitable[Message]]
 
 
-# --- reading ------------------------------------------------------------------------------
-
-
-def _text(form: Form, block: AdminField) -> str:
-    return form.text(block) or ""
-
-
-def read_role_form(form: Form) -> dict[str, Any]:
-    chosen = set(form.choices(AdminField.ROLE_FLAGS))
-    return {
-        "role_name": _text(form, AdminField.ROLE_NAME),
-        "description": _text(form, AdminField.DESCRIPTION),
-        **{p.value: p.value in chosen for p in Permission},
-    }
-
-
-def read_user_form(form: Form) -> dict[str, Any]:
-    return {
-        "username": _text(form, AdminField.USERNAME),
-        "full_name": _text(form, AdminField.FULL_NAME),
-        "email": _text(form, AdminField.EMAIL),
-        "role_ids": form.choices(AdminField.USER_ROLES),
-        "assigned_squad_ids": form.choices(AdminField.USER_SQUADS),
-    }
-
-
-def read_application_form(form: Form) -> dict[str, Any]:
-    return {
-        "application_id": _text(form, AdminField.APPLICATION_ID),
-        "application_name": _text(form, AdminField.APPLICATION_NAME),
-        "technologies": split_list(form.text(AdminField.TECHNOLOGIES)),
-        "description": _text(form, AdminField.DESCRIPTION),
-        "products": read_product_lines(_text(form, AdminField.PRODUCTS)),
-    }
-
-
-def read_product_lines(text: str) -> list[dict[str, str]]:
-    """``product_id | Product name`` a line; blank lines are skipped."""
-    products = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        product_id, separator, name = line.partition(PRODUCT_SEPARATOR)
-        if not separator or not product_id.strip() or not name.strip():
-            raise ValidationFailed(
-                f"Products: line {number} is not `product_id | Product name`.",
-                fields={AdminField.PRODUCTS: f"Line {number}: write product_id | Product name"},
-            )
-        products.append({"product_id": product_id.strip(), "product_name": name.strip()})
-    return products
-
-
-def read_squad_form(form: Form) -> dict[str, Any]:
-    return {
-        "squad_id": _text(form, AdminField.SQUAD_ID),
-        "squad_name": _text(form, AdminField.SQUAD_NAME),
-        "squad_jira_board_ids": form.choices(AdminField.SQUAD_BOARDS),
-    }
-
-
-def read_board_form(form: Form) -> dict[str, Any]:
-    return {
-        "board_id": _text(form, AdminField.BOARD_ID),
-        "board_name": _text(form, AdminField.BOARD_NAME),
-        "board_link": form.text(AdminField.BOARD_LINK),
-        "board_type": form.choice(AdminField.BOARD_TYPE) or BOARD_TYPES[0],
-    }
-
-
-# --- saving -------------------------------------------------------------------------------
+# --- one function per form: read (blocks/modals/admin.py), one core call, confirmation ----
 
 
 async def save_role(deps: BotDeps, actor: Actor, form: Form) -> Message:
-    role = await deps.services.roles.create(actor, parse(RoleDraft, read_role_form(form)))
+    role = await deps.services.roles.create(actor, read_role_form(form))
     return role_created_message(role)
 
 
 async def save_user(deps: BotDeps, actor: Actor, form: Form) -> Message:
-    draft = parse(UserDraft, read_user_form(form))
+    draft = read_user_form(form)
     roles = await deps.services.roles.list_roles(actor)  # read first: a failure changes nothing
     user = await deps.services.users.create(actor, draft)
     return user_created_message(user, {r.id: r for r in roles})
 
 
 async def save_application(deps: BotDeps, actor: Actor, form: Form) -> Message:
-    draft = parse(ApplicationDraft, read_application_form(form))
-    app = await deps.services.catalog.create_application(actor, draft)
+    app = await deps.services.catalog.create_application(actor, read_application_form(form))
     return catalog_created_message("Application", app.application_name, app.application_id)
 
 
 async def save_squad(deps: BotDeps, actor: Actor, form: Form) -> Message:
-    squad = await deps.services.catalog.create_squad(
-        actor, parse(SquadDraft, read_squad_form(form))
-    )
+    squad = await deps.services.catalog.create_squad(actor, read_squad_form(form))
     return catalog_created_message("Squad", squad.squad_name, squad.squad_id)
 
 
 async def save_board(deps: BotDeps, actor: Actor, form: Form) -> Message:
-    draft = parse(JiraBoardDraft, read_board_form(form))
-    board = await deps.services.catalog.create_board(actor, draft)
+    board = await deps.services.catalog.create_board(actor, read_board_form(form))
     return catalog_created_message("Jira board", board.board_name, board.board_id)
 
 

@@ -63,6 +63,13 @@ class ApprovalDecided(DomainModel):
     at: UtcDatetime | None
 
 
+class ApprovalWithdrawn(DomainModel):
+    """A pending approval is no longer needed (its milestone's approval was dropped)."""
+
+    kind: Literal["approval_withdrawn"] = "approval_withdrawn"
+    ref: ApprovalRef
+
+
 class TaskChanged(DomainModel):
     """A runbook task was added (``before`` None) or its status changed."""
 
@@ -79,7 +86,9 @@ class AccessChanged(DomainModel):
 
     kind: Literal["access_changed"] = "access_changed"
     user_id: str
-    change: str  # e.g. "granted Approval Manager", for logs and the audit
+    change: str  # what happened, in words: "granted Approval Manager"
+    # The Slack person concerned: for an unlink, the one who no longer is this user.
+    slack_user_id: str | None = None
 
 
 DomainEvent = Annotated[
@@ -88,6 +97,7 @@ DomainEvent = Annotated[
     | MilestoneChanged
     | ApprovalRequested
     | ApprovalDecided
+    | ApprovalWithdrawn
     | TaskChanged
     | AccessChanged,
     Field(discriminator="kind"),

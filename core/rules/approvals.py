@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.errors import PermissionDenied, RuleViolation, ValidationFailed
+from core.models.common import COMMENT_MAX
 from core.models.rbac import Permission
 from core.models.release import ApprovalStatus, Decision, Milestone, MilestoneApproval
 from core.rules.permissions import Actor
-
-MAX_COMMENT = 2000
 
 
 @dataclass(frozen=True)
@@ -133,10 +132,10 @@ def decide(
     """Record the decision with the approver's user id, role snapshot and time."""
     check_may_decide(actor, milestone, policy)
     text = (comment or "").strip() or None
-    if text is not None and len(text) > MAX_COMMENT:
+    if text is not None and len(text) > COMMENT_MAX:
         raise ValidationFailed(
-            f"The comment is {len(text)} characters; keep it within {MAX_COMMENT}.",
-            fields={"comment": f"At most {MAX_COMMENT} characters"},
+            f"The comment is {len(text)} characters; keep it within {COMMENT_MAX}.",
+            fields={"comment": f"At most {COMMENT_MAX} characters"},
         )
     if decision is Decision.REJECT and text is None:
         raise ValidationFailed(

@@ -132,6 +132,21 @@ def key_of(release_oid: str, ref: MilestoneRef) -> str:
     return approval_key(release_oid, ref.product_id, ref.gate_name, ref.milestone.milestone_key)
 
 
+def by_release(pending: list[PendingApproval]) -> dict[str, list[MilestoneRef]]:
+    """Pending approvals grouped by their release's ``_id``, in the order given."""
+    grouped: dict[str, list[MilestoneRef]] = {}
+    for item in pending:
+        grouped.setdefault(item.release_oid, []).append(item.ref)
+    return grouped
+
+
+def still_requested(ref: MilestoneRef, requested_at: datetime | None) -> bool:
+    """Still pending in the round asked for then: a later round is asked for by its own
+    event, a decided or dropped approval not at all."""
+    approval = ref.milestone.approval
+    return approval.status is ApprovalStatus.PENDING and approval.requested_at == requested_at
+
+
 def milestone_ref(release: Release, approval: ApprovalRef) -> MilestoneRef | None:
     """The milestone an event names, as the release has it now (None: no longer there)."""
     try:

@@ -85,9 +85,9 @@ def build_services(
     policy: ApprovalPolicy | None = None,
     schedule: ScheduleSettings = DEFAULT_SCHEDULE,
 ) -> Services:
-    identity = IdentityService(repos.users, repos.roles, clock)
-    policy = policy or ApprovalPolicy()
     outbox = Outbox(repos.releases, repos.users, repos.timeline, repos.claims, clock)
+    identity = IdentityService(repos.users, repos.roles, clock, outbox)
+    policy = policy or ApprovalPolicy()
     return Services(
         identity=identity,
         roles=RoleService(repos.roles, clock),

@@ -11,6 +11,7 @@ from core.models.rbac import Permission, Role, SlackIdentity, User, UserStatus
 from core.models.schedule import known_zone
 from core.ports import RoleRepository, UserRepository
 from core.rules.permissions import Actor
+from core.services.outbox import Outbox, access_change
 
 ADMIN_ROLE_NAME = "Admin"
 # A person's Slack time zone is asked again at most this often (people travel, and Slack
@@ -27,7 +28,10 @@ class IdentityService:
     created (no path edits its flags); a role not seen yet is read when first needed.
     """
 
-    def __init__(self, users: UserRepository, roles: RoleRepository, clock: Clock) -> None:
+    def __init__(
+        self, users: UserRepository, roles: RoleRepository, clock: Clock, outbox: Outbox
+    ) -> None:
+        self._outbox = outbox
         self._users = users
         self._roles = roles
         self._clock = clock
@@ -100,6 +104,8 @@ class IdentityService:
         if user.slack is None and not user.auto_link:
             return None  # an admin unlinked this user: only an explicit link reconnects
         if user.slack is None:
+            # Not an access change: the person is who the user always was, now reachable.
+            # (Approvals they were not reachable for reach them with the reminders.)
             user = await self._users.set_slack(user.id, identity)
         return await self.actor_for(user)
 
@@ -117,11 +123,15 @@ class IdentityService:
                     "an admin unlinked it; an admin must link it explicitly."
                 )
             if user is not None:
-                user = await self._users.set_slack(user.id, identity)
+                caused = access_change(user, "linked as a bootstrap admin", self._clock(), identity)
+                user = await self._users.set_slack(user.id, identity, caused=caused)
+                self._outbox.record_user(user)
         if user is None:
             user = await self._create_admin_user(identity, email, full_name, username_hint, admin)
         if admin.id not in user.role_ids:
-            user = await self._users.add_role(user.id, admin.id)
+            caused = access_change(user, f"granted {admin.role_name} at bootstrap", self._clock())
+            user = await self._users.add_role(user.id, admin.id, caused=caused)
+            self._outbox.record_user(user)
         return await self.actor_for(user)
 
     async def _admin_role(self) -> Role:
@@ -157,8 +167,11 @@ class IdentityService:
                 slack=identity,
                 created_at=self._clock(),
             )
+            user.outbox.append(access_change(user, "made a bootstrap admin", self._clock()))
             try:
-                return await self._users.add(user)
+                added = await self._users.add(user)
+                self._outbox.record_user(added)
+                return added
             except Duplicate as error:
                 if "username" not in error.fields:
                     raise

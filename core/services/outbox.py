@@ -9,12 +9,14 @@ Then, in order:
 1. ``record`` (right after the write, on the request's path): the entry is appended to the
    timeline, which stores an entry once however often it is appended, so the history agrees
    with the data at once.
-2. ``dispatch`` (soon after, in the background, when a process has connected its reactions):
-   each entry is claimed for a lease, appended again if step 1 did not happen, handed to the
-   reactions, removed from the outbox, and its claim completed. One replica handles it.
+2. Dispatch (soon after, in the background, when a process has connected its reactions; on
+   the aggregate as it is by then): each entry is claimed for a lease, appended to the
+   timeline if step 1 did not happen, handed to the reactions, removed from the outbox, and
+   its claim completed. One replica handles it.
 3. ``dispatch_pending`` (every scheduler tick, every replica): whatever a stopped process, a
    failed reaction or a process without reactions (a script) left in outboxes goes through
-   step 2. A reaction that failed is retried on the next tick; nothing is lost on restart.
+   step 2. A reaction that failed is retried on the next tick, for a day at most (then given
+   up, with an error logged); nothing is lost on restart.
 
 Reactions must be safe to run twice for the rare crash between reacting and the clean-up.
 """
@@ -23,20 +25,21 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence, Set
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core.clock import Clock
-from core.models.events import PendingEvents
-from core.models.rbac import User
+from core.models.events import AccessChanged, PendingEvents
+from core.models.rbac import SlackIdentity, User
 from core.models.release import Release
 from core.models.timeline import TimelineEvent
 from core.ports import ClaimRepository, ReleaseRepository, TimelineRepository, UserRepository
 
 log = logging.getLogger(__name__)
 PENDING_BATCH = 100
-LEASE = timedelta(minutes=5)  # a dispatcher that stopped mid-way is taken over after this
+LEASE = timedelta(minutes=15)  # a dispatcher that stopped mid-way is taken over after this
+GIVE_UP = timedelta(days=1)  # reactions failing for this long are given up (logged)
 
 Entry = TimelineEvent | PendingEvents
 # What follows one stored change (its entry, with its events), for the release as it is now
@@ -54,6 +57,18 @@ class _Box:
     entries: Sequence[Entry]
     release: Release | None
     clear: Callable[[list[str]], Awaitable[None]]
+
+
+def access_change(
+    user: User, change: str, at: datetime, slack: SlackIdentity | None = None
+) -> PendingEvents:
+    """The outbox entry of a change to what ``user`` may do, written with it. ``slack``: the
+    Slack person concerned when it is not (or no longer) the user's own link."""
+    slack = slack or user.slack
+    event = AccessChanged(
+        user_id=user.id, change=change, slack_user_id=slack.user_id if slack else None
+    )
+    return PendingEvents(at=at, events=[event])
 
 
 class Outbox:
@@ -89,16 +104,23 @@ class Outbox:
         except Exception:  # the change is stored; its entries wait for the next tick
             log.warning("outbox of %s left for later", release.release_id, exc_info=True)
             return
-        self._soon(self._release_box(release), appended=True)
+        release_oid = release.id
+
+        async def load() -> _Box:
+            return self._release_box(await self._releases.get(release_oid))
+
+        self._soon(load, appended={e.id for e in release.outbox})
 
     def record_user(self, user: User) -> None:
         """Right after a user write: the reactions soon."""
-        if user.outbox:
-            self._soon(self._user_box(user), appended=True)
+        if not user.outbox:
+            return
+        user_id = user.id
 
-    async def dispatch(self, release: Release, *, appended: bool = False) -> int:
-        """Deliver the release's outbox entries nobody else holds; how many were delivered."""
-        return await self._dispatch(self._release_box(release), appended=appended)
+        async def load() -> _Box:
+            return self._user_box(await self._users.get(user_id))
+
+        self._soon(load, appended=frozenset())
 
     async def dispatch_pending(self, *, limit: int = PENDING_BATCH) -> int:
         """Deliver what earlier writes left in outboxes; the number of entries delivered."""
@@ -124,53 +146,61 @@ class Outbox:
 
         return _Box(f"user {user.username}", user.outbox, None, clear)
 
-    def _soon(self, box: _Box, *, appended: bool) -> None:
+    def _soon(self, load: Callable[[], Awaitable[_Box]], *, appended: Set[str]) -> None:
         if self._later is None:
             return  # left for a process that reacts (the bot's tick)
 
         async def react() -> None:
-            await self._dispatch(box, appended=appended)
+            # Reactions act on the aggregate as it is now, not as it was written: an
+            # approval decided meanwhile is not asked for.
+            await self._dispatch(await load(), appended=appended)
 
         self._later(react)
 
-    async def _dispatch(self, box: _Box, *, appended: bool = False) -> int:
-        """An entry leaves the outbox before its claim is completed: a crash in between
-        leaves an expiring claim on nothing, never a finished claim on an entry waiting."""
-        done: list[str] = []
-        claimed: list[tuple[str, str]] = []
+    async def _dispatch(self, box: _Box, *, appended: Set[str] = frozenset()) -> int:
+        """Each entry leaves the outbox (and its claim is completed) as soon as it is
+        delivered, so one slow entry never holds the others past their lease."""
+        delivered = 0
         for entry in box.entries:
-            delivered, claim = await self._deliver(box, entry, appended=appended)
-            if delivered:
-                done.append(entry.id)
-            if claim is not None:
-                claimed.append(claim)
-        if done:
-            await box.clear(done)
-        for key, owner in claimed:
-            await self._claims.complete(key, now=self._clock(), owner=owner)
-        return len(done)
+            delivered += await self._deliver(box, entry, appended=entry.id in appended)
+        return delivered
 
-    async def _deliver(
-        self, box: _Box, entry: Entry, *, appended: bool
-    ) -> tuple[bool, tuple[str, str] | None]:
-        """(delivered, the claim to complete once it has left the outbox)."""
+    async def _deliver(self, box: _Box, entry: Entry, *, appended: bool) -> bool:
         missing = entry if isinstance(entry, TimelineEvent) and not appended else None
         if not entry.events or self._react is None:
             if missing is not None:
                 await self._timeline.append([missing])
-            # Events wait in the outbox for a process that reacts (the bot's tick).
-            return not entry.events, None
+            if entry.events:
+                return False  # the events wait for a process that reacts (the bot's tick)
+            await box.clear([entry.id])
+            return True
         key, owner = f"outbox:{entry.id}", uuid.uuid4().hex
         if not await self._claims.claim(key, now=self._clock(), ttl=self._lease, owner=owner):
             # Another replica is delivering it; or it was delivered, and a writer that read
             # the outbox before it was cleared wrote it back: then it only has to go.
-            return await self._claims.finished(key), None
+            if await self._claims.finished(key):
+                await box.clear([entry.id])
+            return False
         try:
             if missing is not None:
                 await self._timeline.append([missing])
             await self._react(box.release, entry)
-        except Exception:
-            await self._claims.release(key, owner=owner)
-            log.exception("reactions to %s of %s failed; retried later", entry.id, box.label)
-            return False, None
-        return True, (key, owner)
+        except BaseException as error:
+            if isinstance(error, Exception) and self._given_up(box, entry):
+                log.error("gave up reacting to %s of %s", entry.id, box.label, exc_info=True)
+            else:  # retried on a later tick (or after a restart, for a cancelled one)
+                await self._claims.release(key, owner=owner)
+                if not isinstance(error, Exception):
+                    raise
+                log.exception("reactions to %s of %s failed; retried", entry.id, box.label)
+                return False
+        # Out of the outbox before the claim is completed: a crash in between leaves an
+        # expiring claim on nothing, never a finished claim on an entry still waiting.
+        await box.clear([entry.id])
+        await self._claims.complete(key, now=self._clock(), owner=owner)
+        return True
+
+    def _given_up(self, box: _Box, entry: Entry) -> bool:
+        """An entry whose reactions kept failing for ``GIVE_UP`` leaves the outbox (logged
+        as an error) instead of being retried on every tick forever."""
+        return self._clock() - entry.at > GIVE_UP

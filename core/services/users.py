@@ -12,13 +12,13 @@ from datetime import timedelta
 
 from core.clock import Clock
 from core.errors import Conflict, Kind, NotFound, PermissionDenied, RuleViolation
-from core.models.events import AccessChanged, PendingEvents
+from core.models.events import PendingEvents
 from core.models.rbac import Permission, Role, RoleDraft, SlackIdentity, User, UserDraft, UserStatus
 from core.passwords import hash_password
 from core.ports import ClaimRepository, RoleRepository, UserRepository
 from core.rules.operations import ADD_USER, CREATE_ROLE
 from core.rules.permissions import Actor
-from core.services.outbox import Outbox
+from core.services.outbox import Outbox, access_change
 from core.suggestions import CANDIDATES, closest
 
 # One lease serializes every change that could take the last acting administrator away.
@@ -116,7 +116,7 @@ class UserService:
             created_at=self._clock(),
         )
         if user.role_ids:
-            user.outbox.append(self._caused(user.id, "made with roles"))
+            user.outbox.append(self._caused(user, "made with roles"))
         return self._recorded(await self._users.add(user))
 
     async def list_users(self, actor: Actor) -> list[User]:
@@ -139,7 +139,7 @@ class UserService:
                 f"({user.slack.user_id}); unlink them first, then link again.",
                 fields={"username": "Already linked to someone else"},
             )
-        caused = self._caused(user.id, f"linked to Slack user {identity.user_id}")
+        caused = self._caused(user, f"linked to Slack user {identity.user_id}", identity)
         return self._recorded(await self._users.set_slack(user.id, identity, caused=caused))
 
     async def unlink_slack(self, actor: Actor, identity: SlackIdentity) -> User:
@@ -154,14 +154,14 @@ class UserService:
                 )
             await self._keep_an_acting_admin(user, user.model_copy(update={"slack": None}))
             lease.check()
-            caused = self._caused(user.id, "unlinked from Slack")
+            caused = self._caused(user, "unlinked from Slack", identity)
             return self._recorded(await self._users.set_slack(user.id, None, caused=caused))
 
     async def grant_role(self, actor: Actor, username: str, role_name: str) -> RoleChange:
         actor.require(Permission.CAN_MANAGE_ROLES, "grant a role")
         user = await self._user(actor, username)
         role = await self._role(role_name)
-        caused = self._caused(user.id, f"granted {role.role_name}")
+        caused = self._caused(user, f"granted {role.role_name}")
         granted = await self._users.add_role(user.id, role.id, caused=caused)
         return RoleChange(self._recorded(granted), role)
 
@@ -193,19 +193,16 @@ class UserService:
             return await self._set_status(user, status)
 
     async def _revoked(self, user: User, role: Role) -> RoleChange:
-        caused = self._caused(user.id, f"revoked {role.role_name}")
+        caused = self._caused(user, f"revoked {role.role_name}")
         revoked = await self._users.remove_role(user.id, role.id, caused=caused)
         return RoleChange(self._recorded(revoked), role)
 
     async def _set_status(self, user: User, status: UserStatus) -> User:
-        caused = self._caused(user.id, f"status {status.value}")
+        caused = self._caused(user, f"status {status.value}")
         return self._recorded(await self._users.set_status(user.id, status, caused=caused))
 
-    def _caused(self, user_id: str, change: str) -> PendingEvents:
-        """The outbox entry of an access change, written with it."""
-        return PendingEvents(
-            at=self._clock(), events=[AccessChanged(user_id=user_id, change=change)]
-        )
+    def _caused(self, user: User, change: str, slack: SlackIdentity | None = None) -> PendingEvents:
+        return access_change(user, change, self._clock(), slack)
 
     def _recorded(self, user: User) -> User:
         """What the write caused follows, off the caller's path."""

@@ -123,7 +123,7 @@ async def events(bot: LocalBot, ref: str) -> list[TimelineEvent]:
 async def snapshot(bot: LocalBot) -> dict[str, list[dict[str, Any]]]:
     """Every stored document, to show a refused submission changed nothing; taken once the
     reactions to earlier changes are done (they clear outboxes)."""
-    await bot.runtime.deps.after_ack.drain()
+    await bot.runtime.deps.settle()
     db = bot.runtime.db
     return {
         name: await db[name].find({}).sort("_id", 1).to_list(length=None) for name in COLLECTIONS

@@ -58,7 +58,7 @@ async def ask(bot: LocalBot, release_id: str, before: Release | None = None) -> 
 
 async def reacted(bot: LocalBot) -> None:
     """Wait for the reactions to the changes made so far (they run after the ack)."""
-    await bot.runtime.deps.after_ack.drain()
+    await bot.runtime.deps.settle()
 
 
 def _asks_for(call: Call) -> set[str]:
@@ -540,7 +540,8 @@ async def test_approval_dms_escape_every_name(bot: LocalBot) -> None:
                        end_date=start + timedelta(hours=1), approval_required=True),
     )  # fmt: skip
 
-    posts = await ask(bot, "REL-PING")
+    await reacted(bot)  # the reaction to the new milestone asked its deciders
+    posts = [c for c in bot.slack.of("chat.postMessage") if "REL-PING" in c.params["text"]]
     copies = await dms(bot, "REL-PING", "ping")
     await bot.driver.click(
         "UARJUN", ActionId.APPROVE, await target(bot, "ping", "REL-PING"),

@@ -3,19 +3,24 @@ even when Slack fails for a while."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.devtools.fake_slack import Call
-from bot.devtools.harness import LocalBot
+from bot.devtools.harness import LocalBot, local_bot
+from bot.notifier import LEASE, same_round
+from core.models.notification import ApprovalMessage, approval_key
+from core.models.rbac import UserStatus
 from core.models.release import ApprovalStatus, Decision, Environment
 from core.rules.permissions import Actor
 from core.rules.readiness import MilestoneRef
 from core.services.approvals import pending_in
-from core.services.gates import MilestoneDraft
+from core.services.gates import MilestoneChange, MilestoneDraft
+from storage.engine import Database
 from tests.bot.test_admin import DANA, answer, shown
 from tests.bot.test_approvals import _asks_for as _approvals_in, ask, dms, reacted
 from tests.bot.test_home import approval_milestones
 from tests.bot.test_outbox_restart import requests
+from tests.support import FrozenClock
 
 REL = "REL-2026.12"
 
@@ -143,3 +148,101 @@ async def pending_approvals(bot: LocalBot) -> list[MilestoneRef]:
 def _asked_for(call: Call) -> str:
     [found] = _approvals_in(call)
     return found.split("|")[-1]
+
+
+async def test_a_decider_another_attempt_still_holds_is_asked_once_it_lets_go(
+    db: Database,
+) -> None:
+    """A crashed attempt left arjun's DM claimed (not finished): the entry is not cleared
+    without him; once the claim's lease runs out, a tick asks him, and admin only once."""
+    clock = FrozenClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    async with local_bot(db=db, clock=clock) as bot:
+        release = await bot.runtime.repos.releases.get(REL)
+        product, gate = release.gates()[0]
+        key = approval_key(release.id, product.product_id, gate.gate_name, "prod-signoff")
+        arjun = await bot.runtime.repos.users.get_by_username("arjun")
+        held = f"request:{key}:{clock.now.isoformat()}:{arjun.id}"
+        await bot.runtime.repos.claims.claim(held, now=clock.now, ttl=LEASE, owner="crashed")
+
+        await add_prod_signoff(bot)
+        await reacted(bot)
+        first = requests(bot)
+        waiting = (await bot.runtime.repos.releases.get(REL)).outbox
+        clock.advance(minutes=20)  # both leases ran out: the crashed attempt's and the entry's
+        await bot.runtime.deliveries.run_once()
+
+        assert first == ["UADMIN"] and [e.action for e in waiting] == ["milestone.added"]
+        assert sorted(requests(bot)) == ["UADMIN", "UARJUN"]
+        assert (await bot.runtime.repos.releases.get(REL)).outbox == []
+
+
+async def test_a_decider_slack_refuses_for_good_is_not_asked_again(bot: LocalBot) -> None:
+    bot.slack.refuse_channel("UARJUN", "cannot_dm_bot")
+    await add_prod_signoff(bot)
+    await reacted(bot)
+    await bot.runtime.deliveries.run_once()
+
+    to_arjun = [c for c in bot.slack.of("chat.postMessage") if c.params["channel"] == "UARJUN"]
+    assert len(to_arjun) == 1  # tried once, refused for good, not retried every tick
+    assert "UADMIN" in requests(bot)
+    assert (await bot.runtime.repos.releases.get(REL)).outbox == []
+
+
+async def test_a_deactivated_person_sees_why_their_home_is_empty(bot: LocalBot) -> None:
+    await answer(bot, "UADMIN", f'admin grant {DANA} "Approval Manager"')
+    await reacted(bot)
+
+    await bot.runtime.deps.services.users.set_status(
+        await person(bot, "admin"), "dana", UserStatus.DISABLED
+    )
+    await reacted(bot)
+
+    homes = [p for p in bot.slack.of("views.publish") if p.params["user_id"] == "UDANA"]
+    assert approval_milestones(homes[0]) != []
+    assert approval_milestones(homes[-1]) == []
+    assert "Your account 'dana' is disabled" in str(homes[-1].params["view"])
+
+
+async def test_an_unlinked_slack_person_sees_a_home_for_someone_unknown(bot: LocalBot) -> None:
+    await answer(bot, "UADMIN", f'admin grant {DANA} "Approval Manager"')
+    await reacted(bot)
+
+    await answer(bot, "UADMIN", f"admin unlink {DANA}")
+    await reacted(bot)
+
+    homes = [p for p in bot.slack.of("views.publish") if p.params["user_id"] == "UDANA"]
+    assert approval_milestones(homes[-1]) == []
+    assert "is not linked to a releasebot user" in str(homes[-1].params["view"])
+
+
+async def test_dropping_a_pending_approval_updates_every_dm_copy(bot: LocalBot) -> None:
+    await ask(bot, REL)
+    copies = await dms(bot, REL, "uat-signoff")
+    release = await bot.runtime.repos.releases.get(REL)
+    [ref] = [r for r in pending_in(release) if r.milestone.milestone_key == "uat-signoff"]
+
+    await bot.runtime.deps.services.gates.update_milestone(
+        await person(bot, "admin"), REL, ref.product_id, ref.gate_name, "uat-signoff",
+        MilestoneChange(approval_required=False),
+    )  # fmt: skip
+    await reacted(bot)
+
+    updates = bot.slack.of("chat.update")
+    assert sorted((u.params["channel"], u.params["ts"]) for u in updates) == sorted(
+        (m.channel, m.ts) for m in copies.values()
+    )
+    for update in updates:
+        assert "No longer needs approval" in str(update.params["blocks"])
+        assert "approval_approve" not in str(update.params["blocks"])
+
+
+def test_a_dm_recorded_before_rounds_were_counts_for_the_round_it_was_sent_in() -> None:
+    asked_at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    legacy = ApprovalMessage(
+        approval_key="k", user_id="u", channel="D1", ts="1.0", sent_at=asked_at
+    )
+    recorded = legacy.model_copy(update={"round": asked_at})
+
+    assert same_round(legacy, asked_at) and same_round(recorded, asked_at)
+    assert not same_round(legacy, asked_at + timedelta(hours=1))  # asked again since
+    assert not same_round(recorded, asked_at + timedelta(hours=1))

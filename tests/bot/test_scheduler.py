@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from blocks.reminders import SnoozeChoice, SnoozeRequest
 from bot.devtools.harness import LocalBot, local_bot
+from bot.notifier import NotAllDelivered
 from bot.scheduler import Outcome
 from core.models.notification import approval_key
 from core.models.rbac import Permission
@@ -282,10 +283,14 @@ async def test_two_saves_noticing_the_same_new_approval_send_one_round_of_dms(
     release = await services.releases.get(admin, "REL-2026.12")
     notifier, client = bot.runtime.deps.notifier, bot.runtime.client
 
-    sent = await asyncio.gather(
+    outcomes = await asyncio.gather(
         notifier.request_decisions(client, release, pending_in(release)),
         notifier.request_decisions(client, release, pending_in(release)),
+        return_exceptions=True,
     )
+    # Whoever finds a DM claimed by the other attempt, still running, says so (to be tried
+    # again later, when it finds it done); nobody is asked twice.
+    assert all(isinstance(o, int | NotAllDelivered) for o in outcomes)
 
     requests = [
         c
@@ -293,7 +298,7 @@ async def test_two_saves_noticing_the_same_new_approval_send_one_round_of_dms(
         if "approval is requested" in str(c.params.get("blocks"))
     ]
     addressed = [(c.params["channel"], c.params["text"]) for c in requests]
-    assert len(addressed) == len(set(addressed)) == sum(sent)
+    assert len(addressed) == len(set(addressed))  # nobody asked twice
     assert {channel for channel, _ in addressed} == {"UARJUN", "UADMIN"}  # the deciders
     assert len(addressed) == 2 * len(pending_in(release))  # one round: each decider, each approval
 
