@@ -52,6 +52,10 @@ def connect(
     if is_embedded(uri):
         from mongomock_motor import AsyncMongoMockClient
 
+        from storage.embedded_index import enable
+
+        enable()  # the embedded engine uses the declared indexes, as MongoDB does
+
         client = cast(AsyncIOMotorClient[Document], AsyncMongoMockClient(tz_aware=True))
     else:
         millis = int(timeout * 1000)

@@ -1,0 +1,366 @@
+"""Indexes for the embedded engine: mongomock answers every query by scanning every
+document, so a lookup by key costs O(collection) and a sorted first page copies and sorts
+the whole collection. This module makes it use the indexes the storage layer declares
+(``storage/indexes.py``), as MongoDB does:
+
+- an equality (``{f: v}``, ``$eq``, ``$in``), ``$exists: true``, ``$and`` or ``$or`` of those
+  on an indexed field narrows the documents looked at to the index's candidates;
+- a sort that an index (ending in a unique field, so there are no ties) serves, walked in
+  index order, stops as soon as the cursor's ``skip + limit`` documents matched;
+- so does the unique-key check of every write, which mongomock runs as such a query.
+
+The index only ever narrows: mongomock's own matcher still decides, on the candidates, what
+matches and in which order documents come, so answers are the same as without it (a
+differential test holds it to that: ``tests/test_embedded_index.py``). What it cannot serve
+(ranges, regexes, dates, sub-documents) falls back to the scan.
+
+mongomock offers no hook for this, so ``enable()`` patches four of its methods; it is
+idempotent and only called for ``mongomock://``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from bson import ObjectId
+from mongomock import filtering, helpers
+from mongomock.collection import Collection, Cursor
+from mongomock.store import CollectionStore
+
+Doc = dict[str, Any]
+_MISSING = object()
+# BSON's order of types, for the ones an ordered walk supports.
+_RANK = {type(None): 1, int: 2, float: 2, str: 3, ObjectId: 7, bool: 8, datetime: 9}
+_EQUALITY_TYPES = (str, ObjectId, int, bool)
+
+
+def _values(doc: Any, path: list[str]) -> Iterator[Any]:
+    """Every value at a dotted path, fanning out over arrays (as a multikey index does)."""
+    if not path:
+        if isinstance(doc, list):
+            yield from doc
+        yield doc
+        return
+    if isinstance(doc, list):
+        for item in doc:
+            yield from _values(item, path)
+        return
+    if isinstance(doc, dict) and path[0] in doc:
+        yield from _values(doc[path[0]], path[1:])
+
+
+def _sort_value(doc: Doc, field: str) -> tuple[int, Any] | None:
+    """A comparable key for one field, or None when this field cannot be walked in order."""
+    value: Any = doc
+    for part in field.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part, None)
+    if isinstance(value, datetime) and value.tzinfo is not None:  # as naive UTC, as stored
+        value = value.replace(tzinfo=None) - (value.utcoffset() or timedelta(0))
+    rank = _RANK.get(type(value))
+    return None if rank is None else (rank, value)
+
+
+class _Field:
+    """One indexed field (any field of any declared index): who holds which value."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path.split(".")
+        self.equal: dict[Any, set[Any]] = {}
+        self.present: set[Any] = set()
+        # What each document was indexed under, to take it out again: mongomock changes
+        # stored documents in place, so the old values cannot be read back.
+        self.indexed: dict[Any, list[Any]] = {}
+
+    def add(self, oid: Any, doc: Doc) -> None:
+        found = list(_values(doc, self.path))
+        if found:
+            self.present.add(oid)
+        values = [v for v in found if isinstance(v, _EQUALITY_TYPES)]
+        for value in values:
+            self.equal.setdefault(value, set()).add(oid)
+        self.indexed[oid] = values
+
+    def remove(self, oid: Any) -> None:
+        for value in self.indexed.pop(oid, []):
+            holders = self.equal.get(value)
+            if holders is not None:
+                holders.discard(oid)
+                if not holders:
+                    del self.equal[value]
+        self.present.discard(oid)
+
+
+class _Order:
+    """A declared index ending in ``_id`` (so without ties), kept sorted for walking."""
+
+    def __init__(self, fields: list[tuple[str, int]]) -> None:
+        self.fields = fields
+        self.keys: dict[Any, tuple[Any, ...]] = {}
+        self.ordered: list[tuple[Any, ...]] = []  # (key..., id), ascending
+        self.walkable = True
+
+    def add(self, oid: Any, doc: Doc) -> None:
+        if not self.walkable:
+            return
+        parts = [_sort_value(doc, field) for field, _ in self.fields]
+        if any(p is None for p in parts):
+            self.walkable = False  # a value it cannot order: never walked again
+            self.ordered, self.keys = [], {}
+            return
+        key = (*parts, oid)
+        bisect.insort(self.ordered, key)
+        self.keys[oid] = key
+
+    def remove(self, oid: Any) -> None:
+        key = self.keys.pop(oid, None)
+        if key is not None:
+            at = bisect.bisect_left(self.ordered, key)
+            if at < len(self.ordered) and self.ordered[at] == key:
+                del self.ordered[at]
+
+    def walk(self, sort: list[tuple[str, int]]) -> Iterator[Any] | None:
+        """The ids in ``sort`` order, if this index serves it: its fields, all ascending or
+        all descending (the list is ascending by every field)."""
+        directions = {d for _, d in sort}
+        if not self.walkable or [f for f, _ in sort] != [f for f, _ in self.fields]:
+            return None
+        if len(directions) != 1:
+            return None
+        keys = iter(self.ordered) if directions == {1} else reversed(self.ordered)
+        return (key[-1] for key in keys)
+
+
+class _Indexes:
+    """The indexes of one collection, kept in step with its documents."""
+
+    def __init__(self, store: CollectionStore) -> None:
+        self.store = store
+        self.names = set(store.indexes)
+        self.fields: dict[str, _Field] = {}
+        self.orders: list[_Order] = []
+        self.seq: dict[Any, int] = {}  # natural (insertion) order, as the OrderedDict keeps
+        # Documents an update is changing in place right now: candidates of every query
+        # until they are indexed again (mongomock checks unique keys mid-update).
+        self.dirty: set[Any] = set()
+        self._next = itertools.count()
+        for oid in store._documents:
+            self.seq[oid] = next(self._next)
+        self._define([("_id", 1)])
+        for spec in store.indexes.values():
+            self._define([(str(f), int(d)) for f, d in spec.get("key", [])])
+
+    def _define(self, fields: list[tuple[str, int]]) -> None:
+        new = {path: _Field(path) for path, _ in fields if path not in self.fields}
+        self.fields.update(new)
+        parts: list[_Field | _Order] = list(new.values())
+        if fields and fields[-1][0] == "_id" and all(o.fields != fields for o in self.orders):
+            order = _Order(fields)
+            self.orders.append(order)
+            parts.append(order)
+        for oid, doc in self.store._documents.items():
+            for part in parts:
+                part.add(oid, doc)
+
+    def refresh(self, oid: Any) -> None:
+        """Index the stored document with this id as it is now (or its removal)."""
+        every: list[_Field | _Order] = [*self.fields.values(), *self.orders]
+        for part in every:
+            part.remove(oid)
+        doc = self.store._documents.get(oid)
+        if doc is None:
+            self.seq.pop(oid, None)
+            return
+        if oid not in self.seq:
+            self.seq[oid] = next(self._next)
+        for part in every:
+            part.add(oid, doc)
+
+    def candidates(self, query: Any) -> set[Any] | None:
+        """A superset of the ids that can match ``query``; None: every document."""
+        found = self._candidates(query)
+        return found if found is None or not self.dirty else found | self.dirty
+
+    def _candidates(self, query: Any) -> set[Any] | None:
+        if not isinstance(query, dict) or not query:
+            return None
+        found: set[Any] | None = None
+        for key, condition in query.items():
+            narrowed: set[Any] | None = None
+            if key == "$and" and isinstance(condition, list):
+                for clause in condition:
+                    narrowed = _both(narrowed, self._candidates(clause))
+            elif key == "$or" and isinstance(condition, list):
+                branches = [self._candidates(clause) for clause in condition]
+                if branches and all(b is not None for b in branches):
+                    narrowed = set().union(*[b for b in branches if b is not None])
+            elif not key.startswith("$"):
+                narrowed = self._field(key, condition)
+            found = _both(found, narrowed)
+        return found
+
+    def _field(self, field: str, condition: Any) -> set[Any] | None:
+        index = self.fields.get(field)
+        if index is None:
+            return None
+        if isinstance(condition, dict):
+            if condition == {"$exists": True}:
+                return set(index.present)
+            if set(condition) == {"$eq"}:
+                values = [condition["$eq"]]
+            elif set(condition) == {"$in"} and isinstance(condition["$in"], list):
+                values = condition["$in"]
+            else:
+                return None
+        else:
+            values = [condition]
+        if not all(isinstance(v, _EQUALITY_TYPES) for v in values):
+            return None
+        return set().union(*[index.equal.get(v, set()) for v in values])
+
+    def walk(self, sort: list[tuple[str, int]]) -> Iterator[Any] | None:
+        for order in self.orders:
+            walked = order.walk(sort)
+            if walked is not None:
+                return walked
+        return None
+
+
+def _both(a: set[Any] | None, b: set[Any] | None) -> set[Any] | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a & b
+
+
+def _indexes(store: CollectionStore) -> _Indexes:
+    found: _Indexes | None = store.__dict__.get("_embedded_indexes")
+    if found is None or found.names != set(store.indexes):
+        found = _Indexes(store)
+        store.__dict__["_embedded_indexes"] = found
+    return found
+
+
+# --- the patches -------------------------------------------------------------------------
+
+WALK_ABOVE = 64  # candidates above this many: walk an index in sort order instead
+
+
+def _iter_documents(self: Collection, filter: Any) -> Iterator[Doc]:
+    store = self._store
+    if store.is_empty:
+        filtering.filter_applies(filter, {})  # validates the filter, as mongomock does
+        return iter(())
+    indexes = _indexes(store)
+    wanted = indexes.candidates(filter)
+    documents = store._documents
+    if wanted is None:
+        return (d for d in list(documents.values()) if filtering.filter_applies(filter, d))
+    # In natural order, as the scan would give them.
+    present = sorted((oid for oid in wanted if oid in documents), key=indexes.seq.__getitem__)
+    picked = [documents[oid] for oid in present]
+    return (d for d in picked if filtering.filter_applies(filter, d))
+
+
+_original_get_dataset = Collection._get_dataset
+_original_update = Collection._update
+_original_setitem = CollectionStore.__setitem__
+_original_delitem = CollectionStore.__delitem__
+_original_drop = CollectionStore.drop
+_original_compute = Cursor._compute_results
+
+
+def _get_dataset(self: Collection, spec: Any, sort: Any, fields: Any, as_class: Any) -> Any:
+    if sort and not isinstance(sort, dict):
+        indexes = _indexes(self._store)
+        wanted = indexes.candidates(spec)
+        order = indexes.walk(list(sort)) if wanted is None or len(wanted) > WALK_ABOVE else None
+        if order is not None:
+            return _walked(self, spec, fields, as_class, order)
+    return _original_get_dataset(self, spec, sort, fields, as_class)
+
+
+def _walked(
+    self: Collection, spec: Any, fields: Any, as_class: Any, order: Iterator[Any]
+) -> Iterator[Any]:
+    documents = self._store._documents
+    for oid in order:
+        doc = documents.get(oid)
+        if doc is not None and filtering.filter_applies(spec, doc):
+            yield self._copy_only_fields(doc, fields, as_class)
+
+
+def _update(self: Collection, spec: Any, document: Any, *args: Any, **kwargs: Any) -> Any:
+    matched = helpers.patch_datetime_awareness_in_document(spec)  # as the update will match
+    touched = [d["_id"] for d in self._iter_documents(matched)] if not self._store.is_empty else []
+    indexes = _indexes(self._store)
+    indexes.dirty.update(touched)
+    try:
+        return _original_update(self, spec, document, *args, **kwargs)
+    finally:  # updated in place, replaced or rolled back: index what is stored now
+        indexes.dirty.difference_update(touched)
+        for oid in touched:
+            indexes.refresh(oid)
+
+
+def _setitem(self: CollectionStore, key: Any, value: Any) -> None:
+    _original_setitem(self, key, value)
+    _indexes(self).refresh(key)
+
+
+def _delitem(self: CollectionStore, key: Any) -> None:
+    _original_delitem(self, key)
+    _indexes(self).refresh(key)
+
+
+def _drop(self: CollectionStore) -> None:
+    _original_drop(self)
+    self.__dict__.pop("_embedded_indexes", None)
+
+
+def _compute_results(self: Cursor, with_limit_and_skip: bool = False) -> Any:
+    """With a limit, take only ``skip + limit`` documents from the (lazy) dataset."""
+    if self._limit and with_limit_and_skip and not self._results:
+        wanted = self._skip + abs(self._limit)
+        self._results = list(itertools.islice(self._factory(), wanted))
+        if self.collection.codec_options.tz_aware:
+            self._results = [
+                helpers.make_datetime_timezone_aware_in_document(r) for r in self._results
+            ]
+        self._factory_last_generated_results = self._factory
+        return self._results[self._skip :][: abs(self._limit)]
+    return _original_compute(self, with_limit_and_skip)
+
+
+_ORIGINALS = (
+    (Collection, "_iter_documents", Collection._iter_documents),
+    (Collection, "_get_dataset", _original_get_dataset),
+    (Collection, "_update", _original_update),
+    (CollectionStore, "__setitem__", _original_setitem),
+    (CollectionStore, "__delitem__", _original_delitem),
+    (CollectionStore, "drop", _original_drop),
+    (Cursor, "_compute_results", _original_compute),
+)
+
+
+def disable() -> None:
+    """mongomock as shipped: every query a scan (the differential test compares both)."""
+    for owner, name, original in _ORIGINALS:
+        setattr(owner, name, original)
+
+
+def enable() -> None:
+    """Make mongomock use the declared indexes (see the module docstring). Idempotent."""
+    Collection._iter_documents = _iter_documents  # type: ignore[method-assign]
+    Collection._get_dataset = _get_dataset  # type: ignore[method-assign]
+    Collection._update = _update  # type: ignore[method-assign]
+    CollectionStore.__setitem__ = _setitem  # type: ignore[method-assign]
+    CollectionStore.__delitem__ = _delitem  # type: ignore[method-assign]
+    CollectionStore.drop = _drop  # type: ignore[method-assign]
+    Cursor._compute_results = _compute_results  # type: ignore[method-assign]

@@ -1,0 +1,187 @@
+"""The embedded engine's indexes (storage/embedded_index.py) only ever narrow what mongomock
+looks at: after any mix of writes, every query answers exactly as mongomock's own scan does
+— the same documents, in the same order — and unique keys are still enforced."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import mongomock
+import pytest
+from bson import ObjectId
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from storage import embedded_index
+
+NEWEST_FIRST = [("date", -1), ("_id", -1)]
+KEYS = [f"k{n}" for n in range(12)]
+TAGS = ["a", "b", "c", "d"]
+SQUADS = ["cards", "payments", "core"]
+STATUSES = ["PENDING", "APPROVED", "NOT_REQUIRED"]
+
+
+@pytest.fixture
+def indexed() -> Iterator[None]:
+    embedded_index.enable()
+    yield
+    embedded_index.enable()  # what the rest of the suite runs on
+
+
+def collection() -> Any:
+    coll: Any = mongomock.MongoClient(tz_aware=True)["db"]["things"]
+    coll.create_index([("k", 1)], unique=True)
+    coll.create_index([("tags", 1)])
+    coll.create_index([("date", -1), ("_id", -1)])
+    coll.create_index([("squads", 1), ("date", -1), ("_id", -1)])
+    coll.create_index([("gates.milestones.status", 1)])
+    coll.create_index([("outbox.id", 1)], sparse=True)
+    coll.create_index(
+        [("slack.team", 1), ("slack.user", 1)],
+        unique=True,
+        partialFilterExpression={"slack.user": {"$exists": True}},
+    )
+    return coll
+
+
+def document(rng: random.Random) -> dict[str, Any]:
+    day = datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=rng.randrange(2000))
+    doc: dict[str, Any] = {
+        "k": rng.choice(KEYS) + rng.choice(["", "x", "y"]),
+        "tags": rng.sample(TAGS, rng.randrange(len(TAGS))),
+        "date": day,
+        "squads": rng.sample(SQUADS, rng.randrange(1, len(SQUADS))),
+        "gates": [
+            {"milestones": [{"status": rng.choice(STATUSES)} for _ in range(rng.randrange(3))]}
+            for _ in range(rng.randrange(3))
+        ],
+    }
+    if rng.random() < 0.3:
+        doc["outbox"] = [{"id": str(ObjectId())}]
+    if rng.random() < 0.5:
+        doc["slack"] = {"team": "T1", "user": f"U{rng.randrange(8)}"}
+    return doc
+
+
+def write(coll: Any, rng: random.Random) -> None:
+    """One random write; duplicates are refused as MongoDB would."""
+    key = {"k": rng.choice(KEYS)}
+    change = rng.choice(
+        [
+            {"$set": {"k": rng.choice(KEYS) + "z"}},
+            {"$addToSet": {"tags": rng.choice(TAGS)}},
+            {"$pull": {"tags": rng.choice(TAGS)}},
+            {"$set": {"date": datetime(2021, 6, 1, tzinfo=UTC)}},
+            {"$set": {"gates": [{"milestones": [{"status": "PENDING"}]}]}},
+            {"$unset": {"outbox": ""}},
+            {"$set": {"slack": {"team": "T1", "user": f"U{rng.randrange(8)}"}}},
+        ]
+    )
+    try:
+        match rng.randrange(7):
+            case 0 | 1:
+                coll.insert_one(document(rng))
+            case 2:
+                coll.update_one(key, change)
+            case 3:
+                coll.replace_one(key, document(rng))
+            case 4:
+                coll.delete_one(key)
+            case 5:
+                coll.find_one_and_update(key, change, return_document=ReturnDocument.AFTER)
+            case _:
+                coll.update_many(
+                    {"tags": rng.choice(TAGS)}, {"$set": {"date": datetime(2022, 1, 1, tzinfo=UTC)}}
+                )
+    except DuplicateKeyError:
+        pass
+
+
+def queries(rng: random.Random) -> list[dict[str, Any]]:
+    k1, k2 = rng.choice(KEYS), rng.choice(KEYS) + "z"
+    return [
+        {},
+        {"k": k1},
+        {"$or": [{"k": k1}, {"k": k2}, {"_id": ObjectId()}]},
+        {"tags": rng.choice(TAGS)},
+        {"tags": {"$in": rng.sample(TAGS, 2)}},
+        {"$and": [{"squads": {"$in": [rng.choice(SQUADS)]}}, {"tags": rng.choice(TAGS)}]},
+        {"squads": {"$in": [rng.choice(SQUADS)]}},
+        {"gates.milestones.status": "PENDING"},
+        {"outbox.id": {"$exists": True}},
+        {"slack.team": "T1", "slack.user": f"U{rng.randrange(8)}"},
+        {"date": {"$gte": datetime(2022, 1, 1, tzinfo=UTC)}},
+    ]
+
+
+def answers(coll: Any, rng: random.Random) -> list[Any]:
+    found: list[Any] = []
+    for query in queries(rng):
+        found.append([d["_id"] for d in coll.find(query)])
+        found.append([d["_id"] for d in coll.find(query).sort(NEWEST_FIRST).limit(7)])
+        found.append([d["_id"] for d in coll.find(query).sort(NEWEST_FIRST).skip(3).limit(4)])
+        found.append(coll.find_one(query, sort=[("k", 1)]))
+        found.append(coll.count_documents(query))
+    return found
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_indexed_answers_are_the_scans_answers(indexed: None, seed: int) -> None:
+    rng = random.Random(seed)
+    coll = collection()
+    for step in range(160):
+        write(coll, rng)
+        if step % 8:
+            continue
+        state = rng.getstate()
+        with_indexes = answers(coll, rng)
+        rng.setstate(state)
+        embedded_index.disable()
+        try:
+            scanned = answers(coll, rng)
+        finally:
+            embedded_index.enable()
+        assert with_indexes == scanned, f"seed {seed}, step {step}"
+
+
+def test_unique_keys_are_still_enforced_on_insert_and_update(indexed: None) -> None:
+    coll = collection()
+    coll.insert_one({"k": "one", "slack": {"team": "T1", "user": "U1"}})
+    coll.insert_one({"k": "two"})
+
+    with pytest.raises(DuplicateKeyError):
+        coll.insert_one({"k": "one"})
+    with pytest.raises(DuplicateKeyError):
+        coll.update_one({"k": "two"}, {"$set": {"k": "one"}})
+    with pytest.raises(DuplicateKeyError):
+        coll.update_one({"k": "two"}, {"$set": {"slack": {"team": "T1", "user": "U1"}}})
+
+    assert sorted(d["k"] for d in coll.find({})) == ["one", "two"]
+    assert coll.find_one({"k": "two"}).get("slack") is None
+
+
+def test_a_first_page_looks_at_the_page_not_the_collection(
+    indexed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first page of the newest 20 of 5,000 documents copies ~20 documents, not 5,000."""
+    coll = collection()
+    rng = random.Random(7)
+    docs = [{**document(rng), "k": f"key-{n}"} for n in range(5000)]
+    coll.insert_many([{k: v for k, v in d.items() if k != "slack"} for d in docs])
+    copied = 0
+    original: Any = mongomock.collection.Collection._copy_only_fields
+
+    def counting(self: Any, doc: Any, fields: Any, container: Any) -> Any:
+        nonlocal copied
+        copied += 1
+        return original(self, doc, fields, container)
+
+    monkeypatch.setattr(mongomock.collection.Collection, "_copy_only_fields", counting)
+    page = list(coll.find({}).sort(NEWEST_FIRST).limit(21))
+    lookup = coll.find_one({"k": "key-4321"})
+
+    assert len(page) == 21 and lookup is not None
+    assert copied <= 25
