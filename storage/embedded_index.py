@@ -35,7 +35,8 @@ Doc = dict[str, Any]
 _MISSING = object()
 # BSON's order of types, for the ones an ordered walk supports.
 _RANK = {type(None): 1, int: 2, float: 2, str: 3, ObjectId: 7, bool: 8, datetime: 9}
-_EQUALITY_TYPES = (str, ObjectId, int, bool)
+_INDEXED_TYPES = (str, ObjectId, int, float, bool, datetime)
+_RANGES = {"$gt": (True, False), "$gte": (True, True), "$lt": (False, False), "$lte": (False, True)}
 
 
 def _values(doc: Any, path: list[str]) -> Iterator[Any]:
@@ -67,12 +68,15 @@ def _sort_value(doc: Doc, field: str) -> tuple[int, Any] | None:
 
 
 class _Field:
-    """One indexed field (any field of any declared index): who holds which value."""
+    """One indexed field (any field of any declared index): who holds which value, and its
+    distinct values in order (per kind) for ranges."""
 
     def __init__(self, path: str) -> None:
         self.path = path.split(".")
         self.equal: dict[Any, set[Any]] = {}
+        self.sorted: dict[type, list[Any]] = {}
         self.present: set[Any] = set()
+        self.multikey = False
         # What each document was indexed under, to take it out again: mongomock changes
         # stored documents in place, so the old values cannot be read back.
         self.indexed: dict[Any, list[Any]] = {}
@@ -81,9 +85,16 @@ class _Field:
         found = list(_values(doc, self.path))
         if found:
             self.present.add(oid)
-        values = [v for v in found if isinstance(v, _EQUALITY_TYPES)]
+        values = [_key(v) for v in found if isinstance(v, _INDEXED_TYPES)]
+        self.multikey = self.multikey or len(values) > 1
         for value in values:
-            self.equal.setdefault(value, set()).add(oid)
+            holders = self.equal.get(value)
+            if holders is None:
+                holders = self.equal[value] = set()
+                kind, plain = value
+                if kind is not None:
+                    bisect.insort(self.sorted.setdefault(kind, []), plain)
+            holders.add(oid)
         self.indexed[oid] = values
 
     def remove(self, oid: Any) -> None:
@@ -93,7 +104,55 @@ class _Field:
                 holders.discard(oid)
                 if not holders:
                     del self.equal[value]
+                    kind, plain = value
+                    ordered = self.sorted.get(kind or object, [])
+                    at = bisect.bisect_left(ordered, plain)
+                    if at < len(ordered) and ordered[at] == plain:
+                        del ordered[at]
         self.present.discard(oid)
+
+    def between(self, low: Any, low_in: bool, high: Any, high_in: bool) -> set[Any] | None:
+        """Holders of a value in the range (either bound may be None: open); None when the
+        bounds are of a kind this field cannot order."""
+        kinds = {b[0] for b in (low, high) if b is not None}
+        kind = kinds.pop() if len(kinds) == 1 else None
+        if kind is None:
+            return None
+        if self.multikey and low is not None and high is not None:
+            # Each bound may be met by a different element of an array: a superset is
+            # what meets each bound, intersected.
+            above = self._slice(kind, low[1], low_in, None, False)
+            return above & self._slice(kind, None, False, high[1], high_in)
+        return self._slice(kind, low and low[1], low_in, high and high[1], high_in)
+
+    def _slice(self, kind: type, low: Any, low_in: bool, high: Any, high_in: bool) -> set[Any]:
+        ordered = self.sorted.get(kind, [])
+        start, end = 0, len(ordered)
+        if low is not None:
+            start = (bisect.bisect_left if low_in else bisect.bisect_right)(ordered, low)
+        if high is not None:
+            end = (bisect.bisect_right if high_in else bisect.bisect_left)(ordered, high)
+        return set().union(*[self.equal[(kind, v)] for v in ordered[start:end]])
+
+
+def _kind(value: Any) -> type | None:
+    """Values of one kind compare with each other (BSON's type bracketing for ranges)."""
+    if isinstance(value, bool):
+        return bool
+    if isinstance(value, int | float):
+        return float
+    for kind in (str, ObjectId, datetime):
+        if isinstance(value, kind):
+            return kind
+    return None
+
+
+def _key(value: Any) -> tuple[type | None, Any]:
+    """A value as indexed: with its kind (1 and true differ, as in BSON), datetimes as naive
+    UTC, as mongomock stores them."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.replace(tzinfo=None) - (value.utcoffset() or timedelta(0))
+    return _kind(value), value
 
 
 class _Order:
@@ -211,6 +270,8 @@ class _Indexes:
         if isinstance(condition, dict):
             if condition == {"$exists": True}:
                 return set(index.present)
+            if condition and set(condition) <= set(_RANGES):
+                return self._range(index, condition)
             if set(condition) == {"$eq"}:
                 values = [condition["$eq"]]
             elif set(condition) == {"$in"} and isinstance(condition["$in"], list):
@@ -219,9 +280,23 @@ class _Indexes:
                 return None
         else:
             values = [condition]
-        if not all(isinstance(v, _EQUALITY_TYPES) for v in values):
+        if not all(isinstance(v, _INDEXED_TYPES) for v in values):
             return None
-        return set().union(*[index.equal.get(v, set()) for v in values])
+        return set().union(*[index.equal.get(_key(v), set()) for v in values])
+
+    @staticmethod
+    def _range(index: _Field, condition: dict[str, Any]) -> set[Any] | None:
+        low = high = None
+        low_in = high_in = False
+        for operator, bound in condition.items():
+            if not isinstance(bound, _INDEXED_TYPES):
+                return None
+            is_low, inclusive = _RANGES[operator]
+            if is_low:
+                low, low_in = _key(bound), inclusive
+            else:
+                high, high_in = _key(bound), inclusive
+        return index.between(low, low_in, high, high_in)
 
     def walk(self, sort: list[tuple[str, int]]) -> Iterator[Any] | None:
         for order in self.orders:

@@ -114,6 +114,15 @@ def queries(rng: random.Random) -> list[dict[str, Any]]:
         {"outbox.id": {"$exists": True}},
         {"slack.team": "T1", "slack.user": f"U{rng.randrange(8)}"},
         {"date": {"$gte": datetime(2022, 1, 1, tzinfo=UTC)}},
+        {
+            "date": {
+                "$gt": datetime(2020, 6, 1, tzinfo=UTC),
+                "$lte": datetime(2021, 6, 1, tzinfo=UTC),
+            }
+        },
+        {"k": {"$gte": rng.choice(KEYS), "$lt": rng.choice(KEYS) + "z"}},
+        {"tags": {"$gt": "a", "$lte": "c"}},  # multikey: each bound may be another element
+        {"k": {"$lt": 5}},  # another kind than the field's: matches nothing
     ]
 
 
