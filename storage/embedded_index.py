@@ -314,8 +314,15 @@ def _both(a: set[Any] | None, b: set[Any] | None) -> set[Any] | None:
     return a & b
 
 
-def _indexes(store: CollectionStore) -> _Indexes:
+SMALL = 256  # documents: below this a scan is cheaper than keeping indexes
+
+
+def _indexes(store: CollectionStore, *, build: bool = False) -> _Indexes | None:
+    """The collection's indexes, once it has grown past ``SMALL`` (built then, in one pass,
+    and kept from then on); None while a scan is cheaper, unless ``build``."""
     found: _Indexes | None = store.__dict__.get("_embedded_indexes")
+    if found is None and not build and len(store._documents) < SMALL:
+        return None
     if found is None or found.names != set(store.indexes):
         found = _Indexes(store)
         store.__dict__["_embedded_indexes"] = found
@@ -333,9 +340,9 @@ def _iter_documents(self: Collection, filter: Any) -> Iterator[Doc]:
         filtering.filter_applies(filter, {})  # validates the filter, as mongomock does
         return iter(())
     indexes = _indexes(store)
-    wanted = indexes.candidates(filter)
+    wanted = None if indexes is None else indexes.candidates(filter)
     documents = store._documents
-    if wanted is None:
+    if indexes is None or wanted is None:
         return (d for d in list(documents.values()) if filtering.filter_applies(filter, d))
     # In natural order, as the scan would give them.
     present = sorted((oid for oid in wanted if oid in documents), key=indexes.seq.__getitem__)
@@ -352,8 +359,8 @@ _original_compute = Cursor._compute_results
 
 
 def _get_dataset(self: Collection, spec: Any, sort: Any, fields: Any, as_class: Any) -> Any:
-    if sort and not isinstance(sort, dict):
-        indexes = _indexes(self._store)
+    indexes = _indexes(self._store)
+    if indexes is not None and sort and not isinstance(sort, dict):
         wanted = indexes.candidates(spec)
         order = indexes.walk(list(sort)) if wanted is None or len(wanted) > WALK_ABOVE else None
         if order is not None:
@@ -372,9 +379,11 @@ def _walked(
 
 
 def _update(self: Collection, spec: Any, document: Any, *args: Any, **kwargs: Any) -> Any:
-    matched = helpers.patch_datetime_awareness_in_document(spec)  # as the update will match
-    touched = [d["_id"] for d in self._iter_documents(matched)] if not self._store.is_empty else []
     indexes = _indexes(self._store)
+    if indexes is None:
+        return _original_update(self, spec, document, *args, **kwargs)
+    matched = helpers.patch_datetime_awareness_in_document(spec)  # as the update will match
+    touched = [d["_id"] for d in self._iter_documents(matched)]
     indexes.dirty.update(touched)
     try:
         return _original_update(self, spec, document, *args, **kwargs)
@@ -386,12 +395,16 @@ def _update(self: Collection, spec: Any, document: Any, *args: Any, **kwargs: An
 
 def _setitem(self: CollectionStore, key: Any, value: Any) -> None:
     _original_setitem(self, key, value)
-    _indexes(self).refresh(key)
+    indexes = _indexes(self)
+    if indexes is not None:
+        indexes.refresh(key)
 
 
 def _delitem(self: CollectionStore, key: Any) -> None:
     _original_delitem(self, key)
-    _indexes(self).refresh(key)
+    indexes = _indexes(self)
+    if indexes is not None:
+        indexes.refresh(key)
 
 
 def _drop(self: CollectionStore) -> None:

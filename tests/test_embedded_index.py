@@ -25,7 +25,9 @@ STATUSES = ["PENDING", "APPROVED", "NOT_REQUIRED"]
 
 
 @pytest.fixture
-def indexed() -> Iterator[None]:
+def indexed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Indexes from the first document on (a real one keeps them from ``SMALL`` on)."""
+    monkeypatch.setattr(embedded_index, "SMALL", 0)
     embedded_index.enable()
     yield
     embedded_index.enable()  # what the rest of the suite runs on
