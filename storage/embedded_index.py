@@ -331,7 +331,7 @@ def _indexes(store: CollectionStore, *, build: bool = False) -> _Indexes | None:
 
 # --- the patches -------------------------------------------------------------------------
 
-WALK_ABOVE = 64  # candidates above this many: walk an index in sort order instead
+WALK_FRACTION = 8  # candidates above 1/8 of the collection: walk an index in sort order
 
 
 def _iter_documents(self: Collection, filter: Any) -> Iterator[Doc]:
@@ -362,7 +362,10 @@ def _get_dataset(self: Collection, spec: Any, sort: Any, fields: Any, as_class: 
     indexes = _indexes(self._store)
     if indexes is not None and sort and not isinstance(sort, dict):
         wanted = indexes.candidates(spec)
-        order = indexes.walk(list(sort)) if wanted is None or len(wanted) > WALK_ABOVE else None
+        # Walk the index when the candidates are most of the collection (a page of it is
+        # then found in a few steps); sort them when they are a part (a date window).
+        many = wanted is None or len(wanted) * WALK_FRACTION > len(self._store._documents)
+        order = indexes.walk(list(sort)) if many else None
         if order is not None:
             return _walked(self, spec, fields, as_class, order)
     return _original_get_dataset(self, spec, sort, fields, as_class)
