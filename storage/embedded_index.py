@@ -63,6 +63,8 @@ def _sort_value(doc: Doc, field: str) -> tuple[int, Any] | None:
         value = value.get(part, None)
     if isinstance(value, datetime) and value.tzinfo is not None:  # as naive UTC, as stored
         value = value.replace(tzinfo=None) - (value.utcoffset() or timedelta(0))
+    if isinstance(value, float) and value != value:
+        return None  # NaN has no place in an order
     rank = _RANK.get(type(value))
     return None if rank is None else (rank, value)
 
@@ -85,7 +87,7 @@ class _Field:
         found = list(_values(doc, self.path))
         if found:
             self.present.add(oid)
-        values = [_key(v) for v in found if isinstance(v, _INDEXED_TYPES)]
+        values = [_key(v) for v in found if isinstance(v, _INDEXED_TYPES) and _kind(v)]
         self.multikey = self.multikey or len(values) > 1
         for value in values:
             holders = self.equal.get(value)
@@ -136,11 +138,11 @@ class _Field:
 
 
 def _kind(value: Any) -> type | None:
-    """Values of one kind compare with each other (BSON's type bracketing for ranges)."""
-    if isinstance(value, bool):
-        return bool
-    if isinstance(value, int | float):
-        return float
+    """Values of one kind compare with each other (BSON's type bracketing for ranges).
+    Booleans count as numbers: mongomock compares with ``==`` (``True == 1``), and the
+    candidates only need to include what it matches. NaN is never indexed."""
+    if isinstance(value, int | float):  # bool included
+        return None if value != value else float
     for kind in (str, ObjectId, datetime):
         if isinstance(value, kind):
             return kind
@@ -212,7 +214,12 @@ class _Indexes:
             self.seq[oid] = next(self._next)
         self._define([("_id", 1)])
         for spec in store.indexes.values():
-            self._define([(str(f), int(d)) for f, d in spec.get("key", [])])
+            keys = list(spec.get("key", []))
+            # Text, hashed or geo keys and positional paths ("a.0") are left to the scan.
+            if all(isinstance(d, int) for _, d in keys) and not any(
+                part.isdigit() for f, _ in keys for part in str(f).split(".")
+            ):
+                self._define([(str(f), int(d)) for f, d in keys])
 
     def _define(self, fields: list[tuple[str, int]]) -> None:
         new = {path: _Field(path) for path, _ in fields if path not in self.fields}
@@ -280,16 +287,20 @@ class _Indexes:
                 return None
         else:
             values = [condition]
-        if not all(isinstance(v, _INDEXED_TYPES) for v in values):
+        if not all(isinstance(v, _INDEXED_TYPES) and _kind(v) for v in values):
             return None
-        return set().union(*[index.equal.get(_key(v), set()) for v in values])
+        found = set().union(*[index.equal.get(_key(v), set()) for v in values])
+        for value in values:  # mongomock also matches an id against its string form
+            if isinstance(value, ObjectId):
+                found |= index.equal.get((str, str(value)), set())
+        return found
 
     @staticmethod
     def _range(index: _Field, condition: dict[str, Any]) -> set[Any] | None:
         low = high = None
         low_in = high_in = False
         for operator, bound in condition.items():
-            if not isinstance(bound, _INDEXED_TYPES):
+            if not isinstance(bound, _INDEXED_TYPES) or _kind(bound) is None:
                 return None
             is_low, inclusive = _RANGES[operator]
             if is_low:
@@ -346,6 +357,8 @@ def _iter_documents(self: Collection, filter: Any) -> Iterator[Doc]:
         return (d for d in list(documents.values()) if filtering.filter_applies(filter, d))
     # In natural order, as the scan would give them.
     present = sorted((oid for oid in wanted if oid in documents), key=indexes.seq.__getitem__)
+    if not present:
+        filtering.filter_applies(filter, {})  # a bad filter still says so, as the scan would
     picked = [documents[oid] for oid in present]
     return (d for d in picked if filtering.filter_applies(filter, d))
 
@@ -374,6 +387,8 @@ def _get_dataset(self: Collection, spec: Any, sort: Any, fields: Any, as_class: 
 def _walked(
     self: Collection, spec: Any, fields: Any, as_class: Any, order: Iterator[Any]
 ) -> Iterator[Any]:
+    self._store._remove_expired_documents()  # as the scan would first
+    filtering.filter_applies(spec, {})  # a bad filter says so even on an empty walk
     documents = self._store._documents
     for oid in order:
         doc = documents.get(oid)
@@ -386,7 +401,7 @@ def _update(self: Collection, spec: Any, document: Any, *args: Any, **kwargs: An
     if indexes is None:
         return _original_update(self, spec, document, *args, **kwargs)
     matched = helpers.patch_datetime_awareness_in_document(spec)  # as the update will match
-    touched = [d["_id"] for d in self._iter_documents(matched)]
+    touched = [_hashable(d["_id"]) for d in self._iter_documents(matched)]
     indexes.dirty.update(touched)
     try:
         return _original_update(self, spec, document, *args, **kwargs)
@@ -394,6 +409,11 @@ def _update(self: Collection, spec: Any, document: Any, *args: Any, **kwargs: An
         indexes.dirty.difference_update(touched)
         for oid in touched:
             indexes.refresh(oid)
+
+
+def _hashable(oid: Any) -> Any:
+    """An ``_id`` as mongomock keys its documents (a sub-document one as a hashdict)."""
+    return helpers.hashdict(oid) if isinstance(oid, dict) else oid
 
 
 def _setitem(self: CollectionStore, key: Any, value: Any) -> None:
@@ -416,8 +436,15 @@ def _drop(self: CollectionStore) -> None:
 
 
 def _compute_results(self: Cursor, with_limit_and_skip: bool = False) -> Any:
-    """With a limit, take only ``skip + limit`` documents from the (lazy) dataset."""
+    """With a limit, take only ``skip + limit`` documents from the (lazy) dataset. A partial
+    list is thrown away when asked for more (no limit, another skip or limit: a rewind)."""
+    partial = self.__dict__.get("_partial_for")
+    if partial is not None and (
+        not with_limit_and_skip or partial != (self._skip, self._limit, self._factory)
+    ):
+        self._results, self.__dict__["_partial_for"] = None, None
     if self._limit and with_limit_and_skip and not self._results:
+        self.__dict__["_partial_for"] = (self._skip, self._limit, self._factory)
         wanted = self._skip + abs(self._limit)
         self._results = list(itertools.islice(self._factory(), wanted))
         if self.collection.codec_options.tz_aware:

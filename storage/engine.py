@@ -52,9 +52,9 @@ def connect(
     if is_embedded(uri):
         from mongomock_motor import AsyncMongoMockClient
 
-        from storage.embedded_index import enable
+        from storage import embedded_index
 
-        enable()  # the embedded engine uses the declared indexes, as MongoDB does
+        embedded_index.enable()  # it uses the declared indexes, as MongoDB does
 
         client = cast(AsyncIOMotorClient[Document], AsyncMongoMockClient(tz_aware=True))
     else:

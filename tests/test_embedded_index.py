@@ -41,6 +41,7 @@ def collection() -> Any:
     coll.create_index([("squads", 1), ("date", -1), ("_id", -1)])
     coll.create_index([("gates.milestones.status", 1)])
     coll.create_index([("outbox.id", 1)], sparse=True)
+    coll.create_index([("n", 1)])
     coll.create_index(
         [("slack.team", 1), ("slack.user", 1)],
         unique=True,
@@ -63,6 +64,8 @@ def document(rng: random.Random) -> dict[str, Any]:
     }
     if rng.random() < 0.3:
         doc["outbox"] = [{"id": str(ObjectId())}]
+    if rng.random() < 0.8:  # numbers, booleans (True == 1 to mongomock), nothing, NaN
+        doc["n"] = rng.choice([0, 1, 2, 1.0, 2.5, True, False, None, float("nan"), [1, 3]])
     if rng.random() < 0.5:
         doc["slack"] = {"team": "T1", "user": f"U{rng.randrange(8)}"}
     return doc
@@ -125,6 +128,10 @@ def queries(rng: random.Random) -> list[dict[str, Any]]:
         {"k": {"$gte": rng.choice(KEYS), "$lt": rng.choice(KEYS) + "z"}},
         {"tags": {"$gt": "a", "$lte": "c"}},  # multikey: each bound may be another element
         {"k": {"$lt": 5}},  # another kind than the field's: matches nothing
+        {"n": rng.choice([0, 1, 2.5, True, False])},
+        {"n": {"$in": [1, False]}},
+        {"n": {"$gt": 0, "$lte": 2}},
+        {"n": None},
     ]
 
 

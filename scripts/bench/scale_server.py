@@ -40,6 +40,7 @@ import cProfile
 import io
 import json
 import logging
+import multiprocessing
 import os
 import pstats
 import site
@@ -124,7 +125,9 @@ async def seed_history(db: Database, history: History) -> tuple[float, float, in
     if workers == 1:
         docs = list(history.documents())
     else:
-        with ProcessPoolExecutor(workers) as pool:
+        # Spawned, not forked: this process already runs the embedded engine's thread, and
+        # a fork copies its locks in whatever state they are in.
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             parts = await asyncio.gather(
                 *(
                     loop.run_in_executor(pool, encode_chunk, history.size, now, cast, first, last)
