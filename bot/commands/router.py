@@ -12,6 +12,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.answers import DeliveredRespond
 from bot.deps import BotDeps
 from bot.errors import NotLinked, SlackBusy, user_message
 from core.errors import ValidationFailed
@@ -141,6 +142,12 @@ async def dispatch(
 ) -> None:
     """Ack at once, then run the subcommand; every failure becomes an ephemeral message."""
     await ack()
+    respond = DeliveredRespond(
+        respond,
+        client,
+        channel_id=str(body.get("channel_id", "")),
+        user_id=str(body.get("user_id", "")),
+    )
     try:
         request, spec = _parse(deps, body, context, client, respond)
     except Exception as error:

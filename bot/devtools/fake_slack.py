@@ -185,6 +185,11 @@ class FakeSlack:
 
     async def _respond(self, request: web.Request) -> web.Response:
         params = await _params(request)
+        failure = self._failures.get("response_url")
+        if failure and failure.remaining > 0:  # e.g. 404 "expired_url", as Slack answers
+            failure.remaining -= 1
+            await self._record(Call(f"response_url!{failure.status}", params))
+            return web.Response(status=failure.status, text="expired_url")
         await self._record(Call("response_url", {**params, "key": request.match_info["key"]}))
         return web.Response(text="ok")
 
@@ -223,7 +228,7 @@ class FakeSlack:
             "views.publish": lambda: {"view": {"id": f"V{ts}", **_view(params)}},
         }
         refused = self.refused_channels.get(str(params.get("channel", "")))
-        if refused is not None and method == "chat.postMessage":
+        if refused is not None and method in ("chat.postMessage", "chat.postEphemeral"):
             return {"ok": False, "error": refused}
         extra = self.methods.get(method)
         answer = answers.get(method)

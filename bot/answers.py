@@ -1,0 +1,74 @@
+"""Answers that reach the person even when their ``response_url`` does not work.
+
+A command is answered through its ``response_url`` (it can be ephemeral in any channel, and
+replace an earlier answer). That post can fail: Slack refuses an expired or already used
+one (30 minutes, five posts), or does not answer. Then the same message goes another way:
+ephemeral in the channel it was asked in, else (the bot is not there) by DM. Nobody is left
+wondering whether their command did anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.webhook_response import WebhookResponse
+
+log = logging.getLogger(__name__)
+
+
+class DeliveredRespond(AsyncRespond):
+    def __init__(
+        self, respond: AsyncRespond, client: AsyncWebClient, *, channel_id: str, user_id: str
+    ) -> None:
+        super().__init__(response_url=respond.response_url, proxy=respond.proxy, ssl=respond.ssl)
+        self._respond = respond
+        self._client = client
+        self._channel_id = channel_id
+        self._user_id = user_id
+
+    async def __call__(  # type: ignore[override]
+        self,
+        text: str | dict[str, Any] = "",
+        blocks: Sequence[Any] | None = None,
+        response_type: str | None = None,
+        replace_original: bool | None = None,
+        **more: Any,
+    ) -> WebhookResponse:
+        try:
+            answered = await self._respond(
+                text,
+                blocks=blocks,
+                response_type=response_type,
+                replace_original=replace_original,
+                **more,
+            )
+        except Exception as error:  # no answer, or a refused URL
+            log.warning("response_url failed (%s); answering another way", type(error).__name__)
+        else:
+            if answered.status_code < 300:
+                return answered
+            log.warning("response_url answered %s; answering another way", answered.status_code)
+        plain = text if isinstance(text, str) else str(text.get("text", ""))
+        await self._another_way(plain, blocks, in_channel=response_type == "in_channel")
+        return WebhookResponse(url="", status_code=200, body="ok", headers={})
+
+    async def _another_way(
+        self, text: str, blocks: Sequence[Any] | None, *, in_channel: bool
+    ) -> None:
+        message: dict[str, Any] = {"text": text, "blocks": blocks}
+        try:
+            if in_channel:
+                await self._client.chat_postMessage(channel=self._channel_id, **message)
+            else:
+                await self._client.chat_postEphemeral(
+                    channel=self._channel_id, user=self._user_id, **message
+                )
+            return
+        except SlackApiError as error:  # not in that channel, say: the person's DM then
+            log.info("answer not posted in %s: %s", self._channel_id, error.response.get("error"))
+        await self._client.chat_postMessage(channel=self._user_id, **message)
