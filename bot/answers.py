@@ -18,6 +18,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.webhook_response import WebhookResponse
 
+from bot.slack_client import error_code
+
 log = logging.getLogger(__name__)
 
 
@@ -54,21 +56,33 @@ class DeliveredRespond(AsyncRespond):
                 return answered
             log.warning("response_url answered %s; answering another way", answered.status_code)
         plain = text if isinstance(text, str) else str(text.get("text", ""))
-        await self._another_way(plain, blocks, in_channel=response_type == "in_channel")
+        await post_elsewhere(
+            self._client,
+            {"text": plain, "blocks": blocks},
+            user_id=self._user_id,
+            channel=self._channel_id,
+            in_channel=response_type == "in_channel",
+        )
         return WebhookResponse(url="", status_code=200, body="ok", headers={})
 
-    async def _another_way(
-        self, text: str, blocks: Sequence[Any] | None, *, in_channel: bool
-    ) -> None:
-        message: dict[str, Any] = {"text": text, "blocks": blocks}
+
+async def post_elsewhere(
+    client: AsyncWebClient,
+    message: dict[str, Any],
+    *,
+    user_id: str,
+    channel: str | None,
+    in_channel: bool = False,
+) -> None:
+    """Where an answer goes when its response_url does not work: in ``channel`` (to the
+    person only, unless ``in_channel``), else, the bot not being there, by DM."""
+    if channel:
         try:
             if in_channel:
-                await self._client.chat_postMessage(channel=self._channel_id, **message)
+                await client.chat_postMessage(channel=channel, **message)
             else:
-                await self._client.chat_postEphemeral(
-                    channel=self._channel_id, user=self._user_id, **message
-                )
+                await client.chat_postEphemeral(channel=channel, user=user_id, **message)
             return
-        except SlackApiError as error:  # not in that channel, say: the person's DM then
-            log.info("answer not posted in %s: %s", self._channel_id, error.response.get("error"))
-        await self._client.chat_postMessage(channel=self._user_id, **message)
+        except SlackApiError as error:
+            log.info("answer not posted in %s (%s); sending a DM", channel, error_code(error))
+    await client.chat_postMessage(channel=user_id, **message)

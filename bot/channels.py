@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks import digest_delivery as why
+from bot.slack_client import error_code
 
 log = logging.getLogger(__name__)
 INFO_SECONDS = 5.0
@@ -37,8 +38,7 @@ async def channel_reach(client: AsyncWebClient, channel_id: str) -> Reach:
     try:
         info = await asyncio.wait_for(client.conversations_info(channel=channel_id), INFO_SECONDS)
     except SlackApiError as error:
-        data = error.response.data
-        code = data.get("error") if isinstance(data, dict) else None
+        code = error_code(error)
         if code == "channel_not_found":
             return Reach.CHANNEL_NOT_FOUND
         log.warning("conversations.info for %s failed: %s", channel_id, code)

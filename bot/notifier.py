@@ -103,11 +103,12 @@ class ApprovalNotifier:
         are asked on the next attempt, the others not again)."""
         sent, failed = 0, 0
         summary = summarize(release)
-        for ref in refs:
+        deciders_of = await self._services.approvals.deciders_of(release, refs)
+        for ref, deciders in zip(refs, deciders_of, strict=True):
             ask = _Ask(client, release, summary, ref)
             records = await self._messages.for_approval(ask.key)
             asked = {r.user_id for r in records if same_round(r, ask.round)}
-            for decider in await self._services.approvals.deciders(release, ref):
+            for decider in deciders:
                 if decider.user_id in asked or (only is not None and decider.user_id not in only):
                     continue
                 outcome = await self._request_once(ask, decider)

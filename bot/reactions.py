@@ -43,7 +43,7 @@ from core.models.release import Release
 from core.models.schedule import zone_or
 from core.rules.permissions import Actor
 from core.rules.readiness import MilestoneRef
-from core.services.approvals import by_release, milestone_ref, still_requested
+from core.services.approvals import milestone_ref, still_requested
 from core.services.outbox import Entry
 
 log = logging.getLogger(__name__)
@@ -106,11 +106,10 @@ class Reactions:
 
     async def _ask_for_pending(self, actor: Actor) -> None:
         try:
-            pending = await self._deps.services.approvals.pending_for(actor)
+            pending = await self._deps.services.approvals.pending_by_release(actor)
         except DomainError:  # no longer active: nothing to ask them
             return
-        for release_oid, refs in by_release(pending).items():
-            release = await self._deps.repos.releases.get(release_oid)
+        for release, refs in pending:
             await self._deps.notifier.request_decisions(
                 self._client, release, refs, only={actor.user_id}
             )
@@ -122,10 +121,9 @@ class Reactions:
         pending list changed), except who decided: their surface is redrawn where they
         clicked. Best effort: Home is drawn afresh whenever it is opened anyway."""
         seen: set[str] = set(but)
-        for ref in refs:
-            for actor in await self._deps.services.approvals.deciders(
-                release, ref, as_if_pending=True
-            ):
+        approvals = self._deps.services.approvals
+        for deciders in await approvals.deciders_of(release, refs, as_if_pending=True):
+            for actor in deciders:
                 slack = actor.user.slack
                 if slack is None or actor.user_id in seen:
                     continue

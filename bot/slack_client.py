@@ -118,9 +118,8 @@ async def slack_profile(
     try:
         response = await asyncio.wait_for(client.users_info(user=user_id), seconds)
     except SlackApiError as error:
-        data = error.response.data
-        reason = data.get("error") if isinstance(data, dict) else error.response.status_code
-        log.warning("users.info failed for %s: %s", user_id, reason)
+        reason = error_code(error)
+        log.warning("users.info failed for %s: %s", user_id, reason or error.response.status_code)
         return {} if reason == "user_not_found" else None
     except (TimeoutError, aiohttp.ClientError) as error:
         log.warning("users.info did not answer for %s: %r", user_id, error)

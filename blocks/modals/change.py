@@ -24,7 +24,6 @@ from core.models.common import KEY_MAX, TEXT_MAX, parse
 from core.models.release import Change, ChangeStatus, ChangeType, CTask, CTaskStatus, Release
 
 TITLE = "Change ticket"
-TEXT_LIMIT = TEXT_MAX
 CTASK_HINT = (
     f"One CTASK per line: id | description | status ({', '.join(CTaskStatus)}). "
     "Assignees, times and dependencies of the CTASKs you keep stay as they are; "
@@ -40,7 +39,7 @@ def ctask_line(ctask: CTask) -> str:
 def change_modal(release: Release, metadata: EditingMetadata) -> View:
     chg = release.chg
     lines = "\n".join(ctask_line(c) for c in chg.ctasks) if chg else ""
-    if len(lines) > TEXT_LIMIT:
+    if len(lines) > TEXT_MAX:
         return notice_view(
             TITLE,
             CallbackId.CHANGE,
@@ -93,7 +92,7 @@ def change_modal(release: Release, metadata: EditingMetadata) -> View:
             optional=True,
             multiline=True,
             initial=lines or None,
-            max_length=TEXT_LIMIT,
+            max_length=TEXT_MAX,
             placeholder="CHG0031245-T1 | Deploy to production | TODO",
             hint=CTASK_HINT,
         ),

@@ -38,7 +38,6 @@ TASK_LINES_HINT = (
     "One task per line: name | owner's username | duration, e.g. "
     "“Deploy payments-api | rhea | 30m”. Owner and duration (45, 45m, 1h30m) are optional."
 )
-TEXT_LIMIT = TEXT_MAX
 
 
 def runbook_modal(release: Release, metadata: EditingMetadata) -> View:
@@ -61,7 +60,7 @@ def runbook_modal(release: Release, metadata: EditingMetadata) -> View:
             "Tasks",
             optional=True,
             multiline=True,
-            max_length=TEXT_LIMIT,
+            max_length=TEXT_MAX,
             placeholder="Freeze ledger writes | rhea | 10m",
             hint=TASK_LINES_HINT,
         ),

@@ -13,7 +13,8 @@ from blocks.ids import ActionId
 from blocks.reminders import SnoozeRequest, snoozed_message
 from blocks.text import when
 from bot.deps import BotDeps
-from bot.errors import NotLinked, user_message
+from bot.errors import user_message
+from bot.identity import actor_of
 
 
 def register(app: AsyncApp, deps: BotDeps) -> None:
@@ -23,9 +24,7 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
     ) -> None:
         await ack()
         try:
-            actor = context.get("actor")
-            if actor is None:
-                raise NotLinked()
+            actor = actor_of(context)
             request = SnoozeRequest.decode(str(body["actions"][0].get("value") or ""))
             until = await deps.services.reminders.snooze(
                 actor, request.approval_key, request.choice.value

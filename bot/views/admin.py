@@ -25,7 +25,7 @@ from blocks.modals.admin import (
 )
 from blocks.modals.form_state import Form
 from bot.deps import BotDeps
-from bot.errors import NotLinked
+from bot.identity import actor_of
 from bot.views.form_input import as_given, confirm_saved, field_errors
 from core.rules.permissions import Actor
 
@@ -94,9 +94,7 @@ def submission_listener(deps: BotDeps, editor: AdminEditor) -> Callable[..., Awa
         form = Form(view)
         try:
             origin = AdminForm.decode(view.get("private_metadata"))
-            actor = context.get("actor")  # re-read from storage for every submission
-            if actor is None:
-                raise NotLinked()
+            actor = actor_of(context)  # re-read from storage for every submission
             message = await editor.save(deps, actor, form)
         except Exception as error:  # nothing was saved: say why, next to the field
             # Core messages as they are; unexpected errors are logged with their ref.

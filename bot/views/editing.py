@@ -44,7 +44,7 @@ from blocks.modals import (
 from blocks.modals.form import Pick, is_digest
 from blocks.text import span
 from bot.deps import BotDeps
-from bot.errors import NotLinked
+from bot.identity import actor_of
 from bot.views.form_input import confirm_saved, field_errors
 from core.errors import NotFound, PastReleaseDate, ValidationFailed
 from core.models.release import FixedVersion, Release
@@ -120,14 +120,7 @@ class Submission:
             ) from None
 
 
-@dataclass(frozen=True)
-class Saved:
-    """The confirmation to show once the modal is closed."""
-
-    message: Message
-
-
-Save = Callable[[Submission], Awaitable[Saved]]
+Save = Callable[[Submission], Awaitable[Message]]  # the confirmation to show
 
 
 @dataclass(frozen=True)
@@ -141,7 +134,7 @@ class Editor:
 # --- one function per modal ----------------------------------------------------------------
 
 
-async def save_release(s: Submission) -> Saved:
+async def save_release(s: Submission) -> Message:
     draft = read_release_form(s.form)
     releases = s.deps.services.releases
     try:
@@ -149,16 +142,16 @@ async def save_release(s: Submission) -> Saved:
     except PastReleaseDate as past:
         await _ask_once(s, draft.release_id, past)
         release = await releases.create(s.actor, draft, tz=s.tz, past_date_confirmed=True)
-    return Saved(confirm.release_created(release))
+    return confirm.release_created(release)
 
 
-async def save_product(s: Submission) -> Saved:
+async def save_product(s: Submission) -> Message:
     pick = await s.pick(EditField.PRODUCT, ProductPick)  # ids are keys: never a digest
     typed = read_product_form(s.form, pick)
     releases = s.deps.services.releases
     if isinstance(typed, FixedVersion):
         release = await releases.set_fixed_version(s.actor, s.release, pick.product_id, typed)
-        return Saved(confirm.fixed_version_set(release, pick.product_id))
+        return confirm.fixed_version_set(release, pick.product_id)
     release = await releases.add_product(
         s.actor,
         s.release,
@@ -166,24 +159,24 @@ async def save_product(s: Submission) -> Saved:
         product_id=typed.product_id,
         squad_ids=typed.squad_ids,
     )
-    return Saved(confirm.product_added(release, pick.product_id))
+    return confirm.product_added(release, pick.product_id)
 
 
-async def save_gate(s: Submission) -> Saved:
+async def save_gate(s: Submission) -> Message:
     pick = await s.pick(EditField.GATE, GatePick, gate_picks)
     typed = read_gate_form(s.form, pick, owner_id=await s.owner())
     gates = s.deps.services.gates
     if isinstance(typed, GateDraft):
         release = await gates.add_gate(s.actor, s.release, pick.product_id, typed)
-        return Saved(confirm.gate_added(release, pick.product_id, typed.gate_name))
+        return confirm.gate_added(release, pick.product_id, typed.gate_name)
     with _picked(EditField.GATE):
         release = await gates.update_gate(
             s.actor, s.release, pick.product_id, typed.gate_name, typed.change
         )
-    return Saved(confirm.gate_changed(release, pick.product_id, typed.gate_name))
+    return confirm.gate_changed(release, pick.product_id, typed.gate_name)
 
 
-async def save_milestone(s: Submission) -> Saved:
+async def save_milestone(s: Submission) -> Message:
     pick = await s.pick(EditField.MILESTONE, MilestonePick, milestone_picks)
     typed = read_milestone_form(s.form, pick, owner_id=await s.owner())
     gates, where = s.deps.services.gates, (s.actor, s.release, pick.product_id, pick.gate_name)
@@ -194,47 +187,45 @@ async def save_milestone(s: Submission) -> Saved:
             after = await gates.update_milestone(*where, typed.milestone_key, typed.change)
     # Approval requests that this save made pending are DMed by the reactions to its events.
     added = isinstance(typed, MilestoneDraft)
-    return Saved(
-        confirm.milestone_saved(
-            after, pick.product_id, pick.gate_name, typed.milestone_key, s.tz, added=added
-        )
+    return confirm.milestone_saved(
+        after, pick.product_id, pick.gate_name, typed.milestone_key, s.tz, added=added
     )
 
 
-async def save_runbook(s: Submission) -> Saved:
+async def save_runbook(s: Submission) -> Message:
     typed = read_runbook_form(s.form)
     owners = {name: await s.portal_user(name, task) for name, task in typed.owners().items()}
     draft = typed.draft(owners)
     release = await s.deps.services.runbooks.add_runbook(s.actor, s.release, draft)
-    return Saved(confirm.runbook_added(release, draft.runbook_name))
+    return confirm.runbook_added(release, draft.runbook_name)
 
 
-async def save_task(s: Submission) -> Saved:
+async def save_task(s: Submission) -> Message:
     pick = await s.pick(EditField.TASK, TaskPick, task_picks)
     change = read_task_form(s.form, owner_id=await s.owner())
     release = await s.deps.services.runbooks.update_task(
         s.actor, s.release, pick.runbook_id, pick.task_name, change
     )
-    return Saved(confirm.task_updated(release, pick.runbook_id, pick.task_name, s.tz))
+    return confirm.task_updated(release, pick.runbook_id, pick.task_name, s.tz)
 
 
-async def save_change(s: Submission) -> Saved:
+async def save_change(s: Submission) -> Message:
     """The core refuses a release changed since the form was opened."""
     chg = read_change_form(s.form)
     created = (await s.load()).chg is None  # for the confirmation's wording only
     release = await s.deps.services.runbooks.upsert_change(
         s.actor, s.release, chg, expected_version=s.meta.version
     )
-    return Saved(confirm.change_saved(release, created=created))
+    return confirm.change_saved(release, created=created)
 
 
-async def save_attachment(s: Submission) -> Saved:
+async def save_attachment(s: Submission) -> Message:
     pick = await s.pick(EditField.TARGET, TargetPick, target_picks)
     typed = read_attach_form(s.form, pick, release_id=s.release)
     attachment, release = await s.deps.services.attachments.attach(
         s.actor, typed.draft, typed.target, label=typed.label
     )
-    return Saved(confirm.attachment_linked(release, attachment, target_name(pick)))
+    return confirm.attachment_linked(release, attachment, target_name(pick))
 
 
 # --- what a save needs besides the form ------------------------------------------------------
@@ -349,9 +340,7 @@ def _listener(deps: BotDeps, editor: Editor) -> Callable[..., Awaitable[None]]:
         user_id = str((body.get("user") or {}).get("id", ""))
         meta = EditingMetadata()
         try:
-            actor = context.get("actor")
-            if actor is None:
-                raise NotLinked()
+            actor = actor_of(context)
             meta = EditingMetadata.decode(view.get("private_metadata"))
             submission = Submission(
                 deps=deps,
@@ -362,7 +351,7 @@ def _listener(deps: BotDeps, editor: Editor) -> Callable[..., Awaitable[None]]:
                 form=form,
                 meta=meta,
             )
-            saved = await editor.save(submission)
+            message = await editor.save(submission)
         except MilestonesOverlap as overlap:  # the other milestone's times on the person's clock
             await ack(response_action="errors", errors=overlap_errors(overlap, context, deps))
             return
@@ -371,6 +360,6 @@ def _listener(deps: BotDeps, editor: Editor) -> Callable[..., Awaitable[None]]:
             await ack(response_action="errors", errors=errors)
             return
         await ack()  # closes the modal; what follows happens after Slack has its answer
-        await confirm_saved(client, user_id, saved.message, channel=meta.channel)
+        await confirm_saved(client, user_id, message, channel=meta.channel)
 
     return on_submit

@@ -14,6 +14,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from blocks.message import Message
 from blocks.modals.form_state import Form
 from blocks.text import cut, plain
+from bot.answers import post_elsewhere
 from bot.errors import user_message
 from core.errors import DomainError, ValidationFailed
 
@@ -129,13 +130,7 @@ async def confirm_saved(
             log.info("response_url answered %s; confirming by DM", sent.status_code)
         except Exception:
             log.info("response_url failed; confirming by DM", exc_info=True)
-    if channel:
-        try:
-            await client.chat_postEphemeral(channel=channel, user=user_id, **message.to_dict())
-            return
-        except SlackApiError as error:
-            log.info("ephemeral confirmation in %s failed (%s); sending a DM", channel, error)
     try:
-        await client.chat_postMessage(channel=user_id, **message.to_dict())
+        await post_elsewhere(client, message.to_dict(), user_id=user_id, channel=channel)
     except SlackApiError as error:
         log.warning("could not confirm to %s: %s", user_id, error)
