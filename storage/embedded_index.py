@@ -54,6 +54,13 @@ def _values(doc: Any, path: list[str]) -> Iterator[Any]:
         yield from _values(doc[path[0]], path[1:])
 
 
+def _naive_utc(value: Any) -> Any:
+    """An aware datetime as naive UTC, as mongomock stores it; anything else as it is."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None) - (value.utcoffset() or timedelta(0))
+    return value
+
+
 def _sort_value(doc: Doc, field: str) -> tuple[int, Any] | None:
     """A comparable key for one field, or None when this field cannot be walked in order."""
     value: Any = doc
@@ -61,8 +68,7 @@ def _sort_value(doc: Doc, field: str) -> tuple[int, Any] | None:
         if not isinstance(value, dict):
             return None
         value = value.get(part, None)
-    if isinstance(value, datetime) and value.tzinfo is not None:  # as naive UTC, as stored
-        value = value.replace(tzinfo=None) - (value.utcoffset() or timedelta(0))
+    value = _naive_utc(value)
     if isinstance(value, float) and value != value:
         return None  # NaN has no place in an order
     rank = _RANK.get(type(value))
@@ -152,8 +158,7 @@ def _kind(value: Any) -> type | None:
 def _key(value: Any) -> tuple[type | None, Any]:
     """A value as indexed: with its kind (1 and true differ, as in BSON), datetimes as naive
     UTC, as mongomock stores them."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        value = value.replace(tzinfo=None) - (value.utcoffset() or timedelta(0))
+    value = _naive_utc(value)
     return _kind(value), value
 
 

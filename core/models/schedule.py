@@ -16,10 +16,9 @@ def known_zone(name: str | None) -> str | None:
     if not name:
         return None
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+        return zone_name(name)
+    except ValueError:
         return None
-    return name
 
 
 def zone_or(name: str | None, default: ZoneInfo) -> ZoneInfo:

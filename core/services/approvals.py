@@ -92,30 +92,53 @@ class ApprovalService:
     ) -> list[Actor]:
         """Everyone who may decide this pending approval now and can see its release; with
         ``as_if_pending``, who could have decided it before it was decided."""
-        milestone = ref.milestone
-        if as_if_pending:
-            pending = milestone.approval.model_copy(update={"status": ApprovalStatus.PENDING})
-            milestone = milestone.model_copy(update={"approval": pending})
+        [found] = await self.deciders_of(release, [ref], as_if_pending=as_if_pending)
+        return found
+
+    async def deciders_of(
+        self, release: Release, refs: list[MilestoneRef], *, as_if_pending: bool = False
+    ) -> list[list[Actor]]:
+        """``deciders`` of each of ``refs``, the candidates read once for all of them."""
+        if not refs:
+            return []
         candidates = await self._identity.actors_with_any(DECIDING_FLAGS)
-        return [
-            a
-            for a in candidates
-            if a.can_view(release) and approvals.may_decide(a, milestone, self._policy)
-        ]
+        found: list[list[Actor]] = []
+        for ref in refs:
+            milestone = ref.milestone
+            if as_if_pending:
+                pending = milestone.approval.model_copy(update={"status": ApprovalStatus.PENDING})
+                milestone = milestone.model_copy(update={"approval": pending})
+            found.append(
+                [
+                    a
+                    for a in candidates
+                    if a.can_view(release) and approvals.may_decide(a, milestone, self._policy)
+                ]
+            )
+        return found
 
     async def pending_for(self, actor: Actor) -> list[PendingApproval]:
         """Pending approvals in releases the actor sees that the actor may decide now."""
-        actor.require_active()
-        releases = await self._releases.with_pending_approvals(squads=actor.visible_squads())
-        found: list[PendingApproval] = []
-        for release in releases:
-            for ref in pending_in(release):
-                if approvals.may_decide(actor, ref.milestone, self._policy):
-                    found.append(
-                        PendingApproval(release.id, release.release_id, release.release_name, ref)
-                    )
+        found = [
+            PendingApproval(release.id, release.release_id, release.release_name, ref)
+            for release, refs in await self.pending_by_release(actor)
+            for ref in refs
+        ]
         found.sort(key=lambda p: (p.ref.milestone.start_date, p.release_id))
         return found
+
+    async def pending_by_release(self, actor: Actor) -> list[tuple[Release, list[MilestoneRef]]]:
+        """``pending_for``, release by release, with the releases as read."""
+        actor.require_active()
+        releases = await self._releases.with_pending_approvals(squads=actor.visible_squads())
+        grouped = [
+            (release, [r for r in pending_in(release) if self._may(actor, r)])
+            for release in releases
+        ]
+        return [(release, refs) for release, refs in grouped if refs]
+
+    def _may(self, actor: Actor, ref: MilestoneRef) -> bool:
+        return approvals.may_decide(actor, ref.milestone, self._policy)
 
 
 def pending_in(release: Release) -> list[MilestoneRef]:
@@ -130,14 +153,6 @@ def pending_in(release: Release) -> list[MilestoneRef]:
 def key_of(release_oid: str, ref: MilestoneRef) -> str:
     """The stable name of one approval (see ``approval_key``)."""
     return approval_key(release_oid, ref.product_id, ref.gate_name, ref.milestone.milestone_key)
-
-
-def by_release(pending: list[PendingApproval]) -> dict[str, list[MilestoneRef]]:
-    """Pending approvals grouped by their release's ``_id``, in the order given."""
-    grouped: dict[str, list[MilestoneRef]] = {}
-    for item in pending:
-        grouped.setdefault(item.release_oid, []).append(item.ref)
-    return grouped
 
 
 def still_requested(ref: MilestoneRef, requested_at: datetime | None) -> bool:

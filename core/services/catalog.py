@@ -15,7 +15,6 @@ from core.rules.operations import (
     ADD_APPLICATION,
     ADD_BOARD,
     ADD_SQUAD,
-    CATALOG_PERMISSION as CATALOG_PERMISSION,
 )
 from core.rules.permissions import Actor
 
