@@ -29,30 +29,16 @@ from core.models.schedule import DigestKind, DigestSubscription, Snooze
 from core.models.timeline import EventActor, TimelineEvent
 from core.pagination import ReleaseCursor
 from core.services.container import Repositories
-from storage.engine import Database
-from storage.wiring import open_repositories
-from tests.fakes import FakeDatabase
-from tests.support import T0
+from tests.support import T0, World
 
 SHA = "ab" * 32
 RHEA = SlackIdentity(team_id="T1", user_id="U1")
 
 
 @pytest.fixture
-def fake_repos() -> Repositories:
-    return FakeDatabase().repositories()
-
-
-@pytest.fixture
-async def storage_repos(db: Database) -> Repositories:
-    return await open_repositories(db)
-
-
-@pytest.fixture(params=["fake", "mongo"])
-def repos(request: pytest.FixtureRequest) -> Repositories:
-    name = "fake_repos" if request.param == "fake" else "storage_repos"
-    found: Repositories = request.getfixturevalue(name)
-    return found
+def repos(any_world: World) -> Repositories:
+    """Each test twice: on the in-memory fakes, and on the storage adapters."""
+    return any_world.repos
 
 
 def told(error: pytest.ExceptionInfo[DomainError]) -> tuple[str, str, dict[str, str]]:

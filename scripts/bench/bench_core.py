@@ -117,6 +117,12 @@ QUICK = Config(summary_iterations=400, load_iterations=20, pages=3, walks=1, add
 # ---------------------------------------------------------------------------- measuring
 
 
+def percentile(values: Sequence[float], p: float) -> float:
+    """The nearest-rank ``p``-th percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
 @dataclass(frozen=True)
 class Timing:
     samples_ns: list[int]
@@ -127,8 +133,7 @@ class Timing:
 
     @property
     def p95_ms(self) -> float:
-        ordered = sorted(self.samples_ns)
-        return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)] / 1e6
+        return percentile(self.samples_ns, 95) / 1e6
 
 
 def time_sync(work: Callable[[], object], iterations: int, warmup: int = 5) -> Timing:

@@ -85,7 +85,7 @@ from bot.devtools.payloads import command_payload, event_payload
 from bot.devtools.signing import form_body, signed_headers
 from scripts.bench.ack_client import LoadPlan
 from scripts.bench.bench_ack import run_client
-from scripts.bench.bench_core import print_table
+from scripts.bench.bench_core import percentile, print_table
 from scripts.bench.scale_history import NAME_WORD, id_prefix
 from scripts.bench.scale_server import MARK, ServerPlan
 
@@ -182,8 +182,7 @@ class Cell:
         return statistics.median(self.samples_ms)
 
     def p95(self) -> float:
-        ordered = sorted(self.samples_ms)
-        return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+        return percentile(self.samples_ms, 95)
 
     def stat(self, name: str) -> float:
         return self.p95() if name == "p95" else self.median()
@@ -197,14 +196,9 @@ class Probe:
     heavy_requests: int  # list / Home answers completed while the probe ran
     drain_s: float  # after the probe, until the bot had answered every probe command
 
-    @staticmethod
-    def percentile(values: Sequence[float], p: float) -> float:
-        ordered = sorted(values)
-        return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
     @property
     def ratio(self) -> float:
-        return self.percentile(self.bot_ms, 99) / self.percentile(self.bare_ms, 99)
+        return percentile(self.bot_ms, 99) / percentile(self.bare_ms, 99)
 
 
 @dataclass
@@ -573,8 +567,8 @@ async def run_size(
             heavy = [o for o in ops if o.name in HEAVY]
             run.probe = await probe(client, server, heavy, probe_seconds)
             print(
-                f"  ack probe: bare p99 {Probe.percentile(run.probe.bare_ms, 99):.1f} ms, "
-                f"bot p99 {Probe.percentile(run.probe.bot_ms, 99):.1f} ms",
+                f"  ack probe: bare p99 {percentile(run.probe.bare_ms, 99):.1f} ms, "
+                f"bot p99 {percentile(run.probe.bot_ms, 99):.1f} ms",
                 flush=True,
             )
         run.wall_s = time.perf_counter() - began
@@ -688,7 +682,7 @@ def print_report(report: Report) -> None:
             return [
                 name,
                 str(len(values)),
-                *(f"{Probe.percentile(values, q):.1f}" for q in (50, 95, 99)),
+                *(f"{percentile(values, q):.1f}" for q in (50, 95, 99)),
                 f"{max(values):.1f}",
             ]
 

@@ -4,26 +4,18 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
 
-from bot.console import Console
 from bot.console.forms import AnswerError, input_fields, parse_answer
 from bot.console.mentions import person_id, slack_mentions
 from bot.devtools.driver import Reply
 from bot.devtools.harness import LocalBot
 from core.models.rbac import SlackIdentity
+from tests.bot.test_console import drive
 
 PEOPLE = {"dana": "UDANA", "arjun": "UARJUN", "ci-bot": "UROBOT"}
-
-
-async def drive(bot: LocalBot, *lines: str) -> str:
-    out = io.StringIO()
-    session = Console(bot, stdin=io.StringIO("\n".join(lines) + "\n"), stdout=out)
-    assert await session.run() == 0
-    return out.getvalue()
 
 
 def after(output: str, prompt_line: str) -> str:

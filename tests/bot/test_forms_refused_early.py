@@ -8,11 +8,11 @@ from __future__ import annotations
 import pytest
 
 from blocks.ids import ActionId
-from bot.devtools.fake_slack import Call
 from bot.devtools.harness import LocalBot, local_bot
 from storage.engine import Database
 from storage.instrumented import RoundTrips
 from tests.bot.modal_support import introduce, open_form, snapshot
+from tests.bot.test_admin import answer
 
 REL = "REL-2026.12"  # a payments release: dana can see it
 
@@ -31,13 +31,6 @@ FORMS = [
     ("admin squad new", "'can_manage_roles' permission to add a squad to the catalog"),
     ("admin boards new", "'can_manage_roles' permission to add a Jira board to the catalog"),
 ]
-
-
-async def answer(bot: LocalBot, user: str, text: str) -> Call:
-    answered = len(bot.slack.of("response_url"))
-    reply = await bot.driver.command(user, text)
-    assert reply.status == 200
-    return (await bot.slack.wait_for("response_url", answered + 1))[answered]
 
 
 @pytest.mark.parametrize(("command", "needed"), FORMS)

@@ -11,7 +11,6 @@ from bot.notifier import LEASE, same_round
 from core.models.notification import ApprovalMessage, approval_key
 from core.models.rbac import UserStatus
 from core.models.release import ApprovalStatus, Decision, Environment
-from core.rules.permissions import Actor
 from core.rules.readiness import MilestoneRef
 from core.services.approvals import pending_in
 from core.services.gates import MilestoneChange, MilestoneDraft
@@ -20,14 +19,10 @@ from tests.bot.test_admin import DANA, answer, shown
 from tests.bot.test_approvals import _asks_for as _approvals_in, ask, dms, reacted
 from tests.bot.test_home import approval_milestones
 from tests.bot.test_outbox_restart import requests
+from tests.bot.test_reading import actor
 from tests.support import FrozenClock
 
 REL = "REL-2026.12"
-
-
-async def person(bot: LocalBot, username: str) -> Actor:
-    user = await bot.runtime.repos.users.get_by_username(username)
-    return await bot.runtime.deps.services.identity.actor_by_id(user.id)
 
 
 async def add_prod_signoff(bot: LocalBot) -> tuple[str, str]:
@@ -41,7 +36,7 @@ async def add_prod_signoff(bot: LocalBot) -> tuple[str, str]:
         approval_required=True, requires_approval_manager=True,
     )  # fmt: skip
     await bot.runtime.deps.services.gates.add_milestone(
-        await person(bot, "admin"), REL, product.product_id, gate.gate_name, draft
+        await actor(bot, "admin"), REL, product.product_id, gate.gate_name, draft
     )
     return product.product_id, gate.gate_name
 
@@ -83,7 +78,7 @@ async def test_a_decision_made_outside_slack_updates_every_dm_copy(bot: LocalBot
     copies = await dms(bot, REL, "prod-signoff")
 
     await bot.runtime.deps.services.approvals.decide(
-        await person(bot, "arjun"), REL, product_id, gate, "prod-signoff", Decision.APPROVE
+        await actor(bot, "arjun"), REL, product_id, gate, "prod-signoff", Decision.APPROVE
     )
     await reacted(bot)
 
@@ -193,7 +188,7 @@ async def test_a_deactivated_person_sees_why_their_home_is_empty(bot: LocalBot) 
     await reacted(bot)
 
     await bot.runtime.deps.services.users.set_status(
-        await person(bot, "admin"), "dana", UserStatus.DISABLED
+        await actor(bot, "admin"), "dana", UserStatus.DISABLED
     )
     await reacted(bot)
 
@@ -222,7 +217,7 @@ async def test_dropping_a_pending_approval_updates_every_dm_copy(bot: LocalBot) 
     [ref] = [r for r in pending_in(release) if r.milestone.milestone_key == "uat-signoff"]
 
     await bot.runtime.deps.services.gates.update_milestone(
-        await person(bot, "admin"), REL, ref.product_id, ref.gate_name, "uat-signoff",
+        await actor(bot, "admin"), REL, ref.product_id, ref.gate_name, "uat-signoff",
         MilestoneChange(approval_required=False),
     )  # fmt: skip
     await reacted(bot)
