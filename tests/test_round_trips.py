@@ -227,3 +227,27 @@ async def test_reacting_to_a_change_is_a_read_a_claim_a_clean_up_and_a_completio
         "releases.update_one": 1,  # left the outbox
         "claims.update_one": 1,  # completed
     }
+
+
+async def test_a_change_that_causes_no_event_leaves_the_outbox_in_one_write_unread(
+    counted: Counted,
+) -> None:
+    world, trips = counted.world, counted.trips
+    jobs: list[Callable[[], Awaitable[None]]] = []
+
+    async def react(_release: Release | None, _entry: Entry) -> None:
+        return None
+
+    world.services.outbox.connect(react, later=jobs.append)
+    await world.release()
+    while jobs:
+        await jobs.pop(0)()
+    admin = await world.admin_actor()
+    await world.services.releases.edit_description(admin, REL, "Nothing follows from this")
+    trips.reset()
+
+    while jobs:
+        await jobs.pop(0)()
+
+    assert trips.calls == {"releases.update_one": 1}
+    assert (await world.repos.releases.get(REL)).outbox == []

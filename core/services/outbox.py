@@ -104,12 +104,21 @@ class Outbox:
         except Exception:  # the change is stored; its entries wait for the next tick
             log.warning("outbox of %s left for later", release.release_id, exc_info=True)
             return
-        release_oid = release.id
+        release_oid, ids = release.id, [e.id for e in release.outbox]
+        if not any(e.events for e in release.outbox):
+            # Nothing to react to: the entries only have to leave, in one write, unread.
+            if self._later is not None:
+
+                async def clear() -> None:
+                    await self._releases.clear_outbox(release_oid, ids)
+
+                self._later(clear)
+            return
 
         async def load() -> _Box:
             return self._release_box(await self._releases.get(release_oid))
 
-        self._soon(load, appended={e.id for e in release.outbox})
+        self._soon(load, appended=set(ids))
 
     def record_user(self, user: User) -> None:
         """Right after a user write: the reactions soon."""
