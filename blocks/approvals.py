@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from blocks.ids import ActionId, Origin
-from blocks.message import Message, context, section
+from blocks.message import Message, context, lines_section, section
 from blocks.metadata import Metadata
 from blocks.status import readiness_line
 from blocks.text import day, esc, span, when
@@ -147,3 +149,52 @@ def _already_decided(refused: AlreadyDecided, tz: ZoneInfo, name: str, by: str) 
     verb = refused.status.value.lower()
     at = f" at {when(refused.decided_at, tz)}" if refused.decided_at else ""
     return f"{name} was already {verb} by {by}{at}. Nothing changed."
+
+
+class NotReached(StrEnum):
+    """Why an approval request DM did not reach someone who may decide."""
+
+    NOT_LINKED = "not_linked"  # no Slack account linked (none has their email)
+    REFUSED = "refused"  # Slack refused for good (deactivated, DMs from the app refused…)
+    NOT_YET = "not_yet"  # Slack failed for now: retried
+
+
+@dataclass(frozen=True)
+class Unreached:
+    username: str
+    why: NotReached
+
+
+def unreached_deciders_message(
+    release: Release, refs: Sequence[MilestoneRef], unreached: Sequence[Unreached]
+) -> Message:
+    """For the person who made a change: who its approval requests did not reach, why, and
+    what happens next."""
+    names = ", ".join(f"*{esc(ref.milestone.milestone_name)}*" for ref in refs)
+    lines = [f"• *{esc(u.username)}*: {_why(u)}" for u in unreached]
+    blocks: list[Block] = [
+        section(
+            f":warning: Not everyone who may decide {names} of *{esc(release.release_id)}* "
+            "could be asked by DM:"
+        ),
+        lines_section(lines, more="decider", limit=2900),
+        context("Everyone else who may decide was asked by DM."),
+    ]
+    text = f"Not everyone could be asked to decide on {esc(release.release_id)}"
+    return Message(text=text, blocks=blocks)
+
+
+def _why(unreached: Unreached) -> str:
+    """Why, in words, and what happens next."""
+    if unreached.why is NotReached.NOT_YET:
+        return "Slack did not take the DM yet. I keep trying, and they see it in their App Home."
+    if unreached.why is NotReached.REFUSED:
+        return (
+            "Slack refused the DM (their account may be deactivated, or not accept messages "
+            "from this app). They can still decide from their App Home or `/release approvals`."
+        )
+    return (
+        "no Slack account is linked to them (none here has their email). Link them with "
+        f"`/release admin link @them {esc(unreached.username)}`: they are asked as soon as "
+        "they are linked."
+    )

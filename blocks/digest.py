@@ -54,10 +54,10 @@ def template_environment(folder: str | None = None) -> Environment:
 
 def digest_text(digest: Digest, folder: str | None = None) -> str:
     """The notification text. Only the entries that can fit in Slack's 3,000 characters are
-    rendered (``more`` says how many were left out)."""
+    rendered (``more`` says how many were left out, the digest's undetailed ones included)."""
     template = template_environment(folder).get_template(TEMPLATE)
-    shown = replace(digest, entries=digest.entries[:TEXT_ENTRIES])
-    more = len(digest.entries) - len(shown.entries)
+    shown = replace(digest, entries=digest.entries[:TEXT_ENTRIES], hidden=0)
+    more = len(digest.entries) - len(shown.entries) + digest.hidden
     return template.render(digest=shown, more=more, readiness=READINESS_WORDS).strip()
 
 
@@ -68,13 +68,13 @@ def digest_message(digest: Digest, tz: ZoneInfo, folder: str | None = None) -> M
         HeaderBlock(text=PlainTextObject(text=f"Release readiness · {day(digest.day)}")),
         context(f"Releases due {day(digest.start)} – {day(digest.end)}"),
     ]
-    if not digest.entries:
+    if not digest.entries and not digest.hidden:
         blocks.append(section("_No releases in this window._"))
     # Two blocks a release; keep room for the header, its context and the "more" line.
     room = (MESSAGE_BLOCKS - len(blocks) - 1) // 2
     for entry in digest.entries[:room]:
         blocks += [DividerBlock(), _entry_section(entry, readers)]
-    hidden = len(digest.entries) - room
+    hidden = max(0, len(digest.entries) - room) + digest.hidden
     if hidden > 0:
         more = plural(hidden, "more release")
         blocks.append(context(f"… and {more} — `/release list` shows them all"))

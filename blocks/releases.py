@@ -11,13 +11,19 @@ from blocks.message import Message, context, fit, section
 from blocks.metadata import Metadata
 from blocks.status import readiness_line
 from blocks.text import cut, day, esc, plural
-from core.models.release import Release
+from core.models.release import ReleaseHead
 from core.rules.readiness import ReadinessSummary
 
 QUERY_LIMIT = 100
 MORE_BLOCK = "list_more"
 
-Listed = tuple[Release, ReadinessSummary]
+# A release card and its summary (``ReleaseCard``, ``card.summary``), or a release and
+# ``summarize(release)``.
+Listed = tuple[ReleaseHead, ReadinessSummary]
+SEARCH_HINT = (
+    "A search matches the start of a release id or of a word in a release name, ignoring "
+    "case: `REL-2026`, `payments`."
+)
 
 
 class ListPage(Metadata):
@@ -28,7 +34,7 @@ class ListPage(Metadata):
     page: int = 2
 
 
-def release_line(release: Release, summary: ReadinessSummary) -> str:
+def release_line(release: ReleaseHead, summary: ReadinessSummary) -> str:
     """One release in mrkdwn: id, name, date, type, squads and its readiness."""
     squads = esc(", ".join(release.squad_ids)) or "no squads"
     return (
@@ -48,7 +54,7 @@ def release_list_message(
     what = f" matching “{esc(query)}”" if query else ""
     if not listed:
         text = (
-            f"No releases{what} that you can see."
+            f"No releases{what} that you can see. {SEARCH_HINT}"
             if query
             else "No releases that you can see yet. Releases of your squads appear here."
         )

@@ -1,6 +1,7 @@
 """`python -m bot` serves Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP) and runs
-the digest and reminder scheduler; SIGTERM stops the server, finishes queued answers, stops
-the scheduler and closes the database. `python -m bot console` is the local console."""
+the digest and reminder scheduler; SIGTERM stops the server, lets the scheduler's tick under
+way finish its sends and the queued answers and reactions run (SHUTDOWN_DRAIN_SECONDS at
+most), then closes the database. `python -m bot console` is the local console."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ async def serve(settings: Settings) -> None:
             await stop.wait()
     finally:
         await runner.cleanup()
-        await runtime.deps.settle()
+        await runtime.drain()
         runtime.close()
         log.info("stopped")
 

@@ -5,20 +5,26 @@ the Approve / Reject clicks (bot/actions/approvals.py) and the reject modal's su
 The button value is only an address (ApprovalTarget): the core re-checks the person's rights
 from storage. After a decision the surface the click came from is redrawn; every DM of that
 approval is updated by the reaction to the decision.
+
+Whatever Slack refuses on the way, the person sees how their click ended: an answer its
+response_url does not take goes ephemerally in the channel or by DM (bot/answers.py), except
+the redrawn copy of a recorded approval DM, which the reaction updates anyway; a Home that
+cannot be drawn again is replaced by a DM.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.approval_list import approvals_list_message, decided_notice
 from blocks.approvals import ApprovalTarget, already_decided_text, approval_decided_message
 from blocks.ids import Origin
+from bot.answers import DeliveredRespond, post_elsewhere
 from bot.deps import BotDeps
 from bot.errors import user_message
 from bot.home_tab import publish_home
@@ -27,6 +33,10 @@ from core.errors import DomainError
 from core.models.release import Decision, Release
 from core.rules.approvals import AlreadyDecided
 from core.rules.permissions import Actor
+from core.rules.readiness import MilestoneRef
+from core.services.approvals import key_of
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,7 @@ class Surface:
     It answers after slow work (the decision with its retries, N updated DMs), so it holds
     no trigger_id: one lasts 3 s and is used once. Home is answered by publishing it again
     with a banner on top; a message through its response_url (ephemeral), else a DM.
+    ``channel_id`` and ``message_ts`` name the message clicked, when it is one.
     """
 
     deps: BotDeps
@@ -44,10 +55,16 @@ class Surface:
     tz: ZoneInfo
     origin: Origin
     response_url: str | None = None
+    channel_id: str | None = None
+    message_ts: str | None = None
 
     @property
-    def respond(self) -> AsyncRespond | None:
-        return AsyncRespond(response_url=self.response_url) if self.response_url else None
+    def respond(self) -> DeliveredRespond | None:
+        if not self.response_url:
+            return None
+        return DeliveredRespond.to(
+            self.response_url, self.client, channel_id=self.channel_id, user_id=self.user_id
+        )
 
     async def tell(self, text: str, actor: Actor | None = None) -> None:
         """Say something (escaped mrkdwn) to the clicker only; nothing else changes."""
@@ -61,7 +78,13 @@ class Surface:
             await self.client.chat_postMessage(channel=self.user_id, text=text)
 
     async def home(self, actor: Actor | None, notice: str) -> None:
-        await publish_home(self.deps, self.client, self.user_id, actor, self.tz, notice=notice)
+        """Home drawn again with ``notice`` on top; when Slack does not take it, the notice
+        goes by DM (its buttons stay stale until Home is next opened)."""
+        try:
+            await publish_home(self.deps, self.client, self.user_id, actor, self.tz, notice=notice)
+        except Exception as error:
+            log.warning("Home of %s not drawn (%r); telling by DM", self.user_id, error)
+            await post_elsewhere(self.client, {"text": notice}, user_id=self.user_id, channel=None)
 
     async def decided(self, actor: Actor, release: Release, target: ApprovalTarget) -> None:
         """Redraw the surface the decision came from. Every DM copy of the approval is
@@ -77,7 +100,17 @@ class Surface:
             await respond(**message.to_dict(), replace_original=True)
         elif respond is not None:  # at once; the reaction updates every recorded copy too
             message = approval_decided_message(release, ref, self.tz)
-            await respond(**message.to_dict(), replace_original=True)
+            shown = await respond.through_url(**message.to_dict(), replace_original=True)
+            if shown is None and not await self._recorded_copy(release, ref):
+                await respond.elsewhere(**message.to_dict())
+
+    async def _recorded_copy(self, release: Release, ref: MilestoneRef) -> bool:
+        """Whether the message clicked is a recorded copy of the approval's DM: the reaction
+        to the decision updates it, so the outcome is shown there without a second post."""
+        if not (self.channel_id and self.message_ts):
+            return False
+        copies = await self.deps.repos.approval_messages.for_approval(key_of(release.id, ref))
+        return any(c.channel == self.channel_id and c.ts == self.message_ts for c in copies)
 
     async def decide(self, context: dict[str, Any], value: str, decision: Decision) -> None:
         """A click's decision on the approval its ``value`` names: decided by the core, then

@@ -13,7 +13,6 @@ from bot.errors import user_message
 from core.errors import DomainError
 from core.models.rbac import Permission
 from core.rules.permissions import Actor
-from core.rules.readiness import summarize
 
 HOME_RELEASES = 20
 
@@ -46,7 +45,7 @@ async def publish_home(
     view = home_view(
         actor.user,
         pending,
-        [(release, summarize(release)) for release in page.items],
+        [(card, card.summary) for card in page.items],
         tz,
         more_releases=page.next_cursor is not None,
         can_create_release=new_release_button(actor),

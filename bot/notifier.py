@@ -2,13 +2,14 @@
 
 Each request DM is claimed per person and round of asking (the approval's ``requested_at``)
 and recorded once sent, so a retried or doubled delivery never DMs anyone twice, and a
-Slack failure for one person is retried for that person only.
+Slack failure for one person is retried for that person only. A DM whose answer was lost
+(or that was sent but not recorded) is found in the DM's history on the retry and recorded
+then, instead of being sent again (``bot.delivery``).
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from blocks.approvals import (
     approval_withdrawn_message,
 )
 from blocks.message import Message
+from bot.delivery import Outcome, Poster, deliver_once, delivery_claims
 from bot.reach import reach
 from bot.slack_client import error_code, is_permanent
 from bot.workspace import Workspace
@@ -47,6 +49,12 @@ def same_round(record: ApprovalMessage, requested_at: datetime | None) -> bool:
     if record.round is not None:
         return record.round == requested_at
     return requested_at is None or record.sent_at >= requested_at
+
+
+def request_claim(approval_key: str, asked_at: datetime | None, user_id: str) -> str:
+    """The claim on one approval request DM, per person and round of asking: finished
+    without a recorded DM means Slack refused that person for good."""
+    return f"request:{approval_key}:{stamp(asked_at)}:{user_id}"
 
 
 class NotAllDelivered(Exception):
@@ -85,7 +93,7 @@ class ApprovalNotifier:
         self._home = home
         self._services = services
         self._messages = messages
-        self._claims = claims
+        self._claims = delivery_claims(claims)
         self._clock = clock
         self._default_tz = default_tz
 
@@ -122,29 +130,20 @@ class ApprovalNotifier:
         """True: sent; False: not sent, and not to be retried now (asked already, refused for
         good, or not in Slack: a later link asks them); None: not sent for now (Slack or
         storage failed, or another attempt is at it), to be retried."""
-        claim = f"request:{ask.key}:{stamp(ask.round)}:{decider.user_id}"
-        owner = uuid.uuid4().hex
-        if not await self._claims.claim(claim, now=self._clock(), ttl=LEASE, owner=owner):
-            return False if await self._claims.finished(claim) else None
-        try:
-            sent = await self._send_request(ask, decider)
-        except BaseException as error:
-            if isinstance(error, SlackApiError) and is_permanent(error):
-                log.warning("could not DM %s: %s", decider.user.username, error_code(error))
-                await self._claims.complete(claim, now=self._clock(), owner=owner)
-                return False
-            await self._claims.release(claim, owner=owner)
-            if not isinstance(error, Exception):
-                raise
-            log.warning("approval DM to %s failed; retried", decider.user.username)
-            return None
-        if sent:
-            await self._claims.complete(claim, now=self._clock(), owner=owner)
-        else:  # not in Slack (yet): their link is an access change that asks them then
-            await self._claims.release(claim, owner=owner)
-        return sent
+        claim = request_claim(ask.key, ask.round, decider.user_id)
 
-    async def _send_request(self, ask: _Ask, decider: Actor) -> bool:
+        async def send(poster: Poster) -> bool:
+            return await self._send_request(ask, decider, poster)
+
+        outcome = await deliver_once(self._claims, ask.client, claim, send, lease=LEASE)
+        if outcome is Outcome.SKIPPED:
+            return False if await self._claims.finished(claim) else None
+        if outcome is Outcome.FAILED:
+            return None
+        # Not in Slack (yet): their link is an access change that asks them then.
+        return outcome is Outcome.SENT
+
+    async def _send_request(self, ask: _Ask, decider: Actor, poster: Poster) -> bool:
         # Found (and linked) by email if need be, with the time zone Slack gave.
         reached = await reach(ask.client, self._services.identity, self._home, decider)
         if reached is None:
@@ -154,19 +153,19 @@ class ApprovalNotifier:
         message = approval_request_message(ask.release, ask.summary, ask.ref, zone)
         # A user id as channel opens the app's DM (no conversations.open, a much tighter
         # rate tier); the reply names the DM channel for updates.
-        posted = await ask.client.chat_postMessage(channel=slack_id, **message.to_dict())
-        record = ApprovalMessage(
-            approval_key=ask.key,
-            user_id=actor.user_id,
-            channel=str(posted["channel"]),
-            ts=str(posted["ts"]),
-            sent_at=self._clock(),
-            round=ask.round,
+        posted = await poster.post(slack_id, message)
+        # Not recorded (storage failed): the claim is let go unsure, and the retry finds this
+        # DM in history and records it, so the decision still updates it.
+        await self._messages.record(
+            ApprovalMessage(
+                approval_key=ask.key,
+                user_id=actor.user_id,
+                channel=posted.channel,
+                ts=posted.ts,
+                sent_at=self._clock(),
+                round=ask.round,
+            )
         )
-        try:
-            await self._messages.record(record)
-        except Exception:  # sent: never again; only its update after the decision is lost
-            log.error("approval DM %s/%s sent but not recorded", record.channel, record.ts)
         return True
 
     async def announce_decision(

@@ -2,7 +2,8 @@
 
 Events and what follows them:
 - ``ApprovalRequested``: a DM to everyone who may decide (claimed per person and round), and
-  their App Home drawn again (its pending list changed);
+  their App Home drawn again (its pending list changed); whoever made the change is told, by
+  one DM per change, who could not be asked (yet), why and what happens next;
 - ``ApprovalDecided``: every DM copy updated to who decided, without buttons, and the App
   Home of the others who could have decided drawn again;
 - ``ApprovalWithdrawn``: every DM copy updated to "no longer needs approval", without
@@ -29,8 +30,11 @@ import logging
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from blocks.approvals import NotReached, Unreached, unreached_deciders_message
+from bot.delivery import Poster, deliver_once, delivery_claims
 from bot.deps import BotDeps
 from bot.home_tab import publish_home
+from bot.notifier import LEASE, NotAllDelivered, request_claim, same_round
 from core.errors import DomainError, NotFound
 from core.models.events import (
     AccessChanged,
@@ -41,9 +45,10 @@ from core.models.events import (
 )
 from core.models.release import Release
 from core.models.schedule import zone_or
+from core.models.timeline import TimelineEvent
 from core.rules.permissions import Actor
 from core.rules.readiness import MilestoneRef
-from core.services.approvals import milestone_ref, still_requested
+from core.services.approvals import key_of, milestone_ref, still_requested
 from core.services.outbox import Entry
 
 log = logging.getLogger(__name__)
@@ -56,16 +61,17 @@ class Reactions:
 
     async def __call__(self, release: Release | None, entry: Entry) -> None:
         if release is not None:
-            await self._release_changed(release, entry.events)
+            await self._release_changed(release, entry)
         for event in entry.events:
             if isinstance(event, AccessChanged):
                 await self._access_changed(event)
 
-    async def _release_changed(self, release: Release, events: list[DomainEvent]) -> None:
+    async def _release_changed(self, release: Release, entry: Entry) -> None:
         asked: list[MilestoneRef] = []
         changed: list[MilestoneRef] = []  # approvals whose deciders' Home lists changed
         decided_by: set[str] = set()
         notifier = self._deps.notifier
+        events: list[DomainEvent] = entry.events
         for event in events:
             if isinstance(event, ApprovalRequested | ApprovalDecided | ApprovalWithdrawn):
                 ref = milestone_ref(release, event.ref)
@@ -83,9 +89,90 @@ class Reactions:
                     changed.append(ref)
         try:
             if asked:  # ask whoever may decide, by DM
-                await notifier.request_decisions(self._client, release, asked)
+                await self._request_decisions(release, asked, entry)
         finally:
             await self._refresh_homes(release, asked + changed, but=decided_by)
+
+    async def _request_decisions(
+        self, release: Release, refs: list[MilestoneRef], entry: Entry
+    ) -> None:
+        """Ask by DM; then tell who made the change whom that did not reach. A failure for now
+        is raised after telling, so the reaction is retried (not the telling: once a change)."""
+        failed: NotAllDelivered | None = None
+        sent = 0
+        try:
+            sent = await self._deps.notifier.request_decisions(self._client, release, refs)
+        except NotAllDelivered as error:
+            failed = error
+        if isinstance(entry, TimelineEvent):
+            await self._tell_author(release, refs, entry, sent=sent, failed=failed is not None)
+        if failed is not None:
+            raise failed
+
+    async def _tell_author(
+        self,
+        release: Release,
+        refs: list[MilestoneRef],
+        entry: TimelineEvent,
+        *,
+        sent: int,
+        failed: bool,
+    ) -> None:
+        """One DM to whoever made the change, once per change (a delivery of its own, claimed
+        as every DM is), naming the deciders its requests did not reach. Best effort: a
+        failure to tell is logged, and told by a retry of the reaction if there is one."""
+        claims, key = delivery_claims(self._deps.repos.claims), f"unreached:{entry.id}"
+        if await claims.finished(key):  # a retry of this reaction: told already
+            return
+        unreached = await self._unreached(release, refs, sent=sent, failed=failed)
+        if not unreached:
+            return
+        author = await self._slack_id(entry.actor.user_id)
+        if author is None:
+            names = ", ".join(u.username for u in unreached)
+            log.warning("%s not asked to decide; %s is not in Slack", names, entry.actor.username)
+            return
+        message = unreached_deciders_message(release, refs, unreached)
+
+        async def tell(poster: Poster) -> bool:  # the origin channel is not kept: by DM
+            await poster.post(author, message)
+            return True
+
+        await deliver_once(claims, self._client, key, tell, lease=LEASE)
+
+    async def _unreached(
+        self, release: Release, refs: list[MilestoneRef], *, sent: int, failed: bool
+    ) -> list[Unreached]:
+        """Who may decide ``refs`` but has no request DM of this round, and why: not linked
+        to Slack; refused by Slack for good (their request was given up); else Slack failed
+        for now (retried)."""
+        approvals, claims = self._deps.services.approvals, self._deps.repos.claims
+        deciders_of = await approvals.deciders_of(release, refs)
+        if not failed and sent == sum(map(len, deciders_of)):
+            return []  # everyone was asked just now
+        found: dict[str, Unreached] = {}
+        for ref, deciders in zip(refs, deciders_of, strict=True):
+            key, asked_at = key_of(release.id, ref), ref.milestone.approval.requested_at
+            records = await self._deps.repos.approval_messages.for_approval(key)
+            asked = {r.user_id for r in records if same_round(r, asked_at)}
+            for decider in deciders:
+                if decider.user_id in asked or decider.user_id in found:
+                    continue
+                if decider.user.slack is None:
+                    why = NotReached.NOT_LINKED
+                elif await claims.finished(request_claim(key, asked_at, decider.user_id)):
+                    why = NotReached.REFUSED
+                else:
+                    why = NotReached.NOT_YET
+                found[decider.user_id] = Unreached(decider.user.username, why)
+        return list(found.values())
+
+    async def _slack_id(self, user_id: str) -> str | None:
+        try:
+            actor = await self._deps.services.identity.actor_by_id(user_id)
+        except NotFound:
+            return None
+        return actor.user.slack.user_id if actor.user.slack is not None else None
 
     async def _access_changed(self, event: AccessChanged) -> None:
         """Ask the person for what they may decide now, and draw their Home (or, for a

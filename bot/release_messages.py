@@ -26,7 +26,7 @@ async def release_page(
     found = await deps.services.releases.list_releases(
         actor, query=query, cursor=cursor, limit=LIST_PAGE
     )
-    listed = [(release, summarize(release)) for release in found.items]
+    listed = [(card, card.summary) for card in found.items]
     return release_list_message(listed, query=query, next_cursor=found.next_cursor, page=page)
 
 
@@ -34,7 +34,7 @@ async def release_history(deps: BotDeps, actor: Actor, ref: str, tz: ZoneInfo) -
     """The release's latest timeline events, times in the viewer's time zone, the people
     they name read in one go."""
     release, events = await deps.services.timeline.history(actor, ref, limit=HISTORY_EVENTS)
-    people = await deps.services.identity.people(set().union(*(e.user_ids() for e in events)))
+    people = await deps.services.identity.shown(set().union(*(e.user_ids() for e in events)))
     return history_message(release, events, tz, people=people)
 
 
@@ -43,5 +43,5 @@ async def status_message(services: Services, actor: Actor, ref: str, tz: ZoneInf
     its fallback text (in the channel every reader sees their own)."""
     release = await services.releases.get(actor, ref)
     summary = summarize(release)
-    people = await services.identity.people(people_shown(release, summary))
+    people = await services.identity.shown(people_shown(release, summary))
     return release_status_message(release, summary, people, tz)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,7 +30,8 @@ from bot.workspace import learn_workspace
 from core.clock import Clock, utc_now
 from core.rules.approvals import ApprovalPolicy
 from core.services.container import Repositories, build_services
-from storage.engine import Database, connect, engine_name, hosts_of, ping
+from storage.db_clock import LocalClock, ServerClock, bind_clock
+from storage.engine import Database, connect, engine_name, hosts_of, is_embedded, ping
 from storage.wiring import open_repositories
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,7 @@ class Runtime:
     app: AsyncApp
     deliveries: Deliveries
     scheduler: BotScheduler | None = None
+    unbind_clock: Callable[[], None] | None = None
 
     def start_scheduler(self) -> None:
         """Digests and reminders in this process (SCHEDULER_ENABLED)."""
@@ -65,9 +69,26 @@ class Runtime:
             database_name=self.settings.mongo_db_name,
         )
 
+    async def drain(self) -> None:
+        """On shutdown, before ``close``: start no tick and no send; the tick under way
+        finishes the sends it started, and queued answers and reactions run, within
+        SHUTDOWN_DRAIN_SECONDS (then what still runs is cut off; a claim it held is let go
+        unsure, so the next replica looks before sending again)."""
+        seconds = self.settings.shutdown_drain_seconds
+        self.deliveries.stop()
+        ticking = self.scheduler.stop(drain=seconds) if self.scheduler is not None else None
+        settling = asyncio.wait_for(self.deps.settle(timeout=seconds), seconds)
+        for outcome in await asyncio.gather(
+            *(c for c in (ticking, settling) if c is not None), return_exceptions=True
+        ):
+            if isinstance(outcome, BaseException):
+                log.warning("queued answers or reactions cut off at shutdown: %r", outcome)
+
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
+        if self.unbind_clock is not None:
+            self.unbind_clock()
         if self.mongo is not None:
             self.mongo.close()
 
@@ -80,6 +101,10 @@ async def build_runtime(
     if db is None:
         mongo, db = await open_database(settings)
     database = db
+    # Leases are judged by the database's clock (storage.db_clock): MongoDB's, or for the
+    # embedded engine, which lives in this process, this process's.
+    embedded = is_embedded(settings.mongo_uri)
+    unbind = bind_clock(database, LocalClock(clock) if embedded else ServerClock(database))
     repos = await open_repositories(database)
     await seed(settings.seed_data, repos)
     services = build_services(
@@ -88,6 +113,7 @@ async def build_runtime(
         policy=ApprovalPolicy(allow_self_approval=settings.allow_self_approval),
         schedule=settings.schedule(),
     )
+    await services.identity.load()  # roles and names, so a request reads only its user
     client = build_client(settings)
     home = await learn_workspace(client, settings.slack_team_id)
     log.info("serving Slack team %s%s", home.team_id, " (org-wide)" * home.enterprise_install)
@@ -107,7 +133,8 @@ async def build_runtime(
     # scans, so full collections (and the pauses they add to acks) stay short.
     gc.collect()
     gc.freeze()
-    return Runtime(settings, mongo, database, repos, deps, client, app, Deliveries(deps, client))
+    deliveries = Deliveries(deps, client)
+    return Runtime(settings, mongo, database, repos, deps, client, app, deliveries, None, unbind)
 
 
 async def open_database(

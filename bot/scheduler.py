@@ -3,7 +3,10 @@
 Every tick asks the core what is due now, then for each delivery: claim its key in MongoDB
 (a second replica skips it; a claim whose sender died is taken over after the lease), send
 it, and mark it done only when Slack accepted it. A failed send releases the claim, so the
-next tick tries again. APScheduler runs the tick in the bot's event loop.
+next tick tries again; one whose answer was lost first looks for its message in Slack
+(``bot.delivery``). Leases are judged by the database's clock. APScheduler runs the tick in
+the bot's event loop; on shutdown the tick under way finishes the sends it started (within
+a bound) and starts no others.
 
 A channel digest Slack refuses for good (the bot is not in the channel, the channel is gone
 or archived) is not retried every day: the subscriber is told once by DM what to do (a
@@ -14,11 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
@@ -27,9 +27,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.digest import digest_message
 from blocks.digest_delivery import UNREACHABLE, digest_paused_message
 from blocks.reminders import escalation_message, reminder_message
+from bot.delivery import (
+    Outcome as Outcome,
+    Posted,
+    Poster,
+    Send,
+    Undeliverable,
+    deliver_once,
+    delivery_claims,
+)
 from bot.deps import BotDeps
 from bot.reach import slack_id_of
-from bot.slack_client import error_code, is_permanent
+from bot.slack_client import error_code
 from core.models.notification import ApprovalMessage
 from core.models.schedule import DigestKind
 from core.rules.permissions import Actor
@@ -41,13 +50,7 @@ LEASE = timedelta(minutes=5)
 # grace period within two days.
 KEEP_UNFINISHED = timedelta(days=1)
 KEEP_DONE = timedelta(days=7)
-
-
-class Outcome(StrEnum):
-    SENT = "sent"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-    UNDELIVERABLE = "undeliverable"
+LET_GO_SECONDS = 2.0  # for sends cut off at shutdown to let their claims go
 
 
 @dataclass
@@ -58,14 +61,8 @@ class TickReport:
         return sum(o is outcome for o in self.outcomes.values())
 
 
-class Unreachable(Exception):
+class Unreachable(Undeliverable):
     """The person has no Slack account the bot may use (never found, or unlinked by an admin)."""
-
-
-def _permanent(error: Exception) -> bool:
-    if isinstance(error, Unreachable):
-        return True
-    return isinstance(error, SlackApiError) and is_permanent(error)
 
 
 class Deliveries:
@@ -79,8 +76,15 @@ class Deliveries:
     ) -> None:
         self._deps = deps
         self._client = client
+        self._claims = delivery_claims(deps.repos.claims)
         self._lease = lease
         self._limit = asyncio.Semaphore(concurrency)
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Start no more sends (the process is stopping): those under way finish; the others
+        stay unclaimed, for the next replica's tick."""
+        self._stopping = True
 
     async def run_once(self, now: datetime | None = None) -> TickReport:
         """Deliver everything due at ``now`` (default: the clock) that nobody else has claimed."""
@@ -88,56 +92,42 @@ class Deliveries:
         services = self._deps.services
         # What a stopped process left in release outboxes is delivered first (claimed, once).
         await services.outbox.dispatch_pending()
-        sends: dict[str, Callable[[], Awaitable[None]]] = {}
+        sends: dict[str, Send] = {}
         for job in await services.digests.due(now):
             sends[job.key] = self._digest_sender(job)
         for reminder in await services.reminders.due(now):
             sends[reminder.key] = self._reminder_sender(reminder)
         results = await asyncio.gather(*(self._deliver(k, s) for k, s in sends.items()))
-        await self._deps.repos.claims.purge(
-            before=now - KEEP_UNFINISHED, done_before=now - KEEP_DONE
+        database_now = await self._claims.now()  # the leases' clock, not this replica's
+        await self._claims.purge(
+            before=database_now - KEEP_UNFINISHED, done_before=database_now - KEEP_DONE
         )
         return TickReport(dict(zip(sends, results, strict=True)))
 
-    async def _deliver(self, key: str, send: Callable[[], Awaitable[None]]) -> Outcome:
+    async def _deliver(self, key: str, send: Send) -> Outcome:
         """Claim only once a sending slot is free, so the lease covers the send itself."""
         async with self._limit:
+            if self._stopping:
+                return Outcome.STOPPED
             return await self._claimed(key, send)
 
-    async def _claimed(self, key: str, send: Callable[[], Awaitable[None]]) -> Outcome:
-        claims = self._deps.repos.claims
-        owner = uuid.uuid4().hex
-        if not await claims.claim(key, now=self._deps.clock(), ttl=self._lease, owner=owner):
-            return Outcome.SKIPPED
-        try:
-            await send()
-        except Exception as error:
-            if not _permanent(error):
-                log.exception("delivery %s failed; it will be retried", key)
-                await claims.release(key, owner=owner)
-                return Outcome.FAILED
-            log.warning("delivery %s cannot be delivered: %s", key, error)
-            outcome = Outcome.UNDELIVERABLE
-        else:
-            outcome = Outcome.SENT
-        if not await claims.complete(key, now=self._deps.clock(), owner=owner):
-            log.warning("delivery %s outlived its lease; another replica took it over", key)
-        return outcome
+    async def _claimed(self, key: str, send: Send) -> Outcome:
+        return await deliver_once(self._claims, self._client, key, send, lease=self._lease)
 
-    def _digest_sender(self, job: DigestJob) -> Callable[[], Awaitable[None]]:
-        async def send() -> None:
+    def _digest_sender(self, job: DigestJob) -> Send:
+        async def send(poster: Poster) -> bool:
             message = digest_message(job.digest, job.tz, self._deps.settings.digest_template_dir)
             if job.kind is not DigestKind.CHANNEL or not job.channel_id:
-                channel = await self._dm(job.audience)
-                await self._client.chat_postMessage(channel=channel, **message.to_dict())
-                return
+                await poster.post(await self._dm(job.audience), message)
+                return True
             try:
-                await self._client.chat_postMessage(channel=job.channel_id, **message.to_dict())
+                await poster.post(job.channel_id, message)
             except SlackApiError as error:
                 reason = error_code(error)
                 if reason in UNREACHABLE:
                     await self._pause_channel(job, reason)
                 raise  # undeliverable today
+            return True
 
         return send
 
@@ -151,12 +141,12 @@ class Deliveries:
         if subscription is None or not subscription.enabled:
             return
 
-        async def tell() -> None:
+        async def tell(poster: Poster) -> bool:
             message = digest_paused_message(
                 channel_id, reason, subscription.at, subscription.time_zone or job.tz.key
             )
-            dm = await self._dm(job.audience)
-            await self._client.chat_postMessage(channel=dm, **message.to_dict())
+            await poster.post(await self._dm(job.audience), message)
+            return True
 
         told = await self._claimed(f"paused:{job.key}", tell)
         if told is Outcome.FAILED:
@@ -164,29 +154,39 @@ class Deliveries:
         await self._deps.services.digests.pause_channel(target, reason=reason)
         log.warning("digest for %s paused (%s); subscriber %s", channel_id, reason, told)
 
-    def _reminder_sender(self, job: ReminderJob) -> Callable[[], Awaitable[None]]:
-        async def send() -> None:
+    def _reminder_sender(self, job: ReminderJob) -> Send:
+        async def send(poster: Poster) -> bool:
             channel = await self._dm(job.recipient)
             if job.kind is ReminderKind.REMIND:
                 message = reminder_message(
                     job.release, job.ref, job.approval_key, job.pending_for, job.tz
                 )
-                posted = await self._client.chat_postMessage(channel=channel, **message.to_dict())
-                # Recorded like the first request, so a decision updates this copy too.
-                await self._deps.repos.approval_messages.record(
-                    ApprovalMessage(
-                        approval_key=job.approval_key,
-                        user_id=job.recipient.user_id,
-                        channel=str(posted["channel"]),
-                        ts=str(posted["ts"]),
-                        sent_at=self._deps.clock(),
-                    )
-                )
-                return
+                await self._record(job, await poster.post(channel, message))
+                return True
             message = escalation_message(job.release, job.ref, job.pending_for, job.tz)
-            await self._client.chat_postMessage(channel=channel, **message.to_dict())
+            await poster.post(channel, message)
+            return True
 
         return send
+
+    async def _record(self, job: ReminderJob, posted: Posted) -> None:
+        """Recorded like the first request, so a decision updates this copy too (once: an
+        adopted copy may have been recorded by the attempt that posted it)."""
+        messages = self._deps.repos.approval_messages
+        if posted.adopted and any(
+            (r.channel, r.ts) == (posted.channel, posted.ts)
+            for r in await messages.for_approval(job.approval_key)
+        ):
+            return
+        await messages.record(
+            ApprovalMessage(
+                approval_key=job.approval_key,
+                user_id=job.recipient.user_id,
+                channel=posted.channel,
+                ts=posted.ts,
+                sent_at=self._deps.clock(),
+            )
+        )
 
     async def _dm(self, actor: Actor) -> str:
         identity = self._deps.services.identity
@@ -197,16 +197,20 @@ class Deliveries:
 
 
 class BotScheduler:
-    """APScheduler in the bot process: one tick job, never overlapping itself."""
+    """APScheduler in the bot process: one tick job, never overlapping itself.
+
+    The tick runs in a task of its own, shielded from APScheduler's shutdown (which cancels
+    the jobs under way outright), so ``stop`` can let it finish the sends it started."""
 
     def __init__(self, deliveries: Deliveries, *, tick_seconds: float) -> None:
         self._deliveries = deliveries
         self._tick = tick_seconds
         self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._ticking: asyncio.Task[TickReport] | None = None
 
     def start(self) -> None:
         self._scheduler.add_job(
-            self._deliveries.run_once,
+            self._run_tick,
             "interval",
             seconds=self._tick,
             max_instances=1,
@@ -216,6 +220,35 @@ class BotScheduler:
         )
         self._scheduler.start()
 
-    def shutdown(self) -> None:
+    async def _run_tick(self) -> None:
+        self._ticking = asyncio.create_task(self._deliveries.run_once())
+        await asyncio.shield(self._ticking)
+
+    async def stop(self, *, drain: float) -> bool:
+        """Tick no more; let the tick under way finish the sends it started, for at most
+        ``drain`` seconds, and start no others. Past that its sends are cut off: their claims
+        are let go unsure, so the next replica looks for their messages before posting.
+        True when nothing was cut off."""
+        self._deliveries.stop()
+        if self._scheduler.running:
+            self._scheduler.pause()  # shut down only once the tick is over: that cancels it
+        finished = True
+        tick = self._ticking
+        if tick is not None and not tick.done():
+            await asyncio.wait({tick}, timeout=drain)
+            if not tick.done():
+                log.warning("the tick under way did not finish within %g s: cut off", drain)
+                tick.cancel()
+                await asyncio.wait({tick}, timeout=LET_GO_SECONDS)  # its sends let go claims
+                finished = False
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        return finished
+
+    def shutdown(self) -> None:
+        """Stop at once (no drain): a tick under way is cancelled."""
+        self._deliveries.stop()
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        if self._ticking is not None:
+            self._ticking.cancel()

@@ -57,8 +57,15 @@ class Settings(BaseSettings):
     digest_grace_minutes: int = Field(default=120, ge=1, le=24 * 60)
     digest_template_dir: str | None = None
     slack_post_rate: float = Field(default=0, ge=0, le=1000)
+    # How long a Web API call may take before the bot gives up on its answer (Slack may still
+    # have done it: a delivery retried after that looks for it first).
+    slack_timeout_seconds: float = Field(default=10, gt=0, le=120)
     scheduler_enabled: bool = True
     scheduler_tick_seconds: float = Field(default=30, gt=0, le=3600)
+    # On SIGTERM: how long the sends already under way (a tick, queued answers and reactions)
+    # may take to finish before the process stops anyway. Within the orchestrator's grace
+    # period (Kubernetes: 30 s).
+    shutdown_drain_seconds: float = Field(default=20, ge=0, le=300)
 
     @field_validator("bootstrap_admin_slack_ids", mode="before")
     @classmethod

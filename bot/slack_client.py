@@ -14,6 +14,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
@@ -84,7 +87,7 @@ class PacedWebClient(AsyncWebClient):
     async def _request(
         self, *, http_verb: str, api_url: str, req_args: dict[str, Any]
     ) -> dict[str, Any]:
-        if api_url.rstrip("/").rsplit("/", 1)[-1] in self.PACED:
+        if method_of(api_url) in self.PACED:
             await self._pace.wait()
         answer: dict[str, Any] = await super()._request(
             http_verb=http_verb, api_url=api_url, req_args=req_args
@@ -92,16 +95,48 @@ class PacedWebClient(AsyncWebClient):
         return answer
 
 
+# Calls that post something new: sent twice, they post twice.
+POSTING_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral"})
+
+
+def method_of(url: str) -> str:
+    return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+class ConnectionRetry(AsyncConnectionErrorRetryHandler):
+    """slack_sdk's retry of dropped connections, except a post whose request may have
+    reached Slack: a connection closed or reset after sending (Slack may have posted it) is
+    not sent again here; the delivery's own retry looks for the message first (bot.delivery).
+    A connection never made (``ClientConnectorError``) sent nothing and is retried. A timeout
+    is retried by neither (slack_sdk raises it as a plain ``TimeoutError``)."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        posting = method_of(request.url) in POSTING_METHODS
+        if posting and not isinstance(error, aiohttp.ClientConnectorError):
+            return False
+        return await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
 def build_client(settings: Settings) -> AsyncWebClient:
-    """429s are retried after Retry-After; 5xx and dropped connections a few times."""
+    """429s are retried after Retry-After; 5xx a few times, dropped connections too (posts
+    only when nothing was sent: ``ConnectionRetry``)."""
     options: dict[str, Any] = {
         "token": _token(settings),
         "base_url": settings.slack_api_url,
-        "timeout": 10,
+        "timeout": settings.slack_timeout_seconds,
         "retry_handlers": [
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
             AsyncServerErrorRetryHandler(max_retry_count=2),
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            ConnectionRetry(max_retry_count=2),
         ],
     }
     if settings.slack_post_rate > 0:

@@ -7,8 +7,10 @@ documents: whatever entry point made the change, the same events come out of cor
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from core.models.events import (
     ApprovalDecided,
@@ -26,6 +28,8 @@ from core.models.statuses import ApprovalStatus, Decision, GateStatus, Milestone
 GateKey = tuple[str, str]  # product_id, gate_name
 MilestoneKey = tuple[str, str, str]  # product_id, gate_name, milestone_key
 TaskKey = tuple[str, str]  # runbook_id, task_name
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,30 +76,29 @@ def snapshot(release: Release) -> Snapshot:
 def caused(before: Snapshot, after: Release) -> list[DomainEvent]:
     """The events of going from ``before`` to ``after``, in a stable order."""
     now = snapshot(after)
-    events: list[DomainEvent] = []
-    for (product_id, gate_name), status in now.gates.items():
-        was = before.gates.get((product_id, gate_name))
-        if was != status:
-            events.append(
-                GateChanged(product_id=product_id, gate_name=gate_name, before=was, after=status)
-            )
-    for key, milestone_status in now.milestones.items():
-        was_status = before.milestones.get(key)
-        if was_status != milestone_status:
-            events.append(
-                MilestoneChanged(ref=_ref(key), before=was_status, after=milestone_status)
-            )
-    for key, state in now.approvals.items():
-        events.extend(_approval_events(key, before.approvals.get(key), state))
-    for (runbook_id, task_name), task_status in now.tasks.items():
-        was_task = before.tasks.get((runbook_id, task_name))
-        if was_task != task_status:
-            events.append(
-                TaskChanged(
-                    runbook_id=runbook_id, task_name=task_name, before=was_task, after=task_status
-                )
-            )
+    events: list[DomainEvent] = [
+        GateChanged(product_id=product_id, gate_name=gate_name, before=was, after=status)
+        for (product_id, gate_name), was, status in _changed(before.gates, now.gates)
+    ]
+    events.extend(
+        MilestoneChanged(ref=_ref(key), before=was, after=status)
+        for key, was, status in _changed(before.milestones, now.milestones)
+    )
+    for key, was_state, state in _changed(before.approvals, now.approvals):
+        events.extend(_approval_events(key, was_state, state))
+    events.extend(
+        TaskChanged(runbook_id=runbook_id, task_name=task_name, before=was, after=status)
+        for (runbook_id, task_name), was, status in _changed(before.tasks, now.tasks)
+    )
     return events
+
+
+def _changed(before: Mapping[K, V], after: Mapping[K, V]) -> Iterator[tuple[K, V | None, V]]:
+    """Each key whose value differs from before (or is new), with both values."""
+    for key, value in after.items():
+        was = before.get(key)
+        if was != value:
+            yield key, was, value
 
 
 def _ref(key: MilestoneKey) -> ApprovalRef:
@@ -106,8 +109,6 @@ def _ref(key: MilestoneKey) -> ApprovalRef:
 def _approval_events(
     key: MilestoneKey, was: ApprovalState | None, state: ApprovalState
 ) -> list[DomainEvent]:
-    if was == state:
-        return []
     ref = _ref(key)
     if state.status is ApprovalStatus.NOT_REQUIRED and was and was.status is ApprovalStatus.PENDING:
         return [ApprovalWithdrawn(ref=ref)]

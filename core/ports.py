@@ -15,6 +15,7 @@ from core.models.release import Release
 from core.models.schedule import DigestSubscription, Snooze
 from core.models.timeline import TimelineEvent
 from core.pagination import ReleaseCursor
+from core.rules.readiness import ReleaseCard
 
 T = TypeVar("T")
 
@@ -113,15 +114,19 @@ class ReleaseRepository(Protocol):
         query: str | None,
         after: ReleaseCursor | None,
         limit: int,
-    ) -> list[Release]:
-        """Newest release_date first (ties by id), strictly after the cursor."""
+    ) -> list[ReleaseCard]:
+        """Newest release_date first (ties by id), strictly after the cursor, as cards (the
+        head and readiness summary stored with each release). ``query``: see
+        ``core.rules.search`` (from the start of a word of the id or name, ignoring case)."""
         ...
 
     async def with_pending_approvals(self, *, squads: Sequence[str] | None) -> list[Release]: ...
 
     async def dated_between(
         self, *, start: date, end: date, squads: Sequence[str] | None
-    ) -> list[Release]: ...
+    ) -> list[ReleaseCard]:
+        """Release cards dated from ``start`` to ``end`` (both included), newest first."""
+        ...
 
 
 class AttachmentRepository(Protocol):

@@ -53,8 +53,8 @@ async def show_visible_releases(services: Services, actor: Actor, write: Write) 
     write(persona_heading(actor))
     page = await services.releases.list_releases(actor)
     write(f"{len(page.items)} release(s) visible to {actor.user.username}:")
-    for release in page.items:
-        for line in readiness_lines(summarize(release)):
+    for card in page.items:
+        for line in readiness_lines(card.summary):
             write(line)
 
 

@@ -6,21 +6,34 @@ stored as midnight UTC, times of day as "HH:MM"; enums as their values.
 Keys people type ignoring case (release ids, role names, usernames) are also stored
 case-folded in ``<key>_folded``, under a unique index: found ignoring case by an exact,
 index-served match, on MongoDB and on mongomock alike. The domain never sees that field.
+
+A release also stores what is derived from it for queries and compact reads, rebuilt with
+every write: ``search_keys`` (core/rules/search.py, under a multikey index), ``summary``
+(its readiness summary, core/rules/readiness.py: lists, App Home and digests read the
+release's card, ``CARD_PROJECTION``, instead of the whole release) and ``derived`` (the
+version of both rules they were built by; ``storage.indexes.backfill_folded`` rebuilds older
+ones at start-up). The domain never sees these fields either. The summary is read whole and
+never queried, so it is stored as one JSON string: a digest reads a thousand of them, and as
+nested documents they cost tens of times more to copy (embedded engine) and to BSON-decode
+(a MongoDB driver) than as strings (scripts/bench/bench_digest.py).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from enum import Enum
+from functools import partial
 from typing import Any, TypeVar
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from core.errors import Kind, NotFound
 from core.models.rbac import Role, User
 from core.models.release import Release
+from core.rules.readiness import SUMMARY_VERSION, ReadinessSummary, ReleaseCard, summarize
+from core.rules.search import SEARCH_VERSION, search_keys
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -31,6 +44,19 @@ FOLDED_KEYS: dict[type[BaseModel], tuple[str, str]] = {
     Role: ("roles", "role_name"),
     User: ("users", "username"),
 }
+
+
+SEARCH_KEYS = "search_keys"
+SUMMARY = "summary"
+DERIVED = "derived"
+DERIVED_VERSION = f"search {SEARCH_VERSION}, summary {SUMMARY_VERSION}"
+# What a release card is read from (besides _id).
+CARD_PROJECTION = dict.fromkeys(
+    ("release_id", "release_name", "release_date", "release_type", "squad_ids", SUMMARY, DERIVED),
+    1,
+)
+_SUMMARY = TypeAdapter(ReadinessSummary)
+_DERIVED_KEYS = (SEARCH_KEYS, SUMMARY, DERIVED)
 
 
 def folded(value: object) -> str:
@@ -62,7 +88,33 @@ def to_document(model: BaseModel) -> dict[str, Any]:
     if folds is not None:
         key = folds[1]
         data[folded_field(key)] = folded(data[key])
+    if isinstance(model, Release):
+        data.update(derived_fields(model))
     return data
+
+
+def derived_fields(release: Release) -> dict[str, Any]:
+    """What a release stores besides itself: its search keys, readiness summary, version."""
+    summary = _SUMMARY.dump_json(summarize(release), exclude_defaults=True).decode()
+    return {SEARCH_KEYS: search_keys(release), SUMMARY: summary, DERIVED: DERIVED_VERSION}
+
+
+def card_from_document(doc: dict[str, Any]) -> ReleaseCard | None:
+    """The card of a release read with ``CARD_PROJECTION``, its summary decoded when first
+    read; None when the summary was built by another version of the rules (or is missing):
+    read the whole release instead. Its head is taken as stored: ``to_document`` wrote it
+    from a validated release, with the summary."""
+    if doc.get(DERIVED) != DERIVED_VERSION:
+        return None
+    return ReleaseCard(
+        id=str(doc["_id"]),
+        release_id=doc["release_id"],
+        release_name=doc["release_name"],
+        release_date=stored_day(doc["release_date"]),
+        release_type=doc["release_type"],
+        squad_ids=list(doc["squad_ids"]),
+        summary=partial(_SUMMARY.validate_json, doc[SUMMARY]),
+    )
 
 
 def entry_document(entry: BaseModel) -> dict[str, Any]:
@@ -72,7 +124,8 @@ def entry_document(entry: BaseModel) -> dict[str, Any]:
 
 
 def from_document(model: type[M], doc: dict[str, Any]) -> M:
-    data = {k: v for k, v in doc.items() if not k.endswith(FOLDED_SUFFIX)}
+    derived = _DERIVED_KEYS if model is Release else ()
+    data = {k: v for k, v in doc.items() if not k.endswith(FOLDED_SUFFIX) and k not in derived}
     if "_id" in data:
         data["id"] = str(data.pop("_id"))
     return model.model_validate(data)
@@ -87,6 +140,11 @@ def object_id(value: str, what: str, kind: Kind | None = None) -> ObjectId:
 
 def day_start(value: date) -> datetime:
     return datetime.combine(value, time(), tzinfo=UTC)
+
+
+def stored_day(value: datetime) -> date:
+    """A date as ``day_start`` stored it (midnight UTC; naive when read without tz_aware)."""
+    return (value.astimezone(UTC) if value.tzinfo else value).date()
 
 
 def _bsonable(value: Any) -> Any:

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from pydantic import ValidationError
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from storage.codec import FOLDED_KEYS, folded, folded_field
+from core.models.release import Release
+from storage.codec import (
+    DERIVED,
+    DERIVED_VERSION,
+    FOLDED_KEYS,
+    SEARCH_KEYS,
+    derived_fields,
+    folded,
+    folded_field,
+    from_document,
+)
 from storage.engine import Database
 
 log = logging.getLogger(__name__)
 
 # Keys matched ignoring case, by collection.
 FOLDED: dict[str, str] = dict(FOLDED_KEYS.values())
+RELEASES = FOLDED_KEYS[Release][0]  # the collection whose documents store derived fields
+BACKFILL_BATCH = 500  # releases read whole at once to rebuild their derived fields
 
 
 def _unique_folded(collection: str) -> IndexModel:
@@ -59,6 +73,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("products.quality_gates.milestones.approval.status", ASCENDING)],
             name="by_approval_status",
         ),
+        # Multikey: a search is an anchored prefix of one of them (core/rules/search.py).
+        IndexModel([(SEARCH_KEYS, ASCENDING)], name="by_search_key"),
         # Only releases with undelivered outbox entries are in it (sparse, multikey).
         IndexModel([("outbox.id", ASCENDING)], sparse=True, name="pending_outbox"),
     ],
@@ -98,44 +114,100 @@ async def ensure_indexes(db: Database) -> None:
 
 
 async def backfill_folded(db: Database) -> int:
-    """Give every document without ``<key>_folded`` its folded key; returns how many.
+    """Give every document without ``<key>_folded`` its folded key, and every release whose
+    derived fields (search keys, readiness summary: ``storage.codec``) are missing or were
+    built by another version of their rules new ones; returns how many documents changed.
 
-    Documents written through the repositories have it; older ones (and ones written raw)
-    are folded here at start-up, oldest first. One whose folded key another document already
-    holds (``REL-1`` and ``rel-1`` both stored before folding) is left without one and
-    logged: it stays reachable by its exact key, and the unique index (sparse) skips it.
-    Idempotent, and safe with several replicas starting at once (each writes the same value).
+    Documents written through the repositories have them; older ones (and ones written raw)
+    are completed here at start-up, oldest first, found by one query per collection (then
+    read whole, ``BACKFILL_BATCH`` at a time, when their derived fields are rebuilt). One
+    whose folded key another document already holds (``REL-1`` and ``rel-1`` both stored
+    before folding) is left without one and logged: it stays reachable by its exact key, and
+    the unique index (sparse) skips it. A release is rebuilt only if it is still the version
+    read (a save meanwhile stored its own). Idempotent, and safe with several replicas
+    starting at once (each writes the same value).
     """
     changed = 0
     for collection, key in FOLDED.items():
         field = folded_field(key)
-        missing = (
+        derives = collection == RELEASES
+        missing: dict[str, Any] = {field: {"$exists": False}}
+        query = {"$or": [missing, {DERIVED: {"$ne": DERIVED_VERSION}}]} if derives else missing
+        found = (
             await db[collection]
-            .find({field: {"$exists": False}}, {key: 1})
+            .find(query, {key: 1, field: 1, DERIVED: 1})
             .sort("_id", 1)
             .to_list(length=None)
         )
-        if not missing:
-            continue
-        taken = {str(v) for v in await db[collection].distinct(field)}
-        for doc in missing:
-            value = doc.get(key)
-            if not isinstance(value, str):
-                continue
-            if folded(value) in taken:
-                log.warning(
-                    "%s %r differs only in case from another; it is found by its exact %s only",
-                    collection,
-                    value,
-                    key,
-                )
-                continue
-            try:
-                await db[collection].update_one(
-                    {"_id": doc["_id"]}, {"$set": {field: folded(value)}}
-                )
-            except DuplicateKeyError:  # folded meanwhile by another writer
-                continue
-            taken.add(folded(value))
-            changed += 1
+        taken: set[str] | None = None
+        for at in range(0, len(found), BACKFILL_BATCH):
+            batch = found[at : at + BACKFILL_BATCH]
+            stale = [d["_id"] for d in batch if derives and d.get(DERIVED) != DERIVED_VERSION]
+            whole = await _whole(db, collection, stale)
+            for doc in batch:
+                changes: dict[str, Any] = {}
+                if field not in doc:
+                    if taken is None:
+                        taken = {str(v) for v in await db[collection].distinct(field)}
+                    value = _free_fold(collection, key, doc.get(key), taken)
+                    if value is not None:
+                        changes[field] = value
+                where = {"_id": doc["_id"]}
+                release = whole.get(doc["_id"])
+                if release is not None:
+                    changes.update(_derived(release))
+                    where["version"] = release.get("version")
+                if changes and await _complete(db, collection, where, changes, field):
+                    changed += 1
+                    if taken is not None and field in changes:
+                        taken.add(changes[field])
     return changed
+
+
+async def _whole(db: Database, collection: str, ids: list[Any]) -> dict[Any, dict[str, Any]]:
+    """These documents, whole, by id (what their derived fields are built from)."""
+    if not ids:
+        return {}
+    found = await db[collection].find({"_id": {"$in": ids}}).to_list(length=None)
+    return {d["_id"]: d for d in found}
+
+
+def _free_fold(collection: str, key: str, value: object, taken: set[str]) -> str | None:
+    """The folded key, unless another document holds it already (then logged)."""
+    if not isinstance(value, str):
+        return None
+    if folded(value) in taken:
+        log.warning(
+            "%s %r differs only in case from another; it is found by its exact %s only",
+            collection,
+            value,
+            key,
+        )
+        return None
+    return folded(value)
+
+
+def _derived(doc: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return derived_fields(from_document(Release, doc))
+    except ValidationError as error:
+        log.warning(
+            "release %r is not readable (%s errors); it keeps no search keys or summary",
+            doc.get("release_id"),
+            error.error_count(),
+        )
+        return {}
+
+
+async def _complete(
+    db: Database, collection: str, where: dict[str, Any], changes: dict[str, Any], field: str
+) -> bool:
+    """Set ``changes``; without the folded key when another writer folded it meanwhile."""
+    try:
+        result = await db[collection].update_one(where, {"$set": changes})
+    except DuplicateKeyError:
+        changes.pop(field, None)
+        if not changes:
+            return False
+        result = await db[collection].update_one(where, {"$set": changes})
+    return result.modified_count > 0

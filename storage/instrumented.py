@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any, cast
 
 from storage.engine import Collection, Database
@@ -23,11 +24,22 @@ WRITES = frozenset(
         "update_one",
         "update_many",
         "find_one_and_update",
+        "find_one_and_replace",
+        "find_one_and_delete",
         "delete_one",
         "delete_many",
+        "bulk_write",
     }
 )
-COUNTED = WRITES | {"find_one", "count_documents", "create_indexes"}
+# Reads answered at once; ``find`` and ``aggregate`` give cursors, counted when fetched.
+READS = frozenset({"find_one", "count_documents", "estimated_document_count", "distinct"})
+COUNTED = WRITES | READS | {"create_indexes"}
+
+
+def writes_in(calls: Mapping[str, int]) -> int:
+    """How many of these counted calls (``collection.method``: count) change documents;
+    every other one is a read."""
+    return sum(n for call, n in calls.items() if call.rsplit(".", 1)[-1] in WRITES)
 
 
 class RoundTrips:
@@ -44,6 +56,15 @@ class RoundTrips:
     @property
     def total(self) -> int:
         return sum(self.calls.values())
+
+    @property
+    def writes(self) -> int:
+        return writes_in(self.calls)
+
+    @property
+    def reads(self) -> int:
+        """Every other round trip: finds, cursors fetched, counts (and index creation)."""
+        return self.total - self.writes
 
     def reset(self) -> None:
         self.calls.clear()
@@ -95,6 +116,10 @@ class _Collection:
         return _Cursor(
             self._collection.find(*args, **kwargs), self._trips, f"{self._collection.name}.find"
         )
+
+    def aggregate(self, *args: Any, **kwargs: Any) -> _Cursor:
+        cursor = self._collection.aggregate(*args, **kwargs)
+        return _Cursor(cursor, self._trips, f"{self._collection.name}.aggregate")
 
     def __getattr__(self, name: str) -> Any:
         target = getattr(self._collection, name)

@@ -10,14 +10,11 @@ keys (release ids, role names and usernames also ignoring case), the same orders
 
 Known differences, on purpose: a second ``add`` of the same id names ``_id`` (as MongoDB
 does; mongomock names no key); a release save is not checked against the unique keys (no
-service changes a release's id); and the same owner re-claiming an expired claim at the very
-instant it was taken with a zero lease gets it (the adapter's update changes nothing there,
-so it answers False).
+service changes a release's id).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
@@ -25,6 +22,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from core.clock import Clock
 from core.errors import Duplicate, Kind, NotFound, StaleVersion
 from core.models.attachment import Attachment, AttachmentTarget
 from core.models.catalog import Application, JiraBoard, Squad
@@ -36,7 +34,10 @@ from core.models.release import ApprovalStatus, Release
 from core.models.schedule import DigestSubscription, Snooze
 from core.models.timeline import TimelineEvent
 from core.pagination import ReleaseCursor
+from core.rules.readiness import ReleaseCard, card_of
+from core.rules.search import matches, search_term
 from core.services.container import Repositories
+from storage.repositories.notifications import Taken
 
 M = TypeVar("M", bound=BaseModel)
 E = TypeVar("E", bound=Entity)
@@ -352,7 +353,8 @@ def _pending(release: Release) -> bool:
 
 class FakeReleaseRepository:
     """As ``storage.repositories.releases.ReleaseRepository``: unique release_id (also
-    ignoring case), newest release_date first (ties: newest id), saved with a version check."""
+    ignoring case), newest release_date first (ties: newest id), saved with a version check;
+    lists and date windows as release cards, searched by ``core.rules.search``."""
 
     def __init__(self) -> None:
         self.table: Table[Release] = Table(
@@ -406,23 +408,23 @@ class FakeReleaseRepository:
         query: str | None,
         after: ReleaseCursor | None,
         limit: int,
-    ) -> list[Release]:
-        pattern = re.compile(re.escape(query), re.IGNORECASE) if query else None
+    ) -> list[ReleaseCard]:
+        term = search_term(query)
 
         def match(r: Release) -> bool:
-            if pattern and not (pattern.search(r.release_id) or pattern.search(r.release_name)):
+            if term and not matches(r, term):
                 return False
             return after is None or _newest_first(r) < (after.release_date, after.id.lower())
 
-        return self._find(squads, match, limit)
+        return [card_of(r) for r in self._find(squads, match, limit)]
 
     async def with_pending_approvals(self, *, squads: Sequence[str] | None) -> list[Release]:
         return self._find(squads, _pending, 0)
 
     async def dated_between(
         self, *, start: date, end: date, squads: Sequence[str] | None
-    ) -> list[Release]:
-        return self._find(squads, lambda r: start <= r.release_date <= end, 0)
+    ) -> list[ReleaseCard]:
+        return [card_of(r) for r in self._find(squads, lambda r: start <= r.release_date <= end, 0)]
 
     def _find(
         self, squads: Sequence[str] | None, match: Callable[[Release], bool], limit: int
@@ -509,6 +511,7 @@ class Claim(BaseModel):
     key: str
     owner: str
     claimed_at: datetime
+    first_at: datetime | None = None
     expires_at: datetime
     done: bool = False
     done_at: datetime | None = None
@@ -516,33 +519,55 @@ class Claim(BaseModel):
 
 class FakeClaimRepository:
     """As ``storage.repositories.notifications.ClaimRepository``: the first claim wins; an
-    expired unfinished one may be taken over; only its owner completes or releases it."""
+    expired unfinished one may be taken over; only its owner completes or releases it; one
+    let go unsure (``maybe_done``) tells the next taker when the first attempt began. Times
+    are ``clock``'s (the database's) when set, else the caller's ``now``."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
         self.claims: dict[str, Claim] = {}
+        self.clock = clock
 
-    async def claim(self, key: str, *, now: datetime, ttl: timedelta, owner: str = "") -> bool:
-        now = as_stored(now)
+    def _now(self, now: datetime | None) -> datetime:
+        when = self.clock() if self.clock is not None else now or datetime.now(UTC)
+        stored_at: datetime = as_stored(when)
+        return stored_at
+
+    async def now(self) -> datetime:
+        return self._now(None)
+
+    async def claim(
+        self, key: str, *, now: datetime | None = None, ttl: timedelta, owner: str = ""
+    ) -> bool:
+        return await self.take(key, now=now, ttl=ttl, owner=owner) is not None
+
+    async def take(
+        self, key: str, *, ttl: timedelta, owner: str = "", now: datetime | None = None
+    ) -> Taken | None:
+        now = self._now(now)
         held = self.claims.get(key)
         if held is not None and (held.done or held.expires_at > now):
-            return False
+            return None
         update = {"owner": owner, "claimed_at": now, "expires_at": as_stored(now + ttl)}
         if held is None:
-            self.claims[key] = Claim(key=key, **update)
-        else:
-            self.claims[key] = held.model_copy(update=update)
-        return True
+            self.claims[key] = Claim(key=key, first_at=now, **update)
+            return Taken()
+        self.claims[key] = held.model_copy(update=update)
+        return Taken(held.first_at or held.claimed_at)
 
-    async def complete(self, key: str, *, now: datetime, owner: str = "") -> bool:
+    async def complete(self, key: str, *, now: datetime | None = None, owner: str = "") -> bool:
         held = self.claims.get(key)
         if held is None or held.owner != owner or held.done:
             return False
-        self.claims[key] = held.model_copy(update={"done": True, "done_at": as_stored(now)})
+        self.claims[key] = held.model_copy(update={"done": True, "done_at": self._now(now)})
         return True
 
-    async def release(self, key: str, *, owner: str = "") -> None:
+    async def release(self, key: str, *, owner: str = "", maybe_done: bool = False) -> None:
         held = self.claims.get(key)
-        if held is not None and held.owner == owner and not held.done:
+        if held is None or held.owner != owner or held.done:
+            return
+        if maybe_done:
+            self.claims[key] = held.model_copy(update={"expires_at": self._now(None)})
+        else:
             del self.claims[key]
 
     async def finished(self, key: str) -> bool:

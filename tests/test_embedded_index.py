@@ -132,6 +132,19 @@ def queries(rng: random.Random) -> list[dict[str, Any]]:
         {"n": {"$in": [1, False]}},
         {"n": {"$gt": 0, "$lte": 2}},
         {"n": None},
+        # Anchored literal prefixes (served), and other regexes (the scan answers them).
+        {"k": {"$regex": f"^{rng.choice(KEYS)}"}},
+        {"k": {"$regex": "^k1", "$options": ""}},
+        {"k": {"$regex": "^"}},
+        {"tags": {"$regex": f"^{rng.choice(TAGS)}"}},  # multikey: each element on its own
+        {"slack.user": {"$regex": "^U\\-?"}},
+        {"k": {"$regex": "^K1", "$options": "i"}},
+        {"k": {"$regex": "1"}},
+        {"k": {"$regex": "^k\\d"}},
+        {"k": {"$regex": "^k1x?"}},
+        {"n": {"$regex": "^1"}},  # numbers never match a regex
+        {"$or": [{"k": {"$regex": "^k2"}}, {"tags": "a"}]},
+        {"$and": [{"squads": {"$in": ["core"]}}, {"k": {"$regex": "^k1"}}]},
     ]
 
 
@@ -179,6 +192,64 @@ def test_unique_keys_are_still_enforced_on_insert_and_update(indexed: None) -> N
 
     assert sorted(d["k"] for d in coll.find({})) == ["one", "two"]
     assert coll.find_one({"k": "two"}).get("slack") is None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "options", "prefix"),
+    [
+        ("^abc", "", "abc"),
+        ("^", "", ""),
+        ("^rel\\-2026\\.11", "", "rel-2026.11"),  # what re.escape writes
+        ("^payments\\ rewrite", "", "payments rewrite"),
+        ("^\\{\\$ne:", "", "{$ne:"),
+        ("^{$ne:", "", None),  # unescaped: a quantifier's brace, an end anchor
+        ("^straße", "", "straße"),
+        ("abc", "", None),  # not anchored
+        ("^abc", "i", None),  # ignoring case: no index range serves it
+        ("^abc", "m", None),
+        ("^ab.c", "", None),
+        ("^abc?", "", None),
+        ("^abc$", "", None),
+        ("^a|b", "", None),
+        ("^a\\d", "", None),
+        ("^a\\_", "", None),
+        ("^a\\", "", None),
+    ],
+)
+def test_only_an_anchored_literal_is_served_as_a_prefix(
+    pattern: str, options: str, prefix: str | None
+) -> None:
+    assert embedded_index._literal_prefix(pattern, options) == prefix
+
+
+def test_a_prefix_search_looks_at_its_matches_not_the_collection(
+    indexed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coll = collection()
+    coll.create_index([("words", 1)])
+    coll.insert_many(
+        [
+            {"k": f"key-{n}", "words": [f"w{n % 500}"] + ["common"] * (n % 10 == 3), "date": n}
+            for n in range(5000)
+        ]
+    )
+    looked_at = 0
+    original: Any = mongomock.filtering.filter_applies
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal looked_at
+        looked_at += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(mongomock.filtering, "filter_applies", counting)
+    few = list(coll.find({"words": {"$regex": "^w42"}}).sort(NEWEST_FIRST))
+    few_cost, looked_at = looked_at, 0
+    page = list(coll.find({"words": {"$regex": "^comm"}}).sort(NEWEST_FIRST).limit(11))
+
+    # w42 and w420–w429: 11 words, 10 documents each, sorted
+    assert len(few) == 110 and few_cost <= 111
+    # 500 documents: the newest first in the date index, the others skipped unexamined
+    assert [d["date"] for d in page] == list(range(4993, 4892, -10)) and looked_at <= 12
 
 
 def test_a_first_page_looks_at_the_page_not_the_collection(

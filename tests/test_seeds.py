@@ -38,7 +38,7 @@ async def persona(world: World, username: str) -> Actor:
 async def all_releases(world: World) -> dict[str, Release]:
     rhea = await persona(world, "rhea")
     page = await world.services.releases.list_releases(rhea, limit=100)
-    return {r.release_id: r for r in page.items}
+    return {c.release_id: await world.services.releases.get(rhea, c.id) for c in page.items}
 
 
 async def counts(db: Database) -> dict[str, int]:

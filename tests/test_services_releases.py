@@ -15,6 +15,7 @@ from core.models.common import new_id
 from core.models.rbac import Permission
 from core.models.release import FixedVersion, Release, ReleaseDraft
 from core.rules.permissions import Actor
+from core.rules.readiness import ReleaseCard
 from tests.support import World
 
 REL = "REL-2026.12"
@@ -357,7 +358,7 @@ async def test_listing_shows_only_releases_of_the_actors_squads(world: World) ->
     loner = await world.actor("lou")
     everyone = await world.actor("eve", Permission.CAN_VIEW_ALL)
 
-    def ids(page_items: list[Release]) -> set[str]:
+    def ids(page_items: list[ReleaseCard]) -> set[str]:
         return {r.release_id for r in page_items}
 
     assert ids((await world.services.releases.list_releases(payer)).items) == {"PAY-1", "BOTH-1"}

@@ -273,7 +273,8 @@ SEARCHABLE = {
         ("$where", {"REL-3"}),
         ("{$ne: 1}", {"REL-4"}),
         ("(beta)", {"REL-5"}),
-        ("e.x", {"MOBILE.X"}),
+        ("mobile.x", {"MOBILE.X"}),
+        ("e.x", set()),  # a prefix of the id or of a word, never from the middle
         ("[", set()),
         ("\\", set()),
     ],

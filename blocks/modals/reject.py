@@ -20,6 +20,10 @@ class RejectContext(Metadata):
     target: ApprovalTarget
     origin: Origin = Origin.DM
     response_url: str | None = None
+    # The message whose Reject was clicked, when it is one: where to answer if its
+    # response_url fails, and whether the reaction to the decision updates it anyway.
+    channel: str | None = None
+    message_ts: str | None = None
 
 
 def reject_modal(meta: RejectContext) -> View:

@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.approvals import ApprovalTarget
 from blocks.ids import ActionId, Origin
 from blocks.modals.reject import RejectContext, notice_modal, reject_modal
+from bot.answers import channel_of
 from bot.approval_flow import Surface, reject_refusal
 from bot.deps import BotDeps
 from bot.errors import user_message
@@ -40,17 +41,22 @@ class Click:
     origin: Origin
     response_url: str | None
     trigger_id: str | None
+    channel_id: str | None = None  # the message clicked, when it is one
+    message_ts: str | None = None
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Click:
         action = (body.get("actions") or [{}])[0]
         value = str(action.get("value") or "")
+        message_ts = (body.get("container") or {}).get("message_ts")
         return cls(
             user_id=str((body.get("user") or {}).get("id", "")),
             value=value,
             origin=_origin(value),
             response_url=body.get("response_url"),
             trigger_id=body.get("trigger_id"),
+            channel_id=channel_of(body),
+            message_ts=str(message_ts) if message_ts else None,
         )
 
 
@@ -81,6 +87,8 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
             context.get("tz") or deps.default_tz,
             click.origin,
             click.response_url,
+            click.channel_id,
+            click.message_ts,
         )
 
     @app.action(ActionId.APPROVE)
@@ -103,11 +111,16 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
                 target=ApprovalTarget.decode(click.value),
                 origin=click.origin,
                 response_url=click.response_url,
+                channel=click.channel_id,
+                message_ts=click.message_ts,
             )
             view_id = await show_modal(client, click.trigger_id or "", reject_modal(meta))
         except Exception as error:  # told on the surface itself: never with this trigger_id again
             await where.tell(not_opened(error), context.get("actor"))
             return
         refused = await reject_refusal(deps, context, meta.target, where.tz)
-        if refused is not None:  # no point asking for a reason: say why at once
-            await replace_modal(client, view_id, notice_modal("Cannot reject", refused))
+        if refused is None:  # no point asking for a reason: say why at once
+            return
+        if not await replace_modal(client, view_id, notice_modal("Cannot reject", refused)):
+            # The form still asks for a reason (submitting it would be refused): say why here.
+            await where.tell(f"{refused}\nClose the Reject form.", context.get("actor"))

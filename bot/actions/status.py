@@ -1,4 +1,7 @@
-"""Buttons on reading messages: the status message's Refresh and History, the list's More."""
+"""Buttons on reading messages: the status message's Refresh and History, the list's More.
+
+Each is answered through the click's response_url, or, when Slack does not take it, to the
+clicker in the channel or by DM (bot/answers.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +12,12 @@ from zoneinfo import ZoneInfo
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import ActionId
 from blocks.message import Message
 from blocks.releases import ListPage
+from bot.answers import delivered
 from bot.deps import BotDeps
 from bot.errors import user_message
 from bot.identity import actor_of
@@ -51,9 +56,14 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
 
 def _listener(deps: BotDeps, answer: Answer, *, replace: bool) -> Callable[..., Awaitable[None]]:
     async def clicked(
-        ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], respond: AsyncRespond
+        ack: AsyncAck,
+        body: dict[str, Any],
+        context: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
     ) -> None:
         await ack()
+        respond = delivered(respond, client, body)
         value = str(((body.get("actions") or [{}])[0]).get("value") or "")
         tz = context.get("tz") or deps.default_tz
         try:

@@ -7,7 +7,12 @@ from bot.release_messages import release_history, release_page
 
 
 def register(router: Router) -> None:
-    @router.add("list", "[query]", "releases, newest first; search by id or name", queued=True)
+    @router.add(
+        "list",
+        "[query]",
+        "releases, newest first; search by the start of an id or of a word of a name",
+        queued=True,
+    )
     async def list_releases(request: CommandRequest) -> None:
         query = " ".join(request.args).strip() or None
         message = await release_page(request.deps, request.user, query=query)

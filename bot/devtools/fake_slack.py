@@ -12,11 +12,19 @@ Ids it was never told of (crafted by hand) are accepted as before.
 The bot is a member of every channel unless told otherwise: ``refuse_channel(channel,
 "not_in_channel")`` (or ``channel_not_found``, ``is_archived``) makes chat.postMessage there
 fail with that error and conversations.info answer as Slack would.
+
+Like Slack, it keeps what was posted: conversations.history answers a channel's messages
+(a DM's by its D-channel id, as conversations.open gives it), newest first, their
+``metadata`` only with ``include_all_metadata``. ``answer_late(method, after=seconds)``
+makes Slack accept a call (recorded, its message kept) but answer only ``after`` seconds
+later: past the client's timeout, the bot cannot tell whether it was accepted;
+``hang_up(method)`` accepts it and closes the connection without an answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -33,6 +41,7 @@ TRIGGER_SECONDS = 3.0  # Slack: a trigger_id is valid 3 s, for one views.open / 
 TRIGGERED = frozenset({"views.open", "views.push"})
 # Methods Slack answers only for the app-level token (xapp-); all others take the bot token.
 APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
+KEPT = ("text", "blocks", "metadata")  # what a posted message keeps, as history shows it
 
 
 @dataclass
@@ -59,6 +68,12 @@ class _Failure:
 
 
 @dataclass
+class _Late:
+    seconds: float | None  # None: no answer at all, the connection is closed
+    remaining: int
+
+
+@dataclass
 class FakeSlack:
     """Start with ``await fake.start()``; ``api_url`` goes into SLACK_API_URL."""
 
@@ -78,6 +93,14 @@ class FakeSlack:
     # Channels the bot cannot post in → Slack's error there.
     refused_channels: dict[str, str] = field(default_factory=dict)
     _spent: set[str] = field(default_factory=set)
+    _late: dict[str, _Late] = field(default_factory=dict)
+    # Channel (a DM by its D id) → the messages posted there, oldest first, as Slack keeps them.
+    conversations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Seconds since the epoch for each message ts (as Slack's are); unset, ts count up from
+    # 1700000000 by answered call (the console mirrors that numbering).
+    ts_clock: Callable[[], float] | None = None
+    _last_ts: float = 0.0
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def api_url(self) -> str:
@@ -99,6 +122,16 @@ class FakeSlack:
         self, method: str, *, status: int = 429, retry_after: int | None = 1, times: int = 1
     ) -> None:
         self._failures[method] = _Failure(status, retry_after, times)
+
+    def answer_late(self, method: str, *, after: float, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are accepted (recorded, their message kept
+        and shown in history) but answered only ``after`` seconds later."""
+        self._late[method] = _Late(after, times)
+
+    def hang_up(self, method: str, *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are accepted (recorded, their message kept),
+        then the connection is closed without an answer, as a proxy cut off mid-answer."""
+        self._late[method] = _Late(None, times)
 
     def refuse_channel(self, channel: str, error: str | None = "not_in_channel") -> None:
         """From now on the bot cannot post in ``channel`` (``None``: it can again)."""
@@ -149,6 +182,7 @@ class FakeSlack:
         self.base_url = f"http://127.0.0.1:{port}"
 
     async def stop(self) -> None:
+        self._stopping.set()  # late answers still waiting are given at once
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -181,7 +215,16 @@ class FakeSlack:
             await self._record(Call(f"{method}!{trigger_error}", params))
             return web.json_response({"ok": False, "error": trigger_error})
         await self._record(Call(method, params))
-        return web.json_response(self._answer(method, params))
+        body = self._answer(method, params)
+        late = self._late.get(method)
+        if late and late.remaining > 0:  # accepted and done; only the answer is late or lost
+            late.remaining -= 1
+            if late.seconds is None and request.transport is not None:
+                request.transport.close()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), late.seconds)
+        return web.json_response(body)
 
     async def _respond(self, request: web.Request) -> web.Response:
         params = await _params(request)
@@ -194,7 +237,7 @@ class FakeSlack:
         return web.Response(text="ok")
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        ts = f"{1700000000 + next(self._ts)}.000100"
+        ts = self._next_ts()
         answers: dict[str, Callable[[], dict[str, Any]]] = {
             "auth.test": lambda: {
                 "user_id": BOT_USER_ID,
@@ -208,18 +251,11 @@ class FakeSlack:
             "conversations.open": lambda: {
                 "channel": {"id": "D" + str(params.get("users", "")).split(",")[0]}
             },
-            "chat.postMessage": lambda: {
-                "channel": _dm_channel(params.get("channel")),
-                "ts": ts,
-                "message": {"ts": ts, **params},
-            },
+            "chat.postMessage": lambda: self._post(params, ts),
             "chat.postEphemeral": lambda: {"message_ts": ts},
             "conversations.info": lambda: self._conversation(str(params.get("channel", ""))),
-            "chat.update": lambda: {
-                "channel": params.get("channel"),
-                "ts": params.get("ts"),
-                "text": params.get("text"),
-            },
+            "chat.update": lambda: self._update(params),
+            "conversations.history": lambda: self._history(params),
             "views.open": lambda: {"view": {"id": f"V{ts}", **_view(params)}},
             "views.update": lambda: {
                 "view": {"id": params.get("view_id") or f"V{ts}", **_view(params)}
@@ -239,6 +275,54 @@ class FakeSlack:
         else:
             return {"ok": False, "error": "unknown_method"}
         return body if body.get("ok") is False else {"ok": True, **body}
+
+    def _next_ts(self) -> str:
+        n = next(self._ts)
+        if self.ts_clock is None:
+            return f"{1700000000 + n}.000100"
+        self._last_ts = max(self.ts_clock(), self._last_ts + 0.000001)  # unique, as Slack's
+        return f"{self._last_ts:.6f}"
+
+    def _post(self, params: dict[str, Any], ts: str) -> dict[str, Any]:
+        """chat.postMessage: kept in its channel (a user id lands in the app's DM)."""
+        channel = str(_dm_channel(params.get("channel")))
+        message: dict[str, Any] = {
+            "type": "message",
+            "ts": ts,
+            "user": BOT_USER_ID,
+            "bot_id": "BBOT",
+            **{k: params[k] for k in KEPT if k in params},
+        }
+        self.conversations.setdefault(channel, []).append(message)
+        return {"channel": channel, "ts": ts, "message": message}
+
+    def _update(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(params.get("channel")), str(params.get("ts"))
+        for message in self.conversations.get(channel, []):
+            if message["ts"] == ts:
+                message.update({k: params[k] for k in KEPT if k in params})
+        return {"channel": channel, "ts": ts, "text": params.get("text")}
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history: messages after ``oldest``, newest first, at most ``limit``
+        (Slack's default 100, at most 999). A user id is no conversation: Slack wants the
+        DM's D id."""
+        channel = str(params.get("channel", ""))
+        refused = self.refused_channels.get(channel)
+        if not channel or channel.startswith(("U", "W")) or refused == "channel_not_found":
+            return {"ok": False, "error": "channel_not_found"}
+        if refused == "not_in_channel":
+            return {"ok": False, "error": "not_in_channel"}
+        oldest = float(params.get("oldest") or 0)
+        limit = min(max(int(params.get("limit") or 100), 1), 999)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        kept = self.conversations.get(channel, [])
+        newer = [m for m in reversed(kept) if float(m["ts"]) > oldest]
+        messages = [
+            m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+            for m in newer[:limit]
+        ]
+        return {"messages": messages, "has_more": len(newer) > limit}
 
     def _conversation(self, channel: str) -> dict[str, Any]:
         """conversations.info: a private channel the bot is not in reads as not found."""
@@ -304,7 +388,7 @@ async def _params(request: web.Request) -> dict[str, Any]:
         data = json.loads(raw or "{}")
         return {**params, **data} if isinstance(data, dict) else params
     params.update(parse_qsl(raw))
-    for key in ("blocks", "view", "attachments"):
+    for key in ("blocks", "view", "attachments", "metadata"):
         if isinstance(params.get(key), str):
             params[key] = json.loads(params[key])
     return params

@@ -10,10 +10,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import ActionId
 from blocks.modals.reject import notice_modal
+from bot.answers import post_elsewhere
 from bot.deps import BotDeps
 from bot.errors import NotLinked, user_message
 from bot.home_tab import publish_home
-from bot.modals import show_modal
+from bot.modals import FormNotShown, show_modal
 from bot.new_release import open_new_release
 
 
@@ -39,4 +40,10 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
             view = notice_modal("releasebot", user_message(NotLinked()))
             await show_modal(client, trigger_id, view)
             return
-        await open_new_release(client, deps, actor, trigger_id)
+        try:
+            await open_new_release(client, deps, actor, trigger_id)
+        except FormNotShown as error:  # Home has no place for an answer: a DM
+            user_id = str(body["user"]["id"])
+            await post_elsewhere(
+                client, {"text": user_message(error)}, user_id=user_id, channel=None
+            )

@@ -103,6 +103,8 @@ def submission_listener(deps: BotDeps, editor: AdminEditor) -> Callable[..., Awa
             return
         await ack()
         user_id = str((body.get("user") or {}).get("id", ""))
-        await confirm_saved(client, user_id, message, response_url=origin.response_url)
+        await confirm_saved(
+            client, user_id, message, channel=origin.channel_id, response_url=origin.response_url
+        )
 
     return on_submit

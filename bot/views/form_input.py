@@ -9,12 +9,11 @@ from collections.abc import Callable, Mapping
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from blocks.message import Message
 from blocks.modals.form_state import Form
 from blocks.text import cut, plain
-from bot.answers import post_elsewhere
+from bot.answers import DeliveredRespond, post_elsewhere
 from bot.errors import user_message
 from core.errors import DomainError, ValidationFailed
 
@@ -120,17 +119,11 @@ async def confirm_saved(
 ) -> None:
     """Tell the person their form was saved: ephemerally where the command was typed (through
     its ``response_url``, else in its ``channel``); as a DM when neither works."""
-    if response_url:
-        try:
-            sent = await AsyncWebhookClient(response_url).send(
-                **message.to_dict(), response_type="ephemeral", replace_original=False
-            )
-            if sent.status_code == 200:
-                return
-            log.info("response_url answered %s; confirming by DM", sent.status_code)
-        except Exception:
-            log.info("response_url failed; confirming by DM", exc_info=True)
     try:
-        await post_elsewhere(client, message.to_dict(), user_id=user_id, channel=channel)
+        if response_url:
+            respond = DeliveredRespond.to(response_url, client, channel_id=channel, user_id=user_id)
+            await respond(**message.to_dict(), response_type="ephemeral", replace_original=False)
+        else:
+            await post_elsewhere(client, message.to_dict(), user_id=user_id, channel=channel)
     except SlackApiError as error:
         log.warning("could not confirm to %s: %s", user_id, error)

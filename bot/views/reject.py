@@ -47,5 +47,7 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
         await ack()
         user_id = str((body.get("user") or {}).get("id", ""))
         tz = context.get("tz") or deps.default_tz
-        where = Surface(deps, client, user_id, tz, meta.origin, meta.response_url)
+        where = Surface(
+            deps, client, user_id, tz, meta.origin, meta.response_url, meta.channel, meta.message_ts
+        )
         await where.after_deciding(actor, release, meta.target, Decision.REJECT)

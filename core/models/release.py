@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from typing import Protocol
 
 from pydantic import Field
 
@@ -243,3 +245,21 @@ class Release(Entity, ReleaseDraft):
 
     def gates(self) -> list[tuple[ReleaseProduct, QualityGate]]:
         return [(p, g) for p in self.products for g in p.sorted_gates()]
+
+
+class ReleaseHead(Protocol):
+    """What a list line shows of a release besides its readiness: a ``Release``, or the card
+    stored with it (``core.rules.readiness.ReleaseCard``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def release_id(self) -> str: ...
+    @property
+    def release_name(self) -> str: ...
+    @property
+    def release_date(self) -> date: ...
+    @property
+    def release_type(self) -> str: ...
+    @property
+    def squad_ids(self) -> Sequence[str]: ...

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from core.models.release import Release
+from core.models.release import ReleaseHead
 from core.rules.permissions import Actor
-from core.rules.readiness import ReadinessSummary, summarize
+from core.rules.readiness import ReadinessSummary, ReleaseCard
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +24,13 @@ class DigestWindow:
 
 @dataclass(frozen=True, slots=True)
 class DigestEntry:
-    release: Release
+    release: ReleaseHead  # a digest template may print its id, name and date
     summary: ReadinessSummary
+
+
+# Releases a digest details, soonest first; it counts the others. A Slack message shows fewer
+# anyway (50 blocks, 3,000 characters of text), and points to `/release list` for the rest.
+DETAILED = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,24 +39,19 @@ class Digest:
     start: date
     end: date
     entries: list[DigestEntry]
+    hidden: int = 0  # releases in the window beyond the detailed ones
 
 
 def compose_digest(
-    releases: list[Release],
-    audience: Actor,
-    day: date,
-    window: DigestWindow,
-    summaries: Mapping[str, ReadinessSummary] | None = None,
+    cards: Sequence[ReleaseCard], audience: Actor, day: date, window: DigestWindow
 ) -> Digest:
-    """The releases the audience may see within the window, soonest first.
-
-    ``summaries`` (by release id) lets one run summarize each release once for all audiences.
-    """
+    """The releases the audience may see within the window, soonest first: the first
+    ``DETAILED`` with their readiness, the others counted. ``cards`` carry the summaries
+    stored with the releases, read only for the detailed ones: nothing is summarized here."""
     start, end = window.bounds(day)
     chosen = sorted(
-        (r for r in releases if start <= r.release_date <= end and audience.can_view(r)),
-        key=lambda r: (r.release_date, r.release_id),
+        (c for c in cards if start <= c.release_date <= end and audience.can_view(c)),
+        key=lambda c: (c.release_date, c.release_id),
     )
-    known = summaries or {}
-    entries = [DigestEntry(r, known.get(r.id) or summarize(r)) for r in chosen]
-    return Digest(day, start, end, entries)
+    entries = [DigestEntry(c, c.summary) for c in chosen[:DETAILED]]
+    return Digest(day, start, end, entries, hidden=len(chosen) - len(entries))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from core.errors import Kind, NotFound, PermissionDenied
 from core.models.rbac import Permission, Role, User, UserStatus
-from core.models.release import Release
+from core.models.release import Release, ReleaseHead
 from core.models.timeline import EventActor
 
 
@@ -63,7 +63,7 @@ class Actor:
                 "ask an admin to activate it."
             )
 
-    def can_view(self, release: Release) -> bool:
+    def can_view(self, release: ReleaseHead) -> bool:
         if not self.is_active:
             return False
         if self.has(Permission.CAN_VIEW_ALL):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -17,6 +18,9 @@ from core.models.release import (
 from core.rules.gates import FAILING, SATISFIED
 
 NEXT_MILESTONES = 5
+# Bump when what ``summarize`` answers changes: the summaries stored with releases
+# (``ReleaseCard``) are then rebuilt at start-up.
+SUMMARY_VERSION = 1
 
 
 class Readiness(StrEnum):
@@ -144,4 +148,60 @@ def summarize(release: Release, next_limit: int = NEXT_MILESTONES) -> ReadinessS
         next_milestones=upcoming,
         pending_approvals=pending,
         rejected_approvals=rejected,
+    )
+
+
+class ReleaseCard:
+    """What a list line, App Home and a digest show of a release: its head and its readiness
+    summary, stored with every write of the release (``storage.codec``) so that they read
+    this instead of the whole release.
+
+    A stored summary is decoded when first read (``summary`` may be given as the function
+    that decodes it): a digest reads a thousand cards and details fifty of them."""
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        release_id: str,
+        release_name: str,
+        release_date: date,
+        release_type: str,
+        squad_ids: list[str],
+        summary: ReadinessSummary | Callable[[], ReadinessSummary],
+    ) -> None:
+        self.id = id
+        self.release_id = release_id
+        self.release_name = release_name
+        self.release_date = release_date
+        self.release_type = release_type
+        self.squad_ids = squad_ids
+        self._summary = summary
+
+    @property
+    def summary(self) -> ReadinessSummary:
+        if not isinstance(self._summary, ReadinessSummary):
+            self._summary = self._summary()
+        return self._summary
+
+    def _compared(self) -> tuple[object, ...]:
+        head = (self.id, self.release_id, self.release_name, self.release_date)
+        return (*head, self.release_type, self.squad_ids, self.summary)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ReleaseCard) and self._compared() == other._compared()
+
+    def __repr__(self) -> str:
+        return f"ReleaseCard({self.release_id!r}, {self.release_date})"
+
+
+def card_of(release: Release) -> ReleaseCard:
+    return ReleaseCard(
+        id=release.id,
+        release_id=release.release_id,
+        release_name=release.release_name,
+        release_date=release.release_date,
+        release_type=release.release_type,
+        squad_ids=list(release.squad_ids),
+        summary=summarize(release),
     )

@@ -17,6 +17,8 @@ ADMIN_ROLE_NAME = "Admin"
 # A person's Slack time zone is asked again at most this often (people travel, and Slack
 # tells the bot of a change only where the app subscribes to `user_change`).
 TIME_ZONE_RECHECK = timedelta(days=1)
+# Users kept for showing them by name (``shown``); beyond this the longest kept go first.
+SHOWN_KEPT = 10_000
 
 
 class IdentityService:
@@ -24,8 +26,10 @@ class IdentityService:
 
     Freshness is one rule: the user document (grants, status, Slack link) is read from
     storage for every request, on every replica, so a revoked role, an unlink or a disabled
-    user counts at once. Only roles are kept in memory, because a role is never changed once
-    created (no path edits its flags); a role not seen yet is read when first needed.
+    user counts at once. Kept in memory is only what never changes: roles (no path edits a
+    role's flags or deletes one), read again when a user holds one created since; and users'
+    names, for showing them (``shown``). Both are read at start-up (``load``), so that no
+    request pays for them.
     """
 
     def __init__(
@@ -36,12 +40,20 @@ class IdentityService:
         self._roles = roles
         self._clock = clock
         self._known_roles: dict[str, Role] = {}
+        self._shown: dict[str, User] = {}
+
+    async def load(self) -> None:
+        """At start-up: every role, and users to show by name (two round trips)."""
+        await self._load_roles()
+        self._shown = {user.id: user for user in (await self._users.all())[:SHOWN_KEPT]}
+
+    async def _load_roles(self) -> None:
+        """Every role, in one round trip (when a user holds one created since, on any replica)."""
+        self._known_roles = {role.id: role for role in await self._roles.all()}
 
     async def actor_for(self, user: User) -> Actor:
-        missing = [r for r in user.role_ids if r not in self._known_roles]
-        if missing:
-            for role in await self._roles.get_many(missing):
-                self._known_roles[role.id] = role
+        if any(r not in self._known_roles for r in user.role_ids):
+            await self._load_roles()
         roles = [self._known_roles[r] for r in user.role_ids if r in self._known_roles]
         return Actor(user, tuple(roles))
 
@@ -49,10 +61,25 @@ class IdentityService:
         return await self.actor_for(await self._users.get(user_id))
 
     async def people(self, user_ids: set[str]) -> dict[str, User]:
-        """Users by id, for showing owners and approvers (one round trip)."""
+        """Users by id as stored now, e.g. for their time zones (one round trip)."""
         if not user_ids:
             return {}
         return {u.id: u for u in await self._users.get_many(sorted(user_ids))}
+
+    async def shown(self, user_ids: set[str]) -> dict[str, User]:
+        """Users by id, to show them by name (gate owners in a status, people in a history).
+
+        A user's name never changes (no path edits it, none deletes a user), so users once
+        read are kept and only the others are read: one round trip at most, none when all
+        are known. Their other fields (time zone, roles, status) may be old: use ``people``
+        for those."""
+        missing = user_ids - self._shown.keys()
+        read = await self._users.get_many(sorted(missing)) if missing else []
+        found = {u: self._shown[u] for u in user_ids - missing} | {u.id: u for u in read}
+        self._shown.update((u.id, u) for u in read)
+        for oldest in list(self._shown)[: max(0, len(self._shown) - SHOWN_KEPT)]:
+            del self._shown[oldest]
+        return found
 
     async def actors_with_any(self, permissions: frozenset[Permission]) -> list[Actor]:
         """Active users holding a role with at least one of these flags (two round trips)."""

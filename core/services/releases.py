@@ -14,6 +14,7 @@ from core.pagination import Page, ReleaseCursor
 from core.ports import ApplicationRepository, ReleaseRepository
 from core.rules.operations import ADD_PRODUCT, CREATE_RELEASE, EDIT_DESCRIPTION, SET_FIXED_VERSION
 from core.rules.permissions import Actor
+from core.rules.readiness import ReleaseCard
 from core.services.outbox import Outbox
 from core.services.release_changes import Recorded, ReleaseChanges, visible_release
 
@@ -62,8 +63,10 @@ class ReleaseService:
 
     async def list_releases(
         self, actor: Actor, *, query: str | None = None, cursor: str | None = None, limit: int = 20
-    ) -> Page[Release]:
-        """Newest release_date first; ``query`` matches id or name literally, ignoring case."""
+    ) -> Page[ReleaseCard]:
+        """Newest release_date first, as cards (what a list line shows); ``query`` matches
+        the start of the id or of a word of the name, literally and ignoring case
+        (``core.rules.search``)."""
         actor.require_active()
         limit = max(1, min(limit, MAX_PAGE))
         after = ReleaseCursor.decode(cursor) if cursor else None

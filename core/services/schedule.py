@@ -22,7 +22,7 @@ from core.rules.approvals import ApprovalPolicy
 from core.rules.digest import Digest, DigestWindow, compose_digest
 from core.rules.operations import SUBSCRIBE_CHANNEL
 from core.rules.permissions import Actor
-from core.rules.readiness import MilestoneRef, summarize
+from core.rules.readiness import MilestoneRef
 from core.services.approvals import DECIDING_FLAGS, key_of, pending_in
 from core.services.identity import IdentityService
 
@@ -145,13 +145,14 @@ class DigestService:
         """The digest this person would get on ``day`` (``digest now``)."""
         actor.require_active()
         start, end = self._settings.window.bounds(day)
-        releases = await self._releases.dated_between(
+        cards = await self._releases.dated_between(
             start=start, end=end, squads=actor.visible_squads()
         )
-        return compose_digest(releases, actor, day, self._settings.window)
+        return compose_digest(cards, actor, day, self._settings.window)
 
     async def due(self, now: datetime) -> list[DigestJob]:
-        """Every digest due at ``now``: four queries, however many releases and people."""
+        """Every digest due at ``now``: four queries, however many releases and people. The
+        releases are read as their stored cards (head and readiness summary), not whole."""
         subscriptions = await self._subscriptions.all()
         managers = {a.user_id: a for a in await self._identity.actors_with_any(MANAGER_FLAGS)}
         planned = self._channel_plans(subscriptions, managers, now) + self._person_plans(
@@ -161,14 +162,13 @@ class DigestService:
             return []
         first = min(p.day for p in planned) - timedelta(days=self._settings.window.recent_days)
         last = max(p.day for p in planned) + timedelta(days=self._settings.window.upcoming_days)
-        releases = await self._releases.dated_between(start=first, end=last, squads=None)
-        summaries = {r.id: summarize(r) for r in releases}  # once each, for every audience
+        cards = await self._releases.dated_between(start=first, end=last, squads=None)
         return [
             DigestJob(
                 p.key,
                 p.kind,
                 p.audience,
-                compose_digest(releases, p.audience, p.day, self._settings.window, summaries),
+                compose_digest(cards, p.audience, p.day, self._settings.window),
                 p.tz,
                 p.channel_id,
                 p.target,

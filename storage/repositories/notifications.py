@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from core.clock import utc_now
 from core.models.notification import ApprovalMessage
 from core.models.schedule import DigestSubscription, Snooze
 from storage.codec import from_document, to_document
+from storage.db_clock import clock_of
 from storage.engine import Collection
 
 
@@ -28,41 +31,88 @@ class ApprovalMessageRepository:
         ]
 
 
+@dataclass(frozen=True)
+class Taken:
+    """A claim taken. ``earlier``: when an earlier attempt at the same work began, if that
+    attempt may have done it (it let go unsure of the outcome, or its lease ran out); None
+    on a first attempt."""
+
+    earlier: datetime | None = None
+
+
 class ClaimRepository:
     """A claim is a document with a unique ``key``. An expired claim that was never
-    completed (its sender died) may be taken over; a completed one never."""
+    completed (its sender died) may be taken over; a completed one never.
+
+    Times are the database's (``storage.db_clock``), whatever the caller's clock says: a
+    replica whose clock runs ahead cannot take over live claims. A caller's ``now`` counts
+    only on a database no clock was bound to (a bare test database)."""
 
     def __init__(self, collection: Collection) -> None:
         self._collection = collection
 
-    async def claim(self, key: str, *, now: datetime, ttl: timedelta, owner: str = "") -> bool:
+    async def now(self) -> datetime:
+        """The database's time."""
+        return await self._now(None)
+
+    async def _now(self, now: datetime | None) -> datetime:
+        clock = clock_of(self._collection.database)
+        if clock is not None:
+            return await clock.now()
+        return now if now is not None else utc_now()
+
+    async def claim(
+        self, key: str, *, now: datetime | None = None, ttl: timedelta, owner: str = ""
+    ) -> bool:
+        return await self.take(key, now=now, ttl=ttl, owner=owner) is not None
+
+    async def take(
+        self, key: str, *, ttl: timedelta, owner: str = "", now: datetime | None = None
+    ) -> Taken | None:
+        """``claim``, telling a first attempt from a retry of one that may have done it."""
+        now = await self._now(now)
         try:
             await self._collection.insert_one(
                 {
                     "key": key,
                     "owner": owner,
                     "claimed_at": now,
+                    "first_at": now,
                     "expires_at": now + ttl,
                     "done": False,
                 }
             )
-            return True
+            return Taken()
         except DuplicateKeyError:
-            taken = await self._collection.update_one(
+            before = await self._collection.find_one_and_update(
                 {"key": key, "done": False, "expires_at": {"$lte": now}},
                 {"$set": {"owner": owner, "claimed_at": now, "expires_at": now + ttl}},
+                projection={"_id": 0, "first_at": 1, "claimed_at": 1},
+                return_document=ReturnDocument.BEFORE,
             )
-            return taken.modified_count == 1
+        if before is None:
+            return None
+        earlier = before.get("first_at") or before.get("claimed_at")
+        return Taken(earlier if isinstance(earlier, datetime) else now)
 
-    async def complete(self, key: str, *, now: datetime, owner: str = "") -> bool:
+    async def complete(self, key: str, *, now: datetime | None = None, owner: str = "") -> bool:
         done = await self._collection.update_one(
             {"key": key, "owner": owner, "done": False},
-            {"$set": {"done": True, "done_at": now}},
+            {"$set": {"done": True, "done_at": await self._now(now)}},
         )
         return done.modified_count == 1
 
-    async def release(self, key: str, *, owner: str = "") -> None:
-        await self._collection.delete_one({"key": key, "owner": owner, "done": False})
+    async def release(self, key: str, *, owner: str = "", maybe_done: bool = False) -> None:
+        """Let the next attempt claim it at once. ``maybe_done``: the attempt failed without
+        knowing whether its work was done (Slack's answer was lost): the claim is kept, free,
+        so the next attempt is told (``Taken.earlier``) to look before doing it again."""
+        if not maybe_done:
+            await self._collection.delete_one({"key": key, "owner": owner, "done": False})
+            return
+        await self._collection.update_one(
+            {"key": key, "owner": owner, "done": False},
+            {"$set": {"expires_at": await self._now(None)}},
+        )
 
     async def finished(self, key: str) -> bool:
         return await self._collection.find_one({"key": key, "done": True}, {"_id": 1}) is not None

@@ -1,4 +1,10 @@
-"""The release aggregate: one document, saved with an optimistic version check."""
+"""The release aggregate: one document, saved with an optimistic version check.
+
+Lists, App Home and digests read release cards (``core.rules.readiness.ReleaseCard``): the
+head and the readiness summary stored with every write (``storage.codec``), not whole
+releases. Search is a prefix of the stored ``search_keys`` (``core.rules.search``): an
+anchored, case-sensitive regex on a folded literal, which an index serves.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,12 @@ from core.errors import Kind, NotFound, StaleVersion
 from core.models.common import is_object_id
 from core.models.release import Release
 from core.pagination import ReleaseCursor
+from core.rules.readiness import ReleaseCard, card_of
+from core.rules.search import search_term
 from storage.codec import (
+    CARD_PROJECTION,
+    SEARCH_KEYS,
+    card_from_document,
     day_start,
     first_exact,
     folded,
@@ -92,11 +103,11 @@ class ReleaseRepository:
         query: str | None,
         after: ReleaseCursor | None,
         limit: int,
-    ) -> list[Release]:
+    ) -> list[ReleaseCard]:
         clauses = self._visible(squads)
-        if query:
-            pattern = {"$regex": re.escape(query), "$options": "i"}
-            clauses.append({"$or": [{"release_id": pattern}, {"release_name": pattern}]})
+        term = search_term(query)
+        if term:
+            clauses.append({SEARCH_KEYS: {"$regex": f"^{re.escape(term)}"}})
         if after is not None:
             when, oid = day_start(after.release_date), ObjectId(after.id)
             clauses.append(
@@ -107,7 +118,7 @@ class ReleaseRepository:
                     ]
                 }
             )
-        return await self._find(clauses, limit)
+        return await self._cards(clauses, limit)
 
     async def with_pending_approvals(self, *, squads: Sequence[str] | None) -> list[Release]:
         clauses = self._visible(squads)
@@ -116,10 +127,26 @@ class ReleaseRepository:
 
     async def dated_between(
         self, *, start: date, end: date, squads: Sequence[str] | None
-    ) -> list[Release]:
+    ) -> list[ReleaseCard]:
         clauses = self._visible(squads)
         clauses.append({"release_date": {"$gte": day_start(start), "$lte": day_start(end)}})
-        return await self._find(clauses, 0)
+        return await self._cards(clauses, 0)
+
+    async def _cards(self, clauses: list[dict[str, Any]], limit: int) -> list[ReleaseCard]:
+        """One round trip; a second only for releases stored by an older version (without a
+        current summary until start-up rebuilds it), read whole and summarized here."""
+        query = {"$and": clauses} if clauses else {}
+        cursor = self._collection.find(query, CARD_PROJECTION).sort(NEWEST_FIRST)
+        if limit:
+            cursor = cursor.limit(limit)
+        docs = await cursor.to_list(length=None)
+        cards = [card_from_document(d) for d in docs]
+        stale = [d["_id"] for d, card in zip(docs, cards, strict=True) if card is None]
+        if stale:
+            whole = await self._collection.find({"_id": {"$in": stale}}).to_list(length=None)
+            rebuilt = {d["_id"]: card_of(from_document(Release, d)) for d in whole}
+            cards = [c or rebuilt.get(d["_id"]) for d, c in zip(docs, cards, strict=True)]
+        return [c for c in cards if c is not None]
 
     async def _find(self, clauses: list[dict[str, Any]], limit: int) -> list[Release]:
         query = {"$and": clauses} if clauses else {}

@@ -58,7 +58,9 @@ async def test_an_approver_found_by_email_gets_the_request_on_their_own_clock(
 
     sent = await ask(bot, SIGN_OFFS)
 
-    [to_arjun] = [c for c in sent if c.params["channel"] == "UARJUN" and "uat" in str(c.params)]
+    [to_arjun] = [
+        c for c in sent if c.params["channel"] == "UARJUN" and "uat" in str(c.params.get("blocks"))
+    ]
     release = await bot.runtime.repos.releases.get(SIGN_OFFS)
     uat = release.product("payments-api").gate(GATE).milestone("uat-signoff")
     assert f"*When:* {span(uat.start_date, uat.end_date, NEW_YORK)}" in text_of(to_arjun)
