@@ -1,12 +1,20 @@
-"""Acks a middleware answers itself, without running a listener: always a 200, so Slack
-does not retry a request that was answered on purpose."""
+"""Acks: those a middleware answers itself, without running a listener (always a 200, so
+Slack does not retry a request that was answered on purpose), and the ack listeners call."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.response import BoltResponse
+
+from bot.after_ack import ACK_PRIORITY_SECONDS, pending_acks
+
+# What follows an ack waits for other acks no later than this after its request arrived,
+# leaving half of a trigger_id's 3 s to open a modal with it.
+TRIGGER_HEADROOM = 1.5
 
 
 def json_ack(payload: dict[str, Any]) -> BoltResponse:
@@ -22,3 +30,29 @@ def ephemeral_ack(text: str) -> BoltResponse:
 
 def empty_ack() -> BoltResponse:
     return BoltResponse(status=200, body="")
+
+
+class PromptAck(AsyncAck):
+    """Bolt's ``ack()`` that hands its answer to the HTTP handler the moment a listener
+    calls it (``given``), instead of when Bolt next looks (it polls every 10 ms). What the
+    listener does after acking (storing a decision, confirming a form) goes on after the
+    answer was sent, and once other requests' acks are (``PendingAcks``), but no later than
+    ``TRIGGER_HEADROOM`` after the request arrived: that work may open a modal with the
+    request's trigger_id, which Slack honours for 3 s."""
+
+    def __init__(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.response = None  # as AsyncAck's own (untyped) __init__ does
+        self.given: asyncio.Future[BoltResponse | None] = loop.create_future()
+        self._arrived = loop.time()
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        response = await super().__call__(*args, **kwargs)
+        if not self.given.done():
+            self.given.set_result(response)
+            await asyncio.sleep(0)  # the handler sends the answer before the listener goes on
+            waited = asyncio.get_running_loop().time() - self._arrived
+            patience = min(ACK_PRIORITY_SECONDS, TRIGGER_HEADROOM - waited)
+            if patience > 0:
+                await pending_acks().turn(patience)
+        return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version
@@ -9,7 +10,10 @@ from importlib.metadata import PackageNotFoundError, version
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 
+from bot.acks import PromptAck
+from bot.after_ack import pending_acks
 from bot.slack_envelope import shape_error
 from bot.slack_http import Authenticator, Refused, SlackRequest, parse_body, summary
 from storage.engine import Database, ping
@@ -61,7 +65,14 @@ def build_web_app(
 def _slack_events(
     bolt: AsyncApp, auth: Authenticator
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    # Dispatches still running after their ack was sent (Bolt polls until it sees the ack).
+    running: set[asyncio.Task[BoltResponse]] = set()
+
     async def slack_events(request: web.Request) -> web.StreamResponse:
+        with pending_acks().pending():  # work after other acks waits for this one
+            return await answer_slack(request)
+
+    async def answer_slack(request: web.Request) -> web.StreamResponse:
         raw = await request.read()
         headers = {k.lower(): v for k, v in request.headers.items()}
         try:
@@ -77,17 +88,45 @@ def _slack_events(
         if body.get("type") == "app_rate_limited":  # Slack's notice: nothing to run
             log.warning("Slack is rate-limiting events to this app: %s", summary(raw, headers))
             return web.Response(status=200)
+        # The answer is sent as soon as a listener acks (or a middleware answers), while
+        # Bolt's dispatch, and the listener's work after its ack, go on in the background.
+        ack = PromptAck()
         try:
             bolt_request = SlackRequest(
                 raw_body=text,
                 body=body,
                 query=request.query_string,
                 headers=dict(request.headers),
+                context={"ack": ack},
             )
-            answer = await bolt.async_dispatch(bolt_request)
+            dispatch = asyncio.create_task(bolt.async_dispatch(bolt_request))
+            running.add(dispatch)
+            dispatch.add_done_callback(lambda task: _dispatched(task, ack, running))
+            answer = await ack.given
         except Exception as error:  # Bolt's own parsing gave up on a shape not checked above
             log.warning("Bolt could not handle a signed payload: %r", error)
             return web.Response(status=400, text="malformed Slack payload")
+        if answer is None:  # a listener that never acked: Bolt has logged it
+            return web.Response(status=500)
         return await to_aiohttp_response(answer)
 
     return slack_events
+
+
+def _dispatched(
+    task: asyncio.Task[BoltResponse], ack: PromptAck, running: set[asyncio.Task[BoltResponse]]
+) -> None:
+    """Bolt's dispatch ended: its answer is the request's unless a listener acked first."""
+    running.discard(task)
+    if task.cancelled():
+        if not ack.given.done():
+            ack.given.cancel()
+        return
+    error = task.exception()
+    if not ack.given.done():
+        if error is not None:
+            ack.given.set_exception(error)
+        else:
+            ack.given.set_result(task.result())
+    elif error is not None:
+        log.warning("Bolt failed after the ack was sent: %r", error)

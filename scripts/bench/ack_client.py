@@ -1,64 +1,118 @@
-"""The ack benchmark's load generator, run in its own process.
+"""The benchmarks' load generator, in its own process: signed requests, timed to their ack.
 
-    python -m scripts.bench.ack_client '<json config>'
+    python -m scripts.bench.ack_client '{}'    # started by a benchmark (scripts/bench/child.py)
 
-Sends ``count`` signed `/release` slash commands to ``url`` with ``concurrency`` requests in
-flight (closed loop: the next starts when one is answered; or, with ``rate``, open loop:
-they start at that rate), over kept-alive connections, and prints one JSON line: each
-request's time to the HTTP answer (the ack) in milliseconds, the statuses, the wall time.
-Each request is signed (with the current timestamp) before its clock starts. Only aiohttp
-and the signing helper are imported; the load is generated outside the server's process.
+Each ``{"cmd": "load", "plan": <LoadPlan>}`` sends ``count`` requests of one kind to ``url``
+with ``concurrency`` in flight (closed loop: the next starts when one is answered; or, with
+``rate``, open loop: they start at that rate) over kept-alive connections, and answers each
+request's time to the HTTP answer (the ack) in milliseconds, the statuses and the wall time.
+Each request is built and signed (with the current timestamp) before its clock starts.
+
+The kinds, built as Slack sends them (bot/devtools/payloads.py, as the tests' driver does):
+
+- ``command``: the `/release` slash command ``text``; its answer goes to
+  ``<response_url><tag><n>``;
+- ``click``: a button click (block_actions) on ``action_id`` in a message, request ``n`` with
+  ``values[n]`` (a fresh approval each); answer to ``<response_url><tag><n>``;
+- ``submission``: the modal ``view`` submitted with ``state`` (Slack's block → action → state
+  format), every ``{key}`` in it replaced by ``<tag><n>`` so each request is its own.
+
+Only aiohttp, the signing helper and the payload builders are imported: the load is
+generated outside the servers' processes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import aiohttp
 
-from bot.devtools.signing import form_body, signed_headers
+from bot.devtools.payloads import CHANNEL_ID, click_payload, command_payload, submission_payload
+from bot.devtools.signing import form_body, payload_body, signed_headers
+from scripts.bench.child import Child, commands, emit, running
 
 FORM = "application/x-www-form-urlencoded"
+KEY = "{key}"  # in a submission's state: replaced by the request's own key
 
 
 @dataclass(frozen=True)
 class LoadPlan:
     url: str
     secret: str
+    team_id: str
     count: int
     concurrency: int
     user_id: str
-    text: str
-    response_url: str  # each request gets "<response_url><n>"
+    kind: str = "command"  # "command" | "click" | "submission"
+    text: str = ""  # command
+    action_id: str = ""  # click
+    values: list[str] = field(default_factory=list)  # click: request n clicks values[n]
+    view: dict[str, Any] = field(default_factory=dict)  # submission
+    state: dict[str, Any] = field(default_factory=dict)  # submission
+    response_url: str = ""  # request n answers "<response_url><tag><n>"
     tag: str = "bench"
     rate: float | None = None  # open loop: requests start at this rate (per second)
 
+    def key(self, n: int) -> str:
+        return f"{self.tag}{n}"
+
     def body(self, n: int) -> str:
-        return form_body(
-            {
-                "token": "legacy-unused",
-                "team_id": "T0DEMO",
-                "team_domain": "demo",
-                "channel_id": "C0RELEASE",
-                "channel_name": "releases",
-                "user_id": self.user_id,
-                "user_name": self.user_id.lower(),
-                "command": "/release",
-                "text": self.text,
-                "api_app_id": "A0RELEASEBOT",
-                "response_url": f"{self.response_url}{self.tag}{n}",
-                "trigger_id": f"trigger.{self.tag}.{n}",
-            }
-        )
+        key = self.key(n)
+        if self.kind == "command":
+            return form_body(
+                command_payload(
+                    team_id=self.team_id,
+                    user_id=self.user_id,
+                    text=self.text,
+                    channel_id=CHANNEL_ID,
+                    response_url=f"{self.response_url}{key}",
+                    trigger_id=f"trigger.{key}",
+                )
+            )
+        if self.kind == "click":
+            payload = click_payload(
+                team_id=self.team_id,
+                user_id=self.user_id,
+                action_id=self.action_id,
+                value=self.values[n],
+                block_id="approval",
+                seq=n + 1,
+                response_url=f"{self.response_url}{key}",
+                trigger_id=f"trigger.{key}",
+            )
+        elif self.kind == "submission":
+            payload = submission_payload(
+                team_id=self.team_id,
+                user_id=self.user_id,
+                view=self.view,
+                values=_keyed(self.state, key),
+                trigger_id=f"trigger.{key}",
+            )
+        else:
+            raise ValueError(f"unknown request kind {self.kind!r}")
+        return payload_body(payload)
+
+
+def _keyed(value: Any, key: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(KEY, key)
+    if isinstance(value, dict):
+        return {k: _keyed(v, key) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_keyed(v, key) for v in value]
+    return value
 
 
 async def send(plan: LoadPlan) -> dict[str, Any]:
+    if plan.kind == "click" and len(plan.values) < plan.count:
+        raise ValueError(f"{plan.count} clicks need as many values, not {len(plan.values)}")
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     numbers = iter(range(plan.count))
@@ -90,9 +144,34 @@ async def send(plan: LoadPlan) -> dict[str, Any]:
     }
 
 
+async def serve() -> None:
+    emit({"event": "ready"})
+    async for command in commands():
+        if command.get("cmd") == "load":
+            emit({"event": "load", **await send(LoadPlan(**command["plan"]))})
+        else:
+            emit({"event": "error", "error": f"unknown command {command!r}"})
+
+
+class LoadClient:
+    """The parent's handle on a load-generator process."""
+
+    def __init__(self, child: Child) -> None:
+        self.child = child
+
+    async def load(self, plan: LoadPlan) -> dict[str, Any]:
+        """Send ``plan``'s requests from the client process; latencies, statuses, wall."""
+        return await self.child.ask({"cmd": "load", "plan": asdict(plan)})
+
+
+@contextlib.asynccontextmanager
+async def load_client() -> AsyncIterator[LoadClient]:
+    async with running("scripts.bench.ack_client", {}) as child:
+        yield LoadClient(child)
+
+
 def main(argv: list[str]) -> int:
-    plan = LoadPlan(**json.loads(argv[0]))
-    print(json.dumps(asyncio.run(send(plan))))
+    asyncio.run(serve())
     return 0
 
 

@@ -11,11 +11,13 @@ a. Digests. Releases of 3 products x 4 gates x 3 milestones (mixed gate statuses
    every release its audience may see); 20 release managers (half see every squad, half two of
    ten), 60 other users, and 10 channels subscribed in ten time zones, all due at the same
    moment. Measured at 100 and at 1,000 releases: ``DigestService.due(now)`` (time and database
-   round trips: the count must not grow with the releases), then every job's message (Block Kit
-   blocks + the Jinja2 text: ``digest_message(...).to_dict()``). Target: due + messages under
-   1 s. Beside it in the same run: the query-per-audience shape (``digest_for`` per audience,
-   as ``/release digest now`` does it), 1,000 releases spread over a year, and where the time
-   goes. Releases are bulk-inserted before the indexes (see bench_core); people and
+   round trips: the count must not grow with the releases; it reads release cards, the head
+   and readiness summary stored with each release, not whole releases, and decodes the
+   summaries of the releases a digest details, 50 at most), then every job's message (Block
+   Kit blocks + the Jinja2 text: ``digest_message(...).to_dict()``). Target: due + messages
+   under 1 s. Beside it in the same run: the query-per-audience shape (``digest_for`` per
+   audience, as ``/release digest now`` does it), 1,000 releases spread over a year, and where
+   the time goes. Releases are bulk-inserted before the indexes (see bench_core); people and
    subscriptions go through the repositories and services. Then ``gc.freeze()``, as the bot
    does after start-up: the embedded engine keeps its documents in this process's heap, where
    a real MongoDB would not, and full collections would scan them on every run.
@@ -92,9 +94,9 @@ from core.models.release import (
     Release,
     ReleaseProduct,
 )
-from core.rules.digest import compose_digest
+from core.rules.digest import DETAILED, compose_digest
 from core.rules.permissions import Actor
-from core.rules.readiness import ReadinessSummary, summarize
+from core.rules.readiness import ReleaseCard, summarize
 from core.services.container import DEFAULT_SCHEDULE, Repositories, Services, build_services
 from core.services.schedule import DigestJob
 from scripts.bench.bench_core import (
@@ -107,7 +109,7 @@ from scripts.bench.bench_core import (
     time_sync,
     verdict,
 )
-from storage.codec import to_document
+from storage.codec import CARD_PROJECTION, from_document, to_document
 from storage.engine import Database
 from storage.instrumented import RoundTrips
 from storage.wiring import open_repositories
@@ -454,7 +456,7 @@ class DigestRun:
         return self.due.median_ms + (self.build.median_ms if self.build else 0.0)
 
     def row(self) -> list[str]:
-        entries = [len(j.digest.entries) for j in self.jobs]
+        entries = [len(j.digest.entries) + j.digest.hidden for j in self.jobs]
         return [
             self.label,
             str(len(self.jobs)),
@@ -517,7 +519,7 @@ async def breakdown(world: DigestWorld, run: DigestRun) -> list[list[str]]:
         await work()
         return (time.perf_counter_ns() - started) / 1e6
 
-    async def load() -> list[Release]:
+    async def load() -> list[ReleaseCard]:
         return await repos.releases.dated_between(start=first, end=last, squads=None)
 
     async def load_without_collector() -> object:
@@ -527,8 +529,11 @@ async def breakdown(world: DigestWorld, run: DigestRun) -> list[list[str]]:
         finally:
             gc.enable()
 
-    def compose_all(summaries: dict[str, ReadinessSummary] | None) -> object:
-        return [compose_digest(loaded, j.audience, j.digest.day, window, summaries) for j in jobs]
+    def compose_all() -> object:
+        return [compose_digest(loaded, j.audience, j.digest.day, window) for j in jobs]
+
+    async def find(projection: dict[str, int] | None) -> list[dict[str, Any]]:
+        return await world.db["releases"].find({}, projection).to_list(length=None)
 
     people = await once_async(
         lambda: asyncio.gather(
@@ -536,28 +541,40 @@ async def breakdown(world: DigestWorld, run: DigestRun) -> list[list[str]]:
             world.services.identity.actors_with_any(frozenset({Permission.CAN_CREATE_RELEASE})),
         )
     )
-    started = time.perf_counter_ns()
-    raw = await world.db["releases"].find({}).to_list(length=None)
-    engine = (time.perf_counter_ns() - started) / 1e6
-    encoded = b"".join(bson.encode(doc) for doc in raw)
-    del raw
-    decode = once(lambda: bson.decode_all(encoded, CodecOptions(tz_aware=True)))
-    encoded = b""
+    engine = decode = engine_whole = decode_whole = 0.0
+    for projection in (CARD_PROJECTION, None):
+        started = time.perf_counter_ns()
+        raw = await find(projection)
+        took = (time.perf_counter_ns() - started) / 1e6
+        encoded = b"".join(bson.encode(doc) for doc in raw)
+        del raw
+        decoded = once(lambda: bson.decode_all(encoded, CodecOptions(tz_aware=True)))  # noqa: B023
+        encoded = b""
+        if projection is None:
+            engine_whole, decode_whole = took, decoded
+        else:
+            engine, decode = took, decoded
+    whole = [from_document(Release, d) for d in await find(None)]
     paused = await once_async(load_without_collector)
     started = time.perf_counter_ns()
     loaded = await load()
     loading = (time.perf_counter_ns() - started) / 1e6
     rows = [
         ("subscriptions + managers (3 queries)", people),
-        (f"engine: find the {len(loaded):,} releases (raw documents, 1 query)", engine),
+        (f"engine: find the {len(loaded):,} release cards (projected, 1 query)", engine),
         ("  vs BSON-decoding them (a real MongoDB driver's share)", decode),
-        ("releases.dated_between: engine + pydantic validation", loading),
+        ("  vs the whole releases (what was read before cards)", engine_whole),
+        ("    and BSON-decoding those", decode_whole),
+        ("releases.dated_between: engine + cards (summaries not decoded yet)", loading),
         ("  the same with the garbage collector paused", paused),
         (
-            f"summarize x {len(loaded):,} + compose_digest x {len(jobs)} (shared summaries)",
-            once(lambda: compose_all({r.id: summarize(r) for r in loaded})),
+            f"compose_digest x {len(jobs)} (decodes the summaries of the {DETAILED} detailed)",
+            once(compose_all),
         ),
-        ("  vs compose_digest summarizing per audience", once(lambda: compose_all(None))),
+        (
+            f"  vs summarize x {len(whole):,} (paid once per write now, not per run)",
+            once(lambda: [summarize(r) for r in whole]),
+        ),
         (
             f"digest_message + to_dict x {len(jobs)} (blocks + text), median",
             run.build.median_ms if run.build else 0.0,

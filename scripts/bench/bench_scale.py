@@ -5,7 +5,7 @@
     python -m scripts.bench.bench_scale --profile list         # + where `list` spends its time
 
 Measured from outside, like Slack sees it. For each size a fresh server process
-(scripts/bench/scale_server.py) builds the real bot as the tests do (bot/runtime.py
+(scripts/bench/app_server.py) builds the real bot as the tests do (bot/runtime.py
 ``build_runtime``: embedded engine ``mongomock://`` in memory, the demo data, the real aiohttp
 app on a free port) over that many releases of history (scripts/bench/scale_history.py: a
 team shipping 2,000 releases a year; the newest ones, the pending approvals and the digests'
@@ -46,7 +46,7 @@ smallest size's (``FLAT``), and its median is under 150 ms (``CEILING_MS``) at e
 costs the same at every size, so the probe adds no load of its own that grows) for
 ``--probe-seconds`` while this process keeps `list` and App Home (rhea) running back to back;
 against the same probe sent to a bare Bolt app that only acks (scripts/bench/bare_bolt.py,
-served by the server process while the bot is idle): the bot's ack p99 within 1.5x the bare
+in a process of its own, while the bot is idle): the bot's ack p99 within 1.5x the bare
 app's. ``--probe-seconds 0`` skips it. ``--profile OPERATION`` cProfiles the server (at the
 largest size, before the probe) while that operation runs, and prints the top functions.
 
@@ -74,7 +74,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -83,11 +82,11 @@ from bot.devtools.fake_slack import TEAM_ID, Call, FakeSlack
 from bot.devtools.harness import DEMO_PEOPLE, SIGNING_SECRET
 from bot.devtools.payloads import command_payload, event_payload
 from bot.devtools.signing import form_body, signed_headers
-from scripts.bench.ack_client import LoadPlan
-from scripts.bench.bench_ack import run_client
+from scripts.bench.ack_client import LoadPlan, load_client
+from scripts.bench.app_server import MODULE as SERVER, ServerPlan
 from scripts.bench.bench_core import percentile, print_table
+from scripts.bench.child import Child, running
 from scripts.bench.scale_history import NAME_WORD, id_prefix
-from scripts.bench.scale_server import MARK, ServerPlan
 
 DEFAULT_SIZES = (1_000, 10_000, 50_000)
 FLAT = 1.5  # largest size / smallest size, medians
@@ -100,8 +99,6 @@ PROBE_IN_FLIGHT = 200  # Slack does not wait for one request's ack before sendin
 WARMUP_BUDGET_S = 3.0
 HARD_STOP = 3  # x --budget: stop even short of --min-requests (after one at least)
 HEAVY = ("list (first page)", "App Home (release manager)")  # run during the ack probe
-READY_TIMEOUT_S = 1_800.0
-ROOT = Path(__file__).resolve().parents[2]
 FORM = "application/x-www-form-urlencoded"
 
 RELEASE_MANAGER, APPROVER, SQUAD_MEMBER = "URHEA", "UARJUN", "UDANA"
@@ -267,82 +264,10 @@ class Report:
 # ------------------------------------------------------------------------------ the server
 
 
-class Server:
-    """One server process (scripts/bench/scale_server.py) and its stdin/stdout protocol."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.ready: dict[str, Any] = {}
-
-    @property
-    def url(self) -> str:
-        return str(self.ready["url"])
-
-    @property
-    def bare_url(self) -> str:
-        return str(self.ready["bare_url"])
-
-    @classmethod
-    async def start(cls, size: int, slack: FakeSlack) -> Server:
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-        }
-        plan = ServerPlan(size=size, slack_api_url=slack.api_url)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "scripts.bench.scale_server",
-            json.dumps(asdict(plan)),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            cwd=ROOT,
-            env=env,
-            limit=1 << 24,  # a profile's answer is one long line
-        )
-        server = cls(process)
-        try:
-            ready = await asyncio.wait_for(server.receive(), READY_TIMEOUT_S)
-            if ready.get("event") != "ready":
-                raise RuntimeError(f"the server did not start: {ready}")
-        except BaseException:
-            await server.stop()
-            raise
-        server.ready = ready
-        return server
-
-    async def receive(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        while True:
-            line = await self.process.stdout.readline()
-            if not line:
-                raise RuntimeError(f"the server process ended ({await self.process.wait()})")
-            text = line.decode()
-            if text.startswith(MARK):
-                answer: dict[str, Any] = json.loads(text[len(MARK) :])
-                return answer
-            sys.stderr.write(text)  # something else printed on stdout: pass it on
-
-    async def ask(self, command: dict[str, Any]) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        self.process.stdin.write((json.dumps(command) + "\n").encode())
-        await self.process.stdin.drain()
-        return await self.receive()
-
-    async def stop(self) -> None:
-        """Ask a ready server to quit (it drains its after-ack work); end any other."""
-        if self.process.returncode is not None:
-            return
-        if self.ready and self.process.stdin is not None:
-            with contextlib.suppress(ConnectionError):
-                self.process.stdin.write(b'{"cmd": "quit"}\n')
-                await self.process.stdin.drain()
-                self.process.stdin.close()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.process.wait(), 30)
-        if self.process.returncode is None:
-            self.process.kill()
-            await self.process.wait()
+async def start_server(slack: FakeSlack, app: str = "bot", size: int = 0) -> Child:
+    """A server process (scripts/bench/app_server.py) whose Web API calls go to ``slack``."""
+    plan = ServerPlan(slack_api_url=slack.api_url, app=app, size=size)
+    return await Child.start(SERVER, asdict(plan))
 
 
 # ------------------------------------------------------------------------------ the client
@@ -383,7 +308,7 @@ class Client:
         else:  # an error, or a placeholder drawn first: the answer is still to come
             waiter.interim.append(text)
 
-    async def once(self, server: Server, operation: Operation) -> float:
+    async def once(self, server: Child, operation: Operation) -> float:
         """One request, its latency in ms; raises ``Missed`` when no right answer came."""
         if operation.kind is Kind.TICK:
             answer = await server.ask({"cmd": "tick"})
@@ -442,7 +367,7 @@ class Pace:
     budget_s: float
 
 
-async def measure(client: Client, server: Server, operation: Operation, pace: Pace) -> Cell:
+async def measure(client: Client, server: Child, operation: Operation, pace: Pace) -> Cell:
     cell = Cell()
     began = time.perf_counter()
     for _ in range(pace.warmup):
@@ -469,9 +394,7 @@ async def measure(client: Client, server: Server, operation: Operation, pace: Pa
     return cell
 
 
-async def probe(
-    client: Client, server: Server, heavy: Sequence[Operation], seconds: float
-) -> Probe:
+async def probe(client: Client, server: Child, heavy: Sequence[Operation], seconds: float) -> Probe:
     """Acks at PROBE_RATE to the bare Bolt app (the bot idle), then to the bot while `list`
     and App Home run back to back."""
     count = max(1, round(seconds * PROBE_RATE))
@@ -480,6 +403,7 @@ async def probe(
         return LoadPlan(
             url=url,
             secret=SIGNING_SECRET,
+            team_id=TEAM_ID,
             count=count,
             concurrency=PROBE_IN_FLIGHT,
             user_id=SQUAD_MEMBER,
@@ -499,13 +423,15 @@ async def probe(
                     await client.once(server, operation)
                     heavy_done += 1
 
-    bare = await run_client(plan(server.bare_url, "bare"))
-    busy = asyncio.create_task(keep_busy())
-    try:
-        bot = await run_client(plan(server.url, PROBE_TAG))
-    finally:
-        busy.cancel()  # the server may still be working on it: it is the last thing measured
-        await asyncio.gather(busy, return_exceptions=True)
+    async with load_client() as loader:
+        async with running(SERVER, asdict(ServerPlan(client.slack.api_url, app="bare"))) as floor:
+            bare = await loader.load(plan(floor.url, "bare"))
+        busy = asyncio.create_task(keep_busy())
+        try:
+            bot = await loader.load(plan(server.url, PROBE_TAG))
+        finally:
+            busy.cancel()  # the server may still be working on it: it is the last thing measured
+            await asyncio.gather(busy, return_exceptions=True)
     drain = await answered(client.slack, PROBE_TAG, count)
     statuses = {**bare["statuses"], **{f"bot {k}": v for k, v in bot["statuses"].items()}}
     return Probe(
@@ -540,7 +466,7 @@ async def run_size(
 ) -> SizeRun:
     began = time.perf_counter()
     print(f"\n[{size:,} releases] seeding and starting the bot …", flush=True)
-    server = await Server.start(size, client.slack)
+    server = await start_server(client.slack, size=size)
     try:
         seeded = server.ready["seeded"]
         print(
@@ -579,7 +505,7 @@ async def run_size(
 
 async def profiled(
     client: Client,
-    server: Server,
+    server: Child,
     ops: Sequence[Operation],
     cells: dict[str, Cell],
     wanted: str,

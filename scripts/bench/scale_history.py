@@ -133,6 +133,55 @@ class History:
         writes it)."""
         return to_document(self.release(n))
 
+    def awaiting_approval(self, k: int) -> Release:
+        """Release ``k`` of another series: upcoming this week, one product whose UAT
+        sign-off waits for an approval manager (arjun), asked for an hour ago. The ack
+        benchmark's Approve clicks each decide a fresh one of these."""
+        spec = APPLICATIONS[k % len(APPLICATIONS)]
+        product = spec.products[0]
+        day = self.today + timedelta(days=1 + k % ASKED_WITHIN_DAYS)
+        start = _at(day - timedelta(days=2), 9)
+        milestone = Milestone(
+            milestone_key="uat-1",
+            milestone_name="UAT sign-off on uat #1",
+            environment=Environment.UAT,
+            start_date=start,
+            end_date=start + timedelta(hours=8),
+            status=MilestoneStatus.IN_PROGRESS,
+            owner_id=self.cast.manager_id,
+            approval=MilestoneApproval(
+                required=True,
+                requires_approval_manager=True,
+                status=ApprovalStatus.PENDING,
+                requested_at=self.now - APPROVAL_ASKED_AGO,
+            ),
+        )
+        gate = QualityGate(
+            gate_name=SIGN_OFF,
+            order=10,
+            gate_status=GateStatus.IN_PROGRESS,
+            owner_id=self.cast.manager_id,
+            milestones=[milestone],
+        )
+        return Release(
+            release_id=f"SIGN-{day:%Y.%m}-{k:05d}",
+            release_name=f"{spec.application_name} sign-off {k}",
+            release_date=day,
+            scope_application_ids=[spec.application_id],
+            squad_ids=[product.squad_id],
+            products=[
+                ReleaseProduct(
+                    application_id=spec.application_id,
+                    product_id=product.product_id,
+                    product_name=product.product_name,
+                    quality_gates=[gate],
+                    participating_squad_ids=[product.squad_id],
+                )
+            ],
+            created_by=self.cast.admin_id,
+            created_at=self.now - timedelta(days=30),
+        )
+
     def release(self, n: int) -> Release:
         rng = random.Random(SEED * 1_000_003 + n)
         day = self.release_day(n)
