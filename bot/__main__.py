@@ -1,7 +1,8 @@
 """`python -m bot` serves Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP) and runs
 the digest and reminder scheduler; SIGTERM stops the server, lets the scheduler's tick under
-way finish its sends and the queued answers and reactions run (SHUTDOWN_DRAIN_SECONDS at
-most), then closes the database. `python -m bot console` is the local console."""
+way finish its sends, listeners finish what they do after their ack, and the queued answers
+and reactions run (SHUTDOWN_DRAIN_SECONDS at most), then closes the database.
+`python -m bot console` is the local console."""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ class PromptAck(AsyncAck):
     listener does after acking (storing a decision, confirming a form) goes on after the
     answer was sent, and once other requests' acks are (``PendingAcks``), but no later than
     ``TRIGGER_HEADROOM`` after the request arrived: that work may open a modal with the
-    request's trigger_id, which Slack honours for 3 s."""
+    request's trigger_id, which Slack honours for 3 s. A shutdown waits for that work."""
 
     def __init__(self) -> None:
         loop = asyncio.get_running_loop()
@@ -49,6 +49,9 @@ class PromptAck(AsyncAck):
     async def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
         response = await super().__call__(*args, **kwargs)
         if not self.given.done():
+            listener = asyncio.current_task()  # Bolt's task for the listener: nobody awaits it
+            if listener is not None:
+                pending_acks().going_on(listener)  # so a shutdown does (``AfterAck.drain``)
             self.given.set_result(response)
             await asyncio.sleep(0)  # the handler sends the answer before the listener goes on
             waited = asyncio.get_running_loop().time() - self._arrived

@@ -4,6 +4,10 @@ One event loop serves both. Under a burst, acks stay fast (Slack wants one withi
 while rendering and posting answers waits its turn on ``workers`` workers, each job starting
 only once no request is waiting for its ack (``PendingAcks``). Work that must use a
 trigger_id (opening a modal) is not queued: a trigger_id expires after 3 s.
+
+On shutdown (``AfterAck.drain``) what listeners still do after their ack (Bolt runs them in
+tasks nobody awaits: an Approve click storing its decision, then redrawing) is waited for,
+then the queued work, each within the drain's bound.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import contextvars
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 from weakref import WeakKeyDictionary
 
 log = logging.getLogger(__name__)
@@ -43,6 +48,7 @@ class PendingAcks:
         self._none_waiting = asyncio.Event()
         self._none_waiting.set()
         self._turns: asyncio.Task[None] | None = None
+        self._going_on: set[asyncio.Task[Any]] = set()
 
     @contextlib.contextmanager
     def pending(self) -> Iterator[None]:
@@ -75,6 +81,19 @@ class PendingAcks:
             if not self._waiting:
                 self._none_waiting.set()
 
+    def going_on(self, task: asyncio.Task[Any]) -> None:
+        """``task`` (a listener's, Bolt's background task) goes on after its ack:
+        ``gone_on`` waits for it."""
+        if task not in self._going_on:
+            self._going_on.add(task)
+            task.add_done_callback(self._going_on.discard)
+
+    async def gone_on(self) -> None:
+        """Return once every listener that went on after its ack has finished (but the
+        caller's own task)."""
+        while others := self._going_on - {asyncio.current_task()}:
+            await asyncio.wait(others)
+
     async def no_turn_waiting(self) -> None:
         """Return once no work is waiting for its turn (it has gone on, e.g. queued an
         answer)."""
@@ -106,6 +125,11 @@ def pending_acks() -> PendingAcks:
     return found
 
 
+async def _listeners_done(acks: PendingAcks) -> None:
+    await acks.no_turn_waiting()
+    await acks.gone_on()
+
+
 async def _call(job: Job) -> None:
     await job()
 
@@ -129,10 +153,13 @@ class AfterAck:
         self._queue.put_nowait((job, contextvars.copy_context()))
 
     async def drain(self, timeout: float = 10.0) -> None:
-        """Finish queued work (on shutdown), then stop the workers. Listeners still waiting
-        for their turn after an ack queue their work first."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(pending_acks().no_turn_waiting(), timeout)
+        """Finish queued work (on shutdown), then stop the workers. Listeners still at work
+        after their ack (waiting for their turn, deciding, answering) finish first: they may
+        queue work, and what they do must not meet a closed database."""
+        try:
+            await asyncio.wait_for(_listeners_done(pending_acks()), timeout)
+        except TimeoutError:
+            log.warning("stopped with listeners still at work after their ack")
         queue, workers = self._queue, self._workers
         if queue is not None:
             try:

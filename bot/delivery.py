@@ -2,11 +2,13 @@
 
 Every delivery (a digest, a reminder, an approval request DM…) is claimed under its key, and
 its message carries the key in Slack message metadata. A post whose answer never came (a
-timeout, a dropped connection, a 5xx after retries) may have been posted all the same, so
-the claim is let go *unsure* (``release(maybe_done=True)``); the next attempt, told so by
-``take`` (as when it takes over a claim whose lease ran out), first looks for the key in the
-conversation's recent history and adopts the message it finds instead of posting again.
-First attempts pay no history call.
+timeout, a dropped connection) or was a failure of Slack's own (a 5xx, ``internal_error``,
+``fatal_error``) may have been posted all the same, so the claim is let go *unsure*
+(``release(maybe_done=True)``); the next attempt, told so by ``take`` (as when it takes over
+a claim whose lease ran out), first looks for the key in the conversation's recent history
+(at most ``HISTORY_PAGES`` pages) and adopts the message it finds instead of posting again.
+First attempts pay no history call. The client never sends such a post again itself
+(``bot.slack_client.may_have_posted``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.message import Message
-from bot.slack_client import error_code, is_permanent
+from bot.slack_client import error_code, is_permanent, maybe_done
 from core.ports import ClaimRepository
 from storage.repositories.notifications import Taken
 
@@ -33,8 +35,10 @@ log = logging.getLogger(__name__)
 EVENT_TYPE = "releasebot_delivery"
 # Looked back from the first attempt, for the clocks of Slack and the database to differ.
 LOOK_BACK_MARGIN = timedelta(minutes=5)
-# The messages looked through: a conversation rarely gets more between two attempts.
+# The messages looked through, a page at a time (Slack advises at most 200 a page): a
+# conversation rarely gets more between two attempts.
 HISTORY_LIMIT = 200
+HISTORY_PAGES = 5
 # History the bot may not read (a workspace that has not granted the *:history scopes yet,
 # a channel it left): it posts, as before those scopes, rather than never deliver.
 UNREADABLE = frozenset({"missing_scope", "not_in_channel", "channel_not_found", "not_allowed"})
@@ -95,9 +99,9 @@ def permanent(error: BaseException) -> bool:
 
 def outcome_unknown(error: BaseException) -> bool:
     """Whether a failed send may have been done all the same: anything but Slack's answer
-    that it did nothing (an error it named, or a rate limit)."""
+    that it did nothing (an error it named as such, or a rate limit)."""
     if isinstance(error, SlackApiError):
-        return int(error.response.status_code) >= 500
+        return maybe_done(error)
     return True
 
 
@@ -137,26 +141,38 @@ class Poster:
             opened = await self.client.conversations_open(users=channel)
             conversation = str(opened["channel"]["id"])
         oldest = (self.earlier - LOOK_BACK_MARGIN).timestamp()
-        try:
-            history = await self.client.conversations_history(
-                channel=conversation,
-                oldest=f"{oldest:.6f}",
-                limit=HISTORY_LIMIT,
-                include_all_metadata=True,
-            )
-        except SlackApiError as error:
-            if error_code(error) not in UNREADABLE:
-                raise
-            log.warning(
-                "cannot read %s to look for delivery %s (%s): posting it",
-                conversation,
-                self.key,
-                error_code(error),
-            )
-            return None
-        for message in history.get("messages") or []:
-            if delivery_key(message) == self.key:
-                return Posted(conversation, str(message["ts"]), adopted=True)
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            try:
+                history = await self.client.conversations_history(
+                    channel=conversation,
+                    oldest=f"{oldest:.6f}",
+                    limit=HISTORY_LIMIT,
+                    include_all_metadata=True,
+                    cursor=cursor,
+                )
+            except SlackApiError as error:
+                if error_code(error) not in UNREADABLE:
+                    raise
+                log.warning(
+                    "cannot read %s to look for delivery %s (%s): posting it",
+                    conversation,
+                    self.key,
+                    error_code(error),
+                )
+                return None
+            for message in history.get("messages") or []:
+                if delivery_key(message) == self.key:
+                    return Posted(conversation, str(message["ts"]), adopted=True)
+            cursor = (history.get("response_metadata") or {}).get("next_cursor")
+            if not history.get("has_more") or not cursor:
+                return None
+        log.warning(
+            "delivery %s not found in the last %d messages of %s: posting it",
+            self.key,
+            HISTORY_PAGES * HISTORY_LIMIT,
+            conversation,
+        )
         return None
 
 
@@ -175,22 +191,58 @@ async def deliver_once(
     if taken is None:
         return Outcome.SKIPPED
     unsure = taken.earlier is not None  # an earlier attempt may have sent it: keep that
+    settle = _Settle(claims, key, owner)
     try:
         delivered = await send(Poster(client, key, taken.earlier))
     except BaseException as error:
         if permanent(error):
             log.warning("delivery %s cannot be delivered: %s", key, error)
-            await claims.complete(key, owner=owner)
+            await settle.complete()
             return Outcome.UNDELIVERABLE
-        await claims.release(key, owner=owner, maybe_done=unsure or outcome_unknown(error))
+        await settle.release(maybe_done=unsure or outcome_unknown(error))
         if not isinstance(error, Exception):
             raise
         expected = isinstance(error, SlackApiError | TimeoutError | aiohttp.ClientError)
         log.warning("delivery %s failed; it will be retried: %r", key, error, exc_info=not expected)
         return Outcome.FAILED
     if not delivered:
-        await claims.release(key, owner=owner, maybe_done=unsure)
+        await settle.release(maybe_done=unsure)
         return Outcome.NOT_NOW
-    if not await claims.complete(key, owner=owner):
+    if await settle.complete() is False:
         log.warning("delivery %s outlived its lease; another replica took it over", key)
     return Outcome.SENT
+
+
+@dataclass(frozen=True)
+class _Settle:
+    """Settling a claim after the send, whatever storage does: a claim storage failed to
+    settle is logged, not raised (one delivery must not abort the others of a tick). It
+    expires with its lease; the next attempt takes it over as unsure and looks for the
+    message before sending."""
+
+    claims: DeliveryClaims
+    key: str
+    owner: str
+
+    async def complete(self) -> bool | None:
+        """Whether the claim was still ours; None when storage failed."""
+        try:
+            return await self.claims.complete(self.key, owner=self.owner)
+        except Exception as error:
+            self._failed("marked done", error)
+            return None
+
+    async def release(self, *, maybe_done: bool) -> None:
+        try:
+            await self.claims.release(self.key, owner=self.owner, maybe_done=maybe_done)
+        except Exception as error:
+            self._failed("let go", error)
+
+    def _failed(self, what: str, error: Exception) -> None:
+        log.warning(
+            "delivery %s not %s (%r): its claim expires with its lease, and the next "
+            "attempt looks for the message before sending",
+            self.key,
+            what,
+            error,
+        )

@@ -36,18 +36,17 @@ async def publish_home(
         await client.views_publish(user_id=user_id, view=view.to_dict())
         return
     try:
-        pending = await deps.services.approvals.pending_for(actor)
-        page = await deps.services.releases.list_releases(actor, limit=HOME_RELEASES)
+        home = await deps.services.approvals.home(actor, releases=HOME_RELEASES)
     except DomainError as error:  # e.g. a deactivated account
         view = notice_home_view(user_message(error), notice=notice)
         await client.views_publish(user_id=user_id, view=view.to_dict())
         return
     view = home_view(
         actor.user,
-        pending,
-        [(card, card.summary) for card in page.items],
+        home.pending,
+        [(card, card.summary) for card in home.releases],
         tz,
-        more_releases=page.next_cursor is not None,
+        more_releases=home.more_releases,
         can_create_release=new_release_button(actor),
         notice=notice,
     )

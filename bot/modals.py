@@ -1,28 +1,38 @@
 """The one way the bot opens modals: while the trigger_id is fresh (3 s, used once), then,
 when data must be loaded or a check made, replaced by what follows.
 
-Replacing is ``views.update``, which can fail like any call (a 500 after the client's
-retries, no answer, ``not_found``). It is tried once more; a modal that still shows
-"Loading…" is then not left unexplained: ``open_modal`` raises ``FormNotShown``, which the
-caller answers like any refusal (a command's answer, ephemeral, or by DM when its
-response_url fails too).
+Replacing is ``views.update``, which can fail like any call. A failure another try may get
+past (a 500 after the client's retries, no answer, Slack busy) is tried once more; a refusal
+is not. A modal that still shows "Loading…" is then not left unexplained: ``open_modal``
+raises ``FormNotShown``, which the caller answers like any refusal (a command's answer,
+ephemeral, or by DM when its response_url fails too). ``not_found`` means the person closed
+the modal meanwhile: nothing is tried again, nor told.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.modals.form import loading_view, notice_view
 from bot.errors import user_message
+from bot.slack_client import error_code, is_transient
 from core.errors import DomainError, ErrorCode
 
 log = logging.getLogger(__name__)
 Build = Callable[[], Awaitable[View]]
-ATTEMPTS = 2  # views.update: once, and once more when Slack did not take it
+ATTEMPTS = 2  # views.update: once, and once more when Slack failed to take it
+
+
+class Replaced(StrEnum):
+    SHOWN = "shown"
+    CLOSED = "closed"  # the person closed the modal: nothing to show, nothing to tell
+    NOT_SHOWN = "not_shown"  # the modal may still say "Loading…": the caller tells them
 
 
 class FormNotShown(DomainError):
@@ -45,17 +55,22 @@ async def show_modal(client: AsyncWebClient, trigger_id: str, view: View) -> str
     return str(opened["view"]["id"])
 
 
-async def replace_modal(client: AsyncWebClient, view_id: str, view: View) -> bool:
-    """Show ``view`` in place of an open modal, trying twice; False (logged) when Slack did
-    not take it (or the modal was closed meanwhile): the caller tells the person."""
+async def replace_modal(client: AsyncWebClient, view_id: str, view: View) -> Replaced:
+    """Show ``view`` in place of an open modal; a failure another try may get past is tried
+    once more (logged)."""
     payload = view.to_dict()
     for attempt in range(1, ATTEMPTS + 1):
         try:
             await client.views_update(view_id=view_id, view=payload)
-            return True
+            return Replaced.SHOWN
         except Exception as error:  # a refusal, a 5xx after the client's retries, no answer
+            if isinstance(error, SlackApiError) and error_code(error) == "not_found":
+                log.info("modal %s was closed before it could be replaced", view_id)
+                return Replaced.CLOSED
             log.warning("modal %s not updated (attempt %s): %r", view_id, attempt, error)
-    return False
+            if not is_transient(error):
+                break
+    return Replaced.NOT_SHOWN
 
 
 async def open_modal(
@@ -71,5 +86,5 @@ async def open_modal(
     except Exception as error:  # told in the modal; unexpected ones are logged with a ref
         cause = error if isinstance(error, DomainError) else None
         view = notice_view(title, callback_id, user_message(error))
-    if not await replace_modal(client, view_id, view):
+    if await replace_modal(client, view_id, view) is Replaced.NOT_SHOWN:
         raise FormNotShown(title, cause)

@@ -36,9 +36,7 @@ async def open_new_release(
         return
 
     async def build() -> View:
-        catalog = deps.services.catalog
-        squads = await catalog.squads(actor)
-        applications = await catalog.applications(actor)
+        squads, applications = await deps.services.catalog.for_release_form(actor)
         return new_release_modal(EditingMetadata(channel=channel), squads, applications)
 
     await open_modal(

@@ -71,7 +71,8 @@ class Runtime:
 
     async def drain(self) -> None:
         """On shutdown, before ``close``: start no tick and no send; the tick under way
-        finishes the sends it started, and queued answers and reactions run, within
+        finishes the sends it started, listeners still at work after their ack (a click
+        deciding, then answering) finish, and queued answers and reactions run, within
         SHUTDOWN_DRAIN_SECONDS (then what still runs is cut off; a claim it held is let go
         unsure, so the next replica looks before sending again)."""
         seconds = self.settings.shutdown_drain_seconds

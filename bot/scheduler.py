@@ -37,6 +37,7 @@ from bot.delivery import (
     delivery_claims,
 )
 from bot.deps import BotDeps
+from bot.notifier import record_copy
 from bot.reach import slack_id_of
 from bot.slack_client import error_code
 from core.models.notification import ApprovalMessage
@@ -170,22 +171,16 @@ class Deliveries:
         return send
 
     async def _record(self, job: ReminderJob, posted: Posted) -> None:
-        """Recorded like the first request, so a decision updates this copy too (once: an
-        adopted copy may have been recorded by the attempt that posted it)."""
-        messages = self._deps.repos.approval_messages
-        if posted.adopted and any(
-            (r.channel, r.ts) == (posted.channel, posted.ts)
-            for r in await messages.for_approval(job.approval_key)
-        ):
-            return
-        await messages.record(
+        """Recorded like the first request, so a decision updates this copy too (once)."""
+        await record_copy(
+            self._deps.repos.approval_messages,
             ApprovalMessage(
                 approval_key=job.approval_key,
                 user_id=job.recipient.user_id,
                 channel=posted.channel,
                 ts=posted.ts,
                 sent_at=self._deps.clock(),
-            )
+            ),
         )
 
     async def _dm(self, actor: Actor) -> str:

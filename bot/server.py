@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -69,10 +70,6 @@ def _slack_events(
     running: set[asyncio.Task[BoltResponse]] = set()
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
-        with pending_acks().pending():  # work after other acks waits for this one
-            return await answer_slack(request)
-
-    async def answer_slack(request: web.Request) -> web.StreamResponse:
         raw = await request.read()
         headers = {k.lower(): v for k, v in request.headers.items()}
         try:
@@ -88,8 +85,14 @@ def _slack_events(
         if body.get("type") == "app_rate_limited":  # Slack's notice: nothing to run
             log.warning("Slack is rate-limiting events to this app: %s", summary(raw, headers))
             return web.Response(status=200)
-        # The answer is sent as soon as a listener acks (or a middleware answers), while
-        # Bolt's dispatch, and the listener's work after its ack, go on in the background.
+        # Work after other acks waits for this one, from now on: not for a body still
+        # arriving, nor for a request that is not Slack's.
+        with pending_acks().pending():
+            return await answer_slack(text, body, request)
+
+    async def answer_slack(text: str, body: dict[str, Any], request: web.Request) -> web.Response:
+        """The answer is sent as soon as a listener acks (or a middleware answers), while
+        Bolt's dispatch, and the listener's work after its ack, go on in the background."""
         ack = PromptAck()
         try:
             bolt_request = SlackRequest(

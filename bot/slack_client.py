@@ -1,4 +1,5 @@
-"""The Web API client: base URL from settings, retries from slack_sdk's handlers."""
+"""The Web API client: base URL from settings, retries from slack_sdk's handlers (never
+re-sending a post that may have been posted)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -41,6 +43,12 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
+# Slack's own failures: "it's possible some aspect of the operation succeeded".
+MAYBE_DONE_ERRORS = frozenset({"internal_error", "fatal_error"})
+# Failures another try may get past: Slack's own, and its being busy or cut off.
+TRANSIENT_ERRORS = MAYBE_DONE_ERRORS | {"service_unavailable", "request_timeout", "ratelimited"}
+
+
 def error_code(error: SlackApiError) -> str | None:
     data = error.response.data
     code = data.get("error") if isinstance(data, dict) else None
@@ -49,6 +57,21 @@ def error_code(error: SlackApiError) -> str | None:
 
 def is_permanent(error: SlackApiError) -> bool:
     return error_code(error) in PERMANENT_ERRORS
+
+
+def maybe_done(error: SlackApiError) -> bool:
+    """Whether Slack may have done what it answered with this error: a 5xx, or an error
+    it documents as possibly partly done. Any other error it names did nothing."""
+    return int(error.response.status_code) >= 500 or error_code(error) in MAYBE_DONE_ERRORS
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether trying again may succeed: Slack failed or was busy, or did not answer;
+    not a refusal (a bad argument, a closed view, a missing scope)."""
+    if isinstance(error, SlackApiError):
+        status = int(error.response.status_code)
+        return maybe_done(error) or status == 429 or error_code(error) in TRANSIENT_ERRORS
+    return isinstance(error, TimeoutError | aiohttp.ClientError)
 
 
 def _token(settings: Settings) -> str | None:
@@ -103,14 +126,19 @@ def method_of(url: str) -> str:
     return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
 
 
-class ConnectionRetry(AsyncConnectionErrorRetryHandler):
-    """slack_sdk's retry of dropped connections, except a post whose request may have
-    reached Slack: a connection closed or reset after sending (Slack may have posted it) is
-    not sent again here; the delivery's own retry looks for the message first (bot.delivery).
-    A connection never made (``ClientConnectorError``) sent nothing and is retried. A timeout
-    is retried by neither (slack_sdk raises it as a plain ``TimeoutError``)."""
+def may_have_posted(request: HttpRequest, error: Exception | None) -> bool:
+    """Whether a failed request may have posted: a post, unless its connection was never
+    made (``ClientConnectorError``). A 5xx answer, or a connection closed or reset after
+    sending, may come after Slack posted it."""
+    posting = method_of(request.url) in POSTING_METHODS
+    return posting and not isinstance(error, aiohttp.ClientConnectorError)
 
-    async def _can_retry_async(
+
+class _NoRepost(AsyncRetryHandler):
+    """A slack_sdk retry handler that never sends again a post that may have been posted:
+    the delivery's own retry looks for the message first (bot.delivery)."""
+
+    async def can_retry_async(
         self,
         *,
         state: RetryState,
@@ -118,24 +146,32 @@ class ConnectionRetry(AsyncConnectionErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        posting = method_of(request.url) in POSTING_METHODS
-        if posting and not isinstance(error, aiohttp.ClientConnectorError):
+        if may_have_posted(request, error):
             return False
-        return await super()._can_retry_async(
+        return await super().can_retry_async(
             state=state, request=request, response=response, error=error
         )
 
 
+class ConnectionRetry(_NoRepost, AsyncConnectionErrorRetryHandler):
+    """slack_sdk's retry of dropped connections, not for a post that may have reached
+    Slack. A timeout is retried by neither (slack_sdk raises it as a plain ``TimeoutError``)."""
+
+
+class ServerErrorRetry(_NoRepost, AsyncServerErrorRetryHandler):
+    """slack_sdk's retry of 500s and 503s, not for posts: Slack may have posted already."""
+
+
 def build_client(settings: Settings) -> AsyncWebClient:
-    """429s are retried after Retry-After; 5xx a few times, dropped connections too (posts
-    only when nothing was sent: ``ConnectionRetry``)."""
+    """429s are retried after Retry-After (Slack did nothing); 5xx and dropped connections
+    a few times, except posts that may have been posted (``may_have_posted``)."""
     options: dict[str, Any] = {
         "token": _token(settings),
         "base_url": settings.slack_api_url,
         "timeout": settings.slack_timeout_seconds,
         "retry_handlers": [
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetry(max_retry_count=2),
             ConnectionRetry(max_retry_count=2),
         ],
     }

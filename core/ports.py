@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol, TypeVar
 
@@ -18,6 +19,7 @@ from core.pagination import ReleaseCursor
 from core.rules.readiness import ReleaseCard
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 class KeyedRepository(Protocol[T]):
@@ -25,7 +27,14 @@ class KeyedRepository(Protocol[T]):
 
     async def add(self, item: T) -> T: ...
     async def get(self, key: str) -> T: ...
-    async def all(self) -> list[T]: ...
+    async def all(self) -> list[T]:
+        """Every item, by key."""
+        ...
+
+    async def all_with(self, other: KeyedRepository[U]) -> tuple[list[T], list[U]]:
+        """``all()`` of this collection and of ``other``, in one round trip when both are
+        of the same database (a form that offers both, say)."""
+        ...
 
 
 ApplicationRepository = KeyedRepository[Application]
@@ -84,6 +93,14 @@ class UserRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class HomeReleases:
+    """What App Home shows of releases (``ReleaseRepository.home``)."""
+
+    pending: list[Release]  # with an approval pending, whole (who may decide it needs that)
+    page: list[ReleaseCard]  # the newest, as cards
+
+
 class ReleaseRepository(Protocol):
     async def add(self, release: Release) -> Release: ...
     async def get(self, ref: str) -> Release:
@@ -120,7 +137,14 @@ class ReleaseRepository(Protocol):
         ``core.rules.search`` (from the start of a word of the id or name, ignoring case)."""
         ...
 
-    async def with_pending_approvals(self, *, squads: Sequence[str] | None) -> list[Release]: ...
+    async def with_pending_approvals(self, *, squads: Sequence[str] | None) -> list[Release]:
+        """Releases in ``squads`` (None: all) with an approval pending, newest first."""
+        ...
+
+    async def home(self, *, squads: Sequence[str] | None, limit: int) -> HomeReleases:
+        """``with_pending_approvals`` and the first ``page`` of ``limit`` cards (0: all),
+        both newest first, in one round trip."""
+        ...
 
     async def dated_between(
         self, *, start: date, end: date, squads: Sequence[str] | None

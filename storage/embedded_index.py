@@ -9,14 +9,19 @@ the whole collection. This module makes it use the indexes the storage layer dec
   indexed field narrows the documents looked at to the index's candidates;
 - a sort that an index (ending in a unique field, so there are no ties) serves, walked in
   index order, stops as soon as the cursor's ``skip + limit`` documents matched;
-- so does the unique-key check of every write, which mongomock runs as such a query.
+- so does the unique-key check of every write, which mongomock runs as such a query;
+- an aggregate's leading ``$match``, ``$sort``, ``$skip``, ``$limit`` and ``$project`` are
+  served as that find (mongomock would first copy every document of the collection).
+
+It also adds the ``$unionWith`` stage (MongoDB ≥ 4.4), which mongomock lacks: a stage, not
+an index, so ``disable()`` keeps it.
 
 The index only ever narrows: mongomock's own matcher still decides, on the candidates, what
 matches and in which order documents come, so answers are the same as without it (a
 differential test holds it to that: ``tests/test_embedded_index.py``). What it cannot serve
 (other regexes or operators, sub-documents) falls back to the scan.
 
-mongomock offers no hook for this, so ``enable()`` patches four of its methods; it is
+mongomock offers no hook for this, so ``enable()`` patches some of its methods; it is
 idempotent and only called for ``mongomock://``.
 """
 
@@ -24,14 +29,15 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
-from mongomock import filtering, helpers
+from mongomock import aggregate, filtering, helpers
 from mongomock.collection import Collection, Cursor
 from mongomock.store import CollectionStore
+from pymongo.errors import OperationFailure
 
 Doc = dict[str, Any]
 _MISSING = object()
@@ -413,6 +419,7 @@ _original_setitem = CollectionStore.__setitem__
 _original_delitem = CollectionStore.__delitem__
 _original_drop = CollectionStore.drop
 _original_compute = Cursor._compute_results
+_original_aggregate = Collection.aggregate
 
 
 def _get_dataset(self: Collection, spec: Any, sort: Any, fields: Any, as_class: Any) -> Any:
@@ -511,6 +518,73 @@ def _compute_results(self: Cursor, with_limit_and_skip: bool = False) -> Any:
     return _original_compute(self, with_limit_and_skip)
 
 
+def _aggregate(self: Collection, pipeline: Any, session: Any = None, **kwargs: Any) -> Any:
+    """The pipeline's leading ``$match``, ``$sort``, ``$skip``, ``$limit`` and an inclusion
+    ``$project`` (in this order, each optional) as a find, so the indexes serve them and only
+    the projected fields are copied; mongomock runs the rest on what it found. A stage it
+    would refuse is left to it, to refuse as it does."""
+    stages = list(pipeline) if isinstance(pipeline, list | tuple) else []
+    find: dict[str, Any] = {}
+    for name, accepts in _SERVED:
+        stage = stages[len(find)] if len(find) < len(stages) else None
+        if isinstance(stage, dict) and list(stage) == [name] and accepts(stage[name]):
+            find[name] = stage[name]
+    if not find or session:
+        return _original_aggregate(self, pipeline, session, **kwargs)
+    projection = find.get("$project")  # a copy: mongomock's find adds _id to it
+    cursor = self.find(find.get("$match", {}), dict(projection) if projection else None)
+    if "$sort" in find:
+        cursor = cursor.sort(list(find["$sort"].items()))
+    cursor = cursor.skip(find.get("$skip", 0)).limit(find.get("$limit", 0))
+    return aggregate.process_pipeline(list(cursor), self.database, stages[len(find) :], None)
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _plain_sort(sort: Any) -> bool:
+    """By fields, each ascending or descending (not by ``$meta``, say)."""
+    if not isinstance(sort, dict) or not sort:
+        return False
+    return all(not str(k).startswith("$") and v in (1, -1) for k, v in sort.items())
+
+
+def _inclusion(projection: Any) -> bool:
+    """Top-level fields, each included (a card's projection): what a find projects alike."""
+    if not isinstance(projection, dict) or not projection:
+        return False
+    return all(
+        isinstance(k, str) and not k.startswith("$") and "." not in k and v in (1, True)
+        for k, v in projection.items()
+    )
+
+
+_SERVED: tuple[tuple[str, Callable[[Any], bool]], ...] = (
+    ("$match", lambda spec: isinstance(spec, dict)),
+    ("$sort", _plain_sort),
+    ("$skip", _count),
+    ("$limit", _count),
+    ("$project", _inclusion),
+)
+
+
+def _union_with(in_collection: Any, database: Any, options: Any) -> list[Any]:
+    """``{$unionWith: {coll, pipeline}}`` (or just the collection's name): the documents so
+    far, then those of the pipeline run on that collection."""
+    if isinstance(options, str):
+        options = {"coll": options}
+    if (
+        not isinstance(options, dict)
+        or not isinstance(options.get("coll"), str)
+        or not set(options) <= {"coll", "pipeline"}
+        or not isinstance(options.get("pipeline", []), list)
+    ):
+        raise OperationFailure("$unionWith takes {coll: <collection name>, pipeline: [stages]}")
+    union = database.get_collection(options["coll"]).aggregate(options.get("pipeline", []))
+    return [*in_collection, *union]
+
+
 _ORIGINALS = (
     (Collection, "_iter_documents", Collection._iter_documents),
     (Collection, "_get_dataset", _original_get_dataset),
@@ -519,11 +593,13 @@ _ORIGINALS = (
     (CollectionStore, "__delitem__", _original_delitem),
     (CollectionStore, "drop", _original_drop),
     (Cursor, "_compute_results", _original_compute),
+    (Collection, "aggregate", _original_aggregate),
 )
 
 
 def disable() -> None:
-    """mongomock as shipped: every query a scan (the differential test compares both)."""
+    """mongomock as shipped: every query a scan (the differential test compares both),
+    ``$unionWith`` kept."""
     for owner, name, original in _ORIGINALS:
         setattr(owner, name, original)
 
@@ -537,3 +613,5 @@ def enable() -> None:
     CollectionStore.__delitem__ = _delitem  # type: ignore[method-assign]
     CollectionStore.drop = _drop  # type: ignore[method-assign]
     Cursor._compute_results = _compute_results  # type: ignore[method-assign]
+    Collection.aggregate = _aggregate  # type: ignore[method-assign]
+    aggregate._PIPELINE_HANDLERS["$unionWith"] = _union_with

@@ -34,6 +34,7 @@ from core.models.release import ApprovalStatus, Release
 from core.models.schedule import DigestSubscription, Snooze
 from core.models.timeline import TimelineEvent
 from core.pagination import ReleaseCursor
+from core.ports import HomeReleases, KeyedRepository
 from core.rules.readiness import ReleaseCard, card_of
 from core.rules.search import matches, search_term
 from core.services.container import Repositories
@@ -177,6 +178,9 @@ class FakeKeyedRepository(Generic[E]):
 
     async def all(self) -> list[E]:
         return sorted(self.table.find(lambda r: True), key=lambda r: getattr(r, self._key))
+
+    async def all_with(self, other: KeyedRepository[T]) -> tuple[list[E], list[T]]:
+        return await self.all(), await other.all()
 
     async def get_many(self, ids: Sequence[str]) -> list[E]:
         wanted = set()
@@ -420,6 +424,10 @@ class FakeReleaseRepository:
 
     async def with_pending_approvals(self, *, squads: Sequence[str] | None) -> list[Release]:
         return self._find(squads, _pending, 0)
+
+    async def home(self, *, squads: Sequence[str] | None, limit: int) -> HomeReleases:
+        page = [card_of(r) for r in self._find(squads, lambda r: True, limit)]
+        return HomeReleases(pending=self._find(squads, _pending, 0), page=page)
 
     async def dated_between(
         self, *, start: date, end: date, squads: Sequence[str] | None

@@ -1,6 +1,7 @@
 """The embedded engine's indexes (storage/embedded_index.py) only ever narrow what mongomock
-looks at: after any mix of writes, every query answers exactly as mongomock's own scan does
-— the same documents, in the same order — and unique keys are still enforced."""
+looks at: after any mix of writes, every query and aggregate answers exactly as mongomock's
+own scan does — the same documents, in the same order — and unique keys are still enforced.
+``$unionWith``, which mongomock lacks, is added (and kept when the indexes are not)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import mongomock
 import pytest
 from bson import ObjectId
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from storage import embedded_index
 
@@ -150,13 +151,38 @@ def queries(rng: random.Random) -> list[dict[str, Any]]:
 
 def answers(coll: Any, rng: random.Random) -> list[Any]:
     found: list[Any] = []
-    for query in queries(rng):
+    asked = queries(rng)
+    for query in asked:
         found.append([d["_id"] for d in coll.find(query)])
         found.append([d["_id"] for d in coll.find(query).sort(NEWEST_FIRST).limit(7)])
         found.append([d["_id"] for d in coll.find(query).sort(NEWEST_FIRST).skip(3).limit(4)])
         found.append(coll.find_one(query, sort=[("k", 1)]))
         found.append(coll.count_documents(query))
+    for query in rng.sample(asked, 3):  # mongomock's aggregate is slow: a few each time
+        found += [list(coll.aggregate(pipeline)) for pipeline in pipelines(query, rng)]
     return found
+
+
+def pipelines(query: dict[str, Any], rng: random.Random) -> list[list[dict[str, Any]]]:
+    """Aggregates whose leading $match, $sort, $skip, $limit and $project are served as a
+    find (or, out of that order or not plain, are not), and unions (as
+    ``ReleaseRepository.home``)."""
+    newest = dict(NEWEST_FIRST)
+    other = {"squads": {"$in": [rng.choice(SQUADS)]}}
+    page = [{"$match": other}, {"$sort": newest}, {"$limit": 5}, {"$project": {"k": 1}}]
+    return [
+        [{"$match": query}, {"$project": {"slack.user": 1, "n": True}}],
+        [{"$match": query}, {"$sort": newest}, {"$skip": 3}, {"$limit": 4}, {"$project": {"k": 1}}],
+        [{"$sort": newest}, {"$limit": 6}, {"$skip": 2}],  # a limit before a skip
+        [{"$match": query}, {"$limit": 2}, {"$sort": {"k": 1}}, {"$match": {"tags": "a"}}],
+        [{"$match": query}, {"$sort": {"n": 1, "_id": -1}}, {"$skip": False}, {"$limit": 3}],
+        [
+            {"$match": query},
+            {"$set": {"part": "first"}},
+            {"$unionWith": {"coll": "things", "pipeline": [*page, {"$set": {"part": "page"}}]}},
+        ],
+        [{"$match": query}, {"$limit": 1}, {"$project": {"k": 0}}, {"$unionWith": "things"}],
+    ]
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -274,3 +300,51 @@ def test_a_first_page_looks_at_the_page_not_the_collection(
 
     assert len(page) == 21 and lookup is not None
     assert copied <= 25
+
+
+def test_a_union_reads_a_page_of_each_part_not_the_collections(
+    indexed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As App Home reads: the pending ones and a first page, ~30 documents copied of 5,000."""
+    coll = collection()
+    coll.insert_many(
+        [
+            {"k": f"key-{n}", "date": n, "squads": ["core"], "tags": ["a"] * (n % 500 == 7)}
+            for n in range(5000)
+        ]
+    )
+    copied = 0
+    original: Any = mongomock.collection.Collection._copy_only_fields
+
+    def counting(self: Any, doc: Any, fields: Any, container: Any) -> Any:
+        nonlocal copied
+        copied += 1
+        return original(self, doc, fields, container)
+
+    monkeypatch.setattr(mongomock.collection.Collection, "_copy_only_fields", counting)
+    page = [{"$match": {"squads": {"$in": ["core"]}}}, {"$sort": dict(NEWEST_FIRST)}]
+    found = list(
+        coll.aggregate(
+            [
+                {"$match": {"tags": "a"}},
+                {"$set": {"part": "tagged"}},
+                {"$unionWith": {"coll": "things", "pipeline": [*page, {"$limit": 21}]}},
+            ]
+        )
+    )
+
+    assert [d["date"] for d in found if d.get("part")] == list(range(7, 5000, 500))
+    assert [d["date"] for d in found if not d.get("part")] == list(range(4999, 4978, -1))
+    assert copied <= 35
+
+
+def test_a_union_names_its_collection() -> None:
+    coll = collection()
+    coll.insert_one({"k": "one"})
+    coll.database["others"].insert_one({"k": "two"})
+
+    both = coll.aggregate([{"$unionWith": {"coll": "others"}}, {"$project": {"_id": 0}}])
+    with pytest.raises(OperationFailure, match="coll"):
+        coll.aggregate([{"$unionWith": {"pipeline": []}}])
+
+    assert list(both) == [{"k": "one"}, {"k": "two"}]

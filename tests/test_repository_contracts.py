@@ -28,6 +28,7 @@ from core.models.release import (
 from core.models.schedule import DigestKind, DigestSubscription, Snooze
 from core.models.timeline import EventActor, TimelineEvent
 from core.pagination import ReleaseCursor
+from core.rules.readiness import card_of
 from core.services.container import Repositories
 from tests.support import T0, World
 
@@ -170,6 +171,32 @@ async def test_catalog_keys_are_unique_matched_exactly_and_listed_in_order(
     assert told(board)[1] == "A Jira board with board_id 'PAY' already exists; choose another."
     assert told(squad) == ("NotFound", "No squad 'PAYMENTS'.", {"squad_id": "Unknown"})
     assert squad.value.kind is Kind.SQUAD
+
+
+async def test_two_catalog_collections_are_read_together_each_in_its_order(
+    repos: Repositories,
+) -> None:
+    for application_id in ("pay", "Pay", "pay.v2", "cards", "pay-v2", "9"):
+        await repos.applications.add(
+            Application(application_id=application_id, application_name="A")
+        )
+    for squad_id in ("payments", "Ops", "core"):
+        await repos.squads.add(Squad(squad_id=squad_id, squad_name="S"))
+
+    squads, applications = await repos.squads.all_with(repos.applications)
+    boards, none = await repos.boards.all_with(repos.roles)
+
+    assert (squads, applications) == (await repos.squads.all(), await repos.applications.all())
+    assert [s.squad_id for s in squads] == ["Ops", "core", "payments"]
+    assert [a.application_id for a in applications] == [
+        "9",
+        "Pay",
+        "cards",
+        "pay",
+        "pay-v2",
+        "pay.v2",
+    ]
+    assert (boards, none) == ([], [])
 
 
 # --- users ----------------------------------------------------------------------------------
@@ -420,6 +447,35 @@ async def test_releases_by_date_and_pending_approval(repos: Repositories) -> Non
         "REL-WAIT"
     ]
     assert await repos.releases.with_pending_approvals(squads=["payments"]) == []
+
+
+async def test_home_reads_the_pending_releases_whole_and_a_first_page_of_cards(
+    repos: Repositories,
+) -> None:
+    day = date(2026, 12, 10)
+    waiting = await repos.releases.add(pending_release("REL-WAIT", ["payments"]))
+    await repos.releases.add(pending_release("REL-OPS", ["ops"]))
+    for n, squads in enumerate([["payments"], ["ops"], ["payments", "ops"], ["payments"]]):
+        await repos.releases.add(release(f"REL-{n}", day + timedelta(days=n), squads))
+
+    mine = await repos.releases.home(squads=["payments"], limit=2)
+    everything = await repos.releases.home(squads=None, limit=0)
+    nothing = await repos.releases.home(squads=[], limit=3)
+
+    assert mine.pending == [waiting]
+    assert [c.release_id for c in mine.page] == ["REL-3", "REL-2"]
+    assert [c.release_id for c in mine.page] == [
+        c.release_id
+        for c in await repos.releases.page(squads=["payments"], query=None, after=None, limit=2)
+    ]
+    assert [r.release_id for r in everything.pending] == [
+        r.release_id for r in await repos.releases.with_pending_approvals(squads=None)
+    ]
+    assert [c.release_id for c in everything.page] == [
+        "REL-3", "REL-2", "REL-1", "REL-0", "REL-OPS", "REL-WAIT"
+    ]  # fmt: skip
+    assert everything.page[5] == card_of(waiting)  # pending, and on the page
+    assert (nothing.pending, nothing.page) == ([], [])
 
 
 # --- timeline, attachments, approval messages -----------------------------------------------

@@ -24,7 +24,7 @@ from bot.answers import channel_of
 from bot.approval_flow import Surface, reject_refusal
 from bot.deps import BotDeps
 from bot.errors import user_message
-from bot.modals import replace_modal, show_modal
+from bot.modals import Replaced, replace_modal, show_modal
 from core.errors import DomainError
 from core.models.release import Decision
 
@@ -119,8 +119,10 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
             await where.tell(not_opened(error), context.get("actor"))
             return
         refused = await reject_refusal(deps, context, meta.target, where.tz)
-        if refused is None:  # no point asking for a reason: say why at once
+        if refused is None:  # the form asks for a reason
             return
-        if not await replace_modal(client, view_id, notice_modal("Cannot reject", refused)):
+        # No point asking for a reason: say why at once, in place of the form.
+        shown = await replace_modal(client, view_id, notice_modal("Cannot reject", refused))
+        if shown is Replaced.NOT_SHOWN:
             # The form still asks for a reason (submitting it would be refused): say why here.
             await where.tell(f"{refused}\nClose the Reject form.", context.get("actor"))

@@ -14,16 +14,21 @@ The bot is a member of every channel unless told otherwise: ``refuse_channel(cha
 fail with that error and conversations.info answer as Slack would.
 
 Like Slack, it keeps what was posted: conversations.history answers a channel's messages
-(a DM's by its D-channel id, as conversations.open gives it), newest first, their
+(a DM's by its D-channel id, as conversations.open gives it), newest first, ``limit`` a page
+with ``has_more`` and ``response_metadata.next_cursor`` for the next (``cursor``), their
 ``metadata`` only with ``include_all_metadata``. ``answer_late(method, after=seconds)``
 makes Slack accept a call (recorded, its message kept) but answer only ``after`` seconds
 later: past the client's timeout, the bot cannot tell whether it was accepted;
-``hang_up(method)`` accepts it and closes the connection without an answer.
+``hang_up(method)`` accepts it and closes the connection without an answer;
+``fail_after_doing(method, error="fatal_error")`` accepts it and answers an error all the
+same, as Slack may for its own failures (``internal_error``, ``fatal_error``, a 5xx).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import itertools
 import json
@@ -68,6 +73,15 @@ class _Failure:
 
 
 @dataclass
+class _Done:
+    """Done, and answered ``error`` with HTTP ``status`` all the same."""
+
+    error: str
+    status: int
+    remaining: int
+
+
+@dataclass
 class _Late:
     seconds: float | None  # None: no answer at all, the connection is closed
     remaining: int
@@ -94,6 +108,7 @@ class FakeSlack:
     refused_channels: dict[str, str] = field(default_factory=dict)
     _spent: set[str] = field(default_factory=set)
     _late: dict[str, _Late] = field(default_factory=dict)
+    _done_but_failed: dict[str, _Done] = field(default_factory=dict)
     # Channel (a DM by its D id) → the messages posted there, oldest first, as Slack keeps them.
     conversations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # Seconds since the epoch for each message ts (as Slack's are); unset, ts count up from
@@ -132,6 +147,13 @@ class FakeSlack:
         """The next ``times`` calls of ``method`` are accepted (recorded, their message kept),
         then the connection is closed without an answer, as a proxy cut off mid-answer."""
         self._late[method] = _Late(None, times)
+
+    def fail_after_doing(
+        self, method: str, *, error: str = "fatal_error", status: int = 200, times: int = 1
+    ) -> None:
+        """The next ``times`` calls of ``method`` are done (recorded, their message kept),
+        then answered ``{"ok": false, "error": error}`` with HTTP ``status``."""
+        self._done_but_failed[method] = _Done(error, status, times)
 
     def refuse_channel(self, channel: str, error: str | None = "not_in_channel") -> None:
         """From now on the bot cannot post in ``channel`` (``None``: it can again)."""
@@ -216,6 +238,10 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": trigger_error})
         await self._record(Call(method, params))
         body = self._answer(method, params)
+        done = self._done_but_failed.get(method)
+        if done and done.remaining > 0 and body.get("ok"):
+            done.remaining -= 1
+            return web.json_response({"ok": False, "error": done.error}, status=done.status)
         late = self._late.get(method)
         if late and late.remaining > 0:  # accepted and done; only the answer is late or lost
             late.remaining -= 1
@@ -304,9 +330,9 @@ class FakeSlack:
         return {"channel": channel, "ts": ts, "text": params.get("text")}
 
     def _history(self, params: dict[str, Any]) -> dict[str, Any]:
-        """conversations.history: messages after ``oldest``, newest first, at most ``limit``
-        (Slack's default 100, at most 999). A user id is no conversation: Slack wants the
-        DM's D id."""
+        """conversations.history: messages after ``oldest``, newest first, ``limit`` a page
+        (Slack's default 100, at most 999), the next page from ``cursor``. A user id is no
+        conversation: Slack wants the DM's D id."""
         channel = str(params.get("channel", ""))
         refused = self.refused_channels.get(channel)
         if not channel or channel.startswith(("U", "W")) or refused == "channel_not_found":
@@ -318,11 +344,22 @@ class FakeSlack:
         with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
         kept = self.conversations.get(channel, [])
         newer = [m for m in reversed(kept) if float(m["ts"]) > oldest]
+        if params.get("cursor"):
+            up_to = _cursor_ts(str(params["cursor"]))
+            if up_to is None:
+                return {"ok": False, "error": "invalid_cursor"}
+            newer = [m for m in newer if float(m["ts"]) <= up_to]
         messages = [
             m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
             for m in newer[:limit]
         ]
-        return {"messages": messages, "has_more": len(newer) > limit}
+        more = len(newer) > limit
+        cursor = _cursor(str(newer[limit]["ts"])) if more else ""
+        return {
+            "messages": messages,
+            "has_more": more,
+            "response_metadata": {"next_cursor": cursor},
+        }
 
     def _conversation(self, channel: str) -> dict[str, Any]:
         """conversations.info: a private channel the bot is not in reads as not found."""
@@ -349,6 +386,19 @@ class FakeSlack:
             if person.email and person.email.lower() == email.lower():
                 return {"user": _user_json(person)}
         return {"ok": False, "error": "users_not_found"}
+
+
+def _cursor(ts: str) -> str:
+    """A page's cursor, as Slack's: base64 of the ts its first message has."""
+    return base64.b64encode(f"next_ts:{ts}".encode()).decode()
+
+
+def _cursor_ts(cursor: str) -> float | None:
+    try:
+        prefix, _, ts = base64.b64decode(cursor, validate=True).decode().partition(":")
+        return float(ts) if prefix == "next_ts" else None
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
 
 
 def _dm_channel(channel: object) -> object:

@@ -37,8 +37,11 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f]")  # below space, but for tab and newline
+
+
 def _no_control_chars(value: str) -> str:
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+    if _CONTROL_CHARS.search(value):
         raise ValueError("must not contain control characters")
     return value
 

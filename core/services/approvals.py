@@ -16,7 +16,7 @@ from core.ports import ReleaseRepository
 from core.rules import approvals
 from core.rules.approvals import ApprovalPolicy
 from core.rules.permissions import Actor
-from core.rules.readiness import MilestoneRef
+from core.rules.readiness import MilestoneRef, ReleaseCard
 from core.services.identity import IdentityService
 from core.services.outbox import Outbox
 from core.services.release_changes import Recorded, ReleaseChanges
@@ -30,6 +30,15 @@ class PendingApproval:
     release_id: str
     release_name: str
     ref: MilestoneRef
+
+
+@dataclass(frozen=True, slots=True)
+class Home:
+    """What App Home shows: the approvals waiting for this person and the newest releases."""
+
+    pending: list[PendingApproval]
+    releases: list[ReleaseCard]
+    more_releases: bool
 
 
 class ApprovalService:
@@ -119,18 +128,25 @@ class ApprovalService:
 
     async def pending_for(self, actor: Actor) -> list[PendingApproval]:
         """Pending approvals in releases the actor sees that the actor may decide now."""
-        found = [
-            PendingApproval(release.id, release.release_id, release.release_name, ref)
-            for release, refs in await self.pending_by_release(actor)
-            for ref in refs
-        ]
-        found.sort(key=lambda p: (p.ref.milestone.start_date, p.release_id))
-        return found
+        return _listed(await self.pending_by_release(actor))
 
     async def pending_by_release(self, actor: Actor) -> list[tuple[Release, list[MilestoneRef]]]:
         """``pending_for``, release by release, with the releases as read."""
         actor.require_active()
         releases = await self._releases.with_pending_approvals(squads=actor.visible_squads())
+        return self._decidable(actor, releases)
+
+    async def home(self, actor: Actor, *, releases: int) -> Home:
+        """``pending_for`` and the newest ``releases`` the actor sees (as
+        ``ReleaseService.list_releases`` lists them), read together."""
+        actor.require_active()
+        found = await self._releases.home(squads=actor.visible_squads(), limit=releases + 1)
+        pending = _listed(self._decidable(actor, found.pending))
+        return Home(pending, found.page[:releases], more_releases=len(found.page) > releases)
+
+    def _decidable(
+        self, actor: Actor, releases: list[Release]
+    ) -> list[tuple[Release, list[MilestoneRef]]]:
         grouped = [
             (release, [r for r in pending_in(release) if self._may(actor, r)])
             for release in releases
@@ -139,6 +155,17 @@ class ApprovalService:
 
     def _may(self, actor: Actor, ref: MilestoneRef) -> bool:
         return approvals.may_decide(actor, ref.milestone, self._policy)
+
+
+def _listed(by_release: list[tuple[Release, list[MilestoneRef]]]) -> list[PendingApproval]:
+    """One list, the soonest milestone first."""
+    found = [
+        PendingApproval(release.id, release.release_id, release.release_name, ref)
+        for release, refs in by_release
+        for ref in refs
+    ]
+    found.sort(key=lambda p: (p.ref.milestone.start_date, p.release_id))
+    return found
 
 
 def pending_in(release: Release) -> list[MilestoneRef]:

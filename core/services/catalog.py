@@ -50,6 +50,11 @@ class CatalogService:
         actor.require_active()
         return await self._squads.all()
 
+    async def for_release_form(self, actor: Actor) -> tuple[list[Squad], list[Application]]:
+        """The squads and applications a release form offers, read together."""
+        actor.require_active()
+        return await self._squads.all_with(self._applications)
+
     async def boards(self, actor: Actor) -> list[JiraBoard]:
         actor.require_active()
         return await self._boards.all()

@@ -54,6 +54,10 @@ class IdentityService:
     async def actor_for(self, user: User) -> Actor:
         if any(r not in self._known_roles for r in user.role_ids):
             await self._load_roles()
+        return self._actor(user)
+
+    def _actor(self, user: User) -> Actor:
+        """With the user's roles as kept (one no longer known is ignored)."""
         roles = [self._known_roles[r] for r in user.role_ids if r in self._known_roles]
         return Actor(user, tuple(roles))
 
@@ -82,12 +86,16 @@ class IdentityService:
         return found
 
     async def actors_with_any(self, permissions: frozenset[Permission]) -> list[Actor]:
-        """Active users holding a role with at least one of these flags (two round trips)."""
-        roles = [r for r in await self._roles.all() if r.permissions() & permissions]
-        if not roles:
+        """Active users holding a role with at least one of these flags, each with every role
+        they hold (seeing a release may come from another role than deciding it). Two round
+        trips: the roles are read, not taken from those kept, so that a role created on
+        another replica counts (and is kept from then on)."""
+        await self._load_roles()
+        matching = [r.id for r in self._known_roles.values() if r.permissions() & permissions]
+        if not matching:
             return []
-        users = await self._users.list_with_roles([r.id for r in roles])
-        return [Actor(u, tuple(roles)) for u in users if u.status is UserStatus.ACTIVE]
+        users = await self._users.list_with_roles(matching)
+        return [self._actor(u) for u in users if u.status is UserStatus.ACTIVE]
 
     def time_zone_due(self, user: User) -> bool:
         """Whether to ask Slack for the person's time zone: never asked, or over a day ago."""

@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 from pymongo.errors import DuplicateKeyError
 
+from core import ports
 from core.errors import Kind, NotFound
 from storage.codec import (
     first_exact,
@@ -21,6 +22,8 @@ from storage.engine import Collection
 from storage.errors import duplicate
 
 M = TypeVar("M", bound=BaseModel)
+N = TypeVar("N")
+PART = "_keyed_part"  # which collection of ``all_with``'s union a document came from
 
 
 class KeyedRepository(Generic[M]):
@@ -62,6 +65,26 @@ class KeyedRepository(Generic[M]):
 
     async def all(self) -> list[M]:
         docs = await self._collection.find({}).sort(self._key, 1).to_list(length=None)
+        return [from_document(self._model, d) for d in docs]
+
+    async def all_with(self, other: ports.KeyedRepository[N]) -> tuple[list[M], list[N]]:
+        """One round trip: this collection's documents and the union (``$unionWith``) of
+        ``other``'s, each sorted by its key (here: MongoDB does not promise the order of a
+        union's output). Another kind of repository is read apart."""
+        if not isinstance(other, KeyedRepository):
+            return await self.all(), await other.all()
+        union = {"coll": other._collection.name, "pipeline": [{"$set": {PART: "other"}}]}
+        pipeline: list[dict[str, Any]] = [{"$set": {PART: "this"}}, {"$unionWith": union}]
+        docs = await self._collection.aggregate(pipeline).to_list(length=None)
+        parts: dict[str, list[dict[str, Any]]] = {"this": [], "other": []}
+        for doc in docs:
+            parts[doc.pop(PART)].append(doc)
+        theirs: list[N] = other._sorted(parts["other"])
+        return self._sorted(parts["this"]), theirs
+
+    def _sorted(self, docs: list[dict[str, Any]]) -> list[M]:
+        """As ``all`` sorts: by key, as MongoDB compares strings (by code point)."""
+        docs.sort(key=lambda d: str(d[self._key]))
         return [from_document(self._model, d) for d in docs]
 
     async def get_many(self, ids: Sequence[str]) -> list[M]:

@@ -20,6 +20,7 @@ from core.errors import Kind, NotFound, StaleVersion
 from core.models.common import is_object_id
 from core.models.release import Release
 from core.pagination import ReleaseCursor
+from core.ports import HomeReleases
 from core.rules.readiness import ReleaseCard, card_of
 from core.rules.search import search_term
 from storage.codec import (
@@ -38,6 +39,8 @@ from storage.errors import duplicate
 
 NEWEST_FIRST = [("release_date", -1), ("_id", -1)]
 FOLDED_ID = folded_field("release_id")
+PENDING = {"products.quality_gates.milestones.approval.status": "PENDING"}
+PART = "_home_part"  # which part of ``home``'s union a document belongs to
 
 
 class ReleaseRepository:
@@ -65,8 +68,7 @@ class ReleaseRepository:
         return from_document(Release, doc)
 
     async def recent_ids(self, *, squads: Sequence[str] | None, limit: int) -> list[str]:
-        clauses = self._visible(squads)
-        query = {"$and": clauses} if clauses else {}
+        query = _query(self._visible(squads))
         cursor = self._collection.find(query, {"release_id": 1}).sort(NEWEST_FIRST).limit(limit)
         return [str(d["release_id"]) for d in await cursor.to_list(length=None)]
 
@@ -121,9 +123,31 @@ class ReleaseRepository:
         return await self._cards(clauses, limit)
 
     async def with_pending_approvals(self, *, squads: Sequence[str] | None) -> list[Release]:
-        clauses = self._visible(squads)
-        clauses.append({"products.quality_gates.milestones.approval.status": "PENDING"})
-        return await self._find(clauses, 0)
+        return await self._find([*self._visible(squads), PENDING], 0)
+
+    async def home(self, *, squads: Sequence[str] | None, limit: int) -> HomeReleases:
+        """One round trip: the releases with a pending approval, whole, and the union
+        (``$unionWith``) of the first ``limit`` cards, each part served by its index.
+        MongoDB does not promise the order of a union's output: both parts are sorted
+        here (a page and the pending releases, a few dozen documents)."""
+        visible = self._visible(squads)
+        newest = dict(NEWEST_FIRST)
+        page: list[dict[str, Any]] = [{"$match": _query(visible)}, {"$sort": newest}]
+        if limit:
+            page.append({"$limit": limit})
+        page += [{"$project": CARD_PROJECTION}, {"$set": {PART: "page"}}]
+        pipeline: list[dict[str, Any]] = [
+            {"$match": _query([*visible, PENDING])},
+            {"$set": {PART: "pending"}},
+            {"$unionWith": {"coll": self._collection.name, "pipeline": page}},
+        ]
+        docs = await self._collection.aggregate(pipeline).to_list(length=None)
+        docs.sort(key=lambda d: (d["release_date"], d["_id"]), reverse=True)
+        parts: dict[str, list[dict[str, Any]]] = {"pending": [], "page": []}
+        for doc in docs:
+            parts[doc.pop(PART)].append(doc)
+        pending = [from_document(Release, d) for d in parts["pending"]]
+        return HomeReleases(pending=pending, page=await self._cards_of(parts["page"]))
 
     async def dated_between(
         self, *, start: date, end: date, squads: Sequence[str] | None
@@ -133,13 +157,15 @@ class ReleaseRepository:
         return await self._cards(clauses, 0)
 
     async def _cards(self, clauses: list[dict[str, Any]], limit: int) -> list[ReleaseCard]:
-        """One round trip; a second only for releases stored by an older version (without a
-        current summary until start-up rebuilds it), read whole and summarized here."""
-        query = {"$and": clauses} if clauses else {}
-        cursor = self._collection.find(query, CARD_PROJECTION).sort(NEWEST_FIRST)
+        cursor = self._collection.find(_query(clauses), CARD_PROJECTION).sort(NEWEST_FIRST)
         if limit:
             cursor = cursor.limit(limit)
-        docs = await cursor.to_list(length=None)
+        return await self._cards_of(await cursor.to_list(length=None))
+
+    async def _cards_of(self, docs: list[dict[str, Any]]) -> list[ReleaseCard]:
+        """The cards of documents read with ``CARD_PROJECTION``; a round trip only for
+        releases stored by an older version (without a current summary until start-up
+        rebuilds it), read whole and summarized here."""
         cards = [card_from_document(d) for d in docs]
         stale = [d["_id"] for d, card in zip(docs, cards, strict=True) if card is None]
         if stale:
@@ -149,8 +175,7 @@ class ReleaseRepository:
         return [c for c in cards if c is not None]
 
     async def _find(self, clauses: list[dict[str, Any]], limit: int) -> list[Release]:
-        query = {"$and": clauses} if clauses else {}
-        cursor = self._collection.find(query).sort(NEWEST_FIRST)
+        cursor = self._collection.find(_query(clauses)).sort(NEWEST_FIRST)
         if limit:
             cursor = cursor.limit(limit)
         return [from_document(Release, d) for d in await cursor.to_list(length=None)]
@@ -158,3 +183,7 @@ class ReleaseRepository:
     @staticmethod
     def _visible(squads: Sequence[str] | None) -> list[dict[str, Any]]:
         return [] if squads is None else [{"squad_ids": {"$in": list(squads)}}]
+
+
+def _query(clauses: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"$and": clauses} if clauses else {}

@@ -15,13 +15,18 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from blocks.ids import ActionId, Origin
 from bot.acks import TRIGGER_HEADROOM
-from bot.after_ack import AfterAck, PendingAcks, pending_acks
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.payloads import command_payload
+from bot.after_ack import ACK_PRIORITY_SECONDS, AfterAck, PendingAcks, pending_acks
+from bot.devtools.fake_slack import Call, FakeSlack
+from bot.devtools.harness import LocalBot
+from bot.devtools.payloads import CHANNEL_ID, command_payload
 from bot.devtools.signing import form_body, signed_headers
 from bot.server import EVENTS_PATH, build_web_app
+from core.models.release import ApprovalStatus
 from storage.engine import Database
+from tests.bot.test_answers_reach import LIST, url_fails, words
+from tests.bot.test_approvals import approval, target
 
 SECRET = "ack-priority-secret"
 BLOCKED_S = 1.0  # what the listener does after its ack holds the event loop this long
@@ -236,3 +241,55 @@ async def test_shutdown_finishes_work_still_waiting_for_its_turn() -> None:
     await asyncio.wait_for(asyncio.gather(listener, draining), 5)
 
     assert answered == [True]
+
+
+async def test_a_request_whose_body_is_still_arriving_holds_no_answer_back(db: Database) -> None:
+    """Only a request known to be Slack's (read, signature checked) waits for its ack: one
+    that sends its body slowly (or is not signed at all) does not hold answers back."""
+    async with served(db, lambda _bolt: None) as url:
+        host, port = url.removeprefix("http://").split("/", 1)[0].split(":")
+        _, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            f"POST {EVENTS_PATH} HTTP/1.1\r\nHost: {host}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
+            "token=still-coming".encode()
+        )
+        await writer.drain()
+        await asyncio.sleep(0.1)  # the server is reading its body
+        queue = AfterAck(workers=1)
+        answered = asyncio.Event()
+
+        async def answer() -> None:
+            answered.set()
+
+        began = time.perf_counter()
+        queue.submit(answer)
+        await asyncio.wait_for(answered.wait(), 5)
+        waited = time.perf_counter() - began
+        writer.close()
+        await queue.drain()
+
+    assert waited < ACK_PRIORITY_SECONDS / 2
+
+
+async def test_shutdown_waits_for_what_a_click_does_after_its_ack(bot: LocalBot) -> None:
+    """An Approve click acks at once, then decides and answers; Slack takes its time to
+    refuse the answer's response_url, so it is answered in the channel instead. A shutdown
+    meanwhile lets all that finish before the database is closed."""
+    url_fails(bot)
+
+    async def slow_refusal(call: Call) -> None:
+        if call.method == "response_url!404":
+            await asyncio.sleep(1.0)
+
+    bot.slack.on_call = slow_refusal
+    value = await target(bot, "uat-signoff", origin=Origin.LIST)
+
+    reply = await bot.driver.click("UARJUN", ActionId.APPROVE, value, container=LIST)
+    assert reply.status == 200  # acked; the decision and its answer go on after the ack
+    await bot.runtime.drain()  # SIGTERM
+
+    assert (await approval(bot, "uat-signoff")).status is ApprovalStatus.APPROVED
+    [redrawn] = bot.slack.of("chat.postEphemeral")
+    assert redrawn.params["channel"] == CHANNEL_ID
+    assert "You approved *UAT sign-off*" in words(redrawn)

@@ -243,8 +243,9 @@ async def test_a_saved_form_whose_url_expired_is_confirmed_in_its_channel(bot: L
 # --- a modal left on "Loading…" -----------------------------------------------------------------
 
 
-def views_update_refused(bot: LocalBot, error: str = "not_found") -> None:
-    """Every views.update answered with Slack's ``error`` (HTTP 200: no client retry)."""
+def views_update_refused(bot: LocalBot, error: str = "internal_error") -> None:
+    """Every views.update answered with Slack's ``error`` (HTTP 200: no client retry);
+    by default a failure of Slack's own, which another try may get past."""
     bot.slack.methods["views.update"] = lambda _params: {"ok": False, "error": error}
 
 
@@ -265,6 +266,33 @@ async def test_a_form_slack_will_not_fill_in_is_explained_instead_of_left_loadin
     assert len(bot.slack.of("response_url")) == 1
 
 
+async def test_a_form_slack_refuses_for_good_is_explained_without_trying_again(
+    bot: LocalBot,
+) -> None:
+    views_update_refused(bot, "invalid_arguments")
+
+    await bot.driver.command("URHEA", "new")
+
+    [told] = await bot.slack.wait_for("response_url")
+    assert "“New release” form could not be shown" in told.params["text"]
+    assert len(bot.slack.of("views.update")) == 1  # a refusal: another try gets no further
+
+
+async def test_a_form_the_person_closed_while_it_loaded_is_neither_retried_nor_explained(
+    bot: LocalBot,
+) -> None:
+    views_update_refused(bot, "not_found")  # Slack's answer for a modal closed meanwhile
+
+    await bot.driver.command("URHEA", "new")
+
+    await bot.slack.wait_for("views.update")
+    await reacted(bot)
+    await settle()
+    assert len(bot.slack.of("views.update")) == 1
+    assert bot.slack.of("response_url") == []
+    assert bot.slack.of("chat.postEphemeral") == bot.slack.of("chat.postMessage") == []
+
+
 async def test_a_form_filled_in_on_the_second_try_needs_no_explanation(bot: LocalBot) -> None:
     # The first views.update fails after the client's own retries (three 500s).
     bot.slack.fail("views.update", status=500, retry_after=None, times=3)
@@ -279,7 +307,7 @@ async def test_a_form_filled_in_on_the_second_try_needs_no_explanation(bot: Loca
 
 
 async def test_a_stuck_form_is_explained_by_dm_when_the_url_fails_too(bot: LocalBot) -> None:
-    views_update_refused(bot, "internal_error")
+    views_update_refused(bot)
     url_fails(bot)
     bot.slack.refuse_channel(CHANNEL_ID, "channel_not_found")
 
@@ -318,6 +346,23 @@ async def test_a_refusal_slack_will_not_put_in_the_reject_form_is_told_instead(
     assert "must be decided by an approval manager" in told.params["text"]
     assert "Close the Reject form." in told.params["text"]
     assert len(bot.slack.of("views.update")) == 2
+
+
+async def test_a_reject_form_closed_before_the_refusal_reached_it_is_left_closed(
+    bot: LocalBot,
+) -> None:
+    views_update_refused(bot, "not_found")
+
+    await bot.driver.click(
+        "UDANA", ActionId.REJECT, await target(bot, "uat-signoff"), container=IN_CHANNEL
+    )
+
+    await bot.slack.wait_for("views.update")
+    await reacted(bot)
+    await settle()
+    assert len(bot.slack.of("views.update")) == 1
+    assert bot.slack.of("response_url") == []
+    assert bot.slack.of("chat.postEphemeral") == bot.slack.of("chat.postMessage") == []
 
 
 def test_a_stuck_form_says_what_it_would_have_shown() -> None:

@@ -5,17 +5,22 @@ sees it: the posts carrying each delivery's key."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.delivery import EVENT_TYPE, delivery_key
+import pytest
+
+from bot.delivery import EVENT_TYPE, HISTORY_LIMIT, HISTORY_PAGES, delivery_key
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.harness import LocalBot, local_bot
 from bot.scheduler import Deliveries, Outcome
 from core.models.release import Decision
+from core.services.approvals import pending_in
 from storage.db_clock import LocalClock, ServerClock, bind_clock
 from storage.engine import Database
+from storage.repositories.notifications import ClaimRepository
 from tests.bot.test_approvals import dms, reacted
 from tests.bot.test_outbox_restart import requests
 from tests.bot.test_reactions import add_prod_signoff
@@ -60,7 +65,49 @@ async def claim_of(db: Database, key: str) -> dict[str, Any] | None:
     return await db["claims"].find_one({"key": key})
 
 
+def chatter(slack: FakeSlack, channel: str, count: int) -> None:
+    """``count`` messages people post in ``channel`` after the last one there."""
+    held = slack.conversations.setdefault(channel, [])
+    last = float(held[-1]["ts"])
+    held.extend(
+        {"type": "message", "ts": f"{last + (n + 1) / 1000:.6f}", "user": "URHEA", "text": "hi"}
+        for n in range(count)
+    )
+
+
+class CompleteFails(ClaimRepository):
+    """The claims collection, but the database goes away when the next ``complete`` is
+    sent: the delivery went out, its claim is not marked done."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db["claims"])
+        self.failures = 1
+
+    async def complete(self, key: str, *, now: datetime | None = None, owner: str = "") -> bool:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("the database went away")
+        return await super().complete(key, now=now, owner=owner)
+
+
 # --- the fake Slack keeps what was posted ---------------------------------------------------
+
+
+async def test_the_fake_slack_pages_history_with_a_cursor_as_slack_does(bot: LocalBot) -> None:
+    client = bot.runtime.client
+    for n in range(5):
+        await client.chat_postMessage(channel="CREL", text=f"m{n}")
+
+    pages: list[list[str]] = []
+    cursor: str | None = None
+    while True:
+        page = await client.conversations_history(channel="CREL", limit=2, cursor=cursor)
+        pages.append([m["text"] for m in page["messages"]])
+        cursor = page["response_metadata"]["next_cursor"]
+        if not page["has_more"]:
+            break
+
+    assert pages == [["m4", "m3"], ["m2", "m1"], ["m0"]] and cursor == ""
 
 
 async def test_the_fake_slack_shows_posts_in_history_newest_first_with_their_metadata(
@@ -151,6 +198,87 @@ async def test_a_post_whose_connection_was_dropped_is_not_sent_again_by_the_clie
         assert len(posts_with(bot.slack, CHANNEL_KEY)) == 1
 
 
+@pytest.mark.parametrize("error", ["internal_error", "fatal_error"])
+async def test_a_digest_slack_posted_but_answered_with_its_own_failure_is_adopted(
+    db: Database, error: str
+) -> None:
+    """Slack documents these as "it's possible some aspect of the operation succeeded"."""
+    clock = FrozenClock(MONDAY_0900_UTC)
+    async with local_bot(db=db, clock=clock) as bot:
+        bot.slack.ts_clock = lambda: clock.now.timestamp()
+        await mute_personal_digests(bot)
+        await subscribe(bot, "CREL")
+        bot.slack.fail_after_doing("chat.postMessage", error=error)
+
+        first = await bot.runtime.deliveries.run_once()
+        clock.advance(minutes=1)
+        second = await bot.runtime.deliveries.run_once()
+
+        assert first.outcomes[CHANNEL_KEY] is Outcome.FAILED
+        assert second.outcomes[CHANNEL_KEY] is Outcome.SENT  # found in the channel: adopted
+        assert len(posts_with(bot.slack, CHANNEL_KEY)) == 1
+        assert len(bot.slack.of("conversations.history")) == 1
+
+
+async def test_a_post_slack_answered_500_is_not_sent_again_by_the_client_but_adopted(
+    db: Database,
+) -> None:
+    """slack_sdk's 5xx retry would send it again at once: a 500 may come after the post."""
+    clock = FrozenClock(MONDAY_0900_UTC)
+    async with local_bot(db=db, clock=clock) as bot:
+        bot.slack.ts_clock = lambda: clock.now.timestamp()
+        await mute_personal_digests(bot)
+        await subscribe(bot, "CREL")
+        bot.slack.fail_after_doing("chat.postMessage", error="internal_error", status=500)
+
+        first = await bot.runtime.deliveries.run_once()
+        posts_after_first = len(posts_with(bot.slack, CHANNEL_KEY))
+        second = await bot.runtime.deliveries.run_once()
+
+        assert first.outcomes[CHANNEL_KEY] is Outcome.FAILED and posts_after_first == 1
+        assert second.outcomes[CHANNEL_KEY] is Outcome.SENT
+        assert len(posts_with(bot.slack, CHANNEL_KEY)) == 1
+        assert len(bot.slack.of("conversations.history")) == 1
+
+
+async def test_a_digest_beyond_the_first_page_of_history_is_still_found(db: Database) -> None:
+    clock = FrozenClock(MONDAY_0900_UTC)
+    async with local_bot(db=db, clock=clock, slack_timeout_seconds=TIMEOUT) as bot:
+        bot.slack.ts_clock = lambda: clock.now.timestamp()
+        await mute_personal_digests(bot)
+        await subscribe(bot, "CREL")
+        bot.slack.answer_late("chat.postMessage", after=3.0)
+
+        await bot.runtime.deliveries.run_once()
+        chatter(bot.slack, "CREL", HISTORY_LIMIT + 50)  # the channel was busy meanwhile
+        clock.advance(minutes=1)
+        second = await bot.runtime.deliveries.run_once()
+
+        assert second.outcomes[CHANNEL_KEY] is Outcome.SENT
+        assert len(posts_with(bot.slack, CHANNEL_KEY)) == 1  # adopted from the second page
+        assert len(bot.slack.of("conversations.history")) == 2
+
+
+async def test_history_is_read_no_further_than_its_cap(db: Database) -> None:
+    """Past ``HISTORY_PAGES`` pages the delivery is posted: a bound on the calls, and a
+    conversation rarely gets that many messages between two attempts."""
+    clock = FrozenClock(MONDAY_0900_UTC)
+    async with local_bot(db=db, clock=clock, slack_timeout_seconds=TIMEOUT) as bot:
+        bot.slack.ts_clock = lambda: clock.now.timestamp()
+        await mute_personal_digests(bot)
+        await subscribe(bot, "CREL")
+        bot.slack.answer_late("chat.postMessage", after=3.0)
+
+        await bot.runtime.deliveries.run_once()
+        chatter(bot.slack, "CREL", HISTORY_PAGES * HISTORY_LIMIT)
+        clock.advance(minutes=1)
+        second = await bot.runtime.deliveries.run_once()
+
+        assert second.outcomes[CHANNEL_KEY] is Outcome.SENT
+        assert len(bot.slack.of("conversations.history")) == HISTORY_PAGES
+        assert len(posts_with(bot.slack, CHANNEL_KEY)) == 2
+
+
 async def test_an_approval_dm_answered_late_is_adopted_and_the_decision_updates_it(
     db: Database,
 ) -> None:
@@ -205,6 +333,65 @@ async def test_a_reminder_answered_late_is_adopted_and_recorded_once(db: Databas
         [message] = kept(bot.slack, failed)
         records = await db["approval_messages"].count_documents({"ts": message["ts"]})
         assert records == 1
+
+
+async def test_an_approval_dm_adopted_by_a_takeover_is_recorded_once(db: Database) -> None:
+    """One attempt's DM is answered late, past its lease; another attempt takes the claim
+    over and finds the DM in history while the first records it: one record, not two."""
+    clock = FrozenClock(MONDAY_0900_UTC)
+    async with local_bot(db=db, clock=clock) as bot:
+        bot.slack.ts_clock = lambda: clock.now.timestamp()
+        bot.slack.answer_late("chat.postMessage", after=0.3)  # the first decider's DM
+        bot.slack.answer_late("conversations.history", after=0.8)  # seen before it is recorded
+        await add_prod_signoff(bot)  # the reaction asks the deciders: the first attempt
+        [first] = await bot.slack.wait_for("chat.postMessage")
+        clock.advance(minutes=6)  # past its lease
+        release = await bot.runtime.repos.releases.get("REL-2026.12")
+        refs = [r for r in pending_in(release) if r.milestone.milestone_key == "prod-signoff"]
+
+        takeover = await bot.runtime.deps.notifier.request_decisions(
+            bot.runtime.client, release, refs
+        )
+        await reacted(bot)
+
+        key = delivery_key(first.params)
+        assert key is not None and len(posts_with(bot.slack, key)) == 1
+        assert takeover == 1 and len(bot.slack.of("conversations.history")) == 1  # adopted
+        [message] = kept(bot.slack, key)
+        assert await db["approval_messages"].count_documents({"ts": message["ts"]}) == 1
+
+
+async def test_a_sent_digest_whose_claim_storage_failed_to_complete_is_not_sent_twice(
+    db: Database,
+) -> None:
+    """The tick goes on (its purge too); the claim expires with its lease, and the next
+    attempt finds the digest in the channel."""
+    clock = FrozenClock(MONDAY_0900_UTC)
+    async with local_bot(db=db, clock=clock) as bot:
+        bot.slack.ts_clock = lambda: clock.now.timestamp()
+        await mute_personal_digests(bot)
+        await subscribe(bot, "CREL")
+        runtime = bot.runtime
+        repos = dataclasses.replace(runtime.repos, claims=CompleteFails(db))
+        deliveries = Deliveries(dataclasses.replace(runtime.deps, repos=repos), runtime.client)
+        long_done = clock.now - timedelta(days=30)
+        await db["claims"].insert_one(
+            {"key": "old", "owner": "", "expires_at": long_done, "done": True, "done_at": long_done}
+        )
+
+        first = await deliveries.run_once()
+        claim = await claim_of(db, CHANNEL_KEY)
+        clock.advance(minutes=6)  # past the lease
+        second = await deliveries.run_once()
+
+        assert first.outcomes[CHANNEL_KEY] is Outcome.SENT
+        assert claim is not None and claim["done"] is False  # not marked done
+        assert await claim_of(db, "old") is None  # the tick went on to purge
+        assert second.outcomes[CHANNEL_KEY] is Outcome.SENT  # adopted, not posted again
+        assert len(posts_with(bot.slack, CHANNEL_KEY)) == 1
+        assert len(bot.slack.of("conversations.history")) == 1
+        done = await claim_of(db, CHANNEL_KEY)
+        assert done is not None and done["done"] is True
 
 
 # --- leases judged by the database's clock ----------------------------------------------------
