@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -28,7 +28,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.message import Message
 from bot.slack_client import error_code, is_permanent, maybe_done
 from core.ports import ClaimRepository
-from storage.repositories.notifications import Taken
 
 log = logging.getLogger(__name__)
 
@@ -57,25 +56,6 @@ def delivery_key(message: dict[str, Any]) -> str | None:
     payload = metadata.get("event_payload")
     key = payload.get("key") if isinstance(payload, dict) else None
     return str(key) if key is not None else None
-
-
-@runtime_checkable
-class DeliveryClaims(Protocol):
-    """The claims a delivery needs (``storage.repositories.notifications.ClaimRepository``):
-    judged by the database's clock, telling a retry of an unsure attempt from a first one."""
-
-    async def take(self, key: str, *, ttl: timedelta, owner: str = "") -> Taken | None: ...
-    async def complete(self, key: str, *, owner: str = "") -> bool: ...
-    async def release(self, key: str, *, owner: str = "", maybe_done: bool = False) -> None: ...
-    async def finished(self, key: str) -> bool: ...
-    async def purge(self, *, before: datetime, done_before: datetime) -> int: ...
-    async def now(self) -> datetime: ...
-
-
-def delivery_claims(claims: ClaimRepository) -> DeliveryClaims:
-    if not isinstance(claims, DeliveryClaims):
-        raise TypeError(f"{type(claims).__name__} cannot tell a retry from a first attempt")
-    return claims
 
 
 class Outcome(StrEnum):
@@ -180,7 +160,7 @@ Send = Callable[[Poster], Awaitable[bool]]
 
 
 async def deliver_once(
-    claims: DeliveryClaims, client: AsyncWebClient, key: str, send: Send, *, lease: timedelta
+    claims: ClaimRepository, client: AsyncWebClient, key: str, send: Send, *, lease: timedelta
 ) -> Outcome:
     """Claim ``key``, run ``send`` (True: delivered; False: nothing to send for now), and
     settle the claim: completed when delivered or refused for good, let go when the send
@@ -220,7 +200,7 @@ class _Settle:
     expires with its lease; the next attempt takes it over as unsure and looks for the
     message before sending."""
 
-    claims: DeliveryClaims
+    claims: ClaimRepository
     key: str
     owner: str
 

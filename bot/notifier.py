@@ -24,7 +24,7 @@ from blocks.approvals import (
     approval_withdrawn_message,
 )
 from blocks.message import Message
-from bot.delivery import Outcome, Poster, deliver_once, delivery_claims
+from bot.delivery import Outcome, Poster, deliver_once
 from bot.reach import reach
 from bot.slack_client import error_code, is_permanent
 from bot.workspace import Workspace
@@ -105,7 +105,7 @@ class ApprovalNotifier:
         self._home = home
         self._services = services
         self._messages = messages
-        self._claims = delivery_claims(claims)
+        self._claims = claims
         self._clock = clock
         self._default_tz = default_tz
 

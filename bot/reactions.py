@@ -31,7 +31,7 @@ import logging
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.approvals import NotReached, Unreached, unreached_deciders_message
-from bot.delivery import Poster, deliver_once, delivery_claims
+from bot.delivery import Poster, deliver_once
 from bot.deps import BotDeps
 from bot.home_tab import publish_home
 from bot.notifier import LEASE, NotAllDelivered, request_claim, same_round
@@ -121,7 +121,7 @@ class Reactions:
         """One DM to whoever made the change, once per change (a delivery of its own, claimed
         as every DM is), naming the deciders its requests did not reach. Best effort: a
         failure to tell is logged, and told by a retry of the reaction if there is one."""
-        claims, key = delivery_claims(self._deps.repos.claims), f"unreached:{entry.id}"
+        claims, key = self._deps.repos.claims, f"unreached:{entry.id}"
         if await claims.finished(key):  # a retry of this reaction: told already
             return
         unreached = await self._unreached(release, refs, sent=sent, failed=failed)

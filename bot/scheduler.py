@@ -34,7 +34,6 @@ from bot.delivery import (
     Send,
     Undeliverable,
     deliver_once,
-    delivery_claims,
 )
 from bot.deps import BotDeps
 from bot.notifier import record_copy
@@ -77,7 +76,7 @@ class Deliveries:
     ) -> None:
         self._deps = deps
         self._client = client
-        self._claims = delivery_claims(deps.repos.claims)
+        self._claims = deps.repos.claims
         self._lease = lease
         self._limit = asyncio.Semaphore(concurrency)
         self._stopping = False

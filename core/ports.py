@@ -10,7 +10,7 @@ from typing import Protocol, TypeVar
 from core.models.attachment import Attachment, AttachmentTarget
 from core.models.catalog import Application, JiraBoard, Squad
 from core.models.events import PendingEvents
-from core.models.notification import ApprovalMessage
+from core.models.notification import ApprovalMessage, Taken
 from core.models.rbac import Role, SlackIdentity, User, UserStatus
 from core.models.release import Release
 from core.models.schedule import DigestSubscription, Snooze
@@ -182,16 +182,30 @@ class ClaimRepository(Protocol):
     ``owner`` names the attempt holding a claim: only it may complete or release it, so a
     replica whose lease ran out cannot undo the replica that took the work over."""
 
-    async def claim(self, key: str, *, now: datetime, ttl: timedelta, owner: str = "") -> bool:
-        """True for the first caller, or for one taking over an expired, unfinished claim."""
+    async def claim(
+        self, key: str, *, ttl: timedelta, owner: str = "", now: datetime | None = None
+    ) -> bool:
+        """True for the first caller, or for one taking over an expired, unfinished claim.
+        Times are the database's; ``now`` counts only where no database clock is bound."""
         ...
 
-    async def complete(self, key: str, *, now: datetime, owner: str = "") -> bool:
+    async def take(
+        self, key: str, *, ttl: timedelta, owner: str = "", now: datetime | None = None
+    ) -> Taken | None:
+        """``claim``, telling a first attempt from a retry of one that may have done it."""
+        ...
+
+    async def complete(self, key: str, *, owner: str = "", now: datetime | None = None) -> bool:
         """The work is done: the claim never expires. False if the claim is no longer ours."""
         ...
 
-    async def release(self, key: str, *, owner: str = "") -> None:
-        """The work failed: let the next attempt claim it at once."""
+    async def release(self, key: str, *, owner: str = "", maybe_done: bool = False) -> None:
+        """The work failed: let the next attempt claim it at once (told, if ``maybe_done``,
+        that this attempt may have done it)."""
+        ...
+
+    async def now(self) -> datetime:
+        """The time leases are judged by: the database's."""
         ...
 
     async def finished(self, key: str) -> bool:

@@ -28,7 +28,7 @@ from core.models.attachment import Attachment, AttachmentTarget
 from core.models.catalog import Application, JiraBoard, Squad
 from core.models.common import Entity, is_object_id
 from core.models.events import PendingEvents
-from core.models.notification import ApprovalMessage
+from core.models.notification import ApprovalMessage, Taken
 from core.models.rbac import Role, SlackIdentity, User, UserStatus
 from core.models.release import ApprovalStatus, Release
 from core.models.schedule import DigestSubscription, Snooze
@@ -38,7 +38,6 @@ from core.ports import HomeReleases, KeyedRepository
 from core.rules.readiness import ReleaseCard, card_of
 from core.rules.search import matches, search_term
 from core.services.container import Repositories
-from storage.repositories.notifications import Taken
 
 M = TypeVar("M", bound=BaseModel)
 E = TypeVar("E", bound=Entity)

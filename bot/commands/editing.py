@@ -125,9 +125,7 @@ def _opener(form: ReleaseForm) -> Handler:
 async def _product_view(
     request: CommandRequest, release: Release, metadata: EditingMetadata
 ) -> View:
-    catalog = request.deps.services.catalog
-    applications = await catalog.applications(request.user)
-    squads = await catalog.squads(request.user)
+    squads, applications = await request.deps.services.catalog.for_release_form(request.user)
     return add_product_modal(release, applications, squads, metadata)
 
 

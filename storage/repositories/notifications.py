@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bson import ObjectId
@@ -10,7 +9,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from core.clock import utc_now
-from core.models.notification import ApprovalMessage
+from core.models.notification import ApprovalMessage, Taken
 from core.models.schedule import DigestSubscription, Snooze
 from storage.codec import from_document, to_document
 from storage.db_clock import clock_of
@@ -29,15 +28,6 @@ class ApprovalMessageRepository:
         return [
             from_document(ApprovalMessage, {k: v for k, v in d.items() if k != "_id"}) for d in docs
         ]
-
-
-@dataclass(frozen=True)
-class Taken:
-    """A claim taken. ``earlier``: when an earlier attempt at the same work began, if that
-    attempt may have done it (it let go unsure of the outcome, or its lease ran out); None
-    on a first attempt."""
-
-    earlier: datetime | None = None
 
 
 class ClaimRepository:

@@ -322,9 +322,8 @@ async def test_new_release_modal_opening(counted: Counted) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="4 reads: the user, the release, applications and squads apart; "
-    "bot/commands/editing._product_view can use catalog.for_release_form (3), and reading "
-    "the release with the catalog would make 2 (see the report)",
+    reason="3 reads: the user, the release, then squads and applications together; reading "
+    "the release with the catalog would make 2",
 )
 async def test_product_modal_opening(counted: Counted) -> None:
     async def request() -> None:
