@@ -153,23 +153,28 @@ class AfterAck:
         self._queue.put_nowait((job, contextvars.copy_context()))
 
     async def drain(self, timeout: float = 10.0) -> None:
-        """Finish queued work (on shutdown), then stop the workers. Listeners still at work
-        after their ack (waiting for their turn, deciding, answering) finish first: they may
-        queue work, and what they do must not meet a closed database."""
-        try:
-            await asyncio.wait_for(_listeners_done(pending_acks()), timeout)
-        except TimeoutError:
-            log.warning("stopped with listeners still at work after their ack")
+        """Finish queued work (on shutdown), then stop the workers, all within ``timeout``.
+        Listeners still at work after their ack (waiting for their turn, deciding,
+        answering) finish first: they may queue work, and what they do must not meet a
+        closed database."""
+        deadline = asyncio.get_running_loop().time() + timeout
         queue, workers = self._queue, self._workers
-        if queue is not None:
+        try:
             try:
-                await asyncio.wait_for(queue.join(), timeout)
+                await asyncio.wait_for(_listeners_done(pending_acks()), _left(deadline))
             except TimeoutError:
-                log.warning("stopped with %d answers still queued", queue.qsize())
-        self._queue, self._workers = None, []  # work submitted from now on starts new ones
-        for worker in workers:
-            worker.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+                log.warning("stopped with listeners still at work after their ack")
+            if queue is not None:
+                try:
+                    await asyncio.wait_for(queue.join(), _left(deadline))
+                except TimeoutError:
+                    log.warning("stopped with %d answers still queued", queue.qsize())
+        finally:
+            if self._workers is workers:  # work submitted from now on starts new ones
+                self._queue, self._workers = None, []
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
 
     async def _work(self, queue: asyncio.Queue[tuple[Job, contextvars.Context]]) -> None:
         while True:
@@ -182,3 +187,8 @@ class AfterAck:
                 log.exception("after-ack work failed")
             finally:
                 queue.task_done()
+
+
+def _left(deadline: float) -> float:
+    """Seconds until ``deadline`` (on the running loop's clock), never negative."""
+    return max(0.0, deadline - asyncio.get_running_loop().time())

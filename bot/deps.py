@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -45,7 +46,10 @@ class BotDeps:
         return ZoneInfo(self.settings.default_timezone)
 
     async def settle(self, timeout: float = 10.0) -> None:
-        """Finish the answers and the reactions still queued (on shutdown; tests wait on it)."""
-        await self.after_ack.drain(timeout)
-        await self.reacting.drain(timeout)
-        await self.after_ack.drain(timeout)  # answers a reaction may have queued
+        """Finish the answers and the reactions still queued, within ``timeout`` in all (on
+        shutdown; tests wait on it)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout  # one budget for all three
+        await self.after_ack.drain(max(0.0, deadline - loop.time()))
+        await self.reacting.drain(max(0.0, deadline - loop.time()))
+        await self.after_ack.drain(max(0.0, deadline - loop.time()))  # what reactions queued

@@ -57,18 +57,6 @@ def request_claim(approval_key: str, asked_at: datetime | None, user_id: str) ->
     return f"request:{approval_key}:{stamp(asked_at)}:{user_id}"
 
 
-async def record_copy(messages: ApprovalMessageRepository, message: ApprovalMessage) -> bool:
-    """Record a copy of an approval's DM, so its decision updates it, unless this
-    ``(approval_key, channel, ts)`` is recorded already: a copy adopted from history may
-    have been recorded by the attempt that posted it, or one posted by an attempt that
-    outlived its lease by the attempt that adopted it. False when it was."""
-    recorded = await messages.for_approval(message.approval_key)
-    if any((r.channel, r.ts) == (message.channel, message.ts) for r in recorded):
-        return False
-    await messages.record(message)
-    return True
-
-
 class NotAllDelivered(Exception):
     """Some recipients could not be asked for now; the delivery is to be tried again."""
 
@@ -168,8 +156,7 @@ class ApprovalNotifier:
         posted = await poster.post(slack_id, message)
         # Not recorded (storage failed): the claim is let go unsure, and the retry finds this
         # DM in history and records it, so the decision still updates it.
-        await record_copy(
-            self._messages,
+        await self._messages.record(
             ApprovalMessage(
                 approval_key=ask.key,
                 user_id=actor.user_id,

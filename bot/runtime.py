@@ -78,7 +78,7 @@ class Runtime:
         seconds = self.settings.shutdown_drain_seconds
         self.deliveries.stop()
         ticking = self.scheduler.stop(drain=seconds) if self.scheduler is not None else None
-        settling = asyncio.wait_for(self.deps.settle(timeout=seconds), seconds)
+        settling = self.deps.settle(timeout=seconds)  # bounded by itself, workers stopped
         for outcome in await asyncio.gather(
             *(c for c in (ticking, settling) if c is not None), return_exceptions=True
         ):

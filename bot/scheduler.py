@@ -36,7 +36,6 @@ from bot.delivery import (
     deliver_once,
 )
 from bot.deps import BotDeps
-from bot.notifier import record_copy
 from bot.reach import slack_id_of
 from bot.slack_client import error_code
 from core.models.notification import ApprovalMessage
@@ -171,8 +170,7 @@ class Deliveries:
 
     async def _record(self, job: ReminderJob, posted: Posted) -> None:
         """Recorded like the first request, so a decision updates this copy too (once)."""
-        await record_copy(
-            self._deps.repos.approval_messages,
+        await self._deps.repos.approval_messages.record(
             ApprovalMessage(
                 approval_key=job.approval_key,
                 user_id=job.recipient.user_id,

@@ -172,7 +172,11 @@ class TimelineRepository(Protocol):
 class ApprovalMessageRepository(Protocol):
     """Where each approval request was delivered, so every copy can be updated."""
 
-    async def record(self, message: ApprovalMessage) -> None: ...
+    async def record(self, message: ApprovalMessage) -> None:
+        """Keep a DM copy of an approval; a copy already kept (same channel and ts) is not
+        kept twice."""
+        ...
+
     async def for_approval(self, approval_key: str) -> list[ApprovalMessage]: ...
 
 

@@ -508,7 +508,9 @@ class FakeApprovalMessageRepository:
         self.messages: list[ApprovalMessage] = []
 
     async def record(self, message: ApprovalMessage) -> None:
-        self.messages.append(stored(message))
+        copy = (message.approval_key, message.channel, message.ts)
+        if all((m.approval_key, m.channel, m.ts) != copy for m in self.messages):
+            self.messages.append(stored(message))
 
     async def for_approval(self, approval_key: str) -> list[ApprovalMessage]:
         return [m.model_copy() for m in self.messages if m.approval_key == approval_key]

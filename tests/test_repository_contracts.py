@@ -542,7 +542,9 @@ async def test_an_unknown_attachment_is_not_found(repos: Repositories, ref: str)
 
 async def test_approval_messages_are_found_by_their_approval(repos: Repositories) -> None:
     def sent(key: str, user_id: str) -> ApprovalMessage:
-        return ApprovalMessage(approval_key=key, user_id=user_id, channel="D1", ts="1", sent_at=T0)
+        return ApprovalMessage(
+            approval_key=key, user_id=user_id, channel=f"D{user_id}", ts="1", sent_at=T0
+        )
 
     await repos.approval_messages.record(sent("a", "u1"))
     await repos.approval_messages.record(sent("b", "u1"))
@@ -552,6 +554,18 @@ async def test_approval_messages_are_found_by_their_approval(repos: Repositories
 
     assert sorted(m.user_id for m in found) == ["u1", "u2"]  # in no promised order
     assert await repos.approval_messages.for_approval("c") == []
+
+
+async def test_a_dm_copy_recorded_twice_is_kept_once(repos: Repositories) -> None:
+    """The attempt that posted a DM and the one that adopted it from history both record it."""
+    copy = ApprovalMessage(approval_key="a", user_id="u1", channel="DU1", ts="7.1", sent_at=T0)
+    later = copy.model_copy(update={"sent_at": T0 + timedelta(minutes=6)})
+
+    await repos.approval_messages.record(copy)
+    await repos.approval_messages.record(later)
+
+    [kept] = await repos.approval_messages.for_approval("a")
+    assert kept.sent_at == T0  # the first record stands
 
 
 # --- claims, subscriptions, snoozes ---------------------------------------------------------

@@ -21,7 +21,10 @@ class ApprovalMessageRepository:
         self._collection = collection
 
     async def record(self, message: ApprovalMessage) -> None:
-        await self._collection.insert_one(to_document(message))
+        """Once per copy (approval, channel, ts): a copy adopted from history may be recorded
+        by the attempt that posted it and again by the one that adopted it."""
+        copy = {"approval_key": message.approval_key, "channel": message.channel, "ts": message.ts}
+        await self._collection.update_one(copy, {"$setOnInsert": to_document(message)}, upsert=True)
 
     async def for_approval(self, approval_key: str) -> list[ApprovalMessage]:
         docs = await self._collection.find({"approval_key": approval_key}).to_list(length=None)

@@ -42,3 +42,43 @@ async def test_drain_finishes_queued_work_and_survives_a_failing_job() -> None:
     await queue.drain()
 
     assert sorted(done) == [0, 1, 2, 3, 4]
+
+
+async def test_a_drain_past_its_bound_returns_on_time_and_stops_its_workers() -> None:
+    queue = AfterAck(workers=1, job_seconds=None)
+    started = asyncio.Event()
+
+    async def stuck() -> None:
+        started.set()
+        await asyncio.sleep(60)
+
+    queue.submit(stuck)
+    await started.wait()
+    workers = list(queue._workers)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+
+    await queue.drain(timeout=0.2)
+
+    assert loop.time() - began < 1.0  # one budget, not one per phase
+    assert all(w.done() for w in workers)  # nothing left running against a closed database
+
+
+async def test_a_drain_cancelled_from_outside_still_stops_its_workers() -> None:
+    queue = AfterAck(workers=1, job_seconds=None)
+    started = asyncio.Event()
+
+    async def stuck() -> None:
+        started.set()
+        await asyncio.sleep(60)
+
+    queue.submit(stuck)
+    await started.wait()
+    workers = list(queue._workers)
+
+    draining = asyncio.create_task(queue.drain(timeout=30))
+    await asyncio.sleep(0.05)
+    draining.cancel()
+    await asyncio.gather(draining, return_exceptions=True)
+
+    assert all(w.done() for w in workers)
