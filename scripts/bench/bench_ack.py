@@ -79,7 +79,7 @@ from bot.devtools.fake_slack import TEAM_ID, Call, FakeSlack
 from bot.devtools.harness import DEMO_PEOPLE, SIGNING_SECRET
 from scripts.bench.ack_client import KEY, LoadClient, LoadPlan, load_client
 from scripts.bench.app_server import MODULE as SERVER, ServerPlan
-from scripts.bench.bench_core import percentile, print_table
+from scripts.bench.bench_core import exit_code, percentile, print_table
 from scripts.bench.child import Child, running
 
 MAX_RATIO = 1.5  # bot ack p99 / bare Bolt ack p99
@@ -599,14 +599,7 @@ def main(argv: list[str] | None = None) -> int:
     print_environment(args)
     report = asyncio.run(bench(args))
     print_report(report)
-    misses = report.misses()
-    if misses:
-        print("\nTargets missed:")
-        for miss in misses:
-            print(f"  - {miss}")
-        return 1
-    print("\nEvery target met.")
-    return 0
+    return exit_code(report.misses())
 
 
 if __name__ == "__main__":

@@ -117,6 +117,17 @@ QUICK = Config(summary_iterations=400, load_iterations=20, pages=3, walks=1, add
 # ---------------------------------------------------------------------------- measuring
 
 
+def exit_code(misses: Sequence[str]) -> int:
+    """Print the targets missed (exit code 1) or that every target was met (0)."""
+    if misses:
+        print("\nTargets missed:")
+        for miss in misses:
+            print(f"  - {miss}")
+        return 1
+    print("\nEvery target met.")
+    return 0
+
+
 def percentile(values: Sequence[float], p: float) -> float:
     """The nearest-rank ``p``-th percentile."""
     ordered = sorted(values)

@@ -84,7 +84,7 @@ from bot.devtools.payloads import command_payload, event_payload
 from bot.devtools.signing import form_body, signed_headers
 from scripts.bench.ack_client import LoadPlan, load_client
 from scripts.bench.app_server import MODULE as SERVER, ServerPlan
-from scripts.bench.bench_core import percentile, print_table
+from scripts.bench.bench_core import exit_code, percentile, print_table
 from scripts.bench.child import Child, running
 from scripts.bench.scale_history import NAME_WORD, id_prefix
 
@@ -699,14 +699,7 @@ def main(argv: list[str] | None = None) -> int:
     print_environment(args)
     report = asyncio.run(bench(args))
     print_report(report)
-    misses = report.misses()
-    if misses:
-        print("\nTargets missed:")
-        for miss in misses:
-            print(f"  - {miss}")
-        return 1
-    print("\nEvery target met.")
-    return 0
+    return exit_code(report.misses())
 
 
 if __name__ == "__main__":
