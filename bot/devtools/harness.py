@@ -51,6 +51,16 @@ def local_settings(slack: FakeSlack, **overrides: object) -> Settings:
     return Settings.model_validate(values)
 
 
+async def listen(app: web.Application) -> tuple[web.AppRunner, str]:
+    """Serve ``app`` on a free local port: its runner (to clean up) and base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
+
+
 @asynccontextmanager
 async def local_bot(
     *, db: Database | None = None, clock: Clock = utc_now, **overrides: object
@@ -61,12 +71,7 @@ async def local_bot(
         slack.add_person(person)
     await slack.start()
     runtime = await build_runtime(local_settings(slack, **overrides), clock=clock, db=db)
-    runner = web.AppRunner(runtime.web_app(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    url = f"http://127.0.0.1:{port}"
+    runner, url = await listen(runtime.web_app())
     try:
         async with aiohttp.ClientSession() as session:
             driver = SlackDriver(f"{url}{EVENTS_PATH}", SIGNING_SECRET, slack, session)

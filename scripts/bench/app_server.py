@@ -61,10 +61,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiohttp import web
-
 from blocks.approvals import ApprovalTarget
-from bot.devtools.harness import BOT_TOKEN, SIGNING_SECRET
+from bot.devtools.harness import BOT_TOKEN, SIGNING_SECRET, listen
 from bot.runtime import Runtime, build_runtime
 from bot.server import EVENTS_PATH
 from bot.settings import SeedData, Settings
@@ -325,16 +323,6 @@ class Profiling:
         return {"event": "profile", "on": False, **top}
 
 
-async def listen(app: web.Application) -> tuple[web.AppRunner, str]:
-    """Serve ``app`` on a free port; its runner and Slack events URL."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}{EVENTS_PATH}"
-
-
 async def serve_bot(plan: ServerPlan) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     prepared = await prepare(plan, now)
@@ -362,6 +350,7 @@ async def serve_bot(plan: ServerPlan) -> None:
         **facts,
     )
     runner, url = await listen(runtime.web_app())
+    url += EVENTS_PATH
     profiling, pauses = Profiling(), GcPauses()
     pin(plan)
     try:

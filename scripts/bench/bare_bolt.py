@@ -21,7 +21,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.devtools.harness import BOT_TOKEN, SIGNING_SECRET
+from bot.devtools.harness import BOT_TOKEN, SIGNING_SECRET, listen
 from bot.server import EVENTS_PATH
 
 ANY = re.compile(".*")
@@ -52,12 +52,8 @@ async def bare_bolt(api_url: str) -> AsyncIterator[str]:
 
     web_app = web.Application()
     web_app.router.add_post(EVENTS_PATH, events)
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, url = await listen(web_app)
     try:
-        yield f"http://127.0.0.1:{port}{EVENTS_PATH}"
+        yield f"{url}{EVENTS_PATH}"
     finally:
         await runner.cleanup()

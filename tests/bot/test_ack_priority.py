@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 import pytest
-from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -19,7 +18,7 @@ from blocks.ids import ActionId, Origin
 from bot.acks import TRIGGER_HEADROOM
 from bot.after_ack import ACK_PRIORITY_SECONDS, AfterAck, PendingAcks, pending_acks
 from bot.devtools.fake_slack import Call, FakeSlack
-from bot.devtools.harness import LocalBot
+from bot.devtools.harness import LocalBot, listen
 from bot.devtools.payloads import CHANNEL_ID, command_payload
 from bot.devtools.signing import form_body, signed_headers
 from bot.server import EVENTS_PATH, build_web_app
@@ -42,13 +41,9 @@ async def served(db: Database, register: Callable[[AsyncApp], None]) -> AsyncIte
         client=AsyncWebClient(token="xoxb-local", base_url=slack.api_url), signing_secret=SECRET
     )
     register(bolt)
-    runner = web.AppRunner(build_web_app(bolt, db, signing_secret=SECRET))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, url = await listen(build_web_app(bolt, db, signing_secret=SECRET))
     try:
-        yield f"http://127.0.0.1:{port}{EVENTS_PATH}"
+        yield f"{url}{EVENTS_PATH}"
     finally:
         await runner.cleanup()
         await slack.stop()
