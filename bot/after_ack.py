@@ -161,12 +161,12 @@ class AfterAck:
         queue, workers = self._queue, self._workers
         try:
             try:
-                await asyncio.wait_for(_listeners_done(pending_acks()), _left(deadline))
+                await asyncio.wait_for(_listeners_done(pending_acks()), time_left(deadline))
             except TimeoutError:
                 log.warning("stopped with listeners still at work after their ack")
             if queue is not None:
                 try:
-                    await asyncio.wait_for(queue.join(), _left(deadline))
+                    await asyncio.wait_for(queue.join(), time_left(deadline))
                 except TimeoutError:
                     log.warning("stopped with %d answers still queued", queue.qsize())
         finally:
@@ -189,6 +189,6 @@ class AfterAck:
                 queue.task_done()
 
 
-def _left(deadline: float) -> float:
+def time_left(deadline: float) -> float:
     """Seconds until ``deadline`` (on the running loop's clock), never negative."""
     return max(0.0, deadline - asyncio.get_running_loop().time())

@@ -89,7 +89,6 @@ def outcome_unknown(error: BaseException) -> bool:
 class Posted:
     channel: str
     ts: str
-    adopted: bool = False  # found in history: posted by an earlier attempt
 
 
 class Poster:
@@ -143,7 +142,7 @@ class Poster:
                 return None
             for message in history.get("messages") or []:
                 if delivery_key(message) == self.key:
-                    return Posted(conversation, str(message["ts"]), adopted=True)
+                    return Posted(conversation, str(message["ts"]))
             cursor = (history.get("response_metadata") or {}).get("next_cursor")
             if not history.get("has_more") or not cursor:
                 return None

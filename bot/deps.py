@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.after_ack import AfterAck
+from bot.after_ack import AfterAck, time_left
 from bot.identity import IdentityResolver
 from bot.notifier import ApprovalNotifier
 from bot.settings import Settings
@@ -48,8 +48,7 @@ class BotDeps:
     async def settle(self, timeout: float = 10.0) -> None:
         """Finish the answers and the reactions still queued, within ``timeout`` in all (on
         shutdown; tests wait on it)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout  # one budget for all three
-        await self.after_ack.drain(max(0.0, deadline - loop.time()))
-        await self.reacting.drain(max(0.0, deadline - loop.time()))
-        await self.after_ack.drain(max(0.0, deadline - loop.time()))  # what reactions queued
+        deadline = asyncio.get_running_loop().time() + timeout  # one budget for all three
+        await self.after_ack.drain(time_left(deadline))
+        await self.reacting.drain(time_left(deadline))
+        await self.after_ack.drain(time_left(deadline))  # what reactions queued

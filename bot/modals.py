@@ -46,7 +46,6 @@ class FormNotShown(DomainError):
             super().__init__(f"{cause.message} ({stuck} Close it.)")
         else:
             super().__init__(f"{stuck} Close it and try again.")
-        self.cause = cause
 
 
 async def show_modal(client: AsyncWebClient, trigger_id: str, view: View) -> str:

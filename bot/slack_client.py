@@ -45,8 +45,8 @@ PERMANENT_ERRORS = frozenset(
 
 # Slack's own failures: "it's possible some aspect of the operation succeeded".
 MAYBE_DONE_ERRORS = frozenset({"internal_error", "fatal_error"})
-# Failures another try may get past: Slack's own, and its being busy or cut off.
-TRANSIENT_ERRORS = MAYBE_DONE_ERRORS | {"service_unavailable", "request_timeout", "ratelimited"}
+# Failures another try may get past, beside Slack's own (``maybe_done``): its being busy or cut off.
+TRANSIENT_ERRORS = frozenset({"service_unavailable", "request_timeout", "ratelimited"})
 
 
 def error_code(error: SlackApiError) -> str | None:

@@ -74,3 +74,20 @@ async def ping(db: Database, *, timeout: float = 2.0) -> bool:
     except Exception:  # any failure means "not reachable" to a health check
         return False
     return True
+
+
+_PART = "_union_part"  # which side of ``union_of`` a document came from
+
+
+async def union_of(
+    collection: Collection, first: list[Document], other: str, then: list[Document]
+) -> tuple[list[Document], list[Document]]:
+    """One round trip (``$unionWith``): the documents of ``first`` run on ``collection`` and
+    of ``then`` run on collection ``other``, apart, each in no promised order (MongoDB does
+    not promise the order of a union's output: callers sort)."""
+    union = {"coll": other, "pipeline": [*then, {"$set": {_PART: 1}}]}
+    pipeline = [*first, {"$set": {_PART: 0}}, {"$unionWith": union}]
+    parts: tuple[list[Document], list[Document]] = ([], [])
+    for doc in await collection.aggregate(pipeline).to_list(length=None):
+        parts[doc.pop(_PART)].append(doc)
+    return parts

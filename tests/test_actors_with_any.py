@@ -30,7 +30,7 @@ async def test_a_decider_sees_releases_through_another_role_they_hold(world: Wor
     release = await world.repos.releases.get("REL-A")
     [ref] = pending_in(release)
 
-    deciders = await world.services.approvals.deciders(release, ref)
+    [deciders] = await world.services.approvals.deciders_of(release, [ref])
     actors = await world.services.identity.actors_with_any(
         frozenset({Permission.IS_APPROVAL_MANAGER})
     )

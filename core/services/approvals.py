@@ -96,18 +96,12 @@ class ApprovalService:
         """Raise unless the actor may decide this approval now (before asking for a reason)."""
         approvals.check_may_decide(actor, ref.milestone, self._policy)
 
-    async def deciders(
-        self, release: Release, ref: MilestoneRef, *, as_if_pending: bool = False
-    ) -> list[Actor]:
-        """Everyone who may decide this pending approval now and can see its release; with
-        ``as_if_pending``, who could have decided it before it was decided."""
-        [found] = await self.deciders_of(release, [ref], as_if_pending=as_if_pending)
-        return found
-
     async def deciders_of(
         self, release: Release, refs: list[MilestoneRef], *, as_if_pending: bool = False
     ) -> list[list[Actor]]:
-        """``deciders`` of each of ``refs``, the candidates read once for all of them."""
+        """For each of ``refs``, everyone who may decide that pending approval now and can see
+        its release (with ``as_if_pending``, who could have decided it before it was
+        decided); the candidates are read once for all of them."""
         if not refs:
             return []
         candidates = await self._identity.actors_with_any(DECIDING_FLAGS)

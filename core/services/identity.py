@@ -81,8 +81,8 @@ class IdentityService:
         read = await self._users.get_many(sorted(missing)) if missing else []
         found = {u: self._shown[u] for u in user_ids - missing} | {u.id: u for u in read}
         self._shown.update((u.id, u) for u in read)
-        for oldest in list(self._shown)[: max(0, len(self._shown) - SHOWN_KEPT)]:
-            del self._shown[oldest]
+        while len(self._shown) > SHOWN_KEPT:  # the longest kept go first
+            del self._shown[next(iter(self._shown))]
         return found
 
     async def actors_with_any(self, permissions: frozenset[Permission]) -> list[Actor]:

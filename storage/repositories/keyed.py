@@ -18,12 +18,11 @@ from storage.codec import (
     object_id,
     to_document,
 )
-from storage.engine import Collection
+from storage.engine import Collection, union_of
 from storage.errors import duplicate
 
 M = TypeVar("M", bound=BaseModel)
 N = TypeVar("N")
-PART = "_keyed_part"  # which collection of ``all_with``'s union a document came from
 
 
 class KeyedRepository(Generic[M]):
@@ -73,14 +72,9 @@ class KeyedRepository(Generic[M]):
         union's output). Another kind of repository is read apart."""
         if not isinstance(other, KeyedRepository):
             return await self.all(), await other.all()
-        union = {"coll": other._collection.name, "pipeline": [{"$set": {PART: "other"}}]}
-        pipeline: list[dict[str, Any]] = [{"$set": {PART: "this"}}, {"$unionWith": union}]
-        docs = await self._collection.aggregate(pipeline).to_list(length=None)
-        parts: dict[str, list[dict[str, Any]]] = {"this": [], "other": []}
-        for doc in docs:
-            parts[doc.pop(PART)].append(doc)
-        theirs: list[N] = other._sorted(parts["other"])
-        return self._sorted(parts["this"]), theirs
+        mine, others = await union_of(self._collection, [], other._collection.name, [])
+        theirs: list[N] = other._sorted(others)
+        return self._sorted(mine), theirs
 
     def _sorted(self, docs: list[dict[str, Any]]) -> list[M]:
         """As ``all`` sorts: by key, as MongoDB compares strings (by code point)."""

@@ -34,13 +34,12 @@ from storage.codec import (
     from_document,
     to_document,
 )
-from storage.engine import Collection
+from storage.engine import Collection, union_of
 from storage.errors import duplicate
 
 NEWEST_FIRST = [("release_date", -1), ("_id", -1)]
 FOLDED_ID = folded_field("release_id")
 PENDING = {"products.quality_gates.milestones.approval.status": "PENDING"}
-PART = "_home_part"  # which part of ``home``'s union a document belongs to
 
 
 class ReleaseRepository:
@@ -135,19 +134,16 @@ class ReleaseRepository:
         page: list[dict[str, Any]] = [{"$match": _query(visible)}, {"$sort": newest}]
         if limit:
             page.append({"$limit": limit})
-        page += [{"$project": CARD_PROJECTION}, {"$set": {PART: "page"}}]
-        pipeline: list[dict[str, Any]] = [
-            {"$match": _query([*visible, PENDING])},
-            {"$set": {PART: "pending"}},
-            {"$unionWith": {"coll": self._collection.name, "pipeline": page}},
-        ]
-        docs = await self._collection.aggregate(pipeline).to_list(length=None)
-        docs.sort(key=lambda d: (d["release_date"], d["_id"]), reverse=True)
-        parts: dict[str, list[dict[str, Any]]] = {"pending": [], "page": []}
-        for doc in docs:
-            parts[doc.pop(PART)].append(doc)
-        pending = [from_document(Release, d) for d in parts["pending"]]
-        return HomeReleases(pending=pending, page=await self._cards_of(parts["page"]))
+        page.append({"$project": CARD_PROJECTION})
+        pending_match = [{"$match": _query([*visible, PENDING])}]
+        pending, first = await union_of(
+            self._collection, pending_match, self._collection.name, page
+        )
+        for part in (pending, first):
+            part.sort(key=lambda d: (d["release_date"], d["_id"]), reverse=True)
+        return HomeReleases(
+            pending=[from_document(Release, d) for d in pending], page=await self._cards_of(first)
+        )
 
     async def dated_between(
         self, *, start: date, end: date, squads: Sequence[str] | None
