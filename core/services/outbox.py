@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from core.clock import Clock
 from core.models.events import AccessChanged, PendingEvents
@@ -108,11 +109,7 @@ class Outbox:
         if not any(e.events for e in release.outbox):
             # Nothing to react to: the entries only have to leave, in one write, unread.
             if self._later is not None:
-
-                async def clear() -> None:
-                    await self._releases.clear_outbox(release_oid, ids)
-
-                self._later(clear)
+                self._later(partial(self._release_box(release).clear, ids))
             return
 
         async def load() -> _Box:
@@ -169,20 +166,24 @@ class Outbox:
     async def _dispatch(self, box: _Box, *, appended: Set[str] = frozenset()) -> int:
         """Each entry leaves the outbox (and its claim is completed) as soon as it is
         delivered, so one slow entry never holds the others past their lease."""
-        delivered = 0
+        quiet = [e for e in box.entries if not e.events]
+        if quiet:  # nothing to react to: into the timeline if need be, out in one write
+            missing = [e for e in quiet if isinstance(e, TimelineEvent) and e.id not in appended]
+            if missing:
+                await self._timeline.append(missing)
+            await box.clear([e.id for e in quiet])
+        delivered = len(quiet)
         for entry in box.entries:
-            delivered += await self._deliver(box, entry, appended=entry.id in appended)
+            if entry.events:
+                delivered += await self._deliver(box, entry, appended=entry.id in appended)
         return delivered
 
     async def _deliver(self, box: _Box, entry: Entry, *, appended: bool) -> bool:
         missing = entry if isinstance(entry, TimelineEvent) and not appended else None
-        if not entry.events or self._react is None:
+        if self._react is None:
             if missing is not None:
                 await self._timeline.append([missing])
-            if entry.events:
-                return False  # the events wait for a process that reacts (the bot's tick)
-            await box.clear([entry.id])
-            return True
+            return False  # the events wait for a process that reacts (the bot's tick)
         key, owner = f"outbox:{entry.id}", uuid.uuid4().hex
         if not await self._claims.claim(key, now=self._clock(), ttl=self._lease, owner=owner):
             # Another replica is delivering it; or it was delivered, and a writer that read
