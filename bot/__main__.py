@@ -28,6 +28,7 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     runtime.start_scheduler()
+    runtime.start_collector()
     # HTTP serves /health in both modes (the container's health check), Slack only in HTTP.
     runner = web.AppRunner(runtime.web_app(serve_slack=not settings.socket_mode))
     try:

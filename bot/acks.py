@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -32,6 +33,27 @@ def empty_ack() -> BoltResponse:
     return BoltResponse(status=200, body="")
 
 
+def acked_blind(body: dict[str, Any]) -> bool:
+    """Slash commands and button clicks: their ack is an empty 200 whoever sent them (the
+    answer follows by response_url, in a modal or by DM). A form submission's ack is not:
+    it carries the form's errors."""
+    return bool(body.get("command")) or body.get("type") == "block_actions"
+
+
+def ack_first_middleware() -> Callable[..., Awaitable[BoltResponse | None]]:
+    """Bolt middleware: ack what is ``acked_blind`` before anything reads storage (who the
+    person is included), so Slack's 3 s never wait for the database or for other work."""
+
+    async def middleware(
+        ack: AsyncAck, body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
+        if acked_blind(body):
+            await ack()
+        return await next()
+
+    return middleware
+
+
 class PromptAck(AsyncAck):
     """Bolt's ``ack()`` that hands its answer to the HTTP handler the moment a listener
     calls it (``given``), instead of when Bolt next looks (it polls every 10 ms). What the
@@ -48,10 +70,12 @@ class PromptAck(AsyncAck):
 
     async def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
         response = await super().__call__(*args, **kwargs)
+        # Bolt's task for the listener (or for the dispatch, when a middleware acks first)
+        # goes on after the ack and nobody awaits it: a shutdown does (``AfterAck.drain``).
+        task = asyncio.current_task()
+        if task is not None:
+            pending_acks().going_on(task)
         if not self.given.done():
-            listener = asyncio.current_task()  # Bolt's task for the listener: nobody awaits it
-            if listener is not None:
-                pending_acks().going_on(listener)  # so a shutdown does (``AfterAck.drain``)
             self.given.set_result(response)
             await asyncio.sleep(0)  # the handler sends the answer before the listener goes on
             waited = asyncio.get_running_loop().time() - self._arrived

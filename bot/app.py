@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import actions, commands, events, views
+from bot.acks import ack_first_middleware
 from bot.dedupe import dedupe_middleware
 from bot.deps import BotDeps
 from bot.errors import user_message
@@ -32,6 +33,7 @@ def create_app(deps: BotDeps, client: AsyncWebClient) -> AsyncApp:
         logger=logging.getLogger("slack_bolt"),
     )
     app.use(workspace_middleware(deps.home))  # other teams are refused before identity runs
+    app.use(ack_first_middleware())  # commands and clicks: acked before storage is read
     app.use(identity_middleware(deps.identities, deps.after_ack))
     app.use(dedupe_middleware(deps.repos.claims, deps.clock))  # Slack's retries run once
     for module in (commands, actions, views, events):

@@ -4,7 +4,9 @@ the Approve / Reject clicks (bot/actions/approvals.py) and the reject modal's su
 
 The button value is only an address (ApprovalTarget): the core re-checks the person's rights
 from storage. After a decision the surface the click came from is redrawn; every DM of that
-approval is updated by the reaction to the decision.
+approval is updated by the reaction to the decision. A click on App Home or in the approvals
+list reads what that surface shows first, once: the decision starts from the release as read
+there, and the surface is drawn again from that read with the saved release in its place.
 
 Whatever Slack refuses on the way, the person sees how their click ended: an answer its
 response_url does not take goes ephemerally in the channel or by DM (bot/answers.py), except
@@ -27,14 +29,14 @@ from blocks.ids import Origin
 from bot.answers import DeliveredRespond, post_elsewhere
 from bot.deps import BotDeps
 from bot.errors import user_message
-from bot.home_tab import publish_home
+from bot.home_tab import HOME_RELEASES, publish_home
 from bot.identity import actor_of
 from core.errors import DomainError
 from core.models.release import Decision, Release
 from core.rules.approvals import AlreadyDecided
 from core.rules.permissions import Actor
 from core.rules.readiness import MilestoneRef
-from core.services.approvals import key_of
+from core.services.approvals import Home, Waiting, key_of
 
 log = logging.getLogger(__name__)
 
@@ -77,24 +79,45 @@ class Surface:
         else:
             await self.client.chat_postMessage(channel=self.user_id, text=text)
 
-    async def home(self, actor: Actor | None, notice: str) -> None:
-        """Home drawn again with ``notice`` on top; when Slack does not take it, the notice
-        goes by DM (its buttons stay stale until Home is next opened)."""
+    async def home(self, actor: Actor | None, notice: str, home: Home | None = None) -> None:
+        """Home drawn again with ``notice`` on top (from ``home`` when given, else read);
+        when Slack does not take it, the notice goes by DM (its buttons stay stale until
+        Home is next opened)."""
         try:
-            await publish_home(self.deps, self.client, self.user_id, actor, self.tz, notice=notice)
+            await publish_home(
+                self.deps, self.client, self.user_id, actor, self.tz, notice=notice, home=home
+            )
         except Exception as error:
             log.warning("Home of %s not drawn (%r); telling by DM", self.user_id, error)
             await post_elsewhere(self.client, {"text": notice}, user_id=self.user_id, channel=None)
 
-    async def decided(self, actor: Actor, release: Release, target: ApprovalTarget) -> None:
-        """Redraw the surface the decision came from. Every DM copy of the approval is
-        updated by the reaction to the decision (bot/reactions.py), this one included."""
+    async def showing(self, actor: Actor) -> Waiting | None:
+        """What App Home or the approvals list shows, read before deciding from it (None on
+        other surfaces, and in a list that cannot be redrawn)."""
+        approvals = self.deps.services.approvals
+        if self.origin is Origin.HOME:
+            return await approvals.home(actor, releases=HOME_RELEASES)
+        if self.origin is Origin.LIST and self.response_url:
+            return await approvals.waiting(actor)
+        return None
+
+    async def decided(
+        self, actor: Actor, release: Release, target: ApprovalTarget, before: Waiting | None = None
+    ) -> None:
+        """Redraw the surface the decision came from: from ``before`` (what it showed, read
+        before deciding) when given, else read now. Every DM copy of the approval is updated
+        by the reaction to the decision (bot/reactions.py), this one included."""
         ref = target.ref_in(release)
         respond = self.respond
+        approvals = self.deps.services.approvals
         if self.origin is Origin.HOME:
-            await self.home(actor, decided_notice(release, ref, self.tz))
+            home = approvals.after(actor, before, release) if isinstance(before, Home) else None
+            await self.home(actor, decided_notice(release, ref, self.tz), home)
         elif self.origin is Origin.LIST and respond is not None:
-            pending = await self.deps.services.approvals.pending_for(actor)
+            if before is None:
+                pending = await approvals.pending_for(actor)
+            else:
+                pending = approvals.after(actor, before, release).pending
             notice = decided_notice(release, ref, self.tz)
             message = approvals_list_message(pending, self.tz, notice=notice)
             await respond(**message.to_dict(), replace_original=True)
@@ -115,21 +138,29 @@ class Surface:
     async def decide(self, context: dict[str, Any], value: str, decision: Decision) -> None:
         """A click's decision on the approval its ``value`` names: decided by the core, then
         this surface redrawn; a refusal (who decided first, or why not) is told here and
-        changes nothing."""
+        changes nothing. On App Home and in the approvals list, what they show is read
+        first: the decision starts from its release and they are redrawn from it."""
         try:
             actor = actor_of(context)
             target = ApprovalTarget.decode(value)
-            release = await decide(self.deps, actor, target, decision)
+            before = await self.showing(actor)
+            read = before.release(target.release) if before is not None else None
+            release = await decide(self.deps, actor, target, decision, read=read)
         except Exception as error:
             await self.tell(refusal(error, self.tz), context.get("actor"))
             return
-        await self.after_deciding(actor, release, target, decision)
+        await self.after_deciding(actor, release, target, decision, before)
 
     async def after_deciding(
-        self, actor: Actor, release: Release, target: ApprovalTarget, decision: Decision
+        self,
+        actor: Actor,
+        release: Release,
+        target: ApprovalTarget,
+        decision: Decision,
+        before: Waiting | None = None,
     ) -> None:
         try:
-            await self.decided(actor, release, target)
+            await self.decided(actor, release, target, before)
         except Exception as error:  # the decision is stored; say what could not be shown
             done = "Approved" if decision is Decision.APPROVE else "Rejected"
             note = f"{done}, but some messages could not be updated."
@@ -142,9 +173,18 @@ async def decide(
     target: ApprovalTarget,
     decision: Decision,
     comment: str | None = None,
+    *,
+    read: Release | None = None,
 ) -> Release:
     return await deps.services.approvals.decide(
-        actor, target.release, target.product, target.gate, target.milestone, decision, comment
+        actor,
+        target.release,
+        target.product,
+        target.gate,
+        target.milestone,
+        decision,
+        comment,
+        read=read,
     )
 
 

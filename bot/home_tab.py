@@ -13,6 +13,7 @@ from bot.errors import user_message
 from core.errors import DomainError
 from core.models.rbac import Permission
 from core.rules.permissions import Actor
+from core.services.approvals import Home
 
 HOME_RELEASES = 20
 
@@ -25,18 +26,21 @@ async def publish_home(
     tz: ZoneInfo,
     *,
     notice: str | None = None,
+    home: Home | None = None,
 ) -> None:
     """Draw the person's Home tab from storage and publish it (views.publish).
 
     ``notice`` (escaped mrkdwn) goes in a banner on top: how a click made on Home ended. It is
     how Home answers a click once work was done — never a modal, whose trigger_id (3 s, once)
-    may have expired by then."""
+    may have expired by then. ``home``: what to draw when it is known already (read before
+    the decision, the decided release in it: ``ApprovalService.after``), else it is read."""
     if actor is None:
         view = unlinked_home_view(user_id, notice=notice)
         await client.views_publish(user_id=user_id, view=view.to_dict())
         return
     try:
-        home = await deps.services.approvals.home(actor, releases=HOME_RELEASES)
+        if home is None:
+            home = await deps.services.approvals.home(actor, releases=HOME_RELEASES)
     except DomainError as error:  # e.g. a deactivated account
         view = notice_home_view(user_message(error), notice=notice)
         await client.views_publish(user_id=user_id, view=view.to_dict())

@@ -1,4 +1,4 @@
-"""Resolve each request's Slack person to a portal user (SPEC §5), with a short-lived cache."""
+"""Resolve each request's Slack person to a portal user (SPEC §5), on every request."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ from storage.engine import is_unavailable
 
 log = logging.getLogger(__name__)
 LOOKUP_SECONDS = 2.0  # users.info, first contact or once a day (one 429 + Retry-After: 1 fits)
-# Storage and Slack together, before the ack: leaves room inside Slack's 3 s.
+# Storage and Slack together, before a form submission's ack (commands and clicks are
+# acked first, bot/acks.py): leaves room inside Slack's 3 s.
 IDENTITY_SECONDS = 2.5
 
 
@@ -68,7 +69,7 @@ class IdentityResolver:
         actor = await self._identity.resolve(identity)
         if actor is not None and not self._identity.time_zone_due(actor.user):
             return Resolved(actor, self._zone(actor.user.time_zone))
-        # Runs before the ack: retries (429 after Retry-After) only within this budget.
+        # May run before an ack: retries (429 after Retry-After) only within this budget.
         profile = await slack_profile(client, identity.user_id, seconds=LOOKUP_SECONDS)
         if profile is None:
             if actor is not None and actor.user.time_zone:

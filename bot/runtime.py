@@ -19,6 +19,7 @@ from bot.app import create_app
 from bot.commands import build_router
 from bot.deps import BotDeps
 from bot.identity import IdentityResolver
+from bot.idle_gc import IdleCollector
 from bot.notifier import ApprovalNotifier
 from bot.reactions import Reactions
 from bot.scheduler import BotScheduler, Deliveries
@@ -49,6 +50,7 @@ class Runtime:
     deliveries: Deliveries
     scheduler: BotScheduler | None = None
     unbind_clock: Callable[[], None] | None = None
+    collector: asyncio.Task[None] | None = None
 
     def start_scheduler(self) -> None:
         """Digests and reminders in this process (SCHEDULER_ENABLED)."""
@@ -57,6 +59,12 @@ class Runtime:
                 self.deliveries, tick_seconds=self.settings.scheduler_tick_seconds
             )
             self.scheduler.start()
+
+    def start_collector(self) -> None:
+        """Full garbage collections when no ack is pending (bot/idle_gc.py): for a process
+        that serves, not for one that builds bots by the dozen (tests)."""
+        if self.collector is None:
+            self.collector = asyncio.create_task(IdleCollector().run())
 
     def web_app(self, *, serve_slack: bool = True) -> web.Application:
         """The aiohttp app: /health, and /slack/events unless Socket Mode carries Slack."""
@@ -86,6 +94,8 @@ class Runtime:
                 log.warning("queued answers or reactions cut off at shutdown: %r", outcome)
 
     def close(self) -> None:
+        if self.collector is not None:
+            self.collector.cancel()
         if self.scheduler is not None:
             self.scheduler.shutdown()
         if self.unbind_clock is not None:

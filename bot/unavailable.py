@@ -10,7 +10,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from blocks.modals.form import notice_view
-from bot.acks import empty_ack, ephemeral_ack, json_ack
+from bot.acks import empty_ack, json_ack
 from bot.after_ack import AfterAck
 
 UNAVAILABLE_TEXT = (
@@ -21,10 +21,8 @@ UNAVAILABLE_TEXT = (
 
 def unavailable_response(body: dict[str, Any], after_ack: AfterAck) -> BoltResponse:
     """The ack for a request that could not be served: a 200 so Slack does not retry, with
-    the text where Slack shows the ack (commands, form submissions), or by response_url
-    (sent after the ack, with the other after-ack work)."""
-    if body.get("command"):
-        return ephemeral_ack(UNAVAILABLE_TEXT)
+    the text on top of a submitted form, or by response_url (commands and clicks were acked
+    before the database was asked; sent with the other after-ack work)."""
     if body.get("type") == "view_submission":
         # Pushed on top of the form, so the person's input is still there to save again.
         notice = notice_view("Not saved", None, UNAVAILABLE_TEXT).to_dict()

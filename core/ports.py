@@ -101,11 +101,27 @@ class HomeReleases:
     page: list[ReleaseCard]  # the newest, as cards
 
 
+@dataclass(frozen=True, slots=True)
+class ReleaseWithCatalog:
+    """A release and the catalog its forms offer (``ReleaseRepository.get_with_catalog``)."""
+
+    release: Release
+    squads: list[Squad]  # by squad_id
+    applications: list[Application]  # by application_id
+
+
 class ReleaseRepository(Protocol):
     async def add(self, release: Release) -> Release: ...
     async def get(self, ref: str) -> Release:
         """By release_id ignoring case, or by ``_id`` when ``ref`` is an ObjectId string; one
         round trip. An exact release_id wins over one that differs only in case."""
+        ...
+
+    async def get_with_catalog(
+        self, ref: str, *, squads: SquadRepository, applications: ApplicationRepository
+    ) -> ReleaseWithCatalog:
+        """``get(ref)`` (the same NotFound) with ``squads.all_with(applications)``, in one
+        round trip when all three are of the same database."""
         ...
 
     async def recent_ids(self, *, squads: Sequence[str] | None, limit: int) -> list[str]:

@@ -34,7 +34,13 @@ from core.models.release import ApprovalStatus, Release
 from core.models.schedule import DigestSubscription, Snooze
 from core.models.timeline import TimelineEvent
 from core.pagination import ReleaseCursor
-from core.ports import HomeReleases, KeyedRepository
+from core.ports import (
+    ApplicationRepository,
+    HomeReleases,
+    KeyedRepository,
+    ReleaseWithCatalog,
+    SquadRepository,
+)
 from core.rules.readiness import ReleaseCard, card_of
 from core.rules.search import matches, search_term
 from core.services.container import Repositories
@@ -383,6 +389,12 @@ class FakeReleaseRepository:
                 f"No release '{ref}'.", kind=Kind.RELEASE, fields={"release_id": "Unknown release"}
             )
         return min(found, key=lambda r: folded(r.release_id))
+
+    async def get_with_catalog(
+        self, ref: str, *, squads: SquadRepository, applications: ApplicationRepository
+    ) -> ReleaseWithCatalog:
+        release = await self.get(ref)
+        return ReleaseWithCatalog(release, *await squads.all_with(applications))
 
     async def recent_ids(self, *, squads: Sequence[str] | None, limit: int) -> list[str]:
         return [r.release_id for r in self._find(squads, lambda r: True, limit)]

@@ -28,6 +28,7 @@ from core.models.release import (
 from core.models.schedule import DigestKind, DigestSubscription, Snooze
 from core.models.timeline import EventActor, TimelineEvent
 from core.pagination import ReleaseCursor
+from core.ports import ReleaseWithCatalog
 from core.rules.readiness import card_of
 from core.services.container import Repositories
 from tests.support import T0, World
@@ -351,6 +352,40 @@ async def test_a_release_is_found_by_id_ignoring_case_or_by_its_database_id(
         assert (await repos.releases.get(ref)).id == stored.id
     with pytest.raises(NotFound) as caught:
         await repos.releases.get(" REL-9 ")
+    assert told(caught) == ("NotFound", "No release 'REL-9'.", {"release_id": "Unknown release"})
+    assert caught.value.kind is Kind.RELEASE
+
+
+async def test_a_release_is_read_with_the_catalog_as_get_and_all_with_read_them(
+    repos: Repositories,
+) -> None:
+    stored = await repos.releases.add(release("REL-2026.12"))
+    await repos.releases.add(release("REL-2026.11"))
+
+    async def read(ref: str) -> ReleaseWithCatalog:
+        return await repos.releases.get_with_catalog(
+            ref, squads=repos.squads, applications=repos.applications
+        )
+
+    empty = await read("REL-2026.12")
+    for application_id in ("pay", "Pay", "cards"):
+        await repos.applications.add(
+            Application(application_id=application_id, application_name="A")
+        )
+    for squad_id in ("payments", "Ops"):
+        await repos.squads.add(Squad(squad_id=squad_id, squad_name="S"))
+
+    reads = [
+        await read(ref) for ref in ("REL-2026.12", " rel-2026.12 ", stored.id, stored.id.upper())
+    ]
+    with pytest.raises(NotFound) as caught:
+        await read(" REL-9 ")
+
+    assert (empty.release, empty.squads, empty.applications) == (stored, [], [])
+    squads, applications = await repos.squads.all_with(repos.applications)
+    assert [s.squad_id for s in squads] == ["Ops", "payments"]
+    assert [a.application_id for a in applications] == ["Pay", "cards", "pay"]
+    assert reads == [ReleaseWithCatalog(stored, squads, applications)] * 4
     assert told(caught) == ("NotFound", "No release 'REL-9'.", {"release_id": "Unknown release"})
     assert caught.value.kind is Kind.RELEASE
 

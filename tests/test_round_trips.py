@@ -6,22 +6,29 @@ Counts come from storage.instrumented.RoundTrips wrapped around the test databas
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
+import mongomock
 import pytest
 
-from core.errors import PermissionDenied
+from core.errors import DomainError, PermissionDenied
+from core.models.catalog import SquadDraft
 from core.models.rbac import Permission
 from core.models.release import ApprovalStatus, Decision, GateStatus, Release
+from core.ports import ReleaseWithCatalog
 from core.rules.approvals import ApprovalPolicy
 from core.services.container import build_services
 from core.services.gates import GateChange
 from core.services.outbox import Entry
+from storage.codec import to_document
 from storage.engine import Database
 from storage.instrumented import RoundTrips
 from storage.wiring import open_repositories
-from tests.support import FrozenClock, World, milestone
+from tests.support import T0, FrozenClock, World, milestone
 
 REL = "REL-2026.12"
 GATE = "Security scan"
@@ -59,6 +66,99 @@ async def test_reading_a_release_is_one_find_one(counted: Counted) -> None:
 
     assert release.release_id == REL
     assert trips.calls == {"releases.find_one": 1}
+
+
+async def test_the_product_form_reads_its_release_with_the_catalog_in_one_round_trip(
+    counted: Counted,
+) -> None:
+    world, trips = counted.world, counted.trips
+    await world.release(gates=[GATE])
+    await world.release("REL-2027.01", squads=["platform"])
+    await world.services.catalog.create_squad(
+        await world.admin_actor(), SquadDraft(squad_id="payments", squad_name="Payments")
+    )
+    vik = await world.actor("vik", squads=["payments"])
+    trips.reset()
+
+    read = await world.services.catalog.for_product_form(vik, " rel-2026.12 ")
+
+    assert trips.calls == {"releases.aggregate": 1}
+    squads, applications = await world.services.catalog.for_release_form(vik)
+    assert read == ReleaseWithCatalog(await world.repos.releases.get(REL), squads, applications)
+    assert [s.squad_id for s in read.squads] == ["payments"]
+    assert [a.application_id for a in read.applications] == ["app-rel-2026-12", "app-rel-2027-01"]
+
+
+async def test_the_product_form_refuses_in_the_words_of_any_release_read_and_writes_nothing(
+    counted: Counted,
+) -> None:
+    """Unknown, another squad's (read as unknown) or asked by a disabled account: what
+    ``ReleaseService.get`` says, "did you mean" included."""
+    world, trips = counted.world, counted.trips
+    await world.release(gates=[GATE])
+    await world.release("REL-2027.01", squads=["platform"])
+    vik = await world.actor("vik", squads=["payments"])
+    gone = await world.actor("gone", Permission.CAN_VIEW_ALL, status="DISABLED")
+    before = await world.snapshot()
+    asked = [(vik, "REL-2026.13"), (vik, "REL-2027.01"), (vik, "rel-2027.01 "), (gone, REL)]
+
+    told: list[tuple[str, str, tuple[str, ...]]] = []
+    for actor, ref in asked:
+        for read in (world.services.catalog.for_product_form, world.services.releases.get):
+            with pytest.raises(DomainError) as caught:
+                await read(actor, ref)
+            error = caught.value
+            told.append((type(error).__name__, error.message, getattr(error, "suggestions", ())))
+    trips.reset()
+    with pytest.raises(PermissionDenied):
+        await world.services.catalog.for_product_form(gone, REL)
+
+    assert told[0::2] == told[1::2]  # the product form's words, then the release read's
+    assert told[0] == ("NotFound", "No release 'REL-2026.13'.", (REL,))
+    assert told[2][:2] == ("NotFound", "No release 'REL-2027.01'.")  # not another squad's
+    assert told[4][:2] == ("NotFound", "No release 'rel-2027.01'.")
+    assert all("REL-2027.01" not in suggested for _, _, suggested in told)
+    assert told[6][0] == "PermissionDenied"
+    assert trips.total == 0  # a disabled account is refused before any read
+    assert await world.snapshot() == before
+
+
+@pytest.mark.skipif(bool(os.environ.get("MONGO_TEST_URI")), reason="reads the embedded engine")
+async def test_the_product_form_looks_at_its_one_release_of_many(
+    counted: Counted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The release part's leading $match is served by the index, as ``get``'s find_one is:
+    one release document looked at of 300, not the collection."""
+    world = counted.world
+    await world.release(gates=[GATE])
+    await world.mongo["releases"].insert_many(
+        [to_document(stored_release(f"REL-{n:04}")) for n in range(300)]
+    )
+    vik = await world.actor("vik", squads=["payments"])
+    looked_at: list[str] = []
+    applies: Any = mongomock.filtering.filter_applies
+
+    def recording(query: Any, doc: Any) -> Any:
+        if "release_id" in doc:
+            looked_at.append(doc["release_id"])
+        return applies(query, doc)
+
+    monkeypatch.setattr(mongomock.filtering, "filter_applies", recording)
+    read = await world.services.catalog.for_product_form(vik, REL)
+
+    assert read.release.release_id == REL
+    assert looked_at == [REL]
+
+
+def stored_release(release_id: str) -> Release:
+    return Release(
+        release_id=release_id,
+        release_name=f"Release {release_id}",
+        release_date=date(2026, 12, 1),
+        squad_ids=["payments"],
+        created_by="someone",
+        created_at=T0,
+    )
 
 
 async def test_gate_update_is_a_read_a_conditional_write_and_its_outbox_delivered(

@@ -3,10 +3,11 @@ release-editing modals.
 
 Each command first checks, from what the request already knows, that the person may save
 the form at all (the core's rule for its operations) and — one read — that the release is
-one they can see; a refusal is answered ephemerally and no modal opens. Then the modal opens
-while the trigger_id is fresh (valid 3 s, once) showing "Loading…", and the view is replaced
-with views.update once what the form offers (the catalog) is loaded. Submissions are handled
-in bot/views/editing.py, where the core checks everything again.
+one they can see, reading with it what the form offers (the product form: the catalog); a
+refusal is answered ephemerally and no modal opens. Then the modal opens while the
+trigger_id is fresh (valid 3 s, once) showing "Loading…", and the view is replaced with
+views.update. Submissions are handled in bot/views/editing.py, where the core checks
+everything again.
 """
 
 from __future__ import annotations
@@ -51,8 +52,18 @@ log = logging.getLogger(__name__)
 # be — inside it, as before.
 PRECHECK_SECONDS = 1.0
 
-# A form's view, from the request, its release and the metadata it carries.
-BuildForm = Callable[[CommandRequest, Release, EditingMetadata], Awaitable[View]]
+
+@dataclass(frozen=True)
+class Loaded:
+    """A form's release, read (and refused) as every read of it is, and the form's view
+    from the metadata it carries, made of what was read with the release."""
+
+    release: Release
+    view: Callable[[EditingMetadata], View]
+
+
+# A form's read: the release the person named, and what else the form shows, in one read.
+LoadForm = Callable[[CommandRequest, str], Awaitable[Loaded]]
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,7 @@ class ReleaseForm:
     title: str
     callback_id: CallbackId
     operations: tuple[Operation, ...]
-    build: BuildForm
+    load: LoadForm
 
 
 async def open_release_form(request: CommandRequest, form: ReleaseForm) -> None:
@@ -73,24 +84,25 @@ async def open_release_form(request: CommandRequest, form: ReleaseForm) -> None:
     cannot see; otherwise open the form."""
     require_any(request.user, form.operations)  # the actor is in the request: no read
     ref = request.arg(0, "a release id")
-    checked = await _visible_release(request, ref)
+    checked = await _visible_release(request, form, ref)
 
-    async def load() -> View:
-        release = checked or await request.deps.services.releases.get(request.user, ref)
+    async def build() -> View:
+        loaded = checked or await form.load(request, ref)
+        release = loaded.release
         metadata = EditingMetadata(
             release=release.release_id, channel=request.channel_id or None, version=release.version
         )
-        return await form.build(request, release, metadata)
+        return loaded.view(metadata)
 
-    await open_modal(request.client, request.trigger_id, form.title, form.callback_id, ref, load)
+    await open_modal(request.client, request.trigger_id, form.title, form.callback_id, ref, build)
 
 
-async def _visible_release(request: CommandRequest, ref: str) -> Release | None:
-    """The release, in one read; an unknown id, or a release in another squad, is refused
-    here exactly as anywhere else. None when storage did not answer in time."""
-    read = request.deps.services.releases.get(request.user, ref)
+async def _visible_release(request: CommandRequest, form: ReleaseForm, ref: str) -> Loaded | None:
+    """The release and what its form shows, in one read; an unknown id, or a release in
+    another squad, is refused here exactly as anywhere else. None when storage did not
+    answer in time."""
     try:
-        return await asyncio.wait_for(read, PRECHECK_SECONDS)
+        return await asyncio.wait_for(form.load(request, ref), PRECHECK_SECONDS)
     except TimeoutError:
         log.warning("release %r not read within %ss; opening the form first", ref, PRECHECK_SECONDS)
         return None
@@ -122,27 +134,28 @@ def _opener(form: ReleaseForm) -> Handler:
 # --- the views ----------------------------------------------------------------------------
 
 
-async def _product_view(
-    request: CommandRequest, release: Release, metadata: EditingMetadata
-) -> View:
-    squads, applications = await request.deps.services.catalog.for_release_form(request.user)
-    return add_product_modal(release, applications, squads, metadata)
+async def _product_view(request: CommandRequest, ref: str) -> Loaded:
+    """The release with the catalog it may add products from."""
+    read = await request.deps.services.catalog.for_product_form(request.user, ref)
+    return Loaded(
+        read.release,
+        lambda metadata: add_product_modal(read.release, read.applications, read.squads, metadata),
+    )
 
 
-def _view(build: Callable[[Release, EditingMetadata], View]) -> BuildForm:
-    async def built(_request: CommandRequest, release: Release, metadata: EditingMetadata) -> View:
-        return build(release, metadata)
-
-    return built
+def _view(build: Callable[[Release, EditingMetadata], View]) -> LoadForm:
+    """A form of the release alone, showing no times."""
+    return _zoned_view(lambda release, metadata, _tz: build(release, metadata))
 
 
-def _zoned_view(build: Callable[[Release, EditingMetadata, ZoneInfo], View]) -> BuildForm:
-    """A form showing times, in the viewer's zone."""
+def _zoned_view(build: Callable[[Release, EditingMetadata, ZoneInfo], View]) -> LoadForm:
+    """A form of the release alone, showing times in the viewer's zone."""
 
-    async def built(request: CommandRequest, release: Release, metadata: EditingMetadata) -> View:
-        return build(release, metadata, request.tz)
+    async def load(request: CommandRequest, ref: str) -> Loaded:
+        release = await request.deps.services.releases.get(request.user, ref)
+        return Loaded(release, lambda metadata: build(release, metadata, request.tz))
 
-    return built
+    return load
 
 
 RELEASE_FORMS = (

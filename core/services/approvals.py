@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Self, TypeVar
 
 from core.clock import Clock
 from core.errors import NotFound
@@ -16,7 +18,7 @@ from core.ports import ReleaseRepository
 from core.rules import approvals
 from core.rules.approvals import ApprovalPolicy
 from core.rules.permissions import Actor
-from core.rules.readiness import MilestoneRef, ReleaseCard
+from core.rules.readiness import MilestoneRef, ReleaseCard, card_of
 from core.services.identity import IdentityService
 from core.services.outbox import Outbox
 from core.services.release_changes import Recorded, ReleaseChanges
@@ -33,12 +35,50 @@ class PendingApproval:
 
 
 @dataclass(frozen=True, slots=True)
-class Home:
-    """What App Home shows: the approvals waiting for this person and the newest releases."""
+class Waiting:
+    """The approvals waiting for a person (``/release approvals``) and the releases they were
+    worked out from, whole, as read (every one with an approval pending the person sees).
+
+    A decision made from the list starts from its release as read here (``release``), and
+    the list is drawn again from what was read, the saved release in its place
+    (``ApprovalService.after``): neither is read a second time."""
 
     pending: list[PendingApproval]
+    read: list[Release]
+
+    def release(self, oid: str) -> Release | None:
+        """The release ``oid`` names as read, if it had an approval pending then."""
+        return next((r for r in self.read if r.id == oid), None)
+
+    def with_saved(
+        self, saved: Release, pending: Callable[[list[Release]], list[PendingApproval]]
+    ) -> Self:
+        """As if read again once ``saved`` was written: it takes the place of the release read
+        (or joins them: its approval was not pending then), and what waits is worked out again
+        from them by ``pending``."""
+        read = [saved if r.id == saved.id else r for r in self.read]
+        if self.release(saved.id) is None:
+            read.append(saved)
+        read = [r for r in read if pending_in(r)]
+        return replace(self, read=read, pending=pending(read))
+
+
+@dataclass(frozen=True, slots=True)
+class Home(Waiting):
+    """What App Home shows: the approvals waiting for this person and the newest releases."""
+
     releases: list[ReleaseCard]
     more_releases: bool
+
+    def with_saved(
+        self, saved: Release, pending: Callable[[list[Release]], list[PendingApproval]]
+    ) -> Self:
+        """As ``Waiting.with_saved``, the saved release's card drawn again too."""
+        cards = [card_of(saved) if c.id == saved.id else c for c in self.releases]
+        return replace(Waiting.with_saved(self, saved, pending), releases=cards)
+
+
+Shown = TypeVar("Shown", bound=Waiting)
 
 
 class ApprovalService:
@@ -68,8 +108,14 @@ class ApprovalService:
         milestone_key: str,
         decision: Decision,
         comment: str | None = None,
+        *,
+        read: Release | None = None,
     ) -> Release:
-        """Decide once. The loser of a race is told who decided and when (RULE_VIOLATION)."""
+        """Decide once. The loser of a race is told who decided and when (RULE_VIOLATION).
+
+        ``read``: the release as the surface the decision is made from read it a moment ago
+        (``Waiting.release``), not read again unless it changed since
+        (``ReleaseChanges.apply``)."""
 
         def change(release: Release, now: datetime) -> Recorded:
             gate = release.product(product_id).gate(gate_name)
@@ -90,7 +136,7 @@ class ApprovalService:
                 comment=milestone.approval.comment,
             )
 
-        return await self._changes.apply(actor, ref, change)
+        return await self._changes.apply(actor, ref, change, read=read)
 
     def check(self, actor: Actor, ref: MilestoneRef) -> None:
         """Raise unless the actor may decide this approval now (before asking for a reason)."""
@@ -122,21 +168,41 @@ class ApprovalService:
 
     async def pending_for(self, actor: Actor) -> list[PendingApproval]:
         """Pending approvals in releases the actor sees that the actor may decide now."""
-        return _listed(await self.pending_by_release(actor))
+        return (await self.waiting(actor)).pending
+
+    async def waiting(self, actor: Actor) -> Waiting:
+        """``pending_for``, with the releases it was worked out from."""
+        read = await self._pending_releases(actor)
+        return Waiting(self._waiting_for(actor, read), read)
 
     async def pending_by_release(self, actor: Actor) -> list[tuple[Release, list[MilestoneRef]]]:
         """``pending_for``, release by release, with the releases as read."""
-        actor.require_active()
-        releases = await self._releases.with_pending_approvals(squads=actor.visible_squads())
-        return self._decidable(actor, releases)
+        return self._decidable(actor, await self._pending_releases(actor))
 
     async def home(self, actor: Actor, *, releases: int) -> Home:
         """``pending_for`` and the newest ``releases`` the actor sees (as
         ``ReleaseService.list_releases`` lists them), read together."""
         actor.require_active()
         found = await self._releases.home(squads=actor.visible_squads(), limit=releases + 1)
-        pending = _listed(self._decidable(actor, found.pending))
-        return Home(pending, found.page[:releases], more_releases=len(found.page) > releases)
+        return Home(
+            self._waiting_for(actor, found.pending),
+            found.pending,
+            releases=found.page[:releases],
+            more_releases=len(found.page) > releases,
+        )
+
+    def after(self, actor: Actor, shown: Shown, saved: Release) -> Shown:
+        """The approvals list or App Home ``shown`` (read before ``saved`` was written) as if
+        read again now: what waits for the actor worked out again with ``saved`` in place of
+        the release read, so that a surface is drawn again after a decision without a read."""
+        return shown.with_saved(saved, lambda read: self._waiting_for(actor, read))
+
+    async def _pending_releases(self, actor: Actor) -> list[Release]:
+        actor.require_active()
+        return await self._releases.with_pending_approvals(squads=actor.visible_squads())
+
+    def _waiting_for(self, actor: Actor, releases: list[Release]) -> list[PendingApproval]:
+        return _listed(self._decidable(actor, releases))
 
     def _decidable(
         self, actor: Actor, releases: list[Release]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.errors import NotFound
 from core.models.catalog import (
     Application,
     ApplicationDraft,
@@ -10,13 +11,20 @@ from core.models.catalog import (
     Squad,
     SquadDraft,
 )
-from core.ports import ApplicationRepository, BoardRepository, SquadRepository
+from core.ports import (
+    ApplicationRepository,
+    BoardRepository,
+    ReleaseRepository,
+    ReleaseWithCatalog,
+    SquadRepository,
+)
 from core.rules.operations import (
     ADD_APPLICATION,
     ADD_BOARD,
     ADD_SQUAD,
 )
 from core.rules.permissions import Actor
+from core.services.release_changes import visible_release
 
 
 class CatalogService:
@@ -25,10 +33,12 @@ class CatalogService:
         applications: ApplicationRepository,
         squads: SquadRepository,
         boards: BoardRepository,
+        releases: ReleaseRepository,
     ) -> None:
         self._applications = applications
         self._squads = squads
         self._boards = boards
+        self._releases = releases
 
     async def create_application(self, actor: Actor, draft: ApplicationDraft) -> Application:
         ADD_APPLICATION.require(actor)
@@ -54,6 +64,22 @@ class CatalogService:
         """The squads and applications a release form offers, read together."""
         actor.require_active()
         return await self._squads.all_with(self._applications)
+
+    async def for_product_form(self, actor: Actor, ref: str) -> ReleaseWithCatalog:
+        """The release ``ref`` names and the squads and applications its product form
+        offers, read together. A release not found, or not the actor's to see, is refused
+        by ``visible_release``, as every read by reference is (the same words, "did you
+        mean"); should it be there after all (added meanwhile), the catalog is read apart."""
+        actor.require_active()
+        try:
+            read = await self._releases.get_with_catalog(
+                ref, squads=self._squads, applications=self._applications
+            )
+        except NotFound:
+            release = await visible_release(self._releases, actor, ref)
+            return ReleaseWithCatalog(release, *await self.for_release_form(actor))
+        await visible_release(self._releases, actor, ref, read=read.release)
+        return read
 
     async def boards(self, actor: Actor) -> list[JiraBoard]:
         actor.require_active()

@@ -92,7 +92,7 @@ def build_services(
         identity=identity,
         roles=RoleService(repos.roles, clock),
         users=UserService(repos.users, repos.roles, repos.claims, clock, outbox),
-        catalog=CatalogService(repos.applications, repos.squads, repos.boards),
+        catalog=CatalogService(repos.applications, repos.squads, repos.boards, repos.releases),
         releases=ReleaseService(repos.releases, repos.applications, outbox, clock),
         gates=GateService(repos.releases, outbox, clock),
         approvals=ApprovalService(repos.releases, outbox, clock, policy, identity),

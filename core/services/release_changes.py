@@ -44,8 +44,9 @@ class ReleaseChanges:
     """Read, change in Python, write back conditioned on ``version``; retry on a lost race.
 
     The change's timeline entry and the events it caused ride in the same write (the
-    release's outbox). Round trips on the caller's path: one read, one conditional write,
-    one timeline insert; reactions and the outbox clean-up follow off that path.
+    release's outbox). Round trips on the caller's path: one read (none when the caller
+    read the release already), one conditional write, one timeline insert; reactions and
+    the outbox clean-up follow off that path.
     """
 
     def __init__(self, releases: ReleaseRepository, outbox: Outbox, clock: Clock) -> None:
@@ -53,9 +54,19 @@ class ReleaseChanges:
         self._outbox = outbox
         self._clock = clock
 
-    async def apply(self, actor: Actor, ref: str, change: ChangeFn) -> Release:
+    async def apply(
+        self, actor: Actor, ref: str, change: ChangeFn, *, read: Release | None = None
+    ) -> Release:
+        """``read``: the release ``ref`` names (by ``_id``) as the caller read it a moment ago
+        (the approvals list or App Home a decision is made from). The first attempt starts
+        from a copy of it instead of reading again, checked as ``visible_release`` checks;
+        the write is conditioned on its version as on any other, so if the release changed
+        since, it is refused and the next attempt reads afresh."""
         for attempt in range(MAX_ATTEMPTS):
-            release = await visible_release(self._releases, actor, ref)
+            given = None
+            if attempt == 0 and read is not None and read.id == ref:
+                given = read.model_copy(deep=True)  # changed here; the caller's stays as read
+            release = await visible_release(self._releases, actor, ref, read=given)
             now = self._clock()
             before = snapshot(release)
             recorded = change(release, now)
@@ -99,8 +110,11 @@ class ReleaseChanges:
         )
 
 
-async def visible_release(releases: ReleaseRepository, actor: Actor, ref: str) -> Release:
-    """The release ``ref`` names, if the actor may see it.
+async def visible_release(
+    releases: ReleaseRepository, actor: Actor, ref: str, *, read: Release | None = None
+) -> Release:
+    """The release ``ref`` names, if the actor may see it (``read``: as already read, checked
+    the same way without reading it again).
 
     Every read and write by release reference comes through here. A release in squads the
     actor is not in answers exactly like an unknown id (same error, same message, the id as
@@ -110,7 +124,7 @@ async def visible_release(releases: ReleaseRepository, actor: Actor, ref: str) -
     """
     actor.require_active()
     try:
-        release = await releases.get(ref)
+        release = read if read is not None else await releases.get(ref)
         actor.require_view(release, ref)
     except NotFound:
         ids = await releases.recent_ids(squads=actor.visible_squads(), limit=CANDIDATES)

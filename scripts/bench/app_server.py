@@ -350,6 +350,7 @@ async def serve_bot(plan: ServerPlan) -> None:
         **facts,
     )
     runner, url = await listen(runtime.web_app())
+    runtime.start_collector()  # as `python -m bot` does
     url += EVENTS_PATH
     profiling, pauses = Profiling(), GcPauses()
     pin(plan)

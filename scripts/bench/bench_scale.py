@@ -413,11 +413,13 @@ async def probe(client: Client, server: Child, heavy: Sequence[Operation], secon
             rate=PROBE_RATE,
         )
 
-    heavy_done = 0
+    heavy_done, stopping = 0, asyncio.Event()
 
     async def keep_busy() -> None:
         nonlocal heavy_done
-        while True:
+        # Stopped by the flag, not only by cancelling: Python 3.11's wait_for can swallow a
+        # cancellation that lands as the answer it waits for arrives (gh-86296).
+        while not stopping.is_set():
             for operation in heavy:
                 with contextlib.suppress(Missed):
                     await client.once(server, operation)
@@ -430,6 +432,7 @@ async def probe(client: Client, server: Child, heavy: Sequence[Operation], secon
         try:
             bot = await loader.load(plan(server.url, PROBE_TAG))
         finally:
+            stopping.set()
             busy.cancel()  # the server may still be working on it: it is the last thing measured
             await asyncio.gather(busy, return_exceptions=True)
     drain = await answered(client.slack, PROBE_TAG, count)

@@ -72,12 +72,18 @@ class KeyedRepository(Generic[M]):
         union's output). Another kind of repository is read apart."""
         if not isinstance(other, KeyedRepository):
             return await self.all(), await other.all()
-        mine, others = await union_of(self._collection, [], other._collection.name, [])
-        theirs: list[N] = other._sorted(others)
-        return self._sorted(mine), theirs
+        mine, others = await union_of(self._collection, [], other.collection_name, [])
+        theirs: list[N] = other.in_key_order(others)
+        return self.in_key_order(mine), theirs
 
-    def _sorted(self, docs: list[dict[str, Any]]) -> list[M]:
-        """As ``all`` sorts: by key, as MongoDB compares strings (by code point)."""
+    @property
+    def collection_name(self) -> str:
+        """For a read of several collections at once (``$unionWith``)."""
+        return self._collection.name
+
+    def in_key_order(self, docs: list[dict[str, Any]]) -> list[M]:
+        """This collection's documents as ``all`` returns them: sorted by key, as MongoDB
+        compares strings (by code point)."""
         docs.sort(key=lambda d: str(d[self._key]))
         return [from_document(self._model, d) for d in docs]
 

@@ -16,11 +16,12 @@ from typing import Any
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
+from core import ports
 from core.errors import Kind, NotFound, StaleVersion
 from core.models.common import is_object_id
 from core.models.release import Release
 from core.pagination import ReleaseCursor
-from core.ports import HomeReleases
+from core.ports import HomeReleases, ReleaseWithCatalog
 from core.rules.readiness import ReleaseCard, card_of
 from core.rules.search import search_term
 from storage.codec import (
@@ -36,10 +37,12 @@ from storage.codec import (
 )
 from storage.engine import Collection, union_of
 from storage.errors import duplicate
+from storage.repositories.keyed import KeyedRepository
 
 NEWEST_FIRST = [("release_date", -1), ("_id", -1)]
 FOLDED_ID = folded_field("release_id")
 PENDING = {"products.quality_gates.milestones.approval.status": "PENDING"}
+_APPLICATION = "_catalog_application"  # an application, in the union of the catalog
 
 
 class ReleaseRepository:
@@ -56,15 +59,39 @@ class ReleaseRepository:
     async def get(self, ref: str) -> Release:
         """One round trip, every clause index-served. See ``storage.codec.first_exact``."""
         ref = str(ref).strip()
-        clauses: list[dict[str, Any]] = [{"release_id": ref}, {FOLDED_ID: folded(ref)}]
-        if is_object_id(ref):
-            clauses.insert(0, {"_id": ObjectId(ref)})
-        doc = await self._collection.find_one({"$or": clauses}, sort=first_exact("release_id"))
-        if doc is None:
-            raise NotFound(
-                f"No release '{ref}'.", kind=Kind.RELEASE, fields={"release_id": "Unknown release"}
-            )
-        return from_document(Release, doc)
+        doc = await self._collection.find_one(_named(ref), sort=first_exact("release_id"))
+        return _found(ref, doc)
+
+    async def get_with_catalog(
+        self,
+        ref: str,
+        *,
+        squads: ports.SquadRepository,
+        applications: ports.ApplicationRepository,
+    ) -> ReleaseWithCatalog:
+        """One round trip: the release as ``get`` finds it — a leading ``$match``, ``$sort``
+        and ``$limit``, which the index serves as it serves ``get`` — and the union
+        (``$unionWith``) of the squads and, within theirs, of the applications, each tagged
+        with its part and sorted by its key here (``KeyedRepository.all_with``). Catalog
+        repositories of another kind are read apart."""
+        if not isinstance(squads, KeyedRepository) or not isinstance(applications, KeyedRepository):
+            return ReleaseWithCatalog(await self.get(ref), *await squads.all_with(applications))
+        ref = str(ref).strip()
+        first: list[dict[str, Any]] = [
+            {"$match": _named(ref)},
+            {"$sort": dict(first_exact("release_id"))},
+            {"$limit": 1},
+        ]
+        tagged = [{"$set": {_APPLICATION: 1}}]
+        catalog = [{"$unionWith": {"coll": applications.collection_name, "pipeline": tagged}}]
+        found, listed = await union_of(self._collection, first, squads.collection_name, catalog)
+        release = _found(ref, found[0] if found else None)
+        parts: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [])
+        for doc in listed:
+            parts[doc.pop(_APPLICATION, 0)].append(doc)
+        return ReleaseWithCatalog(
+            release, squads.in_key_order(parts[0]), applications.in_key_order(parts[1])
+        )
 
     async def recent_ids(self, *, squads: Sequence[str] | None, limit: int) -> list[str]:
         query = _query(self._visible(squads))
@@ -179,6 +206,23 @@ class ReleaseRepository:
     @staticmethod
     def _visible(squads: Sequence[str] | None) -> list[dict[str, Any]]:
         return [] if squads is None else [{"squad_ids": {"$in": list(squads)}}]
+
+
+def _named(ref: str) -> dict[str, Any]:
+    """The release ``ref`` (stripped) names: its release_id as typed or folded, or its
+    ``_id``; every clause index-served."""
+    clauses: list[dict[str, Any]] = [{"release_id": ref}, {FOLDED_ID: folded(ref)}]
+    if is_object_id(ref):
+        clauses.insert(0, {"_id": ObjectId(ref)})
+    return {"$or": clauses}
+
+
+def _found(ref: str, doc: dict[str, Any] | None) -> Release:
+    if doc is None:
+        raise NotFound(
+            f"No release '{ref}'.", kind=Kind.RELEASE, fields={"release_id": "Unknown release"}
+        )
+    return from_document(Release, doc)
 
 
 def _query(clauses: list[dict[str, Any]]) -> dict[str, Any]:
