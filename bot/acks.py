@@ -12,6 +12,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.response import BoltResponse
 
 from bot.after_ack import ACK_PRIORITY_SECONDS, pending_acks
+from storage.embedded_thread import deferrable
 
 # What follows an ack waits for other acks no later than this after its request arrived,
 # leaving half of a trigger_id's 3 s to open a modal with it.
@@ -77,6 +78,7 @@ class PromptAck(AsyncAck):
             pending_acks().going_on(task)
         if not self.given.done():
             self.given.set_result(response)
+            deferrable.set(True)  # what this task does from now on can wait for other acks
             await asyncio.sleep(0)  # the handler sends the answer before the listener goes on
             waited = asyncio.get_running_loop().time() - self._arrived
             patience = min(ACK_PRIORITY_SECONDS, TRIGGER_HEADROOM - waited)

@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from storage.embedded_thread import deferrable
+
 log = logging.getLogger(__name__)
 Job = Callable[[], Awaitable[None]]
 JOB_SECONDS = 30.0  # a response_url lives 30 minutes; a stuck answer must not hold a worker
@@ -125,6 +127,11 @@ def pending_acks() -> PendingAcks:
     return found
 
 
+async def ack_turn() -> None:
+    """Return once no ack is pending (a turn), or after ``ACK_PRIORITY_SECONDS``."""
+    await pending_acks().turn()
+
+
 async def _listeners_done(acks: PendingAcks) -> None:
     await acks.no_turn_waiting()
     await acks.gone_on()
@@ -181,6 +188,7 @@ class AfterAck:
             job, context = await queue.get()
             try:
                 await pending_acks().turn()
+                context.run(deferrable.set, True)  # its reads and writes wait for acks too
                 task = asyncio.create_task(_call(job), context=context)
                 await asyncio.wait_for(task, self._job_seconds)
             except Exception:  # a job answers its own errors; this is the last resort

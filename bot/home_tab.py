@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from zoneinfo import ZoneInfo
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -54,7 +55,9 @@ async def publish_home(
         can_create_release=new_release_button(actor),
         notice=notice,
     )
-    await client.views_publish(user_id=user_id, view=view.to_dict())
+    # A Home of dozens of approvals and releases takes milliseconds to check and encode:
+    # off the event loop, so other requests' acks do not wait for it.
+    await client.views_publish(user_id=user_id, view=await asyncio.to_thread(view.to_dict))
 
 
 def new_release_button(actor: Actor) -> bool:

@@ -15,6 +15,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.after_ack import ack_turn
 from bot.app import create_app
 from bot.commands import build_router
 from bot.deps import BotDeps
@@ -31,6 +32,7 @@ from bot.workspace import learn_workspace
 from core.clock import Clock, utc_now
 from core.rules.approvals import ApprovalPolicy
 from core.services.container import Repositories, build_services
+from storage import embedded_thread
 from storage.db_clock import LocalClock, ServerClock, bind_clock
 from storage.engine import Database, connect, engine_name, hosts_of, is_embedded, ping
 from storage.wiring import open_repositories
@@ -140,6 +142,7 @@ async def build_runtime(
     # Every stored change reaches the reactions, right after the write, off the request's path.
     services.outbox.connect(Reactions(deps, client), later=deps.reacting.submit)
     app = create_app(deps, client)
+    embedded_thread.defer_to(ack_turn)  # work after an ack reads and writes between acks
     # Everything built so far lives as long as the process: keep it out of the collector's
     # scans, so full collections (and the pauses they add to acks) stay short.
     gc.collect()

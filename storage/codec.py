@@ -20,6 +20,7 @@ nested documents they cost tens of times more to copy (embedded engine) and to B
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, time
 from enum import Enum
 from functools import partial
@@ -121,6 +122,17 @@ def entry_document(entry: BaseModel) -> dict[str, Any]:
     """An outbox entry as stored inside its aggregate's document (its id kept as ``id``)."""
     document: dict[str, Any] = _bsonable(entry.model_dump())
     return document
+
+
+OFF_LOOP_DOCUMENTS = 8  # decoding more whole documents than this takes milliseconds
+
+
+async def from_documents(model: type[M], docs: list[dict[str, Any]]) -> list[M]:
+    """``from_document`` for each; many are decoded on a worker thread, so other requests'
+    acks do not wait for the validation of a few dozen whole releases."""
+    if len(docs) <= OFF_LOOP_DOCUMENTS:
+        return [from_document(model, d) for d in docs]
+    return await asyncio.to_thread(lambda: [from_document(model, d) for d in docs])
 
 
 def from_document(model: type[M], doc: dict[str, Any]) -> M:

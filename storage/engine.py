@@ -52,9 +52,10 @@ def connect(
     if is_embedded(uri):
         from mongomock_motor import AsyncMongoMockClient
 
-        from storage import embedded_index
+        from storage import embedded_index, embedded_thread
 
         embedded_index.enable()  # it uses the declared indexes, as MongoDB does
+        embedded_thread.enable()  # and works off the event loop, as MongoDB does
 
         client = cast(AsyncIOMotorClient[Document], AsyncMongoMockClient(tz_aware=True))
     else:

@@ -33,6 +33,7 @@ from storage.codec import (
     folded,
     folded_field,
     from_document,
+    from_documents,
     to_document,
 )
 from storage.engine import Collection, union_of
@@ -169,7 +170,7 @@ class ReleaseRepository:
         for part in (pending, first):
             part.sort(key=lambda d: (d["release_date"], d["_id"]), reverse=True)
         return HomeReleases(
-            pending=[from_document(Release, d) for d in pending], page=await self._cards_of(first)
+            pending=await from_documents(Release, pending), page=await self._cards_of(first)
         )
 
     async def dated_between(
@@ -201,7 +202,7 @@ class ReleaseRepository:
         cursor = self._collection.find(_query(clauses)).sort(NEWEST_FIRST)
         if limit:
             cursor = cursor.limit(limit)
-        return [from_document(Release, d) for d in await cursor.to_list(length=None)]
+        return await from_documents(Release, await cursor.to_list(length=None))
 
     @staticmethod
     def _visible(squads: Sequence[str] | None) -> list[dict[str, Any]]:
