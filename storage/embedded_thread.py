@@ -78,6 +78,7 @@ class _Pending:
         if self._results is None:
             compute = self._compute
             self._results = iter(await on_engine(lambda: list(compute())))
+            self._compute = _nothing  # let go of the query and its cursor
         return self._results
 
     def __aiter__(self) -> _Pending:
@@ -109,14 +110,20 @@ def _aggregate(self: Any, *args: Any, **kwargs: Any) -> _LazyAggregate:
     return _LazyAggregate(self, args, kwargs)
 
 
-def _cursor_results(cursor: Any) -> Iterator[Any]:
-    return iter(cursor._AsyncCursor__cursor)
+def _nothing() -> Iterator[Any]:
+    return iter(())
 
 
 def _pending_of(cursor: Any) -> _Pending:
-    found: _Pending = cursor.__dict__.setdefault(
-        "_pending", _Pending(lambda: _cursor_results(cursor))
-    )
+    """The results of mongomock-motor's ``cursor``. What computes them holds mongomock's own
+    cursor, not ``cursor``: no reference cycle, so a request's results are freed as soon as
+    it is done with them, not by a garbage collection."""
+    found = cursor.__dict__.get("_pending")
+    if found is None:
+        found = cursor.__dict__["_pending"] = _Pending(
+            functools.partial(iter, cursor._AsyncCursor__cursor)
+        )
+    assert isinstance(found, _Pending)
     return found
 
 

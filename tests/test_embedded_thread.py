@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
+import weakref
 
 from bot.after_ack import ack_turn
 from storage.embedded_thread import defer_to, deferrable
@@ -88,3 +90,19 @@ async def test_deferrable_operations_wait_for_the_gate_and_others_do_not() -> No
         assert await items.count_documents({}) == 1
     finally:
         defer_to(ack_turn)
+
+
+async def test_a_read_cursor_is_freed_at_once_not_by_a_garbage_collection() -> None:
+    """No reference cycle holds a query's results until the next (full) collection."""
+    _, db = connect("mongomock://", "engine_cycles")
+    items = db["items"]
+    await items.insert_one({"k": 1})
+    gc.disable()
+    try:
+        cursor = items.find({})
+        inner = weakref.ref(cursor._AsyncCursor__cursor)  # type: ignore[attr-defined]
+        assert [d["k"] for d in await cursor.to_list(None)] == [1]
+        del cursor
+        assert inner() is None
+    finally:
+        gc.enable()
