@@ -152,7 +152,9 @@ def identity_middleware(
                 if not is_unavailable(error):
                     raise
                 log.warning("identity of %s not resolved: %r", user_id, error)
-                return unavailable_response(body, after_ack)
+                return unavailable_response(
+                    body, after_ack, client, user_id=user_id, channel_id=context.channel_id
+                )
             if resolved.is_bot:
                 return empty_ack()
             context["actor"] = resolved.actor

@@ -63,7 +63,6 @@ def _threaded(method: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., 
     async def run(self: Any, *args: Any, **kwargs: Any) -> Any:
         return await on_engine(lambda: _finished(method(self, *args, **kwargs)))
 
-    run.__embedded_thread__ = True  # type: ignore[attr-defined]
     return run
 
 

@@ -16,6 +16,7 @@ from pymongo.errors import ServerSelectionTimeoutError
 from blocks.ids import ActionId
 from bot.devtools.fake_slack import TEAM_ID, SlackPerson
 from bot.devtools.harness import SIGNING_SECRET, LocalBot, local_bot
+from bot.devtools.payloads import CHANNEL_ID
 from bot.devtools.signing import signed_headers
 from bot.unavailable import UNAVAILABLE_TEXT
 from core.models.rbac import SlackIdentity, UserStatus
@@ -280,6 +281,23 @@ async def test_a_database_outage_is_answered_in_time_and_recovers(db: Database) 
     assert [c.params["text"] for c in told] == [UNAVAILABLE_TEXT] * 2
     assert {c.params["response_type"] for c in told} == {"ephemeral"}
     assert up == 200 and "REL-2026.12" in recovered
+
+
+async def test_an_outage_notice_whose_response_url_fails_is_shown_another_way(
+    db: Database,
+) -> None:
+    trips = RoundTrips()
+    async with local_bot(db=trips.wrap(db)) as bot:
+        await answer(bot, "UDANA", "whoami")
+        trips.outage = ServerSelectionTimeoutError("127.0.0.1:27017: connection refused")
+        bot.slack.fail("response_url", status=404, retry_after=None, times=1)
+
+        reply = await bot.driver.command("UDANA", "status REL-2026.12")
+        [told] = await bot.slack.wait_for("chat.postEphemeral", 1)
+
+    assert reply.status == 200 and len(bot.slack.of("response_url!404")) == 1
+    assert told.params["user"] == "UDANA" and told.params["channel"] == CHANNEL_ID
+    assert told.params["text"] == UNAVAILABLE_TEXT
 
 
 async def test_a_database_that_hangs_is_answered_within_three_seconds(db: Database) -> None:
