@@ -36,7 +36,7 @@ def create_app(deps: BotDeps, client: AsyncWebClient) -> AsyncApp:
     app.use(ack_first_middleware())  # commands and clicks: acked before storage is read
     app.use(identity_middleware(deps.identities, deps.after_ack))
     app.use(dedupe_middleware(deps.repos.claims, deps.clock))  # Slack's retries run once
-    for module in (commands, actions, views, events):
+    for module in (views, commands, actions, events):  # views first: see bot/views
         module.register(app, deps)
 
     @app.event(re.compile(".*"))  # last: events no listener wants get a 200, so no retries

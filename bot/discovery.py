@@ -7,11 +7,11 @@ import pkgutil
 from types import ModuleType
 
 
-def submodules(package: ModuleType) -> list[ModuleType]:
-    """The package's direct submodules that define ``register``, in name order."""
+def submodules(package: ModuleType, hook: str = "register") -> list[ModuleType]:
+    """The package's direct submodules that define ``hook``, in name order."""
     found = []
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
         module = importlib.import_module(f"{package.__name__}.{info.name}")
-        if callable(getattr(module, "register", None)):
+        if callable(getattr(module, hook, None)):
             found.append(module)
     return found

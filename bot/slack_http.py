@@ -8,6 +8,7 @@ bounded, escaped summary, never their body. A signed but malformed body gets 400
 
 from __future__ import annotations
 
+import binascii
 import json
 import logging
 import re
@@ -72,12 +73,40 @@ def parse_body(text: str, content_type: str | None) -> dict[str, Any]:
     try:
         if content_type == "application/json" or text.startswith("{"):
             return _object(json.loads(text))
+        payload = _payload_field(text)
+        if payload is not None:
+            return _object(json.loads(payload))
         form = dict(parse_qsl(text, keep_blank_values=True))
         if "payload" in form:
             return _object(json.loads(form["payload"]))
         return form
     except (ValueError, RecursionError):  # bad JSON, absurd nesting or numbers
         raise Refused(400, "malformed request body") from None
+
+
+_PAYLOAD = "payload="
+_PAYLOAD_FORM = re.compile(r"payload=[A-Za-z0-9_.~*+%-]*")  # what form encoding writes
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _payload_field(text: str) -> str | None:
+    """The value of a form that is only ``payload=…`` (every interactivity request), decoded
+    as ``parse_qsl`` would; None for any other form, which ``parse_qsl`` then reads.
+
+    ``parse_qsl`` percent-decodes in Python, about a millisecond for a submitted modal's
+    payload (thousands of escapes), spent before every click and form is acked. Here C does it:
+    each ``%XX`` becomes quoted-printable's ``=XX`` for ``binascii.a2b_qp``. Anything form
+    encoding would not write (a second field, a raw ``=``, space or line break, a character
+    that is not ASCII, a ``%`` without two hex digits, bytes that are not UTF-8) goes the
+    ``parse_qsl`` way.
+    """
+    if not _PAYLOAD_FORM.fullmatch(text) or _LONE_PERCENT.search(text):
+        return None
+    value = text[len(_PAYLOAD) :].replace("%", "=").replace("+", " ")
+    try:
+        return binascii.a2b_qp(value.encode("ascii")).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _object(value: object) -> dict[str, Any]:

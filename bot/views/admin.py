@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -26,7 +25,7 @@ from blocks.modals.admin import (
 from blocks.modals.form_state import Form
 from bot.deps import BotDeps
 from bot.identity import actor_of
-from bot.views.form_input import as_given, confirm_saved, field_errors
+from bot.views.form_input import ViewListener, as_given, confirm_saved, field_errors
 from core.rules.permissions import Actor
 
 # pydantic names an error about the whole model (an application's products) "input".
@@ -81,12 +80,11 @@ FORMS: dict[CallbackId, AdminEditor] = {
 }
 
 
-def register(app: AsyncApp, deps: BotDeps) -> None:
-    for callback_id, editor in FORMS.items():
-        app.view(str(callback_id))(submission_listener(deps, editor))
+def forms(deps: BotDeps) -> dict[str, ViewListener]:
+    return {callback_id: submission_listener(deps, editor) for callback_id, editor in FORMS.items()}
 
 
-def submission_listener(deps: BotDeps, editor: AdminEditor) -> Callable[..., Awaitable[None]]:
+def submission_listener(deps: BotDeps, editor: AdminEditor) -> ViewListener:
     async def on_submit(
         ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
     ) -> None:

@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -45,7 +44,7 @@ from blocks.modals.form import Pick, is_digest
 from blocks.text import span
 from bot.deps import BotDeps
 from bot.identity import actor_of
-from bot.views.form_input import confirm_saved, field_errors
+from bot.views.form_input import ViewListener, confirm_saved, field_errors
 from core.errors import NotFound, PastReleaseDate, ValidationFailed
 from core.models.release import FixedVersion, Release
 from core.rules.milestones import MilestonesOverlap
@@ -326,12 +325,11 @@ EDITORS = (
 # --- the listener ------------------------------------------------------------------------
 
 
-def register(app: AsyncApp, deps: BotDeps) -> None:
-    for editor in EDITORS:
-        app.view(editor.callback_id)(_listener(deps, editor))
+def forms(deps: BotDeps) -> dict[str, ViewListener]:
+    return {editor.callback_id: _listener(deps, editor) for editor in EDITORS}
 
 
-def _listener(deps: BotDeps, editor: Editor) -> Callable[..., Awaitable[None]]:
+def _listener(deps: BotDeps, editor: Editor) -> ViewListener:
     async def on_submit(
         ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
     ) -> None:

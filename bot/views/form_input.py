@@ -5,8 +5,10 @@ blocks/modals/form_state.py."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -20,6 +22,9 @@ from core.errors import DomainError, ValidationFailed
 log = logging.getLogger(__name__)
 
 ERROR_LIMIT = 500
+
+# What answers one kind of submitted form: (ack, body, context, client).
+ViewListener = Callable[[AsyncAck, dict[str, Any], dict[str, Any], AsyncWebClient], Awaitable[None]]
 
 # How a validation message is worded under its field: (field name, core message) → text.
 Wording = Callable[[str, str], str]

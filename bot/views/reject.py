@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -15,7 +14,7 @@ from blocks.modals.reject import RejectContext, read_reject_form
 from bot.approval_flow import Surface, decide
 from bot.deps import BotDeps
 from bot.identity import actor_of
-from bot.views.form_input import field_errors
+from bot.views.form_input import ViewListener, field_errors
 from core.models.release import Decision
 from core.rules.approvals import AlreadyDecided
 
@@ -23,8 +22,7 @@ from core.rules.approvals import AlreadyDecided
 ALIASES = {"comment": RejectField.REASON}
 
 
-def register(app: AsyncApp, deps: BotDeps) -> None:
-    @app.view(CallbackId.REJECT)
+def forms(deps: BotDeps) -> dict[str, ViewListener]:
     async def rejected(
         ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
     ) -> None:
@@ -51,3 +49,5 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
             deps, client, user_id, tz, meta.origin, meta.response_url, meta.channel, meta.message_ts
         )
         await where.after_deciding(actor, release, meta.target, Decision.REJECT)
+
+    return {CallbackId.REJECT: rejected}
