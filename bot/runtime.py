@@ -16,6 +16,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.after_ack import ack_turn
+from bot.api.app import build_api
 from bot.app import create_app
 from bot.commands import build_router
 from bot.deps import BotDeps
@@ -69,7 +70,8 @@ class Runtime:
             self.collector = asyncio.create_task(IdleCollector().run())
 
     def web_app(self, *, serve_slack: bool = True) -> web.Application:
-        """The aiohttp app: /health, and /slack/events unless Socket Mode carries Slack."""
+        """The aiohttp app: /health, the portal API under /api, and /slack/events unless
+        Socket Mode carries Slack."""
         secret = self.settings.slack_signing_secret
         return build_web_app(
             self.app if serve_slack else None,
@@ -77,6 +79,7 @@ class Runtime:
             signing_secret=secret.get_secret_value() if secret else None,
             engine=engine_name(self.settings.mongo_uri),
             database_name=self.settings.mongo_db_name,
+            api=build_api(self.deps.services),
         )
 
     async def drain(self) -> None:
@@ -110,6 +113,7 @@ async def build_runtime(
     settings: Settings, *, clock: Clock = utc_now, db: Database | None = None
 ) -> Runtime:
     """Everything the bot needs; ``db`` lets the console and tests share an embedded engine."""
+    auth = settings.auth()  # before any connection: prod without JWT_SECRET stops here
     mongo: AsyncIOMotorClient[dict[str, Any]] | None = None
     if db is None:
         mongo, db = await open_database(settings)
@@ -125,6 +129,7 @@ async def build_runtime(
         clock=clock,
         policy=ApprovalPolicy(allow_self_approval=settings.allow_self_approval),
         schedule=settings.schedule(),
+        auth=auth,
     )
     await services.identity.load()  # roles and names, so a request reads only its user
     client = build_client(settings)

@@ -1,4 +1,4 @@
-"""HTTP: Slack's requests at POST /slack/events, and GET /health."""
+"""HTTP: Slack's requests at POST /slack/events, GET /health, and the portal API under /api."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -18,6 +18,9 @@ from bot.after_ack import pending_acks
 from bot.slack_envelope import shape_error
 from bot.slack_http import Authenticator, Refused, SlackRequest, parse_body, summary
 from storage.engine import Database, ping
+
+if TYPE_CHECKING:
+    from bot.api.app import Api
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +42,11 @@ def build_web_app(
     signing_secret: str | None,
     engine: str = "embedded",
     database_name: str = "releasebot",
+    api: Api | None = None,
 ) -> web.Application:
     """/health always; /slack/events when serving Slack over HTTP, which needs the signing
-    secret (Socket Mode serves only /health, for the container's health check)."""
+    secret (Socket Mode serves only /health, for the container's health check); the portal
+    API and its docs under /api when ``api`` is given, on the same port."""
 
     async def health(_request: web.Request) -> web.Response:
         reachable = await ping(db)
@@ -60,6 +65,8 @@ def build_web_app(
         if not signing_secret:
             raise ValueError("serving Slack over HTTP needs SLACK_SIGNING_SECRET")
         web_app.router.add_post(EVENTS_PATH, _slack_events(bolt, Authenticator(signing_secret)))
+    if api is not None:
+        api.mount(web_app)
     return web_app
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -11,9 +13,13 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.rules.digest import DigestWindow
+from core.services.auth import MIN_SECRET_LENGTH, AuthSettings
 from core.services.schedule import ScheduleSettings
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
+log = logging.getLogger(__name__)
+# Signs API sessions where no JWT_SECRET is set (dev only): made once per process.
+_PROCESS_JWT_SECRET = secrets.token_urlsafe(48)
 
 
 class AppEnv(StrEnum):
@@ -66,12 +72,24 @@ class Settings(BaseSettings):
     # may take to finish before the process stops anyway. Within the orchestrator's grace
     # period (Kubernetes: 30 s).
     shutdown_drain_seconds: float = Field(default=20, ge=0, le=300)
+    # Signs the portal API's sessions (JWT, HS256). Required with APP_ENV=prod.
+    jwt_secret: SecretStr | None = None
 
     @field_validator("bootstrap_admin_slack_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_LENGTH} characters (HS256 needs a 256-bit key); "
+                'make one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
         return value
 
     @field_validator("default_timezone")
@@ -108,6 +126,28 @@ class Settings(BaseSettings):
         if self.log_level:
             return self.log_level.upper()
         return "DEBUG" if self.app_env is AppEnv.DEV else "INFO"
+
+    def auth(self) -> AuthSettings:
+        """How API sessions are signed: with JWT_SECRET; in dev without one, with a secret
+        made for this process (logged: sessions then end with it). Raises StartupError with
+        APP_ENV=prod and no JWT_SECRET: a made-up secret there would sign every replica's
+        sessions differently and end them at every deploy."""
+        if self.jwt_secret is not None:
+            return AuthSettings(secret=self.jwt_secret.get_secret_value().strip())
+        if self.app_env is AppEnv.PROD:
+            from bot.startup import StartupError  # it reads these settings
+
+            raise StartupError(
+                "JWT_SECRET",
+                f"is not set: with APP_ENV=prod the portal API's sessions must be signed with a "
+                f"secret of at least {MIN_SECRET_LENGTH} characters shared by every replica; "
+                'make one with: python -c "import secrets; print(secrets.token_urlsafe(48))"',
+            )
+        log.warning(
+            "JWT_SECRET is not set: API sessions are signed with a secret made for this "
+            "process, so they end when it stops (set JWT_SECRET to keep them)"
+        )
+        return AuthSettings(secret=_PROCESS_JWT_SECRET)
 
     def schedule(self) -> ScheduleSettings:
         return ScheduleSettings(

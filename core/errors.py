@@ -22,6 +22,8 @@ class ErrorCode(StrEnum):
     RULE_VIOLATION = "RULE_VIOLATION"
     CONFLICT = "CONFLICT"
     DUPLICATE = "DUPLICATE"
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    RATE_LIMITED = "RATE_LIMITED"
 
 
 class Kind(StrEnum):
@@ -121,6 +123,22 @@ class Conflict(DomainError):
 
 class Duplicate(DomainError):
     code = ErrorCode.DUPLICATE
+
+
+class NotAuthenticated(DomainError):
+    """No credentials, or credentials that are wrong, expired or revoked (HTTP 401)."""
+
+    code = ErrorCode.NOT_AUTHENTICATED
+
+
+class RateLimited(DomainError):
+    """Too many attempts; ``retry_after`` seconds until the next one is accepted (HTTP 429)."""
+
+    code = ErrorCode.RATE_LIMITED
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class StaleVersion(Exception):

@@ -10,4 +10,9 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, password_hash: str) -> bool:
-    return bool(_context.verify(password, password_hash))
+    """False, not an error, for what bcrypt cannot take (a NUL byte, over 72 bytes): no stored
+    password has one, so it cannot match."""
+    try:
+        return bool(_context.verify(password, password_hash))
+    except ValueError:  # passlib's PasswordValueError and bcrypt's own
+        return False

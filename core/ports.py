@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol, TypeVar
 
 from core.models.attachment import Attachment, AttachmentTarget
+from core.models.auth import ApiToken, LoginAttempts, StoredApiToken
 from core.models.catalog import Application, JiraBoard, Squad
 from core.models.events import PendingEvents
 from core.models.notification import ApprovalMessage, Taken
@@ -251,3 +252,38 @@ class SubscriptionRepository(Protocol):
 class SnoozeRepository(Protocol):
     async def snooze(self, snooze: Snooze) -> None: ...
     async def active(self, *, now: datetime) -> list[Snooze]: ...
+
+
+class ApiTokenRepository(Protocol):
+    """Machines' API tokens; only the SHA-256 of each secret is stored."""
+
+    async def add(self, token: StoredApiToken) -> StoredApiToken: ...
+    async def get(self, token_id: str) -> StoredApiToken:
+        """NotFound when no token has this id (or it is no id at all)."""
+        ...
+
+    async def for_user(self, user_id: str) -> list[ApiToken]:
+        """The user's tokens, newest first, without their hashes."""
+        ...
+
+    async def revoke(self, token_id: str, *, at: datetime) -> ApiToken:
+        """Revoked from ``at`` on (one revoked already keeps its first time); NotFound."""
+        ...
+
+    async def touch(self, token_id: str, *, at: datetime) -> None:
+        """Record that the token was used at ``at``."""
+        ...
+
+
+class LoginAttemptRepository(Protocol):
+    """Sign-in attempts per key (username and client), shared by every replica."""
+
+    async def count(self, key: str, *, now: datetime, window: timedelta) -> LoginAttempts:
+        """One more attempt for ``key``, counted atomically: added to the live count, or the
+        first of a new one that lives ``window`` from ``now`` (none yet, or the last one
+        expired)."""
+        ...
+
+    async def clear(self, key: str) -> None:
+        """Forget the attempts counted for ``key`` (a successful sign-in)."""
+        ...

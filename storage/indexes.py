@@ -94,6 +94,12 @@ INDEXES: dict[str, list[IndexModel]] = {
     "events": [
         IndexModel([("release_oid", ASCENDING), ("at", DESCENDING)], name="by_release_time")
     ],
+    "api_tokens": [IndexModel([("user_id", ASCENDING), ("_id", DESCENDING)], name="by_user")],
+    "login_attempts": [
+        IndexModel([("key", ASCENDING)], unique=True, name="uniq_attempt_key"),
+        # The database forgets a count once it is over (see login_attempts.py).
+        IndexModel([("purge_after", ASCENDING)], expireAfterSeconds=0, name="purge_attempts"),
+    ],
 }
 
 

@@ -8,8 +8,10 @@ from core.models.rbac import Role
 from core.services.container import Repositories
 from storage.engine import Database
 from storage.indexes import ensure_indexes
+from storage.repositories.api_tokens import ApiTokenRepository
 from storage.repositories.attachments import AttachmentRepository
 from storage.repositories.keyed import KeyedRepository
+from storage.repositories.login_attempts import LoginAttemptRepository
 from storage.repositories.notifications import (
     ApprovalMessageRepository,
     ClaimRepository,
@@ -37,6 +39,8 @@ def repositories(db: Database) -> Repositories:
         claims=ClaimRepository(db["claims"]),
         subscriptions=SubscriptionRepository(db["digest_subscriptions"]),
         snoozes=SnoozeRepository(db["snoozes"]),
+        api_tokens=ApiTokenRepository(db["api_tokens"]),
+        login_attempts=LoginAttemptRepository(db["login_attempts"]),
     )
 
 

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from core.clock import Clock
 from core.errors import Duplicate, Kind, NotFound, StaleVersion
 from core.models.attachment import Attachment, AttachmentTarget
+from core.models.auth import ApiToken, LoginAttempts, StoredApiToken
 from core.models.catalog import Application, JiraBoard, Squad
 from core.models.common import Entity, is_object_id
 from core.models.events import PendingEvents
@@ -652,6 +653,67 @@ class FakeSnoozeRepository:
         return [s.model_copy() for s in self.snoozes.values() if s.until > as_stored(now)]
 
 
+# --- API tokens and sign-in attempts --------------------------------------------------------
+
+
+class FakeApiTokenRepository:
+    """As ``storage.repositories.api_tokens.ApiTokenRepository``: lists without hashes."""
+
+    def __init__(self) -> None:
+        self.table: Table[StoredApiToken] = Table("API token")
+
+    async def add(self, token: StoredApiToken) -> StoredApiToken:
+        self.table.insert(token, token.id)
+        return token
+
+    async def get(self, token_id: str) -> StoredApiToken:
+        return self._stored(token_id).model_copy(deep=True)
+
+    async def for_user(self, user_id: str) -> list[ApiToken]:
+        mine = self.table.find(lambda t: t.user_id == user_id)
+        return [t.public() for t in sorted(mine, key=lambda t: t.id, reverse=True)]
+
+    async def revoke(self, token_id: str, *, at: datetime) -> ApiToken:
+        token = self._stored(token_id)
+        if token.revoked_at is None:
+            token = stored(token.model_copy(update={"revoked_at": at}))
+            self.table.rows[token.id] = token
+        return token.public()
+
+    async def touch(self, token_id: str, *, at: datetime) -> None:
+        token = self.table.rows.get(oid(token_id) or "")
+        if token is not None:
+            self.table.rows[token.id] = stored(token.model_copy(update={"last_used_at": at}))
+
+    def _stored(self, token_id: str) -> StoredApiToken:
+        found = self.table.rows.get(oid(token_id) or "")
+        if found is None:
+            raise NotFound(
+                f"No API token with id '{token_id}'.", fields={"token_id": "Unknown token"}
+            )
+        return found
+
+
+class FakeLoginAttemptRepository:
+    """As ``storage.repositories.login_attempts.LoginAttemptRepository``."""
+
+    def __init__(self) -> None:
+        self.attempts: dict[str, LoginAttempts] = {}
+
+    async def count(self, key: str, *, now: datetime, window: timedelta) -> LoginAttempts:
+        now = as_stored(now)
+        held = self.attempts.get(key)
+        if held is not None and held.expires_at > now:
+            counted = held.model_copy(update={"count": held.count + 1})
+        else:
+            counted = LoginAttempts(key=key, count=1, expires_at=now + window)
+        self.attempts[key] = stored(counted)
+        return self.attempts[key].model_copy()
+
+    async def clear(self, key: str) -> None:
+        self.attempts.pop(key, None)
+
+
 # --- all of them ----------------------------------------------------------------------------
 
 
@@ -680,6 +742,8 @@ class FakeDatabase:
         self.claims = FakeClaimRepository()
         self.subscriptions = FakeSubscriptionRepository()
         self.snoozes = FakeSnoozeRepository()
+        self.api_tokens = FakeApiTokenRepository()
+        self.login_attempts = FakeLoginAttemptRepository()
         self._tables: dict[str, Table[Any]] = {
             "roles": self.roles.table,
             "users": self.users.table,
@@ -689,6 +753,7 @@ class FakeDatabase:
             "releases": self.releases.table,
             "attachments": self.attachments.table,
             "events": self.timeline.table,
+            "api_tokens": self.api_tokens.table,
         }
 
     def repositories(self) -> Repositories:
@@ -705,6 +770,8 @@ class FakeDatabase:
             claims=self.claims,
             subscriptions=self.subscriptions,
             snoozes=self.snoozes,
+            api_tokens=self.api_tokens,
+            login_attempts=self.login_attempts,
         )
 
     def documents(self, collection: str) -> list[dict[str, Any]]:
@@ -716,6 +783,7 @@ class FakeDatabase:
             "claims": self.claims.claims.values(),
             "digest_subscriptions": self.subscriptions.subscriptions.values(),
             "snoozes": self.snoozes.snoozes.values(),
+            "login_attempts": self.login_attempts.attempts.values(),
         }[collection]
         return [r.model_dump() for r in rows]
 

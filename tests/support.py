@@ -27,6 +27,7 @@ COLLECTIONS = (
     "releases",
     "attachments",
     "events",
+    "api_tokens",
 )
 
 

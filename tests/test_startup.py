@@ -90,6 +90,23 @@ def test_prod_refuses_the_embedded_engine_unless_allowed(tmp_path: Path) -> None
     assert "embedded" in entry["message"] and "ALLOW_EMBEDDED_IN_PROD=true" in entry["message"]
 
 
+def test_prod_without_a_jwt_secret_does_not_start(tmp_path: Path) -> None:
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s",
+        "APP_ENV": "prod",
+        "MONGO_URI": "mongomock://",
+        "ALLOW_EMBEDDED_IN_PROD": "true",
+        "SLACK_TEAM_ID": "T0DEMO",
+        "PORT": str(free_port()),
+    }
+    code, stderr, _ = start(tmp_path, env)
+
+    entry = json.loads(one_line(stderr))
+    assert code == 2 and entry["level"] == "CRITICAL" and entry["setting"] == "JWT_SECRET"
+    assert "is not set" in entry["message"] and "secrets.token_urlsafe" in entry["message"]
+
+
 @pytest.mark.parametrize(
     ("name", "value", "said"),
     [

@@ -1,7 +1,8 @@
 """Demo data (SPEC §7): four personas, a small catalog and four releases in distinct states.
 
 Dates are relative to ``today`` so the demo always looks current. Idempotent: running it
-again finds everything by its unique key and adds nothing.
+again finds everything by its unique key and adds nothing. The personas sign in to the
+portal API with the password ``releasebot-demo`` (``DEMO_PASSWORD``).
 
 Loaded at start-up with ``SEED_DATA=demo``, or from the command line:
 
@@ -57,6 +58,10 @@ from core.seeds.seeding import (
 from core.services.container import Repositories
 
 JIRA = "https://jira.example.com"
+# Every persona signs in to the portal API with this password (README). Its bcrypt hash is
+# computed once, here, not at seed time: hashing costs ~0.2 s a user, and tests seed often.
+DEMO_PASSWORD = "releasebot-demo"
+DEMO_PASSWORD_HASH = "$2b$12$UXVNd83dz3MpttKMr3a.wuPRjgKkx9zsAks1zE2wq8orHhG.YEfxi"
 
 # username → (full name, role, squads)
 PERSONAS: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -184,6 +189,7 @@ def _persona(username: str, role_id: str, when: Schedule) -> User:
         email=f"{username}@example.com",
         role_ids=[role_id],
         assigned_squad_ids=list(squads),
+        password_hash=DEMO_PASSWORD_HASH,
         created_at=when.now,
     )
 

@@ -8,11 +8,13 @@ from zoneinfo import ZoneInfo
 
 from core.clock import Clock, utc_now
 from core.ports import (
+    ApiTokenRepository,
     ApplicationRepository,
     ApprovalMessageRepository,
     AttachmentRepository,
     BoardRepository,
     ClaimRepository,
+    LoginAttemptRepository,
     ReleaseRepository,
     RoleRepository,
     SnoozeRepository,
@@ -25,6 +27,7 @@ from core.rules.approvals import ApprovalPolicy
 from core.rules.digest import DigestWindow
 from core.services.approvals import ApprovalService
 from core.services.attachments import AttachmentService
+from core.services.auth import AuthService, AuthSettings
 from core.services.catalog import CatalogService
 from core.services.gates import GateService
 from core.services.identity import IdentityService
@@ -50,6 +53,8 @@ class Repositories:
     claims: ClaimRepository
     subscriptions: SubscriptionRepository
     snoozes: SnoozeRepository
+    api_tokens: ApiTokenRepository
+    login_attempts: LoginAttemptRepository
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,7 @@ class Services:
     digests: DigestService
     reminders: ReminderService
     outbox: Outbox
+    auth: AuthService
 
 
 DEFAULT_SCHEDULE = ScheduleSettings(
@@ -84,7 +90,10 @@ def build_services(
     clock: Clock = utc_now,
     policy: ApprovalPolicy | None = None,
     schedule: ScheduleSettings = DEFAULT_SCHEDULE,
+    auth: AuthSettings | None = None,
 ) -> Services:
+    """``auth``: how API sessions are signed; by default with a secret made for this call
+    only (sessions then end with the process: fine for tests and tools, not for serving)."""
     outbox = Outbox(repos.releases, repos.users, repos.timeline, repos.claims, clock)
     identity = IdentityService(repos.users, repos.roles, clock, outbox)
     policy = policy or ApprovalPolicy()
@@ -102,4 +111,12 @@ def build_services(
         digests=DigestService(repos.subscriptions, repos.releases, identity, clock, schedule),
         reminders=ReminderService(repos.releases, repos.snoozes, identity, clock, schedule, policy),
         outbox=outbox,
+        auth=AuthService(
+            repos.api_tokens,
+            repos.login_attempts,
+            repos.users,
+            identity,
+            clock,
+            auth or AuthSettings.random(),
+        ),
     )

@@ -186,6 +186,7 @@ async def test_python_m_bot_in_socket_mode_connects_answers_and_stops_on_sigterm
         "ALLOW_EMBEDDED_IN_PROD": "true",
         "SEED_DATA": "demo",
         "APP_ENV": "prod",
+        "JWT_SECRET": "a-jwt-secret-of-at-least-32-characters",
         "PORT": str(port := free_port()),  # /health, served in Socket Mode too
     }
     env.pop("SLACK_SIGNING_SECRET", None)
