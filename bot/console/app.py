@@ -137,6 +137,8 @@ class Console:
             f"        · {' · '.join(people[half:])}",
             f"You are {self.persona}. Try: status REL-2026.12 · list · approvals · as arjun",
             "Type a number to click that button; `help` for more, `quit` to leave.",
+            f"Portal API: {self.bot.url}/api/v1 (docs: {self.bot.url}/api/docs); "
+            "sign in as a demo user with the password releasebot-demo.",
         ]
 
     async def handle(self, line: str) -> bool:

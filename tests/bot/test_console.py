@@ -8,6 +8,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
+import aiohttp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -428,3 +429,20 @@ async def test_the_console_shows_the_digest(bot: LocalBot) -> None:
     assert "── in #releases (everyone sees it) ──" in shown
     assert "Release readiness" in shown
     assert "REL-2026.11-HF1" in shown and "Blocked" in shown and "FAILED" in shown
+
+
+async def test_the_guide_says_where_the_api_is_and_a_demo_user_signs_in_there(
+    bot: LocalBot,
+) -> None:
+    output = await drive(bot, "quit")
+
+    [line] = [line for line in output.splitlines() if line.startswith("Portal API: ")]
+    api = re.search(r"Portal API: (\S+) \(docs: (\S+)\)", line)
+    assert api is not None and "releasebot-demo" in line
+    async with aiohttp.ClientSession() as session:
+        signed_in = await session.post(
+            f"{api[1]}/auth/login", json={"username": "dana", "password": "releasebot-demo"}
+        )
+        assert signed_in.status == 200
+        docs = await session.get(api[2])
+        assert docs.status == 200 and "swagger" in (await docs.text()).lower()
