@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block, HeaderBlock, PlainTextObject
 
 from blocks.message import Message, context, section
-from blocks.text import MESSAGE_BLOCKS, PLAIN_LIMIT, SECTION_LIMIT, cut, esc, plain, plural
+from blocks.text import (
+    MESSAGE_BLOCKS,
+    PLAIN_LIMIT,
+    SECTION_LIMIT,
+    cut,
+    esc,
+    plain,
+    plural,
+    when,
+)
+from core.models.auth import ApiToken
 from core.models.catalog import Application, JiraBoard, Squad
 from core.models.rbac import Permission, Role, User, UserStatus
+from core.rules.principal import Scope
 
 STATUS_EMOJI = {
     UserStatus.ACTIVE: ":large_green_circle:",
@@ -209,4 +222,55 @@ def revoked_message(slack_user_id: str, user: User, role_name: str) -> Message:
     return done_message(
         f":heavy_minus_sign: <@{slack_user_id}> (`{esc(user.username)}`) no longer has the role "
         f"*{esc(role_name)}*."
+    )
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+
+def token_created_message(token: ApiToken, secret: str, tz: ZoneInfo) -> Message:
+    """The one time a token's secret is shown (ephemeral: to its maker only)."""
+    scopes = ", ".join(f"`{s.value}`" for s in token.scopes)
+    return Message(
+        text=f"API token {token.name} created",
+        blocks=[
+            section(
+                f":key: API token *{esc(token.name)}* (`{token.id}`) acts as you with {scopes}, "
+                f"until {when(token.expires_at, tz)}."
+            ),
+            section(f"```{secret}```"),
+            context(
+                "Copy it now: it is shown this once and stored only as a hash. Send it as "
+                "`Authorization: Bearer <token>`; revoke it with "
+                f"`/release admin token revoke {token.id}`."
+            ),
+        ],
+    )
+
+
+def tokens_message(tokens: Sequence[ApiToken], tz: ZoneInfo, now: datetime) -> Message:
+    def line(token: ApiToken) -> str:
+        if token.revoked_at is not None:
+            state = f"revoked {when(token.revoked_at, tz, zone=False)}"
+        elif not token.usable_at(now):
+            state = f"expired {when(token.expires_at, tz, zone=False)}"
+        else:
+            state = f"until {when(token.expires_at, tz, zone=False)}"
+        used = when(token.last_used_at, tz, zone=False) if token.last_used_at else "never"
+        scopes = ", ".join(s.value for s in token.scopes)
+        return f"• *{esc(token.name)}* `{token.id}`: {scopes}; {state}; last used {used}"
+
+    return entries_message(
+        "Your API tokens",
+        [line(t) for t in tokens],
+        what="token",
+        empty="No API tokens yet: /release admin token new <name> <scope> …",
+        footer=f"Times in {esc(str(tz.key))}. Scopes: " + ", ".join(s.value for s in Scope),
+    )
+
+
+def token_revoked_message(token: ApiToken) -> Message:
+    return done_message(
+        f":no_entry_sign: API token *{esc(token.name)}* (`{token.id}`) is revoked: it is "
+        "refused from now on."
     )

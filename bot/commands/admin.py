@@ -19,6 +19,9 @@ from blocks.admin import (
     revoked_message,
     roles_message,
     squads_message,
+    token_created_message,
+    token_revoked_message,
+    tokens_message,
     unlinked_message,
     users_message,
 )
@@ -38,11 +41,12 @@ from core.errors import NotFound, ValidationFailed
 from core.models.common import parse
 from core.models.rbac import SlackIdentity, User
 from core.rules import operations as ops
+from core.rules.principal import Principal
 
 USAGE = (
     "roles | role new | users | user new | link @user <username> | unlink @user | "
     "grant @user <role> | revoke @user <role> | apps | apps new | squads | squads new | "
-    "boards | boards new"
+    "boards | boards new | tokens | token new <name> <scope>… [days] | token revoke <id>"
 )
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -252,6 +256,46 @@ async def new_board(request: CommandRequest, _args: list[str]) -> None:
     await _open(request, board_modal(_form_origin(request)))
 
 
+# --- API tokens: the core's AuthService, as a person signed in (the admin themself) -------
+
+_DAYS = re.compile(r"^([0-9]{1,4})d?$")
+
+
+async def list_tokens(request: CommandRequest, _args: list[str]) -> None:
+    ops.MANAGE_API_TOKENS.require(request.user)
+    tokens = await request.deps.services.auth.list_tokens(Principal(request.user))
+    await _reply(request, tokens_message(tokens, request.tz, request.deps.clock()))
+
+
+async def new_token(request: CommandRequest, args: list[str]) -> None:
+    """``token new <name> <scope>… [days]``: scopes by spaces or commas, days last."""
+    ops.MANAGE_API_TOKENS.require(request.user)
+    usage = "token new <name> <scope>… [days]"
+    name = _rest(args[:1], "the token's name", usage)
+    words = [w for arg in args[1:] for w in arg.split(",") if w]
+    days = _DAYS.match(words[-1]) if words else None
+    scopes = words[:-1] if days else words
+    if not scopes:
+        raise ValidationFailed(
+            f"Name at least one scope, e.g. releases:read gates:write. Usage: "
+            f"`/release admin {usage}`",
+            fields={"scopes": "At least one scope"},
+        )
+    auth, person = request.deps.services.auth, Principal(request.user)
+    if days:
+        token, secret = await auth.create_token(person, name, scopes, int(days[1]))
+    else:
+        token, secret = await auth.create_token(person, name, scopes)
+    await _reply(request, token_created_message(token, secret, request.tz))
+
+
+async def revoke_token(request: CommandRequest, args: list[str]) -> None:
+    ops.MANAGE_API_TOKENS.require(request.user)
+    token_id = _rest(args[:1], "the token's id", "token revoke <id>")
+    token = await request.deps.services.auth.revoke_token(Principal(request.user), token_id)
+    await _reply(request, token_revoked_message(token))
+
+
 COMMANDS = (
     AdminCommand(("roles",), "roles", "the roles and their permissions", list_roles),
     AdminCommand(("role", "new"), "role new", "create a role (form)", new_role),
@@ -267,6 +311,14 @@ COMMANDS = (
     AdminCommand(("squads", "new"), "squads new", "add a squad (form)", new_squad),
     AdminCommand(("boards",), "boards", "Jira boards", list_boards),
     AdminCommand(("boards", "new"), "boards new", "add a Jira board (form)", new_board),
+    AdminCommand(("tokens",), "tokens", "your API tokens", list_tokens),
+    AdminCommand(
+        ("token", "new"),
+        "token new <name> <scope>… [days]",
+        "make an API token acting as you (shown once, to you only)",
+        new_token,
+    ),
+    AdminCommand(("token", "revoke"), "token revoke <id>", "revoke an API token", revoke_token),
 )
 # Longer forms first, so "apps new" is not read as "apps".
 COMMANDS_BY_LENGTH = sorted(COMMANDS, key=lambda c: -len(c.words))
@@ -279,4 +331,6 @@ ALIASES: tuple[tuple[tuple[str, ...], AdminCommand], ...] = (
     (("squad", "new"), _BY_USAGE["squads new"]),
     (("board", "new"), _BY_USAGE["boards new"]),
     (("applications",), _BY_USAGE["apps"]),
+    (("token", "list"), _BY_USAGE["tokens"]),
+    (("tokens", "new"), _BY_USAGE["token new <name> <scope>… [days]"]),
 )

@@ -76,6 +76,8 @@ CATALOG_PERMISSION = Permission.CAN_MANAGE_ROLES
 ADD_APPLICATION = Operation(CATALOG_PERMISSION, "add an application to the catalog")
 ADD_SQUAD = Operation(CATALOG_PERMISSION, "add a squad to the catalog")
 ADD_BOARD = Operation(CATALOG_PERMISSION, "add a Jira board to the catalog")
+# In Slack, under `/release admin`; anyone signed in to the API makes their own there.
+MANAGE_API_TOKENS = Operation(Permission.CAN_MANAGE_ROLES, "make or revoke API tokens in Slack")
 # Digests
 SUBSCRIBE_CHANNEL = Operation(
     Permission.CAN_CREATE_RELEASE, "subscribe a channel to the daily digest"

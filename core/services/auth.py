@@ -225,7 +225,7 @@ class AuthService:
         principal.require_person("revoke API tokens")
         principal.actor.require_active()
         unknown = NotFound(
-            f"No API token '{token_id}' of yours; GET /api/v1/tokens lists them.",
+            f"No API token '{token_id}' of yours (your token list shows each one's id).",
             fields={"token_id": "Unknown token"},
         )
         try:
