@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block
 
 from blocks.message import Message, context, section
+from blocks.status import web_link
 from blocks.text import MESSAGE_BLOCKS, SECTION_LIMIT, cut, esc, plural, when, zone_label
 from core.models.rbac import User
 from core.models.release import AttachmentRef, Release
@@ -28,6 +29,7 @@ ACTIONS = {
     "gate.added": "added a gate",
     "gate.updated": "updated a gate",
     "gate.waived": "waived a gate",
+    "gate.reported": "reported a CI result",
     "milestone.added": "added a milestone",
     "milestone.updated": "updated a milestone",
     "approval.approved": "approved",
@@ -56,6 +58,8 @@ FIELD_WORDS = {
     "ctasks": "CTASKs",
     "attachment_refs": "files",
     "tasks": "tasks",
+    "ci_url": "CI run",
+    "ci_commit": "commit",
 }
 # In a list of objects, the field that names each one.
 ITEM_NAMES = ("ctask_id", "task_name", "milestone_key", "gate_name", "label", "file_name")
@@ -218,6 +222,8 @@ def _changes(
 def _value(name: str, value: object, tz: ZoneInfo, people: People) -> str:
     if value is None or value == "" or value == []:
         return "–"
+    if name == "ci_url" and isinstance(value, str):
+        return web_link(value, cut(value, VALUE_LIMIT))
     if name in USER_FIELDS and isinstance(value, str):
         user = people.get(value)
         return esc(user.full_name) if user else "someone no longer known"

@@ -21,7 +21,15 @@ from blocks.ids import ActionId
 from blocks.message import Message, context, fit, lines_section, section
 from blocks.text import PLAIN_LIMIT, EveryReader, Readers, cut, day, esc, plain, plural, span, when
 from core.models.rbac import User
-from core.models.release import ApprovalStatus, GateStatus, MilestoneStatus, Release, ReleaseProduct
+from core.models.release import (
+    HTTP_LINK,
+    ApprovalStatus,
+    CiResult,
+    GateStatus,
+    MilestoneStatus,
+    Release,
+    ReleaseProduct,
+)
 from core.rules.readiness import Blocker, MilestoneRef, Readiness, ReadinessSummary
 
 GATE_EMOJI = {
@@ -39,6 +47,8 @@ MILESTONE_EMOJI = {
     MilestoneStatus.DONE: ":white_check_mark:",
 }
 PRODUCT_SECTIONS = 30
+COMMIT_SHOWN = 12  # a commit hash, shortened as git shows it
+LINK_LIMIT = 1000  # of a link's (escaped) address in a line
 REASON_LIMIT = 300
 
 
@@ -49,6 +59,23 @@ def person(user: User) -> str:
     """A portal user by name. Not a mention: a status posted in a channel must not ping
     every gate owner each time someone asks for it."""
     return esc(user.full_name)
+
+
+def web_link(url: str, label: str) -> str:
+    """``<url|label>`` for an http(s) link (escaped, as Slack wants it); anything else, or a
+    link too long for a line (a link cannot be cut), is shown as escaped text: the label."""
+    link = esc(url)
+    if not HTTP_LINK.fullmatch(url) or len(link) > LINK_LIMIT:
+        return esc(label)
+    return f"<{link}|{esc(label)}>"
+
+
+def ci_run(result: CiResult | None) -> str:
+    """A gate's last CI run, as its line ends: `` · CI run `3f2a9c1` `` (the link to it)."""
+    if result is None or not (result.url or result.commit):
+        return ""
+    commit = f" `{esc(result.commit[:COMMIT_SHOWN])}`" if result.commit else ""
+    return f" · {web_link(result.url, 'CI run') if result.url else 'CI'}{commit}"
 
 
 def readiness_line(summary: ReadinessSummary) -> str:
@@ -130,7 +157,10 @@ def _product_section(product: ReleaseProduct, people: People) -> Block:
         marker = "required" if gate.required else "optional"
         owner_user = people.get(gate.owner_id) if gate.owner_id else None
         owner = f" · {person(owner_user)}" if owner_user else ""
-        lines.append(f"{GATE_EMOJI[gate.gate_status]} {esc(gate.gate_name)} · {marker}{owner}")
+        lines.append(
+            f"{GATE_EMOJI[gate.gate_status]} {esc(gate.gate_name)} · {marker}{owner}"
+            + ci_run(gate.ci_result)
+        )
     return lines_section(lines, more="gate")
 
 

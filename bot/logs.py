@@ -14,9 +14,10 @@ request_id: ContextVar[str] = ContextVar("request_id", default="-")
 slack_user: ContextVar[str] = ContextVar("slack_user", default="-")
 portal_user: ContextVar[str] = ContextVar("portal_user", default="-")
 
-# Slack tokens, the portal API's tokens (core/services/auth.py) and JWTs (the API's sessions).
+# Slack tokens, the portal API's tokens (core/services/auth.py), webhook signing secrets and
+# JWTs (the API's sessions).
 _SECRET = re.compile(
-    r"\b(xox[abposr]-|xapp-|rbt_|eyJ)[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)?"
+    r"\b(xox[abposr]-|xapp-|rbt_|whsec_|eyJ)[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)?"
 )
 
 

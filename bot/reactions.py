@@ -13,8 +13,9 @@ Events and what follows them:
   (only them: the others were asked already), and their App Home is drawn as they may now
   see it (a deactivated person's shows why it is empty; an unlinked Slack person's, that
   they are not linked);
-- the others (gates, milestones, tasks, new releases) have no Slack consequence yet; they
-  are where webhooks and status posts will hook in.
+- every release event: the outbound webhooks subscribed to it get a delivery each, stored
+  and then sent, signed (``core/services/webhooks.py``); gates, milestones, tasks and new
+  releases have no Slack consequence yet.
 
 The core's outbox hands every stored change (its entry, with the events it caused) to
 ``Reactions``, right after the write and again on the scheduler's tick if that did not
@@ -60,6 +61,9 @@ class Reactions:
         self._client = client
 
     async def __call__(self, release: Release | None, entry: Entry) -> None:
+        # Webhooks first: storing their deliveries is quick and safe to repeat (once per
+        # event and hook), so a retry after a Slack failure sends nothing twice.
+        await self._deps.services.webhooks.react(release, entry)
         if release is not None:
             await self._release_changed(release, entry)
         for event in entry.events:

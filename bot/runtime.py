@@ -29,6 +29,7 @@ from bot.server import build_web_app
 from bot.settings import SeedData, Settings
 from bot.slack_client import build_client
 from bot.startup import StartupError
+from bot.webhook_sender import WebhookSender
 from bot.workspace import learn_workspace
 from core.clock import Clock, utc_now
 from core.rules.approvals import ApprovalPolicy
@@ -113,7 +114,8 @@ async def build_runtime(
     settings: Settings, *, clock: Clock = utc_now, db: Database | None = None
 ) -> Runtime:
     """Everything the bot needs; ``db`` lets the console and tests share an embedded engine."""
-    auth = settings.auth()  # before any connection: prod without JWT_SECRET stops here
+    # Before any connection: prod without JWT_SECRET or SECRET_KEY stops here.
+    auth, secrets = settings.auth(), settings.secret_box()
     mongo: AsyncIOMotorClient[dict[str, Any]] | None = None
     if db is None:
         mongo, db = await open_database(settings)
@@ -130,6 +132,7 @@ async def build_runtime(
         policy=ApprovalPolicy(allow_self_approval=settings.allow_self_approval),
         schedule=settings.schedule(),
         auth=auth,
+        secrets=secrets,
     )
     await services.identity.load()  # roles and names, so a request reads only its user
     client = build_client(settings)
@@ -146,6 +149,7 @@ async def build_runtime(
     deps = BotDeps(settings, services, repos, resolver, build_router(), notifier, home, clock)
     # Every stored change reaches the reactions, right after the write, off the request's path.
     services.outbox.connect(Reactions(deps, client), later=deps.reacting.submit)
+    services.webhooks.connect(WebhookSender(), later=deps.reacting.submit)
     app = create_app(deps, client)
     embedded_thread.defer_to(ack_turn)  # work after an ack reads and writes between acks
     # Everything built so far lives as long as the process: keep it out of the collector's

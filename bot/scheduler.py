@@ -91,6 +91,8 @@ class Deliveries:
         services = self._deps.services
         # What a stopped process left in release outboxes is delivered first (claimed, once).
         await services.outbox.dispatch_pending()
+        # Webhook deliveries due (retries after a failure, or left by a stopped process).
+        await services.webhooks.deliver_due()
         sends: dict[str, Send] = {}
         for job in await services.digests.due(now):
             sends[job.key] = self._digest_sender(job)

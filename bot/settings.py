@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.rules.digest import DigestWindow
+from core.secrets import SecretBox
 from core.services.auth import MIN_SECRET_LENGTH, AuthSettings
 from core.services.schedule import ScheduleSettings
 
@@ -74,6 +75,11 @@ class Settings(BaseSettings):
     shutdown_drain_seconds: float = Field(default=20, ge=0, le=300)
     # Signs the portal API's sessions (JWT, HS256). Required with APP_ENV=prod.
     jwt_secret: SecretStr | None = None
+    # Encrypts the secrets the database keeps (webhook signing secrets). Required with
+    # APP_ENV=prod. SECRET_KEY_FALLBACKS: older keys, comma-separated, that still decrypt what
+    # they encrypted (rotation: put the new key in SECRET_KEY, the old one here).
+    secret_key: SecretStr | None = None
+    secret_key_fallbacks: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
 
     @field_validator("bootstrap_admin_slack_ids", mode="before")
     @classmethod
@@ -82,12 +88,19 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("jwt_secret")
+    @field_validator("secret_key_fallbacks", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("jwt_secret", "secret_key")
     @classmethod
     def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value().strip()) < MIN_SECRET_LENGTH:
             raise ValueError(
-                f"must be at least {MIN_SECRET_LENGTH} characters (HS256 needs a 256-bit key); "
+                f"must be at least {MIN_SECRET_LENGTH} characters (a 256-bit key); "
                 'make one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
             )
         return value
@@ -148,6 +161,29 @@ class Settings(BaseSettings):
             "process, so they end when it stops (set JWT_SECRET to keep them)"
         )
         return AuthSettings(secret=_PROCESS_JWT_SECRET)
+
+    def secret_box(self) -> SecretBox:
+        """What encrypts stored secrets: SECRET_KEY, then its fallbacks. Raises StartupError
+        with APP_ENV=prod and no SECRET_KEY; in dev without one, a key made for this process
+        (logged: what it encrypted cannot be read after a restart)."""
+        if self.secret_key is not None:
+            keys = [self.secret_key, *self.secret_key_fallbacks]
+            return SecretBox([k.get_secret_value().strip() for k in keys])
+        if self.app_env is AppEnv.PROD:
+            from bot.startup import StartupError  # it reads these settings
+
+            raise StartupError(
+                "SECRET_KEY",
+                f"is not set: with APP_ENV=prod the secrets the database keeps (webhook "
+                f"signing secrets) must be encrypted with a key of at least "
+                f"{MIN_SECRET_LENGTH} characters shared by every replica; make one with: "
+                'python -c "import secrets; print(secrets.token_urlsafe(48))"',
+            )
+        log.warning(
+            "SECRET_KEY is not set: stored secrets (webhooks) are encrypted with a key made "
+            "for this process, so they cannot be read after it stops (set SECRET_KEY)"
+        )
+        return SecretBox.random()
 
     def schedule(self) -> ScheduleSettings:
         return ScheduleSettings(

@@ -11,11 +11,20 @@ from core.models.attachment import Attachment, AttachmentTarget
 from core.models.auth import ApiToken, LoginAttempts, StoredApiToken
 from core.models.catalog import Application, JiraBoard, Squad
 from core.models.events import PendingEvents
+from core.models.idempotency import IdempotentRequest, StoredAnswer
 from core.models.notification import ApprovalMessage, Taken
 from core.models.rbac import Role, SlackIdentity, User, UserStatus
 from core.models.release import Release
 from core.models.schedule import DigestSubscription, Snooze
 from core.models.timeline import TimelineEvent
+from core.models.webhooks import (
+    DeliveryAttempt,
+    DeliveryStatus,
+    StoredWebhook,
+    Webhook,
+    WebhookDelivery,
+    WebhookEvent,
+)
 from core.pagination import ReleaseCursor
 from core.rules.readiness import ReleaseCard
 
@@ -286,4 +295,70 @@ class LoginAttemptRepository(Protocol):
 
     async def clear(self, key: str) -> None:
         """Forget the attempts counted for ``key`` (a successful sign-in)."""
+        ...
+
+
+class WebhookRepository(Protocol):
+    """Outbound webhooks (their secrets only encrypted) and their deliveries."""
+
+    async def add(self, hook: StoredWebhook) -> StoredWebhook: ...
+    async def get(self, hook_id: str) -> StoredWebhook:
+        """NotFound when no hook has this id (or it is no id at all)."""
+        ...
+
+    async def for_user(self, user_id: str) -> list[Webhook]:
+        """The user's hooks, newest first, without their secrets."""
+        ...
+
+    async def subscribed(self, events: Sequence[WebhookEvent]) -> list[StoredWebhook]:
+        """Every hook subscribed to any of ``events``."""
+        ...
+
+    async def remove(self, hook_id: str) -> bool:
+        """Delete the hook and its deliveries (pending ones are never sent); False if none."""
+        ...
+
+    async def add_delivery(self, delivery: WebhookDelivery) -> bool:
+        """Store it unless a delivery with its ``key`` is stored already; True if stored."""
+        ...
+
+    async def delivery(self, delivery_id: str) -> WebhookDelivery | None: ...
+    async def due(self, *, now: datetime, limit: int) -> list[WebhookDelivery]:
+        """PENDING deliveries whose next attempt is at or before ``now``, soonest first."""
+        ...
+
+    async def deliveries(self, hook_id: str, *, limit: int) -> list[WebhookDelivery]:
+        """The hook's deliveries, newest first."""
+        ...
+
+    async def record_attempt(
+        self,
+        delivery_id: str,
+        attempt: DeliveryAttempt,
+        *,
+        status: DeliveryStatus,
+        next_attempt_at: datetime | None,
+    ) -> None:
+        """Log ``attempt`` and set what follows it (delivered, retried at, given up)."""
+        ...
+
+
+class IdempotencyRepository(Protocol):
+    """Idempotency-Keys in use, shared by every replica; forgotten a day after their use."""
+
+    async def claim(
+        self, request: IdempotentRequest, *, stale_before: datetime
+    ) -> IdempotentRequest | None:
+        """Claim ``request.key`` atomically: None when this call now holds it (it was free,
+        or its claim was made before ``stale_before`` and never finished: that request died);
+        otherwise what holds it."""
+        ...
+
+    async def finish(self, key: str, *, claimed_at: datetime, answer: StoredAnswer) -> None:
+        """Keep the answer of the claim made at ``claimed_at`` (not of one that took it over)."""
+        ...
+
+    async def release(self, key: str, *, claimed_at: datetime) -> None:
+        """Let go of the unfinished claim made at ``claimed_at`` (its request failed), so the
+        same request can be tried again."""
         ...

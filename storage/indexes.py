@@ -100,6 +100,16 @@ INDEXES: dict[str, list[IndexModel]] = {
         # The database forgets a count once it is over (see login_attempts.py).
         IndexModel([("purge_after", ASCENDING)], expireAfterSeconds=0, name="purge_attempts"),
     ],
+    # Keyed by _id (one claim per key); forgotten a day after use (idempotency.py).
+    "idempotency_keys": [
+        IndexModel([("purge_after", ASCENDING)], expireAfterSeconds=0, name="purge_keys")
+    ],
+    "webhooks": [IndexModel([("user_id", ASCENDING), ("_id", DESCENDING)], name="by_user")],
+    "webhook_deliveries": [
+        IndexModel([("key", ASCENDING)], unique=True, name="uniq_delivery_key"),
+        IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="by_due"),
+        IndexModel([("hook_id", ASCENDING), ("_id", DESCENDING)], name="by_hook"),
+    ],
 }
 
 

@@ -10,6 +10,7 @@ from storage.engine import Database
 from storage.indexes import ensure_indexes
 from storage.repositories.api_tokens import ApiTokenRepository
 from storage.repositories.attachments import AttachmentRepository
+from storage.repositories.idempotency import IdempotencyRepository
 from storage.repositories.keyed import KeyedRepository
 from storage.repositories.login_attempts import LoginAttemptRepository
 from storage.repositories.notifications import (
@@ -21,6 +22,7 @@ from storage.repositories.notifications import (
 from storage.repositories.releases import ReleaseRepository
 from storage.repositories.timeline import TimelineRepository
 from storage.repositories.users import UserRepository
+from storage.repositories.webhooks import WebhookRepository
 
 
 def repositories(db: Database) -> Repositories:
@@ -41,6 +43,8 @@ def repositories(db: Database) -> Repositories:
         snoozes=SnoozeRepository(db["snoozes"]),
         api_tokens=ApiTokenRepository(db["api_tokens"]),
         login_attempts=LoginAttemptRepository(db["login_attempts"]),
+        idempotency_keys=IdempotencyRepository(db["idempotency_keys"]),
+        webhooks=WebhookRepository(db["webhooks"], db["webhook_deliveries"]),
     )
 
 

@@ -411,7 +411,7 @@ async def test_only_the_owner_or_a_user_admin_revokes_a_token(world: World) -> N
 
     with pytest.raises(NotFound) as error:
         await auth(world).revoke_token(Principal(bob), token.id)
-    assert error.value.message.startswith(f"No API token '{token.id}' of yours;")
+    assert error.value.message.startswith(f"No API token '{token.id}' of yours")
     assert await world.snapshot() == before  # still usable
     assert (await auth(world).authenticate(bearer(secret))).token_id == token.id
 

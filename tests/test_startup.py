@@ -107,6 +107,24 @@ def test_prod_without_a_jwt_secret_does_not_start(tmp_path: Path) -> None:
     assert "is not set" in entry["message"] and "secrets.token_urlsafe" in entry["message"]
 
 
+def test_prod_without_a_secret_key_does_not_start(tmp_path: Path) -> None:
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s",
+        "APP_ENV": "prod",
+        "MONGO_URI": "mongomock://",
+        "ALLOW_EMBEDDED_IN_PROD": "true",
+        "SLACK_TEAM_ID": "T0DEMO",
+        "JWT_SECRET": "a-jwt-secret-of-at-least-32-characters",
+        "PORT": str(free_port()),
+    }
+    code, stderr, _ = start(tmp_path, env)
+
+    entry = json.loads(one_line(stderr))
+    assert code == 2 and entry["level"] == "CRITICAL" and entry["setting"] == "SECRET_KEY"
+    assert "is not set" in entry["message"] and "webhook" in entry["message"]
+
+
 @pytest.mark.parametrize(
     ("name", "value", "said"),
     [

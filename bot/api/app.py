@@ -9,12 +9,17 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.api.admin import admin_routes
+from bot.api.approvals import approval_routes
 from bot.api.auth import auth_routes
 from bot.api.docs import docs_routes
+from bot.api.editing import editing_routes
 from bot.api.errors import api_errors
+from bot.api.gates import gate_routes
 from bot.api.openapi import openapi_document
 from bot.api.releases import release_routes
 from bot.api.routing import Authenticate, Route, add_routes
+from bot.api.webhooks import webhook_routes
 from bot.server import app_version
 from core.services.container import Services
 
@@ -43,5 +48,14 @@ def build_api(services: Services, *, authenticate: Authenticate | None = None) -
             built.update(openapi_document(routes, title=TITLE, version=app_version()))
         return built
 
-    routes = [*auth_routes(services), *release_routes(services), *docs_routes(document)]
+    routes = [
+        *auth_routes(services),
+        *release_routes(services),
+        *gate_routes(services),
+        *approval_routes(services),
+        *editing_routes(services),
+        *admin_routes(services),
+        *webhook_routes(services),
+        *docs_routes(document),
+    ]
     return Api(tuple(routes), authenticate or services.auth.authenticate, document)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
-from typing import Protocol
+from enum import StrEnum
+from typing import Annotated, Protocol
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, StringConstraints
 
 from core.errors import Kind, NotFound
 from core.models.common import (
+    URL_MAX,
+    Comment,
     DomainModel,
     Entity,
     Key,
@@ -75,6 +79,66 @@ class Milestone(DomainModel):
     approval: MilestoneApproval = Field(default_factory=MilestoneApproval)
 
 
+class CiStatus(StrEnum):
+    """What a CI run may report on a gate: the gate statuses but WAIVED (a person's call)."""
+
+    PASSED = GateStatus.PASSED.value
+    FAILED = GateStatus.FAILED.value
+    IN_PROGRESS = GateStatus.IN_PROGRESS.value
+    BLOCKED = GateStatus.BLOCKED.value
+
+    @property
+    def gate_status(self) -> GateStatus:
+        return GateStatus(self.value)
+
+
+HTTP_LINK = re.compile(r"https?://[^\s<>|]+")
+_COMMIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/@+:-]*")
+COMMIT_MAX = 100
+
+
+def _http_link(value: str) -> str:
+    # Also what keeps a link safe inside Slack's <url|label> markup: no spaces, < > or |.
+    if not HTTP_LINK.fullmatch(value):
+        raise ValueError("must be an http:// or https:// link without spaces, < > or |")
+    return value
+
+
+def _commit(value: str) -> str:
+    if not _COMMIT.fullmatch(value):
+        raise ValueError(
+            "must be a commit hash or ref: letters, digits and . _ / @ + : - (e.g. 3f2a9c1)"
+        )
+    return value
+
+
+CiLink = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=URL_MAX), AfterValidator(_http_link)
+]
+CiCommit = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=COMMIT_MAX),
+    AfterValidator(_commit),
+]
+
+
+class CiResult(DomainModel):
+    """The last CI run reported on a gate (through the API): its link is shown where people
+    read the gate (`status`, the history)."""
+
+    status: CiStatus
+    url: CiLink | None = None
+    commit: CiCommit | None = None
+    summary: Comment | None = None
+    reported_at: UtcDatetime
+    reported_by: str  # the username the reporting token acts as
+
+    def same_run(self, other: CiResult) -> bool:
+        """The same report again (when and by whom aside)."""
+        fields = {"status", "url", "commit", "summary"}
+        return self.model_dump(include=fields) == other.model_dump(include=fields)
+
+
 class QualityGate(DomainModel):
     gate_name: Name
     description: Text = ""
@@ -85,6 +149,8 @@ class QualityGate(DomainModel):
     comment: str | None = None
     attachment_refs: list[AttachmentRef] = Field(default_factory=list)
     milestones: list[Milestone] = Field(default_factory=list)
+    # None for a gate no CI has reported on (and for every gate stored before CI could).
+    ci_result: CiResult | None = None
 
     def milestone(self, key: str) -> Milestone:
         for milestone in self.milestones:

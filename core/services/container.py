@@ -14,6 +14,7 @@ from core.ports import (
     AttachmentRepository,
     BoardRepository,
     ClaimRepository,
+    IdempotencyRepository,
     LoginAttemptRepository,
     ReleaseRepository,
     RoleRepository,
@@ -22,14 +23,17 @@ from core.ports import (
     SubscriptionRepository,
     TimelineRepository,
     UserRepository,
+    WebhookRepository,
 )
 from core.rules.approvals import ApprovalPolicy
 from core.rules.digest import DigestWindow
+from core.secrets import SecretBox
 from core.services.approvals import ApprovalService
 from core.services.attachments import AttachmentService
 from core.services.auth import AuthService, AuthSettings
 from core.services.catalog import CatalogService
 from core.services.gates import GateService
+from core.services.idempotency import IdempotencyService
 from core.services.identity import IdentityService
 from core.services.outbox import Outbox
 from core.services.releases import ReleaseService
@@ -37,6 +41,7 @@ from core.services.runbooks import RunbookService
 from core.services.schedule import DigestService, ReminderService, ScheduleSettings
 from core.services.timeline import TimelineService
 from core.services.users import RoleService, UserService
+from core.services.webhooks import WebhookService
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,10 @@ class Repositories:
     snoozes: SnoozeRepository
     api_tokens: ApiTokenRepository
     login_attempts: LoginAttemptRepository
+    # None only where a test double predates it; the API's Idempotency-Key then fails.
+    idempotency_keys: IdempotencyRepository | None = None
+    # None: no webhook storage (the in-memory test fakes); no hook can be made or called.
+    webhooks: WebhookRepository | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,8 @@ class Services:
     reminders: ReminderService
     outbox: Outbox
     auth: AuthService
+    idempotency: IdempotencyService
+    webhooks: WebhookService
 
 
 DEFAULT_SCHEDULE = ScheduleSettings(
@@ -91,9 +102,12 @@ def build_services(
     policy: ApprovalPolicy | None = None,
     schedule: ScheduleSettings = DEFAULT_SCHEDULE,
     auth: AuthSettings | None = None,
+    secrets: SecretBox | None = None,
 ) -> Services:
     """``auth``: how API sessions are signed; by default with a secret made for this call
-    only (sessions then end with the process: fine for tests and tools, not for serving)."""
+    only (sessions then end with the process: fine for tests and tools, not for serving).
+    ``secrets``: what encrypts stored secrets (SECRET_KEY); by default a key made for this
+    call only (what it encrypted cannot be read by another process)."""
     outbox = Outbox(repos.releases, repos.users, repos.timeline, repos.claims, clock)
     identity = IdentityService(repos.users, repos.roles, clock, outbox)
     policy = policy or ApprovalPolicy()
@@ -118,5 +132,9 @@ def build_services(
             identity,
             clock,
             auth or AuthSettings.random(),
+        ),
+        idempotency=IdempotencyService(repos.idempotency_keys, clock),
+        webhooks=WebhookService(
+            repos.webhooks, repos.claims, identity, clock, secrets or SecretBox.random()
         ),
     )

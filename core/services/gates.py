@@ -11,6 +11,10 @@ from core.clock import Clock
 from core.errors import Duplicate
 from core.models.common import Comment, DomainModel, Key, Name, PlannedDatetime, Text
 from core.models.release import (
+    CiCommit,
+    CiLink,
+    CiResult,
+    CiStatus,
     Environment,
     GateStatus,
     Milestone,
@@ -71,6 +75,17 @@ class MilestoneChange(DomainModel):
     requires_approval_manager: bool | None = None
 
 
+class CiReport(DomainModel):
+    """A CI run's result for one gate, as a pipeline reports it."""
+
+    status: CiStatus = Field(description="The gate's new status (WAIVED is a person's call)")
+    url: CiLink | None = Field(default=None, description="The run, an http(s) link")
+    commit: CiCommit | None = Field(default=None, description="The commit or ref tested")
+    summary: Comment | None = Field(
+        default=None, description="One line for people; becomes the gate's comment"
+    )
+
+
 class GateService:
     def __init__(self, releases: ReleaseRepository, outbox: Outbox, clock: Clock) -> None:
         self._changes = ReleaseChanges(releases, outbox, clock)
@@ -119,6 +134,47 @@ class GateService:
             action = "gate.waived" if update.gate_status is GateStatus.WAIVED else "gate.updated"
             return Recorded(
                 action, target, before=before, after=jsonable(after), comment=update.comment
+            )
+
+        return await self._changes.apply(actor, ref, change)
+
+    async def report_result(
+        self, actor: Actor, ref: str, product_id: str, gate_name: str, report: CiReport
+    ) -> Release:
+        """A CI run's result: the gate's status and comment set as the gate form sets them
+        (the same rule, timeline entry and events), and the run recorded on the gate.
+
+        Always needs the gate-managing permission, even when the status stays (a new run is
+        a change). The same report again changes nothing (no timeline entry)."""
+        CHANGE_GATE.require(actor)
+
+        def change(release: Release, now: datetime) -> Recorded | None:
+            gate = release.product(product_id).gate(gate_name)
+            status = report.status.gate_status
+            gates.check_gate_status_change(actor, gate, status, report.summary)
+            result = CiResult(
+                **report.model_dump(), reported_at=now, reported_by=actor.user.username
+            )
+            if (
+                gate.ci_result is not None
+                and gate.ci_result.same_run(result)
+                and (gate.gate_status, gate.comment) == (status, report.summary)
+            ):
+                return None
+            before, after = _diff(gate, {"gate_status": status, "comment": report.summary})
+            for name, value in after.items():
+                setattr(gate, name, value)
+            runs = _run_fields(gate.ci_result), _run_fields(result)
+            before |= {k: v for k, v in runs[0].items() if v is not None and runs[1][k] != v}
+            after |= {k: v for k, v in runs[1].items() if v is not None}
+            gate.ci_result = result
+            target = TargetPath(product_id=product_id, gate_name=gate.gate_name)
+            return Recorded(
+                "gate.reported",
+                target,
+                before=before,
+                after=jsonable(after),
+                comment=report.summary,
             )
 
         return await self._changes.apply(actor, ref, change)
@@ -188,6 +244,13 @@ class GateService:
             )
 
         return await self._changes.apply(actor, ref, change)
+
+
+def _run_fields(result: CiResult | None) -> dict[str, str | None]:
+    """What the timeline keeps of a CI run: its link and commit (``ci_url``, ``ci_commit``)."""
+    if result is None:
+        return {"ci_url": None, "ci_commit": None}
+    return {"ci_url": result.url, "ci_commit": result.commit}
 
 
 def _status_part(update: GateChange) -> dict[str, Any]:

@@ -100,8 +100,8 @@ async def test_wrong_method_is_405_in_the_envelope_with_allow(api: ApiClient) ->
     answer = await api.call("PUT", "/api/v1/releases")
     assert answer.status == 405
     assert answer.error["code"] == "METHOD_NOT_ALLOWED"
-    assert answer.headers["Allow"] == "GET"
-    assert answer.error["details"]["allowed"] == ["GET"]
+    assert answer.headers["Allow"] == "GET, POST"
+    assert answer.error["details"]["allowed"] == ["GET", "POST"]
 
 
 async def test_unknown_api_route_is_404_in_the_envelope(api: ApiClient) -> None:

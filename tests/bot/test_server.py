@@ -33,6 +33,7 @@ async def test_python_m_bot_serves_http_and_stops_cleanly_on_sigterm() -> None:
         "ALLOW_EMBEDDED_IN_PROD": "true",
         "SLACK_TEAM_ID": "T0DEMO",  # no Slack to ask with auth.test
         "JWT_SECRET": "a-jwt-secret-of-at-least-32-characters",
+        "SECRET_KEY": "a-secret-key-of-at-least-32-characters",
     }
     env.pop("SLACK_APP_TOKEN")
     process = await asyncio.create_subprocess_exec(

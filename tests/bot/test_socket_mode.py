@@ -187,6 +187,7 @@ async def test_python_m_bot_in_socket_mode_connects_answers_and_stops_on_sigterm
         "SEED_DATA": "demo",
         "APP_ENV": "prod",
         "JWT_SECRET": "a-jwt-secret-of-at-least-32-characters",
+        "SECRET_KEY": "a-secret-key-of-at-least-32-characters",
         "PORT": str(port := free_port()),  # /health, served in Socket Mode too
     }
     env.pop("SLACK_SIGNING_SECRET", None)
