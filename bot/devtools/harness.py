@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -39,6 +40,9 @@ class LocalBot:
     url: str
 
 
+LOCAL_SECRETS = (secrets.token_urlsafe(48), secrets.token_urlsafe(48))
+
+
 def local_settings(slack: FakeSlack, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "slack_bot_token": BOT_TOKEN,
@@ -46,6 +50,9 @@ def local_settings(slack: FakeSlack, **overrides: object) -> Settings:
         "slack_api_url": slack.api_url,
         "mongo_uri": "mongomock://",
         "seed_data": SeedData.DEMO,
+        # A local bot lives as long as its process: secrets made for it, said nowhere.
+        "jwt_secret": LOCAL_SECRETS[0],
+        "secret_key": LOCAL_SECRETS[1],
         **overrides,
     }
     return Settings.model_validate(values)
