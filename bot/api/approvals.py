@@ -11,7 +11,7 @@ from bot.api.releases import RELEASE_PARAM
 from bot.api.routing import Call, Route
 from core.models.statuses import ApprovalStatus, Environment, MilestoneStatus
 from core.rules.principal import Scope
-from core.rules.readiness import MilestoneRef
+from core.rules.readiness import MilestoneRef, milestone_refs
 from core.services.container import Services
 
 TAG = "approvals"
@@ -76,11 +76,7 @@ def approval_routes(services: Services) -> list[Route]:
     async def list_release_approvals(call: Call) -> ApprovalList:
         wanted = call.query(ApprovalsQuery).status
         release = await services.releases.get(call.actor, call.params["release"])
-        refs = [
-            MilestoneRef(product.product_id, product.product_name, gate.gate_name, milestone)
-            for product, gate in release.gates()
-            for milestone in gate.milestones
-        ]
+        refs = milestone_refs(release)
         return ApprovalList(
             release_id=release.release_id,
             approvals=[

@@ -39,6 +39,15 @@ class MilestoneRef:
     milestone: Milestone
 
 
+def milestone_refs(release: Release) -> list[MilestoneRef]:
+    """Every milestone of the release, where it sits, in the order ``status`` shows them."""
+    return [
+        MilestoneRef(product.product_id, product.product_name, gate.gate_name, milestone)
+        for product, gate in release.gates()
+        for milestone in gate.milestones
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class Blocker:
     """A BLOCKED or FAILED gate, or a BLOCKED milestone (then ``milestone_key`` is set)."""

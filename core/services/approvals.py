@@ -18,7 +18,7 @@ from core.ports import ReleaseRepository
 from core.rules import approvals
 from core.rules.approvals import ApprovalPolicy
 from core.rules.permissions import Actor
-from core.rules.readiness import MilestoneRef, ReleaseCard, card_of
+from core.rules.readiness import MilestoneRef, ReleaseCard, card_of, milestone_refs
 from core.services.identity import IdentityService
 from core.services.outbox import Outbox
 from core.services.release_changes import Recorded, ReleaseChanges
@@ -230,10 +230,9 @@ def _listed(by_release: list[tuple[Release, list[MilestoneRef]]]) -> list[Pendin
 
 def pending_in(release: Release) -> list[MilestoneRef]:
     return [
-        MilestoneRef(product.product_id, product.product_name, gate.gate_name, milestone)
-        for product, gate in release.gates()
-        for milestone in gate.milestones
-        if milestone.approval.status is ApprovalStatus.PENDING
+        ref
+        for ref in milestone_refs(release)
+        if ref.milestone.approval.status is ApprovalStatus.PENDING
     ]
 
 
