@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock test lint format typecheck check demo demo-report seed-min seed-demo bench bench-ack bench-scale clean
+.PHONY: install lock test lint format typecheck check demo demo-report seed-min seed-demo bench bench-ack bench-api bench-scale clean
 
 # Dependencies come only from requirements-dev.lock (exact versions, every hash checked); the
 # project itself is then installed editable without dependencies, built by the setuptools that
@@ -75,6 +75,14 @@ bench: $(STAMP)
 ACK_ARGS ?=
 bench-ack: $(STAMP)
 	$(BIN)/python -m scripts.bench.bench_ack $(ACK_ARGS)
+
+# Issue 11's API table: GET …/summary and a gate result POST at concurrency 16 against a bare
+# aiohttp app, the bot, the bare app and the load client each in its own process (about 2
+# minutes); exits 1 when a p99 is over its target times the bare app's (reads 9x, changes 60x).
+# Quicker: make bench-api API_ARGS=--quick; API_ARGS="--kinds gate_result --profile gate_result".
+API_ARGS ?=
+bench-api: $(STAMP)
+	$(BIN)/python -m scripts.bench.bench_api $(API_ARGS)
 
 # Issue 10's growth table at 1,000 / 10,000 / 50,000 releases (about 4 minutes); exits 1
 # when a target is missed. Quicker: make bench-scale SCALE_ARGS="--sizes 1000 5000".

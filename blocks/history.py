@@ -35,6 +35,7 @@ ACTIONS = {
     "approval.approved": "approved",
     "approval.rejected": "rejected",
     "runbook.added": "added a runbook",
+    "task.added": "added a task",
     "task.updated": "updated a task",
     "change.created": "created the change",
     "change.updated": "updated the change",

@@ -149,7 +149,9 @@ async def build_runtime(
     deps = BotDeps(settings, services, repos, resolver, build_router(), notifier, home, clock)
     # Every stored change reaches the reactions, right after the write, off the request's path.
     services.outbox.connect(Reactions(deps, client), later=deps.reacting.submit)
-    services.webhooks.connect(WebhookSender(), later=deps.reacting.submit)
+    private = settings.webhook_allow_private
+    sender = WebhookSender(allow_private=private)
+    services.webhooks.connect(sender, later=deps.reacting.submit, allow_private=private)
     app = create_app(deps, client)
     embedded_thread.defer_to(ack_turn)  # work after an ack reads and writes between acks
     # Everything built so far lives as long as the process: keep it out of the collector's

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # they encrypted (rotation: put the new key in SECRET_KEY, the old one here).
     secret_key: SecretStr | None = None
     secret_key_fallbacks: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    # Let webhooks reach private networks, loopback and local names (refused by default: a
+    # hook's URL must not make the bot call internal services or the cloud metadata service).
+    webhook_allow_private: bool = False
 
     @field_validator("bootstrap_admin_slack_ids", mode="before")
     @classmethod

@@ -29,11 +29,20 @@ from core.models.auth import ApiToken, LoginAttempts, StoredApiToken
 from core.models.catalog import Application, JiraBoard, Squad
 from core.models.common import Entity, is_object_id
 from core.models.events import PendingEvents
+from core.models.idempotency import IdempotentRequest, StoredAnswer
 from core.models.notification import ApprovalMessage, Taken
 from core.models.rbac import Role, SlackIdentity, User, UserStatus
 from core.models.release import ApprovalStatus, Release
 from core.models.schedule import DigestSubscription, Snooze
 from core.models.timeline import TimelineEvent
+from core.models.webhooks import (
+    DeliveryAttempt,
+    DeliveryStatus,
+    StoredWebhook,
+    Webhook,
+    WebhookDelivery,
+    WebhookEvent,
+)
 from core.pagination import ReleaseCursor
 from core.ports import (
     ApplicationRepository,
@@ -714,6 +723,135 @@ class FakeLoginAttemptRepository:
         self.attempts.pop(key, None)
 
 
+# --- Idempotency-Keys -----------------------------------------------------------------------
+
+
+class FakeIdempotencyRepository:
+    """As ``storage.repositories.idempotency.IdempotencyRepository``: one claim per key; an
+    unfinished claim made before ``stale_before`` may be taken over; only the claim made at
+    ``claimed_at`` keeps its answer or lets go. Keys are never forgotten here (MongoDB's TTL
+    index forgets them a day after use, by the wall clock)."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, IdempotentRequest] = {}
+
+    async def claim(
+        self, request: IdempotentRequest, *, stale_before: datetime
+    ) -> IdempotentRequest | None:
+        held = self.keys.get(request.key)
+        if held is None or (held.answer is None and held.claimed_at < as_stored(stale_before)):
+            self.keys[request.key] = stored(request.model_copy(update={"answer": None}))
+            return None
+        return held.model_copy(deep=True)
+
+    async def finish(self, key: str, *, claimed_at: datetime, answer: StoredAnswer) -> None:
+        held = self._unfinished(key, claimed_at)
+        if held is not None:
+            self.keys[key] = stored(held.model_copy(update={"answer": answer}))
+
+    async def release(self, key: str, *, claimed_at: datetime) -> None:
+        if self._unfinished(key, claimed_at) is not None:
+            del self.keys[key]
+
+    def _unfinished(self, key: str, claimed_at: datetime) -> IdempotentRequest | None:
+        held = self.keys.get(key)
+        if held is None or held.answer is not None or held.claimed_at != as_stored(claimed_at):
+            return None
+        return held
+
+
+# --- outbound webhooks ----------------------------------------------------------------------
+
+
+class FakeWebhookRepository:
+    """As ``storage.repositories.webhooks.WebhookRepository``: hooks listed newest first
+    without their secrets; one delivery per ``key``; due deliveries soonest first."""
+
+    def __init__(self) -> None:
+        self.hook_table: Table[StoredWebhook] = Table("webhook")
+        self.delivery_table: Table[WebhookDelivery] = Table(
+            "webhook delivery", [(("key",), lambda d: (d.key,))]
+        )
+
+    async def add(self, hook: StoredWebhook) -> StoredWebhook:
+        self.hook_table.insert(hook, hook.id)
+        return hook
+
+    async def get(self, hook_id: str) -> StoredWebhook:
+        found = oid(hook_id)
+        if found is None:  # as storage: an id that is none names no field
+            raise NotFound(f"No webhook with id '{hook_id}'.")
+        hook = self.hook_table.rows.get(found)
+        if hook is None:
+            raise NotFound(f"No webhook with id '{hook_id}'.", fields={"id": "Unknown webhook"})
+        return hook.model_copy(deep=True)
+
+    async def for_user(self, user_id: str) -> list[Webhook]:
+        mine = self.hook_table.find(lambda h: h.user_id == user_id)
+        return [h.public() for h in sorted(mine, key=lambda h: h.id, reverse=True)]
+
+    async def subscribed(self, events: Sequence[WebhookEvent]) -> list[StoredWebhook]:
+        wanted = set(events)
+        return self.hook_table.find(lambda h: bool(wanted & set(h.events)))
+
+    async def remove(self, hook_id: str) -> bool:
+        found = oid(hook_id)
+        if found is None:
+            return False
+        removed = self.hook_table.rows.pop(found, None) is not None
+        rows = self.delivery_table.rows
+        for delivery_id in [i for i, d in rows.items() if d.hook_id == hook_id]:
+            del rows[delivery_id]
+        return removed
+
+    async def add_delivery(self, delivery: WebhookDelivery) -> bool:
+        try:
+            self.delivery_table.insert(delivery, delivery.id)
+        except Duplicate:  # stored already, by an earlier run of the same reaction
+            return False
+        return True
+
+    async def delivery(self, delivery_id: str) -> WebhookDelivery | None:
+        found = self.delivery_table.rows.get(oid(delivery_id) or "")
+        return None if found is None else found.model_copy(deep=True)
+
+    async def due(self, *, now: datetime, limit: int) -> list[WebhookDelivery]:
+        now = as_stored(now)
+
+        def due_now(d: WebhookDelivery) -> bool:
+            at = d.next_attempt_at
+            return d.status is DeliveryStatus.PENDING and at is not None and at <= now
+
+        found = self.delivery_table.find(due_now)
+        return limited(sorted(found, key=lambda d: (d.next_attempt_at or now, d.id)), limit)
+
+    async def deliveries(self, hook_id: str, *, limit: int) -> list[WebhookDelivery]:
+        found = self.delivery_table.find(lambda d: d.hook_id == hook_id)
+        return limited(sorted(found, key=lambda d: d.id, reverse=True), limit)
+
+    async def record_attempt(
+        self,
+        delivery_id: str,
+        attempt: DeliveryAttempt,
+        *,
+        status: DeliveryStatus,
+        next_attempt_at: datetime | None,
+    ) -> None:
+        found = oid(delivery_id)
+        if found is None:
+            raise NotFound(f"No delivery with id '{delivery_id}'.")
+        held = self.delivery_table.rows.get(found)
+        if held is None:  # as an update of no document: nothing happens
+            return
+        change = {
+            "attempts": [*held.attempts, attempt],
+            "status": status,
+            "next_attempt_at": next_attempt_at,
+            "delivered_at": attempt.at if status is DeliveryStatus.DELIVERED else None,
+        }
+        self.delivery_table.rows[found] = stored(held.model_copy(update=change))
+
+
 # --- all of them ----------------------------------------------------------------------------
 
 
@@ -744,6 +882,8 @@ class FakeDatabase:
         self.snoozes = FakeSnoozeRepository()
         self.api_tokens = FakeApiTokenRepository()
         self.login_attempts = FakeLoginAttemptRepository()
+        self.idempotency_keys = FakeIdempotencyRepository()
+        self.webhooks = FakeWebhookRepository()
         self._tables: dict[str, Table[Any]] = {
             "roles": self.roles.table,
             "users": self.users.table,
@@ -754,6 +894,8 @@ class FakeDatabase:
             "attachments": self.attachments.table,
             "events": self.timeline.table,
             "api_tokens": self.api_tokens.table,
+            "webhooks": self.webhooks.hook_table,
+            "webhook_deliveries": self.webhooks.delivery_table,
         }
 
     def repositories(self) -> Repositories:
@@ -772,6 +914,8 @@ class FakeDatabase:
             snoozes=self.snoozes,
             api_tokens=self.api_tokens,
             login_attempts=self.login_attempts,
+            idempotency_keys=self.idempotency_keys,
+            webhooks=self.webhooks,
         )
 
     def documents(self, collection: str) -> list[dict[str, Any]]:
@@ -784,6 +928,7 @@ class FakeDatabase:
             "digest_subscriptions": self.subscriptions.subscriptions.values(),
             "snoozes": self.snoozes.snoozes.values(),
             "login_attempts": self.login_attempts.attempts.values(),
+            "idempotency_keys": self.idempotency_keys.keys.values(),
         }[collection]
         return [r.model_dump() for r in rows]
 

@@ -28,6 +28,10 @@ COLLECTIONS = (
     "attachments",
     "events",
     "api_tokens",
+    "login_attempts",
+    "idempotency_keys",
+    "webhooks",
+    "webhook_deliveries",
 )
 
 

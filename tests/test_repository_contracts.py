@@ -14,6 +14,7 @@ from core.models.attachment import Attachment, AttachmentTarget
 from core.models.catalog import Application, JiraBoard, Squad
 from core.models.common import new_id
 from core.models.events import AccessChanged, PendingEvents
+from core.models.idempotency import IdempotentRequest, StoredAnswer
 from core.models.notification import ApprovalMessage
 from core.models.rbac import Role, SlackIdentity, User, UserStatus
 from core.models.release import (
@@ -27,6 +28,13 @@ from core.models.release import (
 )
 from core.models.schedule import DigestKind, DigestSubscription, Snooze
 from core.models.timeline import EventActor, TimelineEvent
+from core.models.webhooks import (
+    DeliveryAttempt,
+    DeliveryStatus,
+    StoredWebhook,
+    WebhookDelivery,
+    WebhookEvent,
+)
 from core.pagination import ReleaseCursor
 from core.ports import ReleaseWithCatalog
 from core.rules.readiness import card_of
@@ -686,3 +694,198 @@ async def test_a_snooze_is_one_per_person_and_approval_and_active_until_it_ends(
         Snooze(user_id="u1", approval_key="a", until=T0 + timedelta(1))
     ]
     assert await repos.snoozes.active(now=T0 + timedelta(1)) == []
+
+
+# --- Idempotency-Keys -----------------------------------------------------------------------
+
+ANSWER = StoredAnswer(status=200, body='{"ok": true}')
+LEASE = timedelta(seconds=60)
+
+
+def key_use(after: timedelta = timedelta(0), fingerprint: str = "f1") -> IdempotentRequest:
+    return IdempotentRequest(key="u1:k1", fingerprint=fingerprint, claimed_at=T0 + after)
+
+
+async def test_an_idempotency_key_is_claimed_once_and_keeps_its_claims_answer(
+    repos: Repositories,
+) -> None:
+    keys, later = repos.idempotency_keys, LEASE + timedelta(seconds=1)
+    assert await keys.claim(key_use(), stale_before=T0 - LEASE) is None
+
+    held = await keys.claim(key_use(timedelta(seconds=1), "f2"), stale_before=T0 - LEASE)
+    assert held == key_use()  # in flight: no answer yet
+
+    # Unfinished past its lease: taken over; the first claim's late answer is not kept.
+    assert await keys.claim(key_use(later), stale_before=T0 + timedelta(seconds=1)) is None
+    await keys.finish("u1:k1", claimed_at=T0, answer=StoredAnswer(status=500, body="{}"))
+    await keys.release("u1:k1", claimed_at=T0)
+    await keys.finish("u1:k1", claimed_at=T0 + later, answer=ANSWER)
+    await keys.finish("u1:k1", claimed_at=T0 + later, answer=StoredAnswer(status=201, body=""))
+
+    # Finished: never taken over, never let go of.
+    await keys.release("u1:k1", claimed_at=T0 + later)
+    found = await keys.claim(key_use(LEASE * 9, "f3"), stale_before=T0 + LEASE * 8)
+    assert found is not None
+    assert (found.fingerprint, found.claimed_at, found.answer) == ("f1", T0 + later, ANSWER)
+
+
+async def test_a_released_claim_frees_its_key_for_the_same_request(repos: Repositories) -> None:
+    keys = repos.idempotency_keys
+    await keys.claim(key_use(), stale_before=T0 - LEASE)
+
+    await keys.release("u1:k1", claimed_at=T0 + timedelta(seconds=1))  # not this claim
+    assert await keys.claim(key_use(timedelta(seconds=2)), stale_before=T0 - LEASE) == key_use()
+    await keys.release("u1:k1", claimed_at=T0)
+
+    assert await keys.claim(key_use(timedelta(seconds=2)), stale_before=T0 - LEASE) is None
+    theirs = IdempotentRequest(key="u2:k1", fingerprint="f1", claimed_at=T0)
+    assert await keys.claim(theirs, stale_before=T0 - LEASE) is None  # another user's key
+
+
+# --- outbound webhooks ----------------------------------------------------------------------
+
+
+def hook(user_id: str, *events: WebhookEvent) -> StoredWebhook:
+    return StoredWebhook(
+        user_id=user_id,
+        url=f"https://ci.example.com/{user_id}",
+        events=list(events),
+        created_at=T0,
+        secret_encrypted="encrypted",
+    )
+
+
+def delivery(hook_id: str, event_id: str, due_in: timedelta) -> WebhookDelivery:
+    return WebhookDelivery(
+        key=f"{event_id}:{hook_id}",
+        hook_id=hook_id,
+        event_id=event_id,
+        event=WebhookEvent.GATE_CHANGED,
+        created_at=T0,
+        data={"release_id": "REL-1", "gate": {"status": "PASSED"}},
+        next_attempt_at=T0 + due_in,
+    )
+
+
+def attempt(number: int, status_code: int | None, after: timedelta) -> DeliveryAttempt:
+    error = None if status_code == 200 else "The receiver answered 500"
+    return DeliveryAttempt(
+        number=number, at=T0 + after, status_code=status_code, duration_ms=12, error=error
+    )
+
+
+async def test_webhooks_are_listed_newest_first_per_owner_without_secrets_and_by_event(
+    repos: Repositories,
+) -> None:
+    gates, created = WebhookEvent.GATE_CHANGED, WebhookEvent.RELEASE_CREATED
+    first = await repos.webhooks.add(hook("u1", gates))
+    second = await repos.webhooks.add(hook("u1", created, gates))
+    other = await repos.webhooks.add(hook("u2", WebhookEvent.APPROVAL_DECIDED))
+
+    mine = await repos.webhooks.for_user("u1")
+    assert mine == [second.public(), first.public()]
+    assert all("secret_encrypted" not in h.model_dump() for h in mine)
+    assert await repos.webhooks.get(first.id.upper()) == first  # with its secret
+    assert {h.id for h in await repos.webhooks.subscribed([gates])} == {first.id, second.id}
+    assert await repos.webhooks.subscribed([created, WebhookEvent.APPROVAL_DECIDED]) in (
+        [second, other],
+        [other, second],
+    )
+    assert await repos.webhooks.subscribed([WebhookEvent.RELEASE_READY]) == []
+    assert await repos.webhooks.for_user("nobody") == []
+
+
+async def test_an_unknown_webhook_is_not_found(repos: Repositories) -> None:
+    with pytest.raises(NotFound) as garbled:
+        await repos.webhooks.get("not-an-id")
+    unknown_id = new_id()
+    with pytest.raises(NotFound) as unknown:
+        await repos.webhooks.get(unknown_id)
+
+    assert told(garbled) == ("NotFound", "No webhook with id 'not-an-id'.", {})
+    assert told(unknown) == (
+        "NotFound",
+        f"No webhook with id '{unknown_id}'.",
+        {"id": "Unknown webhook"},
+    )
+    assert not await repos.webhooks.remove("not-an-id")
+    assert not await repos.webhooks.remove(unknown_id)
+    assert await repos.webhooks.delivery("not-an-id") is None
+    assert await repos.webhooks.delivery(new_id()) is None
+
+
+async def test_a_delivery_is_stored_once_per_event_and_hook_and_due_soonest_first(
+    repos: Repositories,
+) -> None:
+    webhooks, minute = repos.webhooks, timedelta(minutes=1)
+    a, b = [await webhooks.add(hook("u1", WebhookEvent.GATE_CHANGED)) for _ in range(2)]
+    later = delivery(a.id, "e1", 2 * minute)
+    assert await webhooks.add_delivery(later)
+    assert not await webhooks.add_delivery(delivery(a.id, "e1", timedelta(0)))  # same key
+    soon = delivery(a.id, "e2", timedelta(0))
+    other = delivery(b.id, "e1", minute)
+    assert await webhooks.add_delivery(soon) and await webhooks.add_delivery(other)
+
+    assert await webhooks.delivery(later.id) == later
+    assert await webhooks.due(now=T0 - minute, limit=10) == []
+    assert await webhooks.due(now=T0 + minute / 2, limit=10) == [soon]
+    assert await webhooks.due(now=T0 + minute * 5, limit=10) == [soon, other, later]
+    assert await webhooks.due(now=T0 + minute * 5, limit=2) == [soon, other]
+    assert await webhooks.deliveries(a.id, limit=10) == [soon, later]  # newest first
+    assert await webhooks.deliveries(a.id, limit=1) == [soon]
+
+
+async def test_an_attempt_is_logged_with_what_follows_it(repos: Repositories) -> None:
+    webhooks, second = repos.webhooks, timedelta(seconds=1)
+    made = await webhooks.add(hook("u1", WebhookEvent.GATE_CHANGED))
+    retried, given_up = delivery(made.id, "e1", 0 * second), delivery(made.id, "e2", 0 * second)
+    await webhooks.add_delivery(retried)
+    await webhooks.add_delivery(given_up)
+
+    refused = attempt(1, 500, second)
+    await webhooks.record_attempt(
+        retried.id, refused, status=DeliveryStatus.PENDING, next_attempt_at=T0 + 10 * second
+    )
+    assert await webhooks.due(now=T0 + 5 * second, limit=10) == [given_up]
+    took = attempt(2, 200, 11 * second)
+    await webhooks.record_attempt(
+        retried.id, took, status=DeliveryStatus.DELIVERED, next_attempt_at=None
+    )
+    unanswered = attempt(1, None, second)
+    await webhooks.record_attempt(
+        given_up.id, unanswered, status=DeliveryStatus.FAILED, next_attempt_at=None
+    )
+
+    done = await webhooks.delivery(retried.id)
+    assert done is not None
+    assert (done.status, done.attempts, done.next_attempt_at, done.delivered_at) == (
+        DeliveryStatus.DELIVERED,
+        [refused, took],
+        None,
+        T0 + 11 * second,
+    )
+    failed = await webhooks.delivery(given_up.id)
+    assert failed is not None
+    assert (failed.status, failed.attempts, failed.delivered_at) == (
+        DeliveryStatus.FAILED,
+        [unanswered],
+        None,
+    )
+    assert await webhooks.due(now=T0 + timedelta(days=1), limit=10) == []
+
+
+async def test_removing_a_webhook_removes_its_deliveries(repos: Repositories) -> None:
+    webhooks = repos.webhooks
+    gone, kept = [await webhooks.add(hook("u1", WebhookEvent.GATE_CHANGED)) for _ in range(2)]
+    pending = delivery(gone.id, "e1", timedelta(0))
+    other = delivery(kept.id, "e1", timedelta(0))
+    await webhooks.add_delivery(pending)
+    await webhooks.add_delivery(other)
+
+    assert await webhooks.remove(gone.id)
+
+    assert not await webhooks.remove(gone.id)
+    assert await webhooks.delivery(pending.id) is None
+    assert await webhooks.deliveries(gone.id, limit=10) == []
+    assert await webhooks.due(now=T0, limit=10) == [other]
+    assert [h.id for h in await webhooks.for_user("u1")] == [kept.id]

@@ -53,7 +53,8 @@ def webhooks(world: World, box: SecretBox | None = None) -> tuple[WebhookService
         world.clock,
         box or SecretBox(NEW_KEY),
     )
-    service.connect(WebhookSender(timeout=5), later)
+    # The receiver is on 127.0.0.1: private addresses allowed (WEBHOOK_ALLOW_PRIVATE=true).
+    service.connect(WebhookSender(timeout=5, allow_private=True), later, allow_private=True)
     world.services.outbox.connect(service.react, later)
     return service, later
 

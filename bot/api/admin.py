@@ -9,7 +9,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from bot.api.routing import Call, Route
-from core.errors import Kind, NotFound, ValidationFailed
+from core.errors import ValidationFailed
 from core.models.catalog import (
     Application,
     ApplicationDraft,
@@ -18,11 +18,10 @@ from core.models.catalog import (
     Squad,
     SquadDraft,
 )
-from core.models.common import DomainModel, Name
 from core.models.rbac import Role, RoleDraft, User, UserDraft, UserStatus
 from core.rules.principal import Scope
 from core.services.container import Services
-from core.suggestions import closest
+from core.services.users import AccessChange
 
 RBAC_TAG = "admin: roles and users"
 CATALOG_TAG = "admin: catalog"
@@ -70,13 +69,10 @@ class UserList(BaseModel):
     items: list[UserAdminView]
 
 
-class UserChangeBody(DomainModel):
-    """Applied in this order: roles granted, roles revoked, then the status. Revoking the
-    role-managing role from, or disabling, the last administrator is refused (409)."""
-
-    grant_roles: list[Name] = Field(default_factory=list, max_length=20, description="Role names")
-    revoke_roles: list[Name] = Field(default_factory=list, max_length=20, description="Role names")
-    status: UserStatus | None = None
+class UserChangeBody(AccessChange):
+    """Judged as a whole, then made: an unknown role, a revoked role not held, a role both
+    granted and revoked, or a result that leaves no administrator who can act (409) is
+    refused before anything changes."""
 
 
 class ApplicationList(BaseModel):
@@ -117,19 +113,8 @@ def admin_routes(services: Services) -> list[Route]:
                 "Nothing to change: give grant_roles, revoke_roles or status.",
                 fields={"body": "Give grant_roles, revoke_roles or status"},
             )
-        actor = call.actor
-        username = call.params["user"]
-        # Read first, so an unknown user or role changes nothing.
-        user = await users.get(actor, username)
-        known = await roles.list_roles(actor)
-        _require_role_names(known, [*body.grant_roles, *body.revoke_roles])
-        for name in body.grant_roles:
-            user = (await users.grant_role(actor, username, name)).user
-        for name in body.revoke_roles:
-            user = (await users.revoke_role(actor, username, name)).user
-        if body.status is not None:
-            user = await users.set_status(actor, username, body.status)
-        return UserAdminView.of(user, known)
+        user = await users.change_access(call.actor, call.params["user"], body)
+        return UserAdminView.of(user, await roles.list_roles(call.actor))
 
     async def list_applications(call: Call) -> ApplicationList:
         return ApplicationList(items=await catalog.applications(call.actor))
@@ -270,16 +255,3 @@ def admin_routes(services: Services) -> list[Route]:
             status=201,
         ),
     ]
-
-
-def _require_role_names(known: list[Role], names: list[str]) -> None:
-    """Every role named exists (the core looks roles up ignoring case, as here)."""
-    held = {r.role_name.casefold() for r in known}
-    for name in names:
-        if name.casefold() not in held:
-            raise NotFound(
-                f"No role '{name}'.",
-                kind=Kind.ROLE,
-                suggestions=closest(name, [r.role_name for r in known]),
-                fields={"body.role": "Unknown role"},
-            )

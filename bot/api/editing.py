@@ -36,7 +36,7 @@ from core.rules.approvals import AlreadyDecided
 from core.rules.principal import Scope
 from core.services.container import Services
 from core.services.gates import GateChange, GateDraft, MilestoneChange, MilestoneDraft
-from core.services.runbooks import RunbookDraft, TaskChange
+from core.services.runbooks import MAX_TASKS, RunbookDraft, TaskChange
 
 RELEASES_TAG = "releases"
 GATES_TAG = "gates"
@@ -109,7 +109,7 @@ class RunbookTaskBody(_NoFiles, RunbookTask):
 
 class RunbookBody(RunbookDraft):
     # Narrowed to tasks without files (lists are invariant for mypy, not for pydantic).
-    tasks: list[RunbookTaskBody] = Field(default_factory=list, max_length=200)  # type: ignore[assignment]
+    tasks: list[RunbookTaskBody] = Field(default_factory=list, max_length=MAX_TASKS)  # type: ignore[assignment]
 
 
 class CTaskBody(_NoFiles, CTask):
@@ -292,6 +292,13 @@ def editing_routes(services: Services) -> list[Route]:
         )
         draft = RunbookDraft.model_validate(body.model_dump(exclude_unset=True))
         return view(await services.runbooks.add_runbook(call.actor, call.params["release"], draft))
+
+    async def add_task(call: Call) -> ReleaseView:
+        body = call.body(RunbookTaskBody)
+        await known_users({"body.owner_id": body.owner_id})
+        task = RunbookTask.model_validate(body.model_dump(exclude_unset=True))
+        p = call.params
+        return view(await services.runbooks.add_task(call.actor, p["release"], p["runbook"], task))
 
     async def update_task(call: Call) -> ReleaseView:
         change = call.body(TaskChange)
@@ -481,6 +488,22 @@ def editing_routes(services: Services) -> list[Route]:
             response=ReleaseView,
             status=201,
             params=RELEASE_PARAM,
+        ),
+        Route(
+            "POST",
+            f"{RUNBOOK}/tasks",
+            add_task,
+            "Add a task to a runbook",
+            RUNBOOKS_TAG,
+            scope=write,
+            body=RunbookTaskBody,
+            response=ReleaseView,
+            status=201,
+            params=RUNBOOK_PARAMS,
+            description="The task goes last, held to the rules of a new runbook's tasks: a "
+            "name no other task of the runbook has (409), dependencies on its tasks, an end "
+            f"not before the start, at most {MAX_TASKS} tasks. owner_id is a user's id "
+            "(GET /api/v1/users).",
         ),
         Route(
             "PATCH",

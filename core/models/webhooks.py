@@ -29,7 +29,10 @@ class WebhookEvent(StrEnum):
 class WebhookRequest(DomainModel):
     """What a hook is made from: checked the same whichever entry point makes it."""
 
-    url: HttpUrl = Field(description="Where deliveries are POSTed: an http:// or https:// URL")
+    url: HttpUrl = Field(
+        description="Where deliveries are POSTed: an http:// or https:// URL on a public host "
+        "(private addresses and local names are refused unless WEBHOOK_ALLOW_PRIVATE is set)"
+    )
     events: list[WebhookEvent] = Field(min_length=1, description="The events to deliver")
 
     @field_validator("url")

@@ -14,7 +14,7 @@ from core.ports import AttachmentRepository, ReleaseRepository
 from core.rules.operations import ATTACH_FILE
 from core.rules.permissions import Actor
 from core.services.outbox import Outbox
-from core.services.release_changes import Recorded, ReleaseChanges
+from core.services.release_changes import Recorded, ReleaseChanges, visible_release
 
 
 class AttachmentService:
@@ -26,6 +26,7 @@ class AttachmentService:
         clock: Clock,
     ) -> None:
         self._attachments = attachments
+        self._releases = releases
         self._changes = ReleaseChanges(releases, outbox, clock)
         self._clock = clock
 
@@ -43,10 +44,19 @@ class AttachmentService:
         target: AttachmentTarget,
         label: str | None = None,
     ) -> tuple[Attachment, Release]:
-        """Register the file (or reuse the one with the same sha256) and link it to the target."""
+        """Register the file (or reuse the one with the same sha256) and link it to the target.
+
+        Everything that can refuse — the permission, the label, the release (visible to the
+        actor) and the part of it the target names — is checked before the file is
+        registered, so a refusal stores nothing. The link then starts from the release as
+        read for that check (no second read). Only a target removed in the moment between
+        (a CTASK dropped from the change ticket) leaves the file registered, unlinked.
+        """
         ATTACH_FILE.require(actor)
-        if label is not None:  # checked before the file is registered: a bad one changes nothing
+        if label is not None:
             label = parse(_LabelInput, {"label": label}).label
+        release = await visible_release(self._releases, actor, target.release_id)
+        _locate(release, target)
         try:
             attachment = await self.register(actor, draft)
         except Duplicate:
@@ -54,8 +64,10 @@ class AttachmentService:
             if existing is None:  # removed between the two calls
                 raise
             attachment = existing
-        release = await self.link(actor, attachment.id, target, label or attachment.file_name)
-        return attachment, release
+        linked = await self._link(
+            actor, attachment, target, label or attachment.file_name, read=release
+        )
+        return attachment, linked
 
     async def link(
         self, actor: Actor, attachment_id: str, target: AttachmentTarget, label: str
@@ -67,6 +79,18 @@ class AttachmentService:
         """
         actor.require(ATTACH_FILE.permission, "link an attachment")
         attachment = await self._attachments.get(attachment_id)
+        return await self._link(actor, attachment, target, label)
+
+    async def _link(
+        self,
+        actor: Actor,
+        attachment: Attachment,
+        target: AttachmentTarget,
+        label: str,
+        *,
+        read: Release | None = None,
+    ) -> Release:
+        """``read``: the release as the caller just read it (``ReleaseChanges.apply``)."""
         located: list[AttachmentTarget] = []
 
         def change(release: Release, now: datetime) -> Recorded | None:
@@ -96,7 +120,8 @@ class AttachmentService:
                 "attachment.linked", path, after={"file_name": attachment.file_name, "label": label}
             )
 
-        release = await self._changes.apply(actor, target.release_id, change)
+        ref = read.id if read is not None else target.release_id
+        release = await self._changes.apply(actor, ref, change, read=read)
         await self._attachments.add_link(attachment.id, located[0])
         return release
 

@@ -60,10 +60,8 @@ class Repositories:
     snoozes: SnoozeRepository
     api_tokens: ApiTokenRepository
     login_attempts: LoginAttemptRepository
-    # None only where a test double predates it; the API's Idempotency-Key then fails.
-    idempotency_keys: IdempotencyRepository | None = None
-    # None: no webhook storage (the in-memory test fakes); no hook can be made or called.
-    webhooks: WebhookRepository | None = None
+    idempotency_keys: IdempotencyRepository
+    webhooks: WebhookRepository
 
 
 @dataclass(frozen=True)

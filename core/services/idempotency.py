@@ -36,7 +36,7 @@ def fingerprint(**request: object) -> str:
 
 
 class IdempotencyService:
-    def __init__(self, keys: IdempotencyRepository | None, clock: Clock) -> None:
+    def __init__(self, keys: IdempotencyRepository, clock: Clock) -> None:
         self._keys = keys
         self._clock = clock
 
@@ -50,17 +50,14 @@ class IdempotencyService:
         """``work``'s answer, made now or (True) replayed from the first request with this
         key. CONFLICT for a key used for another request, or still in flight after
         ``WAIT_SECONDS``."""
-        keys = self._keys
-        if keys is None:
-            raise RuntimeError("no store of idempotency keys was wired")
         scoped = f"{user_id}:{key}"
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
             now = self._clock()
             request = IdempotentRequest(key=scoped, fingerprint=request_fingerprint, claimed_at=now)
-            held = await keys.claim(request, stale_before=now - LEASE)
+            held = await self._keys.claim(request, stale_before=now - LEASE)
             if held is None:
-                return await _run(keys, request, work), False
+                return await _run(self._keys, request, work), False
             if held.fingerprint != request_fingerprint:
                 raise Conflict(
                     f"The {HEADER} '{key}' was already used for another request (another body "

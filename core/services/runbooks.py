@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import Field
 
 from core.clock import Clock
-from core.errors import Conflict, Duplicate, ValidationFailed
+from core.errors import Conflict, Duplicate, RuleViolation, ValidationFailed
 from core.models.common import DomainModel, Name, PlannedDatetime, Text
 from core.models.release import (
     MAX_TASK_MINUTES,
@@ -27,12 +27,14 @@ from core.services.outbox import Outbox
 from core.services.release_changes import Recorded, ReleaseChanges, jsonable
 
 STALE_RELEASE = "The release changed since you opened this form; close it and open it again"
+# The most tasks one runbook holds, whether given with it or added one by one later.
+MAX_TASKS = 200
 
 
 class RunbookDraft(DomainModel):
     runbook_name: Name
     description: Text = ""
-    tasks: list[RunbookTask] = Field(default_factory=list, max_length=200)
+    tasks: list[RunbookTask] = Field(default_factory=list, max_length=MAX_TASKS)
 
 
 class TaskChange(DomainModel):
@@ -73,6 +75,38 @@ class RunbookService:
 
         return await self._changes.apply(actor, ref, change)
 
+    async def add_task(self, actor: Actor, ref: str, runbook_id: str, task: RunbookTask) -> Release:
+        """One more task at the end of a runbook (by id or name), held to the rules of the
+        tasks a runbook is created with: a name no other task of it has (any case),
+        dependencies on tasks it has, a schedule that does not end before it starts, and at
+        most ``MAX_TASKS`` tasks."""
+        ADD_RUNBOOK.require(actor)
+        _check_schedule(task, field="scheduled_end")
+
+        def change(release: Release, _now: datetime) -> Recorded:
+            runbook = release.runbook(runbook_id)
+            if any(t.task_name.casefold() == task.task_name.casefold() for t in runbook.tasks):
+                raise Duplicate(
+                    f"Runbook '{runbook.runbook_name}' already has a task named "
+                    f"'{task.task_name}'; pick another name, or change that task instead.",
+                    fields={"task_name": "A task with this name exists"},
+                )
+            if len(runbook.tasks) >= MAX_TASKS:
+                raise RuleViolation(
+                    f"Runbook '{runbook.runbook_name}' already has {len(runbook.tasks)} tasks, "
+                    "the most a runbook may have; add another runbook for the rest.",
+                    fields={"task_name": f"At most {MAX_TASKS} tasks"},
+                )
+            _check_depends_on(task, {t.task_name.casefold() for t in runbook.tasks})
+            runbook.tasks.append(task.model_copy(deep=True))
+            target = TargetPath(runbook_id=runbook.runbook_id, task_name=task.task_name)
+            shown = task.model_dump(
+                exclude={"task_name", "status", "attachment_refs"}, exclude_defaults=True
+            )
+            return Recorded("task.added", target, after=jsonable({"status": task.status, **shown}))
+
+        return await self._changes.apply(actor, ref, change)
+
     async def update_task(
         self, actor: Actor, ref: str, runbook_id: str, task_name: str, update: TaskChange
     ) -> Release:
@@ -86,16 +120,7 @@ class RunbookService:
             after = {k: edits[k] for k in before}
             if not after:
                 return None
-            candidate = task.model_copy(update=after)
-            if (
-                candidate.scheduled_start
-                and candidate.scheduled_end
-                and candidate.scheduled_end < candidate.scheduled_start
-            ):
-                raise ValidationFailed(
-                    f"Task '{task.task_name}' would end before it starts; pick a later end.",
-                    fields={"scheduled_end": "The end must not precede the start"},
-                )
+            _check_schedule(task.model_copy(update=after), field="scheduled_end")
             for name, value in after.items():
                 setattr(task, name, value)
             target = TargetPath(runbook_id=runbook.runbook_id, task_name=task.task_name)
@@ -156,12 +181,35 @@ def _check_tasks(tasks: list[RunbookTask]) -> None:
         )
     known = set(names)
     for task in tasks:
-        missing = [d for d in task.depends_on_task_names if d.casefold() not in known]
-        if missing:
-            raise ValidationFailed(
-                f"Task '{task.task_name}' depends on unknown tasks: {', '.join(missing)}.",
-                fields={"tasks": "Unknown dependency"},
-            )
+        _check_depends_on(task, known, field="tasks")
+        _check_schedule(task, field="tasks")
+
+
+def _check_depends_on(
+    task: RunbookTask, known: set[str], *, field: str = "depends_on_task_names"
+) -> None:
+    """``known``: the runbook's task names, casefolded (a task may not wait for itself)."""
+    itself = task.task_name.casefold()
+    if any(d.casefold() == itself for d in task.depends_on_task_names):
+        raise ValidationFailed(
+            f"Task '{task.task_name}' depends on itself; remove it from its own "
+            "depends_on_task_names.",
+            fields={field: "Depends on itself"},
+        )
+    missing = [d for d in task.depends_on_task_names if d.casefold() not in known]
+    if missing:
+        raise ValidationFailed(
+            f"Task '{task.task_name}' depends on unknown tasks: {', '.join(missing)}.",
+            fields={field: "Unknown dependency"},
+        )
+
+
+def _check_schedule(task: RunbookTask, *, field: str) -> None:
+    if task.scheduled_start and task.scheduled_end and task.scheduled_end < task.scheduled_start:
+        raise ValidationFailed(
+            f"Task '{task.task_name}' would end before it starts; pick a later end.",
+            fields={field: "The end must not precede the start"},
+        )
 
 
 def _check_dependencies(chg: Change) -> None:

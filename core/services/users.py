@@ -10,8 +10,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+from pydantic import Field
+
 from core.clock import Clock
-from core.errors import Conflict, Kind, NotFound, PermissionDenied, RuleViolation
+from core.errors import Conflict, Kind, NotFound, PermissionDenied, RuleViolation, ValidationFailed
+from core.models.common import DomainModel, Name
 from core.models.events import PendingEvents
 from core.models.rbac import Permission, Role, RoleDraft, SlackIdentity, User, UserDraft, UserStatus
 from core.passwords import hash_password
@@ -29,6 +32,15 @@ LOCK_LEASE = timedelta(seconds=15)
 LOCK_WAIT = timedelta(seconds=2)
 # Who may list users (and so be offered usernames when one is unknown).
 USER_LISTERS = (Permission.CAN_MANAGE_ROLES, Permission.CAN_INVITE_USERS)
+
+
+class AccessChange(DomainModel):
+    """Roles to grant and to revoke (by name, any case) and a new status, judged and made as
+    one change (``UserService.change_access``)."""
+
+    grant_roles: list[Name] = Field(default_factory=list, max_length=20, description="Role names")
+    revoke_roles: list[Name] = Field(default_factory=list, max_length=20, description="Role names")
+    status: UserStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +204,78 @@ class UserService:
             lease.check()
             return await self._set_status(user, status)
 
+    async def change_access(self, actor: Actor, username: str, change: AccessChange) -> User:
+        """Grant and revoke roles and set the status at once: every part is judged before
+        anything is written — the roles exist, a revoked role is held, no role is both
+        granted and revoked, and the last-administrator rule holds for the result as a
+        whole — so a refusal changes nothing. Only what differs is written (a role already
+        held is not granted again, the same status is not set again), in the order grants,
+        revokes, status, each with the access event its single step records; a change that
+        could take an administrator out is judged and written under the lease, as
+        ``revoke_role`` and ``set_status`` are. An empty change returns the user as stored.
+
+        The user repository writes one kind of access change per call, so this is up to
+        three writes; each leaves a state the rule allows (grants only add, and the rule was
+        judged on the final state), so only a failure of storage itself can stop it midway.
+        """
+        actor.require(Permission.CAN_MANAGE_ROLES, "change a user's roles or status")
+        grants, revokes = await self._access_roles(change)
+        status = change.status
+        if not (
+            any(r.can_manage_roles for r in revokes)
+            or (status is not None and status is not UserStatus.ACTIVE)
+        ):
+            user = await self._user(actor, username)
+            return await self._write_access(user, _planned(user, grants, revokes, status))
+        async with self._role_managers_locked() as lease:
+            user = await self._user(actor, username)
+            plan = _planned(user, grants, revokes, status)
+            await self._keep_an_acting_admin(user, plan.after)
+            lease.check()
+            return await self._write_access(user, plan)
+
+    async def _access_roles(self, change: AccessChange) -> tuple[list[Role], list[Role]]:
+        """The roles granted and revoked, as stored (one read); NotFound, with the closest
+        names, for the first one unknown."""
+        known = await self._roles.all()
+        by_name = {r.role_name.casefold(): r for r in known}
+
+        def found(names: list[str], field: str) -> list[Role]:
+            roles: dict[str, Role] = {}
+            for name in names:
+                role = by_name.get(name.casefold())
+                if role is None:
+                    raise NotFound(
+                        f"No role '{name}'.",
+                        kind=Kind.ROLE,
+                        suggestions=closest(name, [r.role_name for r in known]),
+                        fields={field: f"Unknown role '{name}'"},
+                    )
+                roles.setdefault(role.id, role)
+            return list(roles.values())
+
+        grants = found(change.grant_roles, "grant_roles")
+        revokes = found(change.revoke_roles, "revoke_roles")
+        revoked = {r.id for r in revokes}
+        both = [r.role_name for r in grants if r.id in revoked]
+        if both:
+            raise ValidationFailed(
+                f"{', '.join(both)} would be both granted and revoked; name "
+                f"{'it' if len(both) == 1 else 'each'} in one list only.",
+                fields={"revoke_roles": "Also granted"},
+            )
+        return grants, revokes
+
+    async def _write_access(self, user: User, plan: _AccessPlan) -> User:
+        for role in plan.grants:
+            caused = self._caused(user, f"granted {role.role_name}")
+            user = self._recorded(await self._users.add_role(user.id, role.id, caused=caused))
+        for role in plan.revokes:
+            user = (await self._revoked(user, role)).user
+        if plan.status is not None:
+            user = await self._set_status(user, plan.status)
+        return user
+
     async def _revoked(self, user: User, role: Role) -> RoleChange:
         caused = self._caused(user, f"revoked {role.role_name}")
         revoked = await self._users.remove_role(user.id, role.id, caused=caused)
@@ -283,6 +367,30 @@ class _Lease:
     def check(self) -> None:
         if self._loop.time() - self._acquired_at > LOCK_LEASE.total_seconds() / 2:
             raise Conflict("Changing roles took too long and was not saved; try again.")
+
+
+@dataclass(frozen=True)
+class _AccessPlan:
+    """What an access change writes (only what differs from the user as read), and the
+    user it leaves."""
+
+    grants: list[Role]
+    revokes: list[Role]
+    status: UserStatus | None
+    after: User
+
+
+def _planned(
+    user: User, grants: list[Role], revokes: list[Role], status: UserStatus | None
+) -> _AccessPlan:
+    for role in revokes:
+        _require_held(user, role)
+    granted = [r for r in grants if r.id not in user.role_ids]
+    revoked = {r.id for r in revokes}
+    role_ids = [r for r in user.role_ids if r not in revoked] + [r.id for r in granted]
+    new_status = status if status is not None and status is not user.status else None
+    after = user.model_copy(update={"role_ids": role_ids, "status": new_status or user.status})
+    return _AccessPlan(granted, revokes, new_status, after)
 
 
 def is_acting_admin(user: User, managing_role_ids: set[str]) -> bool:

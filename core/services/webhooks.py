@@ -17,6 +17,13 @@
 The POST is JSON ``{"id", "event", "created_at", "data"}``, signed as Slack signs its own
 requests: ``X-Releasebot-Signature: v0=<hex HMAC-SHA256 of "v0:{timestamp}:{body}">`` with
 ``X-Releasebot-Request-Timestamp: {timestamp}`` (seconds since the epoch).
+
+Hooks reach only the public internet (server-side request forgery: a URL must not make the
+bot call its cloud's metadata service, an admin port on localhost or the private network):
+a URL whose host is a non-public IP address or a local name (``localhost``, ``*.internal``,
+...) is refused when made, and at each attempt the sender (``bot/webhook_sender.py``) refuses
+a host resolving to any non-public address and connects only to the addresses it checked.
+``WEBHOOK_ALLOW_PRIVATE=true`` allows private receivers (and the tests' local ones).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
@@ -38,7 +46,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from core.clock import Clock
-from core.errors import NotFound, RuleViolation, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.models.events import (
     ApprovalDecided,
     ApprovalRequested,
@@ -93,6 +101,16 @@ CONCURRENCY = 8
 DELIVERIES_MAX = 100
 
 Later = Callable[[Callable[[], Awaitable[None]]], None]
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+ALLOW_PRIVATE_HINT = (
+    "set WEBHOOK_ALLOW_PRIVATE=true where the bot runs to allow receivers on private networks"
+)
+# Names that never mean a host on the public internet (RFC 6761, RFC 6762, RFC 8375, and
+# ICANN's private-use .internal, where clouds keep their metadata service).
+_LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain"})
+_LOCAL_SUFFIXES = (".localhost", ".local", ".localdomain", ".internal", ".home.arpa")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # IPv6 hosts reaching IPv4 ones through a gateway
 
 
 @dataclass(frozen=True)
@@ -124,6 +142,52 @@ def body_of(delivery: WebhookDelivery) -> bytes:
     return json.dumps(delivery.payload(), separators=(",", ":"), sort_keys=True).encode()
 
 
+def address_refusal(address: Address) -> str | None:
+    """Why ``address`` is no place for a webhook, in words (``a loopback address``); None
+    for a public one. An IPv6 address carrying an IPv4 one (mapped, 6to4, NAT64) is judged
+    by the IPv4 address it reaches."""
+    if isinstance(address, ipaddress.IPv6Address):
+        carried = address.ipv4_mapped or address.sixtofour
+        if carried is None and address in _NAT64:
+            carried = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if carried is not None:
+            why = address_refusal(carried)
+            return None if why is None else f"an address reaching {carried}, {why}"
+    if address.is_loopback:
+        return "a loopback address (this machine)"
+    if address.is_link_local:
+        return "a link-local address (where cloud metadata services answer)"
+    if address.is_unspecified:
+        return "the unspecified address"
+    if address.is_multicast:
+        return "a multicast address"
+    if address.is_reserved:
+        return "a reserved address"
+    if address.is_private:
+        return "a private-network address"
+    if not address.is_global:
+        return "not a public address"
+    return None
+
+
+def host_refusal(host: str) -> str | None:
+    """Why a URL's ``host`` (an IP address or a name) is no place for a webhook, in words;
+    None if it may be public. A name is only judged by its form here: what it resolves to
+    is checked at each attempt."""
+    name = host.strip("[]").rstrip(".").lower()
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        pass
+    else:
+        return address_refusal(address)
+    if name in _LOCAL_NAMES or name.endswith(_LOCAL_SUFFIXES):
+        return "a local name"
+    if "." not in name:
+        return "a name without a domain (an internal host's)"
+    return None
+
+
 def backoff(attempts: int) -> timedelta:
     """How long to wait after the ``attempts``-th failed attempt."""
     return BACKOFF[min(attempts, len(BACKOFF)) - 1]
@@ -132,14 +196,12 @@ def backoff(attempts: int) -> timedelta:
 class WebhookService:
     def __init__(
         self,
-        hooks: WebhookRepository | None,
+        hooks: WebhookRepository,
         claims: ClaimRepository,
         identity: IdentityService,
         clock: Clock,
         box: SecretBox,
     ) -> None:
-        """``hooks`` None: a process without webhook storage (the in-memory test fakes):
-        nothing is delivered, and making a hook is refused."""
         self._hooks = hooks
         self._claims = claims
         self._identity = identity
@@ -147,11 +209,17 @@ class WebhookService:
         self._box = box
         self._transport: WebhookTransport | None = None
         self._later: Later | None = None
+        self._allow_private = False
         self._sending = asyncio.Semaphore(CONCURRENCY)
 
-    def connect(self, transport: WebhookTransport, later: Later) -> None:
-        """Send through ``transport``; deliveries stored by ``react`` are sent by ``later``."""
+    def connect(
+        self, transport: WebhookTransport, later: Later, *, allow_private: bool = False
+    ) -> None:
+        """Send through ``transport``; deliveries stored by ``react`` are sent by ``later``.
+        ``allow_private`` (WEBHOOK_ALLOW_PRIVATE): hooks may be made for private addresses
+        and local names (the transport is told the same for the addresses it resolves)."""
         self._transport, self._later = transport, later
+        self._allow_private = allow_private
 
     # --- managing hooks ---------------------------------------------------------------------
 
@@ -162,8 +230,9 @@ class WebhookService:
             request = WebhookRequest.model_validate({"url": url, "events": list(events)})
         except ValidationError as error:
             raise ValidationFailed.from_pydantic(error) from None
+        self._require_public(str(request.url))
         secret = SECRET_PREFIX + secrets.token_urlsafe(32)
-        hook = await self._store().add(
+        hook = await self._hooks.add(
             StoredWebhook(
                 user_id=actor.user_id,
                 url=str(request.url),
@@ -177,16 +246,28 @@ class WebhookService:
         log.info("webhook %s made by user %s for host %s", hook.id, actor.user_id, host)
         return hook.public(), secret
 
+    def _require_public(self, url: str) -> None:
+        """Refuse a URL whose host is a non-public address or a local name, unless allowed."""
+        host = urlsplit(url).hostname or ""
+        why = None if self._allow_private else host_refusal(host)
+        if why is None:
+            return
+        raise ValidationFailed(
+            f"Webhooks are sent only to the public internet, and {host} is {why}: give a URL "
+            f"a public host answers, or {ALLOW_PRIVATE_HINT}.",
+            fields={"url": f"Not a public host: {host} is {why}"},
+        )
+
     async def list_hooks(self, actor: Actor) -> list[Webhook]:
         """``actor``'s own hooks, newest first."""
         actor.require(MANAGE, "manage webhooks")
-        return await self._store().for_user(actor.user_id)
+        return await self._hooks.for_user(actor.user_id)
 
     async def delete(self, actor: Actor, hook_id: str) -> Webhook:
         """Delete a hook of ``actor``'s (or anyone's, for an admin who manages roles), with
         its deliveries: those still pending are never sent."""
         hook = await self._visible(actor, hook_id)
-        await self._store().remove(hook.id)
+        await self._hooks.remove(hook.id)
         log.info("webhook %s deleted by user %s", hook.id, actor.user_id)
         return hook.public()
 
@@ -195,7 +276,7 @@ class WebhookService:
     ) -> list[WebhookDelivery]:
         """The hook's delivery log, newest first: every attempt with its outcome."""
         hook = await self._visible(actor, hook_id)
-        return await self._store().deliveries(hook.id, limit=limit)
+        return await self._hooks.deliveries(hook.id, limit=limit)
 
     async def _visible(self, actor: Actor, hook_id: str) -> StoredWebhook:
         """The hook, if ``actor`` may manage it; else NotFound, as for an unknown id (another
@@ -206,23 +287,18 @@ class WebhookService:
             fields={"id": "Unknown webhook"},
         )
         try:
-            hook = await self._store().get(hook_id)
+            hook = await self._hooks.get(hook_id)
         except NotFound:
             raise unknown from None
         if hook.user_id != actor.user_id and not actor.has(Permission.CAN_MANAGE_ROLES):
             raise unknown
         return hook
 
-    def _store(self) -> WebhookRepository:
-        if self._hooks is None:
-            raise RuleViolation("Webhooks are not available in this process.")
-        return self._hooks
-
     # --- from stored changes to deliveries ---------------------------------------------------
 
     async def react(self, release: Release | None, entry: Entry) -> None:
         """Store a delivery per event of ``entry`` and hook subscribed to it; then send soon."""
-        if self._hooks is None or release is None:
+        if release is None:
             return
         found = webhook_events(release, entry)
         if not found:
@@ -270,14 +346,14 @@ class WebhookService:
     async def deliver_due(self, *, limit: int = DUE_BATCH) -> int:
         """Attempt every delivery due now that no one else is attempting; how many were
         delivered. Called soon after ``react`` and on every scheduler tick."""
-        if self._hooks is None or self._transport is None:
+        if self._transport is None:
             return 0
         due = await self._hooks.due(now=self._clock(), limit=limit)
         sent = await asyncio.gather(*(self._attempt(d) for d in due))
         return sum(sent)
 
     async def _attempt(self, delivery: WebhookDelivery) -> bool:
-        assert self._hooks is not None and self._transport is not None
+        assert self._transport is not None
         async with self._sending:  # claim only once a slot is free: the lease covers the send
             key, owner = f"webhook:{delivery.id}", uuid.uuid4().hex
             if not await self._claims.claim(key, ttl=LEASE, owner=owner, now=self._clock()):
@@ -294,7 +370,7 @@ class WebhookService:
 
     async def _send(self, delivery_id: str) -> bool:
         """One attempt at a claimed delivery, logged; True if the receiver took it."""
-        assert self._hooks is not None and self._transport is not None
+        assert self._transport is not None
         now = self._clock()
         # Read again under the claim: another replica may have attempted it meanwhile.
         delivery = await self._hooks.delivery(delivery_id)

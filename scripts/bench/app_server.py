@@ -25,6 +25,13 @@ approvals were asked for an hour before).
 ``app="bare"``: a Bolt app that only acks (scripts/bench/bare_bolt.py), the floor the bot's
 acks are compared with.
 
+For the API benchmark (scripts/bench/bench_api.py): with ``api_user``, the bot also makes an
+API token acting as that demo user (``API_SCOPES``, through the core's AuthService, as
+`/release admin token new` does) once seeded, and its ``ready`` carries ``api``: the token,
+the API's base URL and the paths measured (the summary of ``API_RELEASE`` and the results of
+its first product's first gate). ``app="bare_api"``: a bare aiohttp app
+(scripts/bench/bare_api.py) answering the same paths with ``bodies``, doing nothing else.
+
 First it prints ``ready`` (the URL; for the bot also the seeding times, what the history
 holds and the Approve buttons' values), then answers these commands:
 
@@ -60,6 +67,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from blocks.approvals import ApprovalTarget
 from bot.devtools.harness import BOT_TOKEN, SIGNING_SECRET, listen
@@ -68,8 +76,10 @@ from bot.server import EVENTS_PATH
 from bot.settings import SeedData, Settings
 from core.models.release import ApprovalStatus, Release
 from core.models.schedule import DigestKind, DigestSubscription
-from core.seeds.demo import seed_demo_data
+from core.rules.principal import Principal, Scope
+from core.seeds.demo import PENDING_APPROVALS_RELEASE, seed_demo_data
 from core.services.schedule import MANAGER_FLAGS
+from scripts.bench.bare_api import GATE_RESULT_PATH, SUMMARY_PATH, bare_api
 from scripts.bench.bare_bolt import bare_bolt
 from scripts.bench.child import ROOT, commands, emit
 from scripts.bench.scale_history import Cast, History
@@ -84,15 +94,19 @@ TEAM_ID = "T0DEMO"
 DB_NAME = "releasebot_bench"
 SETTLE_TIMEOUT_S = 300.0  # a closed loop at concurrency 64 can queue minutes of answers
 MODULE = "scripts.bench.app_server"
+API_RELEASE = PENDING_APPROVALS_RELEASE  # the API benchmark's summary and gate
+API_SCOPES = (Scope.RELEASES_READ, Scope.GATES_WRITE)
 
 
 @dataclass(frozen=True)
 class ServerPlan:
     slack_api_url: str
-    app: str = "bot"  # "bot" | "bare"
+    app: str = "bot"  # "bot" | "bare" | "bare_api"
     size: int = 0  # releases of history
     pending_approvals: int = 0  # releases with one approval each, for Approve clicks
     cpus: list[int] | None = None  # serve on these CPUs only (once seeded)
+    api_user: str = ""  # bot: make an API token acting as this demo user
+    bodies: dict[str, str] | None = None  # bare_api: its answer per path kind
 
 
 @dataclass(frozen=True)
@@ -254,6 +268,31 @@ async def tick(runtime: Runtime, now: datetime) -> dict[str, Any]:
     return {"ms": elapsed, "outcomes": outcomes}
 
 
+async def api_access(runtime: Runtime, username: str, base_url: str) -> dict[str, Any]:
+    """An API token acting as ``username`` (made as `/release admin token new` makes one:
+    through the AuthService, by the person), the base URL and the paths measured."""
+    repos, services = runtime.repos, runtime.deps.services
+    person = Principal(
+        await services.identity.actor_for(await repos.users.get_by_username(username))
+    )
+    _, secret = await services.auth.create_token(person, "API benchmark", list(API_SCOPES))
+    release = await repos.releases.get(API_RELEASE)
+    product = release.products[0]
+    values = {
+        "release": release.release_id,
+        "product": product.product_id,
+        "gate": quote(product.quality_gates[0].gate_name, safe=""),
+    }
+    return {
+        "token": secret,
+        "base_url": base_url,
+        "paths": {
+            "summary": SUMMARY_PATH.format_map(values),
+            "gate_result": GATE_RESULT_PATH.format_map(values),
+        },
+    }
+
+
 def profile_top(profiler: cProfile.Profile, top: int) -> dict[str, str]:
     """The ``top`` functions by own time and by cumulative time, paths shortened."""
     prefixes = sorted({*site.getsitepackages(), str(ROOT)}, key=len, reverse=True)
@@ -351,6 +390,7 @@ async def serve_bot(plan: ServerPlan) -> None:
     )
     runner, url = await listen(runtime.web_app())
     runtime.start_collector()  # as `python -m bot` does
+    api = {"api": await api_access(runtime, plan.api_user, url)} if plan.api_user else {}
     url += EVENTS_PATH
     profiling, pauses = Profiling(), GcPauses()
     pin(plan)
@@ -362,6 +402,7 @@ async def serve_bot(plan: ServerPlan) -> None:
                 "now": now.isoformat(),
                 "seeded": asdict(seeded),
                 "approve_values": prepared.approve_values,
+                **api,
             }
         )
         async for command in commands():
@@ -388,6 +429,15 @@ async def serve_bare(plan: ServerPlan) -> None:
             emit(common(command, profiling, pauses))
 
 
+async def serve_bare_api(plan: ServerPlan) -> None:
+    profiling, pauses = Profiling(), GcPauses()
+    pin(plan)
+    async with bare_api(plan.bodies or {}) as url:
+        emit({"event": "ready", "url": url})
+        async for command in commands():
+            emit(common(command, profiling, pauses))
+
+
 def pin(plan: ServerPlan) -> None:
     if plan.cpus:
         os.sched_setaffinity(0, plan.cpus)
@@ -408,7 +458,8 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     logging.getLogger("slack_bolt").setLevel(logging.ERROR)
     plan = ServerPlan(**json.loads(argv[0]))
-    asyncio.run(serve_bot(plan) if plan.app == "bot" else serve_bare(plan))
+    serve = {"bot": serve_bot, "bare": serve_bare, "bare_api": serve_bare_api}[plan.app]
+    asyncio.run(serve(plan))
     return 0
 
 

@@ -3,22 +3,11 @@ permission checks and the last-administrator rule, behind the ``admin`` scope.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
-from storage.engine import Database
 from tests.api.conftest import ApiClient
-from tests.api.test_api_editing import api_with_this_slice
 
 V1 = "/api/v1"
-
-
-@pytest.fixture
-async def api(db: Database, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ApiClient]:
-    async with api_with_this_slice(db, monkeypatch) as client:
-        yield client
 
 
 async def stored(api: ApiClient, collection: str) -> list[dict[str, Any]]:

@@ -3,24 +3,12 @@ its state, who decided, when and why; the same visibility as Slack."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from core.models.release import Decision
 from core.seeds.demo import IN_PROGRESS_RELEASE, PENDING_APPROVALS_RELEASE, READY_RELEASE
-from storage.engine import Database
 from tests.api.conftest import ApiClient
-from tests.api.test_api_gates import with_new_routes
 from tests.bot.test_reading import actor
 
 READ = "approvals:read"
-
-
-@pytest.fixture
-async def api(db: Database) -> AsyncIterator[ApiClient]:
-    async with with_new_routes(db) as client:
-        yield client
 
 
 def path(release_id: str, query: str = "") -> str:

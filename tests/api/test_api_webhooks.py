@@ -5,7 +5,6 @@ secret shown when the hook was made; a receiver's 500 is retried and logged; ref
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,17 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.api.app import TITLE, Api, build_api
-from bot.api.docs import docs_routes
-from bot.api.gates import gate_routes
-from bot.api.openapi import openapi_document
-from bot.api.routing import Route
-from bot.api.webhooks import webhook_routes
-from bot.devtools.driver import SlackDriver
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.harness import DEMO_PEOPLE, SIGNING_SECRET, LocalBot, listen, local_settings
-from bot.runtime import build_runtime
-from bot.server import EVENTS_PATH, build_web_app
+from bot.devtools.harness import local_bot
 from core.clock import utc_now
 from core.services.webhooks import BACKOFF
 from storage.engine import Database
@@ -47,42 +36,6 @@ class MovableClock:
         return utc_now() + self.offset
 
 
-@asynccontextmanager
-async def webhook_bot(db: Database, clock: MovableClock) -> AsyncIterator[LocalBot]:
-    """``local_bot``, its API with the webhook (and gate result) routes as ``build_api``
-    is to list them."""
-    slack = FakeSlack()
-    for person in DEMO_PEOPLE:
-        slack.add_person(person)
-    await slack.start()
-    runtime = await build_runtime(local_settings(slack), clock=clock, db=db)
-    services = runtime.deps.services
-    base = build_api(services)
-    listed = {(r.method, r.path) for r in base.routes}
-    added = [*webhook_routes(services), *gate_routes(services)]
-    extra = [r for r in added if (r.method, r.path) not in listed]
-    docs = {(r.method, r.path) for r in docs_routes(base.document)}
-    routes: list[Route] = [r for r in base.routes if (r.method, r.path) not in docs]
-    routes += extra
-
-    def document() -> dict[str, Any]:
-        return openapi_document(routes, title=TITLE, version="test")
-
-    routes += docs_routes(document)
-    api = Api(tuple(routes), base.authenticate, document)
-    app = build_web_app(runtime.app, runtime.db, signing_secret=SIGNING_SECRET, api=api)
-    runner, url = await listen(app)
-    try:
-        async with aiohttp.ClientSession() as session:
-            driver = SlackDriver(f"{url}{EVENTS_PATH}", SIGNING_SECRET, slack, session)
-            yield LocalBot(runtime, slack, driver, url)
-    finally:
-        await runner.cleanup()
-        await runtime.deps.settle()
-        await slack.stop()
-        runtime.close()
-
-
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock()
@@ -90,7 +43,12 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 async def api(db: Database, clock: MovableClock) -> AsyncIterator[ApiClient]:
-    async with webhook_bot(db, clock) as bot, aiohttp.ClientSession() as session:
+    """As ``tests/api/conftest.py``'s, on a bot whose clock the test moves, its webhooks
+    allowed to reach the receivers on 127.0.0.1 (WEBHOOK_ALLOW_PRIVATE=true)."""
+    async with (
+        local_bot(db=db, clock=clock, webhook_allow_private=True) as bot,
+        aiohttp.ClientSession() as session,
+    ):
         yield ApiClient(bot, session)
 
 
