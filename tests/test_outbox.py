@@ -276,3 +276,49 @@ async def test_a_process_without_reactions_leaves_only_the_events_for_one_that_h
     _, history = await world.services.timeline.history(admin, REL)
     assert history[0].action == "release.description"  # the history has everything already
     assert {e.id for e in left} <= {e.id for e in history}
+
+
+class CountsAppends(StopsAfterTheWrite):
+    """A timeline that counts the entries each append is handed."""
+
+    def __init__(self, inner: TimelineRepository) -> None:
+        super().__init__(inner)
+        self.sizes: list[int] = []
+
+    async def append(self, events: Sequence[TimelineEvent]) -> None:
+        self.sizes.append(len(events))
+        await super().append(events)
+
+
+async def test_while_reactions_lag_each_write_handles_only_its_own_entry(
+    db: Database, clock: FrozenClock, policy: ApprovalPolicy
+) -> None:
+    """Ten changes while the reactions have not run yet: each write appends and dispatches
+    its own entry, not every entry still waiting (which made a busy release's writes cost
+    more the further its reactions lagged)."""
+    stored = await open_repositories(db)
+    timeline = CountsAppends(stored.timeline)
+    repos = dataclasses.replace(stored, timeline=timeline)
+    services = build_services(repos, clock=clock, policy=policy)
+    world = World(db=db, repos=repos, services=services, clock=clock)
+    reacted = Recording()
+    world.services.outbox.connect(reacted, later=reacted.later)
+    await world.release(gates=[GATE])
+    rhea = await world.actor("rhea", Permission.CAN_MANAGE_QUALITY_GATES, Permission.CAN_VIEW_ALL)
+    await reacted.run_jobs()
+    reacted.entries.clear()
+    timeline.sizes.clear()
+
+    statuses = [GateStatus.IN_PROGRESS, GateStatus.BLOCKED] * 5
+    for status in statuses:
+        await world.services.gates.update_gate(
+            rhea, REL, "pay-api", GATE, GateChange(gate_status=status)
+        )
+    waiting = len((await world.repos.releases.get(REL)).outbox)
+    await reacted.run_jobs()
+
+    assert waiting == len(statuses)  # the reactions lagged behind all ten
+    assert timeline.sizes == [1] * len(statuses)  # one entry appended per write
+    assert len(reacted.entries) == len(statuses)
+    assert len({e.id for e in reacted.entries}) == len(statuses)  # each reacted to once
+    assert (await world.repos.releases.get(REL)).outbox == []

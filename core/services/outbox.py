@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -96,26 +96,31 @@ class Outbox:
         """Hand every stored change to ``react``, run by ``later`` right after the write."""
         self._react, self._later = react, later
 
-    async def record(self, release: Release) -> None:
-        """Right after a release write: the timeline now, the reactions soon."""
-        if not release.outbox:
+    async def record(self, release: Release, *, written: Sequence[Entry] | None = None) -> None:
+        """Right after a release write: the timeline now, the reactions soon, of ``written``
+        (the entries this write added; all of them for a new release). Entries an earlier
+        write left are that write's reaction's, or the tick's: taking them again on every
+        write would make a busy release's writes cost more the further reactions lag."""
+        entries = list(release.outbox if written is None else written)
+        if not entries:
             return
         try:
-            await self._timeline.append(release.outbox)
+            await self._timeline.append([e for e in entries if isinstance(e, TimelineEvent)])
         except Exception:  # the change is stored; its entries wait for the next tick
             log.warning("outbox of %s left for later", release.release_id, exc_info=True)
             return
-        release_oid, ids = release.id, [e.id for e in release.outbox]
-        if not any(e.events for e in release.outbox):
+        release_oid, ids = release.id, {e.id for e in entries}
+        if not any(e.events for e in entries):
             # Nothing to react to: the entries only have to leave, in one write, unread.
             if self._later is not None:
-                self._later(partial(self._release_box(release).clear, ids))
+                self._later(partial(self._release_box(release).clear, sorted(ids)))
             return
 
         async def load() -> _Box:
-            return self._release_box(await self._releases.get(release_oid))
+            box = self._release_box(await self._releases.get(release_oid))
+            return replace(box, entries=[e for e in box.entries if e.id in ids])
 
-        self._soon(load, appended=set(ids))
+        self._soon(load, appended=ids)
 
     def record_user(self, user: User) -> None:
         """Right after a user write: the reactions soon."""

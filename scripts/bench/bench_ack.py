@@ -413,10 +413,10 @@ async def bench(args: argparse.Namespace) -> Report:
         async with AsyncExitStack() as stack:
             print("starting the bot, the bare Bolt app and the load client …", flush=True)
             bot_plan = ServerPlan(
-                slack.api_url, "bot", args.releases, clicks * len(args.concurrency)
+                slack.api_url, "bot", args.releases, clicks * len(args.concurrency), cpus=servers
             )
             bot = await stack.enter_async_context(running(SERVER, asdict(bot_plan)))
-            bare_plan = ServerPlan(slack.api_url, "bare")
+            bare_plan = ServerPlan(slack.api_url, "bare", cpus=servers)
             bare = await stack.enter_async_context(running(SERVER, asdict(bare_plan)))
             loader = await stack.enter_async_context(load_client())
             session = await stack.enter_async_context(aiohttp.ClientSession())

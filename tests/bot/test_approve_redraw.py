@@ -19,9 +19,11 @@ from bot.home_tab import HOME_RELEASES
 from core.errors import NotFound
 from core.models.release import ApprovalStatus, Decision, Environment
 from core.services.approvals import pending_in
+from core.services.container import Services, build_services
 from core.services.gates import MilestoneDraft
 from storage.engine import Database
 from storage.instrumented import RoundTrips
+from storage.wiring import open_repositories
 from tests.bot.test_answers_reach import LIST
 from tests.bot.test_approvals import (
     SIGN_OFFS,
@@ -62,20 +64,24 @@ class Meanwhile(RoundTrips):
 class Raced:
     bot: LocalBot
     db: Meanwhile
+    replica: Services  # another replica's services over the same database
 
 
 @pytest.fixture
 async def raced(db: Database) -> AsyncIterator[Raced]:
     meanwhile = Meanwhile()
     async with local_bot(db=meanwhile.wrap(db)) as bot:
-        yield Raced(bot, meanwhile)
+        replica = build_services(await open_repositories(db), clock=bot.runtime.deps.clock)
+        await replica.identity.load()
+        yield Raced(bot, meanwhile, replica)
 
 
-async def approve_as(bot: LocalBot, username: str, milestone: str) -> None:
-    """Someone else approves, as any surface of theirs would (the core decides)."""
-    who = await actor(bot, username)
-    t = ApprovalTarget.decode(await target(bot, milestone))
-    await bot.runtime.deps.services.approvals.decide(
+async def approve_as(raced: Raced, username: str, milestone: str) -> None:
+    """Someone else approves on another replica, as any surface of theirs would (the core
+    decides). On the bot's own replica they would wait for the click's write to finish."""
+    who = await actor(raced.bot, username)
+    t = ApprovalTarget.decode(await target(raced.bot, milestone))
+    await raced.replica.approvals.decide(
         who, t.release, t.product, t.gate, t.milestone, Decision.APPROVE
     )
 
@@ -119,7 +125,7 @@ async def test_someone_deciding_after_home_was_read_is_named_and_nothing_doubles
     await reacted(bot)
     start = len(bot.slack.of("views.publish"))
     # Arjun's Home is read (the release with it); admin approves before arjun's write.
-    raced.db.before_next("releases.replace_one", lambda: approve_as(bot, "admin", "uat-signoff"))
+    raced.db.before_next("releases.replace_one", lambda: approve_as(raced, "admin", "uat-signoff"))
 
     await bot.driver.click("UARJUN", ActionId.APPROVE, value, **ON_HOME)
 
@@ -142,7 +148,7 @@ async def test_someone_deciding_after_the_list_was_read_is_named_and_nothing_dou
     await ask(bot, SIGN_OFFS)
     value = await target(bot, "uat-signoff", origin=Origin.LIST)
     await reacted(bot)
-    raced.db.before_next("releases.replace_one", lambda: approve_as(bot, "admin", "uat-signoff"))
+    raced.db.before_next("releases.replace_one", lambda: approve_as(raced, "admin", "uat-signoff"))
 
     await bot.driver.click("UARJUN", ActionId.APPROVE, value, container=LIST)
 
