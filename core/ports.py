@@ -122,9 +122,11 @@ class ReleaseWithCatalog:
 
 class ReleaseRepository(Protocol):
     async def add(self, release: Release) -> Release: ...
-    async def get(self, ref: str) -> Release:
+    async def get(self, ref: str, *, with_outbox: bool = True) -> Release:
         """By release_id ignoring case, or by ``_id`` when ``ref`` is an ObjectId string; one
-        round trip. An exact release_id wins over one that differs only in case."""
+        round trip. An exact release_id wins over one that differs only in case.
+        ``with_outbox=False``: its outbox left unread (empty), for a writer, whose ``save``
+        only adds to it: a busy release's waiting entries cost its writers nothing."""
         ...
 
     async def get_with_catalog(
@@ -138,8 +140,15 @@ class ReleaseRepository(Protocol):
         """The release_ids of the newest ``limit`` releases in ``squads`` (None: all)."""
         ...
 
-    async def save(self, release: Release) -> Release:
-        """Write back if the stored version is still ``release.version``; else StaleVersion."""
+    async def save(self, release: Release, *, added: Sequence[TimelineEvent] = ()) -> Release:
+        """Write back if the stored version is still ``release.version``; else StaleVersion.
+        The outbox is not written back: ``added`` (this write's entries) join it, and entries
+        delivered and cleared since the release was read stay cleared."""
+        ...
+
+    async def with_entries(self, release_oid: str, entry_ids: Sequence[str]) -> Release:
+        """The release with only these of its outbox entries (those still there): what a
+        reaction to them reads, however many others wait. One round trip."""
         ...
 
     async def clear_outbox(self, release_oid: str, event_ids: Sequence[str]) -> None:

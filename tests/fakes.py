@@ -388,7 +388,11 @@ class FakeReleaseRepository:
         self.table.insert(release, release.id)
         return release
 
-    async def get(self, ref: str) -> Release:
+    async def get(self, ref: str, *, with_outbox: bool = True) -> Release:
+        found = await self._get(ref)
+        return found if with_outbox else found.model_copy(update={"outbox": []})
+
+    async def _get(self, ref: str) -> Release:
         ref = str(ref).strip()
         by_id = oid(ref)
         found = self.table.find(
@@ -409,13 +413,20 @@ class FakeReleaseRepository:
     async def recent_ids(self, *, squads: Sequence[str] | None, limit: int) -> list[str]:
         return [r.release_id for r in self._find(squads, lambda r: True, limit)]
 
-    async def save(self, release: Release) -> Release:
+    async def save(self, release: Release, *, added: Sequence[TimelineEvent] = ()) -> Release:
         current = self.table.rows.get(release.id)
         if current is None or current.version != release.version:
             raise StaleVersion(release.release_id)
         saved = release.model_copy(update={"version": release.version + 1})
-        self.table.rows[release.id] = stored(saved)
+        new = {entry.id for entry in added}
+        outbox = [*current.outbox, *(e for e in release.outbox if e.id in new)]
+        self.table.rows[release.id] = stored(saved.model_copy(update={"outbox": outbox}))
         return saved
+
+    async def with_entries(self, release_oid: str, entry_ids: Sequence[str]) -> Release:
+        found = await self._get(release_oid)
+        kept = [e for e in found.outbox if e.id in set(entry_ids)]
+        return found.model_copy(update={"outbox": kept})
 
     async def clear_outbox(self, release_oid: str, event_ids: Sequence[str]) -> None:
         current = self.table.rows.get(release_oid)

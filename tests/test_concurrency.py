@@ -2,10 +2,12 @@
 
 import asyncio
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from core.models.rbac import Permission
 from core.models.release import ApprovalStatus, Decision, Release
+from core.models.timeline import TimelineEvent
 from core.rules.approvals import AlreadyDecided, ApprovalPolicy
 from core.services.container import build_services
 from core.services.gates import GateDraft
@@ -80,9 +82,9 @@ class CountsSaves:
         self.inner = inner
         self.saves = 0
 
-    async def save(self, release: Release) -> Release:
+    async def save(self, release: Release, *, added: Sequence[TimelineEvent] = ()) -> Release:
         self.saves += 1
-        saved: Release = await self.inner.save(release)
+        saved: Release = await self.inner.save(release, added=added)
         return saved
 
     def __getattr__(self, name: str) -> Any:

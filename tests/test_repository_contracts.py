@@ -425,6 +425,30 @@ async def test_a_save_checks_the_version_it_read(repos: Repositories) -> None:
     assert await repos.releases.get("REL-1") == saved
 
 
+async def test_a_save_adds_its_outbox_entries_and_keeps_cleared_ones_cleared(
+    repos: Repositories,
+) -> None:
+    """A writer read the release while an entry waited; a reaction delivered and cleared it;
+    the writer's save must not bring it back (it was delivered: it would be again)."""
+    actor = EventActor(user_id="u", username="rhea")
+
+    def entry(action: str) -> TimelineEvent:
+        return TimelineEvent(release_oid="r", release_id="REL-1", actor=actor, action=action, at=T0)
+
+    waiting, mine = entry("delivered meanwhile"), entry("this write's")
+    added = await repos.releases.add(release("REL-1").model_copy(update={"outbox": [waiting]}))
+    read = await repos.releases.get("REL-1")
+    await repos.releases.clear_outbox(added.id, [waiting.id])
+
+    read.description = "changed"
+    read.outbox.append(mine)
+    saved = await repos.releases.save(read, added=[mine])
+
+    again = await repos.releases.get("REL-1")
+    assert [e.id for e in again.outbox] == [mine.id]
+    assert (again.description, again.version) == ("changed", saved.version)
+
+
 async def test_what_a_repository_hands_out_or_takes_in_is_a_copy(repos: Repositories) -> None:
     added = await repos.releases.add(release("REL-1"))
     added.description = "changed after add"

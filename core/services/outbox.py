@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence, Set
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -117,8 +117,7 @@ class Outbox:
             return
 
         async def load() -> _Box:
-            box = self._release_box(await self._releases.get(release_oid))
-            return replace(box, entries=[e for e in box.entries if e.id in ids])
+            return self._release_box(await self._releases.with_entries(release_oid, sorted(ids)))
 
         self._soon(load, appended=ids)
 
@@ -191,8 +190,8 @@ class Outbox:
             return False  # the events wait for a process that reacts (the bot's tick)
         key, owner = f"outbox:{entry.id}", uuid.uuid4().hex
         if not await self._claims.claim(key, now=self._clock(), ttl=self._lease, owner=owner):
-            # Another replica is delivering it; or it was delivered, and a writer that read
-            # the outbox before it was cleared wrote it back: then it only has to go.
+            # Another replica is delivering it; or it was delivered and its clean-up failed
+            # (or a version before this one wrote it back): then it only has to go.
             if await self._claims.finished(key):
                 await box.clear([entry.id])
             return False

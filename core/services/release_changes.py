@@ -77,12 +77,14 @@ class ReleaseChanges:
             given = None
             if attempt == 0 and read is not None and read.id == ref:
                 given = read.model_copy(deep=True)  # changed here; the caller's stays as read
-            release = await visible_release(self._releases, actor, ref, read=given)
+            release = await visible_release(
+                self._releases, actor, ref, read=given, with_outbox=False
+            )
             turn = self._turn(release.id)
             waited = turn.locked()
             async with turn:
                 if waited:  # another change to it went first here: start from what it wrote
-                    release = await visible_release(self._releases, actor, ref)
+                    release = await visible_release(self._releases, actor, ref, with_outbox=False)
                 now = self._clock()
                 before = snapshot(release)
                 recorded = change(release, now)
@@ -91,7 +93,7 @@ class ReleaseChanges:
                 entry = self.event(actor, release, recorded, now, events=caused(before, release))
                 release.outbox.append(entry)
                 try:
-                    saved = await self._releases.save(release)
+                    saved = await self._releases.save(release, added=[entry])
                 except StaleVersion:  # another replica's change went first
                     saved = None
             if saved is None:
@@ -128,7 +130,12 @@ class ReleaseChanges:
 
 
 async def visible_release(
-    releases: ReleaseRepository, actor: Actor, ref: str, *, read: Release | None = None
+    releases: ReleaseRepository,
+    actor: Actor,
+    ref: str,
+    *,
+    read: Release | None = None,
+    with_outbox: bool = True,
 ) -> Release:
     """The release ``ref`` names, if the actor may see it (``read``: as already read, checked
     the same way without reading it again).
@@ -141,7 +148,7 @@ async def visible_release(
     """
     actor.require_active()
     try:
-        release = read if read is not None else await releases.get(ref)
+        release = read if read is not None else await releases.get(ref, with_outbox=with_outbox)
         actor.require_view(release, ref)
     except NotFound:
         ids = await releases.recent_ids(squads=actor.visible_squads(), limit=CANDIDATES)

@@ -20,6 +20,7 @@ from core import ports
 from core.errors import Kind, NotFound, StaleVersion
 from core.models.common import is_object_id
 from core.models.release import Release
+from core.models.timeline import TimelineEvent
 from core.pagination import ReleaseCursor
 from core.ports import HomeReleases, ReleaseWithCatalog
 from core.rules.readiness import ReleaseCard, card_of
@@ -57,10 +58,14 @@ class ReleaseRepository:
             raise duplicate(error, "release") from None
         return release
 
-    async def get(self, ref: str) -> Release:
+    async def get(self, ref: str, *, with_outbox: bool = True) -> Release:
         """One round trip, every clause index-served. See ``storage.codec.first_exact``."""
         ref = str(ref).strip()
-        doc = await self._collection.find_one(_named(ref), sort=first_exact("release_id"))
+        doc = await self._collection.find_one(
+            _named(ref),
+            None if with_outbox else {"outbox": 0},
+            sort=first_exact("release_id"),
+        )
         return _found(ref, doc)
 
     async def get_with_catalog(
@@ -99,24 +104,43 @@ class ReleaseRepository:
         cursor = self._collection.find(query, {"release_id": 1}).sort(NEWEST_FIRST).limit(limit)
         return [str(d["release_id"]) for d in await cursor.to_list(length=None)]
 
-    async def save(self, release: Release) -> Release:
+    async def save(self, release: Release, *, added: Sequence[TimelineEvent] = ()) -> Release:
+        """Every field set, but the outbox only pushed to: a reaction may have cleared
+        entries since this release was read, and writing them back would bring them back."""
         saved = release.model_copy(update={"version": release.version + 1})
         where = {"_id": ObjectId(release.id), "version": release.version}
-        document = to_document(saved)
+        new = {entry.id for entry in added}
+        adding = [entry for entry in release.outbox if entry.id in new]
+        document = to_document(saved.model_copy(update={"outbox": adding}))  # the rest: unread
+        del document["_id"]
+        pushed = document.pop("outbox")
+        update: dict[str, Any] = {"$set": document}
+        if pushed:
+            update["$push"] = {"outbox": {"$each": pushed}}
         try:
-            result = await self._collection.replace_one(where, document)
+            result = await self._collection.update_one(where, update)
         except DuplicateKeyError:
             # Stored before ids were folded, its id differs only in case from another
             # release's: it keeps no folded id (storage.indexes.backfill_folded).
             document.pop(FOLDED_ID)
-            result = await self._collection.replace_one(where, document)
+            result = await self._collection.update_one(where, update)
         if result.matched_count == 0:
             raise StaleVersion(release.release_id)
         return saved
 
+    async def with_entries(self, release_oid: str, entry_ids: Sequence[str]) -> Release:
+        only = {
+            "$filter": {"input": "$outbox", "as": "e", "cond": {"$in": ["$$e.id", list(entry_ids)]}}
+        }
+        cursor = self._collection.aggregate(
+            [{"$match": {"_id": ObjectId(release_oid)}}, {"$addFields": {"outbox": only}}]
+        )
+        found = await cursor.to_list(length=1)
+        return _found(release_oid, found[0] if found else None)
+
     async def clear_outbox(self, release_oid: str, event_ids: Sequence[str]) -> None:
-        # Not a version change: a writer that read the entries first writes them back, and
-        # they are delivered (once, by id) and cleared again.
+        # Not a version change: a writer that read the entries before does not write them
+        # back (``save`` only adds to the outbox), so they stay cleared.
         await self._collection.update_one(
             {"_id": ObjectId(release_oid)}, {"$pull": {"outbox": {"id": {"$in": list(event_ids)}}}}
         )

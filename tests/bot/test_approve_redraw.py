@@ -125,7 +125,7 @@ async def test_someone_deciding_after_home_was_read_is_named_and_nothing_doubles
     await reacted(bot)
     start = len(bot.slack.of("views.publish"))
     # Arjun's Home is read (the release with it); admin approves before arjun's write.
-    raced.db.before_next("releases.replace_one", lambda: approve_as(raced, "admin", "uat-signoff"))
+    raced.db.before_next("releases.update_one", lambda: approve_as(raced, "admin", "uat-signoff"))
 
     await bot.driver.click("UARJUN", ActionId.APPROVE, value, **ON_HOME)
 
@@ -148,7 +148,7 @@ async def test_someone_deciding_after_the_list_was_read_is_named_and_nothing_dou
     await ask(bot, SIGN_OFFS)
     value = await target(bot, "uat-signoff", origin=Origin.LIST)
     await reacted(bot)
-    raced.db.before_next("releases.replace_one", lambda: approve_as(raced, "admin", "uat-signoff"))
+    raced.db.before_next("releases.update_one", lambda: approve_as(raced, "admin", "uat-signoff"))
 
     await bot.driver.click("UARJUN", ActionId.APPROVE, value, container=LIST)
 

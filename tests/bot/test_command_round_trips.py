@@ -280,7 +280,7 @@ async def test_approve_click_on_app_home(counted: Counted) -> None:
     measured = await counted.measure(click)
 
     within_budget(measured.request)
-    assert measured.request.calls.get("releases.replace_one") == 1  # the decision, stored
+    assert measured.request.calls.get("releases.update_one") == 1  # the decision, stored
     assert measured.request.calls.get("releases.aggregate") == 1  # what Home shows, once
     assert "releases.find_one" not in measured.request.calls
 
@@ -300,7 +300,7 @@ async def test_approve_click_in_the_approvals_list(counted: Counted) -> None:
     measured = await counted.measure(click)
 
     within_budget(measured.request)
-    assert measured.request.calls.get("releases.replace_one") == 1
+    assert measured.request.calls.get("releases.update_one") == 1
     assert measured.request.calls.get("releases.find") == 1  # what the list shows, once
     assert "releases.find_one" not in measured.request.calls
 
@@ -359,7 +359,7 @@ async def test_gate_status_form_submission(counted: Counted) -> None:
     measured = await counted.measure(request)
 
     within_budget(measured.request)
-    assert measured.request.calls.get("releases.replace_one") == 1
+    assert measured.request.calls.get("releases.update_one") == 1
 
 
 # --- what identity keeps in memory ----------------------------------------------------------

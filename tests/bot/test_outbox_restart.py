@@ -60,7 +60,7 @@ async def test_a_bot_stopped_between_a_change_and_its_reactions_asks_each_decide
         )
         release = await first.runtime.repos.releases.get(REL)
         product, gate = release.gates()[0]
-        trips.stop_after("releases.replace_one")
+        trips.stop_after("releases.update_one")
         await first.runtime.deps.services.gates.add_milestone(
             admin, REL, product.product_id, gate.gate_name, prod_signoff()
         )
