@@ -111,6 +111,10 @@ def gate_routes(services: Services) -> list[Route]:
                 "product": "The product's id in the release (e.g. payments-api)",
                 "gate": "The gate's name, any case (e.g. Security scan, URL-encoded)",
             },
+            headers={
+                HEADER: "1–200 visible ASCII characters (a UUID, say): the same key with the "
+                "same request answers as the first time without changing the gate again"
+            },
             description=(
                 "Sets the gate's status (and its comment to the summary) as the Slack gate "
                 "form does, and keeps the run's link and commit on the gate, shown in "

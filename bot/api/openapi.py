@@ -50,6 +50,11 @@ def openapi_document(routes: Sequence[Route], *, title: str, version: str) -> di
             }
             for name in route.path_params
         ]
+        parameters += [
+            {"name": name, "in": "header", "required": False, "schema": {"type": "string"}}
+            | {"description": said}
+            for name, said in route.headers.items()
+        ]
         if route.query is not None:
             query = definition(route.query, "validation")
             required = set(query.get("required", []))

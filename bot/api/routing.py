@@ -51,6 +51,8 @@ class Route:
     status: int = 200
     description: str = ""
     params: Mapping[str, str] = field(default_factory=dict)
+    # Optional request headers the route reads, with their description (Idempotency-Key).
+    headers: Mapping[str, str] = field(default_factory=dict)
     # For routes answering something else than JSON (the docs page and its assets).
     raw_content_type: str | None = None
 

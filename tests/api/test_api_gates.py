@@ -319,6 +319,8 @@ async def test_the_report_and_approval_routes_are_in_the_served_openapi_document
     schema = document["components"]["schemas"][body.rsplit("/", 1)[-1]]
     assert set(schema["properties"]) == {"status", "url", "commit", "summary"}
     assert schema["required"] == ["status"]
+    [header] = [p for p in report["parameters"] if p["in"] == "header"]
+    assert (header["name"], header["required"]) == ("Idempotency-Key", False)
     approvals = document["paths"]["/api/v1/releases/{release}/approvals"]["get"]
     assert approvals["x-scopes"] == ["approvals:read"]
     assert [p["name"] for p in approvals["parameters"]] == ["release", "status"]
