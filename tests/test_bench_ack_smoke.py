@@ -8,7 +8,8 @@ from collections import Counter
 
 import pytest
 
-from scripts.bench.bench_ack import KINDS, Cell, Side, main
+from scripts.bench.bench_ack import KINDS, Cell, main
+from scripts.bench.bot_vs_bare import Side
 
 
 def test_a_quick_run_prints_the_table_and_fails_an_impossible_target(

@@ -24,22 +24,21 @@ generated outside the servers' processes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 
 from bot.devtools.payloads import CHANNEL_ID, click_payload, command_payload, submission_payload
 from bot.devtools.signing import form_body, payload_body, signed_headers
-from scripts.bench.child import Child, commands, emit, running
+from scripts.bench.child import serve_loads
 
 FORM = "application/x-www-form-urlencoded"
 KEY = "{key}"  # in a submission's state: replaced by the request's own key
+MODULE = "scripts.bench.ack_client"  # run it with scripts.bench.child.load_handle
 
 
 @dataclass(frozen=True)
@@ -144,34 +143,8 @@ async def send(plan: LoadPlan) -> dict[str, Any]:
     }
 
 
-async def serve() -> None:
-    emit({"event": "ready"})
-    async for command in commands():
-        if command.get("cmd") == "load":
-            emit({"event": "load", **await send(LoadPlan(**command["plan"]))})
-        else:
-            emit({"event": "error", "error": f"unknown command {command!r}"})
-
-
-class LoadClient:
-    """The parent's handle on a load-generator process."""
-
-    def __init__(self, child: Child) -> None:
-        self.child = child
-
-    async def load(self, plan: LoadPlan) -> dict[str, Any]:
-        """Send ``plan``'s requests from the client process; latencies, statuses, wall."""
-        return await self.child.ask({"cmd": "load", "plan": asdict(plan)})
-
-
-@contextlib.asynccontextmanager
-async def load_client() -> AsyncIterator[LoadClient]:
-    async with running("scripts.bench.ack_client", {}) as child:
-        yield LoadClient(child)
-
-
 def main(argv: list[str]) -> int:
-    asyncio.run(serve())
+    asyncio.run(serve_loads(lambda plan: send(LoadPlan(**plan))))
     return 0
 
 

@@ -23,23 +23,22 @@ processes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
-from scripts.bench.child import Child, commands, emit, running
+from scripts.bench.child import serve_loads
 
 KINDS = ("summary", "gate_result")
 IDEMPOTENCY_KEY = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 WRONG_KEPT = 5  # descriptions of wrong answers sent back (all are counted)
+MODULE = "scripts.bench.api_client"  # run it with scripts.bench.child.load_handle
 
 
 @dataclass(frozen=True)
@@ -139,34 +138,8 @@ async def send(plan: ApiPlan) -> dict[str, Any]:
     }
 
 
-async def serve() -> None:
-    emit({"event": "ready"})
-    async for command in commands():
-        if command.get("cmd") == "load":
-            emit({"event": "load", **await send(ApiPlan(**command["plan"]))})
-        else:
-            emit({"event": "error", "error": f"unknown command {command!r}"})
-
-
-class ApiLoadClient:
-    """The parent's handle on an API load-generator process."""
-
-    def __init__(self, child: Child) -> None:
-        self.child = child
-
-    async def load(self, plan: ApiPlan) -> dict[str, Any]:
-        """Send ``plan``'s requests from the client process; latencies, statuses, sizes."""
-        return await self.child.ask({"cmd": "load", "plan": asdict(plan)})
-
-
-@contextlib.asynccontextmanager
-async def api_client() -> AsyncIterator[ApiLoadClient]:
-    async with running("scripts.bench.api_client", {}) as child:
-        yield ApiLoadClient(child)
-
-
 def main(argv: list[str]) -> int:
-    asyncio.run(serve())
+    asyncio.run(serve_loads(lambda plan: send(ApiPlan(**plan))))
     return 0
 
 

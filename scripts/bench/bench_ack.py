@@ -62,16 +62,14 @@ import asyncio
 import json
 import logging
 import os
-import platform
 import re
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from importlib import metadata
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -79,11 +77,12 @@ import aiohttp
 from blocks.ids import ActionId, EditField
 from bot.devtools.driver import SlackDriver
 from bot.devtools.fake_slack import TEAM_ID, Call, FakeSlack
-from bot.devtools.harness import DEMO_PEOPLE, SIGNING_SECRET
-from scripts.bench.ack_client import KEY, LoadClient, LoadPlan, load_client
+from bot.devtools.harness import SIGNING_SECRET
+from scripts.bench import bot_vs_bare
+from scripts.bench.ack_client import KEY, MODULE as CLIENT, LoadPlan
 from scripts.bench.app_server import MODULE as SERVER, ServerPlan
-from scripts.bench.bench_core import exit_code, percentile, print_table
-from scripts.bench.child import Child, running
+from scripts.bench.bench_core import run_and_report
+from scripts.bench.child import Child, LoadHandle, load_handle, running
 
 MAX_RATIO = 1.5  # bot ack p99 / bare Bolt ack p99
 # A form submission's ack carries its field errors, so the bot stores the release (and reads
@@ -163,75 +162,23 @@ def new_release_state(today: datetime) -> dict[str, Any]:
 
 
 @dataclass
-class Side:
-    """One app's measured requests of one cell."""
+class Cell(bot_vs_bare.Cell):
+    MEASURED = "ack p99"
+    BARE = ("bare Bolt app", "bare Bolt")
 
-    latencies_ms: list[float] = field(default_factory=list)
-    statuses: Counter[str] = field(default_factory=Counter)
-    cpu_s: float = 0.0  # the server process's, for these requests (after-ack work included)
-
-    def add(self, result: dict[str, Any], cpu_s: float) -> None:
-        self.latencies_ms += result["latencies_ms"]
-        self.statuses.update(result["statuses"])
-        self.cpu_s += cpu_s
-
-    def p(self, q: float) -> float:
-        return percentile(self.latencies_ms, q)
-
-    def cpu_ms(self) -> float:
-        """Server CPU per request, ms."""
-        return self.cpu_s * 1000 / max(1, len(self.latencies_ms))
-
-    def bad_statuses(self) -> dict[str, int]:
-        return {k: v for k, v in self.statuses.items() if k != "200"}
-
-
-@dataclass
-class Cell:
-    """One kind of request at one concurrency, on both apps."""
-
-    kind: str
-    concurrency: int
-    bare: Side = field(default_factory=Side)
-    bot: Side = field(default_factory=Side)
-    settle_s: list[float] = field(default_factory=list)  # after each bot round
     wrong: list[str] = field(default_factory=list)  # bot answers missing or wrong
-    gc: dict[str, dict[str, float]] = field(default_factory=dict)  # the bot's pauses, by gen
-    heap: tuple[int, int] = (0, 0)  # objects the bot's collector tracks, of which frozen
 
-    def gc_max_ms(self, key: str = "max_ms") -> float:
-        return max((g[key] for g in self.gc.values()), default=0.0)
-
-    @property
-    def ratio(self) -> float:
-        return self.bot.p(99) / self.bare.p(99)
-
-    def misses(self, max_ratio: float) -> list[str]:
-        where = f"{self.kind} at concurrency {self.concurrency}"
-        found = []
-        if self.ratio > max_ratio:
-            found.append(
-                f"{where}: ack p99 {self.bot.p(99):.1f} ms, {self.ratio:.2f}x the bare Bolt "
-                f"app's {self.bare.p(99):.1f} ms (target ≤ {max_ratio:g}x)"
-            )
-        for name, side in (("bot", self.bot), ("bare Bolt", self.bare)):
-            if side.bad_statuses():
-                found.append(f"{where}: the {name} answered {side.bad_statuses()} (not 200)")
-        if self.wrong:
-            found.append(
-                f"{where}: {len(self.wrong)} of the bot's answers missing or wrong "
-                f"(first: {self.wrong[0][:200]})"
-            )
-        return found
+    def wrong_misses(self, where: str) -> list[str]:
+        if not self.wrong:
+            return []
+        return [
+            f"{where}: {len(self.wrong)} of the bot's answers missing or wrong "
+            f"(first: {self.wrong[0][:200]})"
+        ]
 
 
 @dataclass
-class Report:
-    cells: list[Cell]
-    max_ratio: float
-    load_before: tuple[float, float, float]
-    load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    profile: dict[str, str] | None = None
+class Report(bot_vs_bare.Report[Cell]):
     max_ratio_stored: float = MAX_RATIO_STORED
 
     def target(self, cell: Cell) -> float:
@@ -239,9 +186,6 @@ class Report:
         its write: ``max_ratio_stored``."""
         stores = KINDS[cell.kind].request == "submission"
         return self.max_ratio_stored if stores else self.max_ratio
-
-    def misses(self) -> list[str]:
-        return [miss for cell in self.cells for miss in cell.misses(self.target(cell))]
 
 
 # ------------------------------------------------------------------------------ answers
@@ -291,7 +235,7 @@ class Answers:
 class Apps:
     bot: Child
     bare: Child
-    loader: LoadClient
+    loader: LoadHandle[LoadPlan]
     answers: Answers
     base: LoadPlan  # what every load shares; the rest is set per load
     approve_values: Iterator[str]  # fresh pending approvals, one per click on the bot
@@ -318,63 +262,26 @@ def plan_for(
     )
 
 
-@dataclass(frozen=True)
-class Loaded:
-    result: dict[str, Any]  # the client's: latencies and statuses
-    cpu_s: float  # the server's CPU for these requests, its after-ack work included
-    settle_s: float  # how long the bot still worked after the last ack
-
-
-async def load(apps: Apps, plan: LoadPlan, *, bot: bool) -> Loaded:
-    """One load from the client process; for the bot, then wait until it has finished what
-    it does after its acks."""
-    server = apps.bot if bot else apps.bare
-    before = (await server.ask({"cmd": "cpu"}))["s"]
-    result = await apps.loader.load(plan)
-    settled = float((await server.ask({"cmd": "settle"}))["s"]) if bot else 0.0
-    return Loaded(result, (await server.ask({"cmd": "cpu"}))["s"] - before, settled)
-
-
-def rounds(requests: int, count: int) -> list[int]:
-    per_round = [requests // count] * count
-    per_round[-1] += requests - sum(per_round)
-    return per_round
-
-
 async def measure(
-    apps: Apps, kind: Kind, concurrency: int, args: argparse.Namespace, *, profile: bool
+    apps: Apps, args: argparse.Namespace, kind: Kind, concurrency: int, profile: bool
 ) -> tuple[Cell, dict[str, str] | None]:
-    """A warm-up on both apps, then the measured rounds, alternating which app goes first."""
+    """A warm-up on both apps, then the measured rounds; each of the bot's answers checked."""
     cell = Cell(kind.name, concurrency)
 
-    def plan(count: int, tag: str, bot: bool) -> LoadPlan:
-        tag = f"{kind.name}-c{concurrency}-{tag}-"
-        return plan_for(apps, kind, count, tag, concurrency, args.rate, bot=bot)
+    async def load(count: int, tag: str, bot: bool) -> bot_vs_bare.Loaded:
+        sent = plan_for(
+            apps, kind, count, f"{kind.name}-c{concurrency}-{tag}-", concurrency, args.rate, bot=bot
+        )
+        loaded = await bot_vs_bare.timed_load(
+            apps.bot if bot else apps.bare, lambda: apps.loader.load(sent), bot=bot
+        )
+        if bot and tag != "w":
+            keys = [sent.key(n) for n in range(count)]
+            await apps.answers.wait(keys, ANSWER_TIMEOUT_S)
+            cell.wrong += apps.answers.wrong(keys, kind.answer)
+        return loaded
 
-    await load(apps, plan(args.warmup, "w", False), bot=False)
-    await load(apps, plan(args.warmup, "w", True), bot=True)
-    await apps.bot.ask({"cmd": "gc"})  # counted from here
-    if profile:
-        await apps.bot.ask({"cmd": "profile", "on": True})
-    for index, count in enumerate(rounds(args.requests, args.rounds)):
-        for bot in (False, True) if index % 2 == 0 else (True, False):
-            sent = plan(count, f"r{index}", bot)
-            loaded = await load(apps, sent, bot=bot)
-            (cell.bot if bot else cell.bare).add(loaded.result, loaded.cpu_s)
-            if bot:
-                cell.settle_s.append(loaded.settle_s)
-                keys = [sent.key(n) for n in range(count)]
-                await apps.answers.wait(keys, ANSWER_TIMEOUT_S)
-                cell.wrong += apps.answers.wrong(keys, kind.answer)
-    collected = await apps.bot.ask({"cmd": "gc"})
-    cell.gc, cell.heap = collected["generations"], (collected["tracked"], collected["frozen"])
-    if not profile:
-        return cell, None
-    answer = await apps.bot.ask({"cmd": "profile", "on": False, "top": args.profile_top})
-    return cell, {
-        "cell": f"{kind.name} at concurrency {concurrency}",
-        **{k: str(answer[k]) for k in ("tottime", "cumulative")},
-    }
+    return cell, await bot_vs_bare.measure_cell(apps.bot, cell, args, load, profile=profile)
 
 
 async def new_release_form(slack: FakeSlack, url: str, session: aiohttp.ClientSession) -> Any:
@@ -387,76 +294,50 @@ async def new_release_form(slack: FakeSlack, url: str, session: aiohttp.ClientSe
     return update.params["view"]
 
 
-def cpu_split(pin: bool) -> tuple[list[int] | None, list[int] | None]:
-    """The CPUs the servers run on, and those this process and the load client run on:
-    the first one, and the others (none when not pinning or with a single CPU)."""
-    usable = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    if not pin or len(usable) < 2:
-        return None, None
-    return usable[:1], usable[1:]
-
-
 async def bench(args: argparse.Namespace) -> Report:
     kinds = [KINDS[name] for name in args.kinds]
     clicks = sum(k.request == "click" for k in kinds) * (args.warmup + args.requests)
     report = Report([], args.max_ratio, os.getloadavg(), max_ratio_stored=args.max_ratio_stored)
-    servers, others = cpu_split(args.pin)
-    usable = os.sched_getaffinity(0) if others else set()
-    if others:
-        os.sched_setaffinity(0, others)  # this process, the fake Slack and the load client
-    slack = FakeSlack()
-    for person in DEMO_PEOPLE:
-        slack.add_person(person)
-    await slack.start()
-    answers = Answers(slack)
-    try:
-        async with AsyncExitStack() as stack:
-            print("starting the bot, the bare Bolt app and the load client …", flush=True)
-            bot_plan = ServerPlan(
-                slack.api_url, "bot", args.releases, clicks * len(args.concurrency), cpus=servers
+    async with bot_vs_bare.pinned_slack(args.pin) as (slack, servers), AsyncExitStack() as stack:
+        answers = Answers(slack)
+        print("starting the bot, the bare Bolt app and the load client …", flush=True)
+        bot_plan = ServerPlan(
+            slack.api_url, "bot", args.releases, clicks * len(args.concurrency), cpus=servers
+        )
+        bot = await stack.enter_async_context(running(SERVER, asdict(bot_plan)))
+        bare_plan = ServerPlan(slack.api_url, "bare", cpus=servers)
+        bare = await stack.enter_async_context(running(SERVER, asdict(bare_plan)))
+        loader = await stack.enter_async_context(load_handle(CLIENT))
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+        seeded = bot.ready["seeded"]
+        print(
+            f"bot ready: {seeded['releases']:,} releases, {seeded['pending_approvals']:,} "
+            f"pending approvals (started in {seeded['start_s']:.1f} s)",
+            flush=True,
+        )
+        needs_form = any(k.request == "submission" for k in kinds)
+        base = LoadPlan(
+            url="",
+            secret=SIGNING_SECRET,
+            team_id=TEAM_ID,
+            count=0,
+            concurrency=1,
+            user_id="",
+            view=await new_release_form(slack, bot.url, session) if needs_form else {},
+            state=new_release_state(datetime.now(UTC)),
+            response_url=slack.response_url(""),
+        )
+        apps = Apps(bot, bare, loader, answers, base, iter(bot.ready["approve_values"]))
+
+        def line(cell: Cell) -> str:
+            return (
+                f"  {cell.kind:<8} C={cell.concurrency:<3} p99 bare {cell.bare.p(99):6.1f} ms, "
+                f"bot {cell.bot.p(99):6.1f} ms: {cell.ratio:.2f}x; the bot's longest GC "
+                f"pause {cell.gc_max_ms():.0f} ms (CPU {cell.gc_max_ms('max_cpu_ms'):.0f}"
+                f" ms), {cell.heap[0]:,} objects tracked ({cell.heap[1]:,} frozen)"
             )
-            bot = await stack.enter_async_context(running(SERVER, asdict(bot_plan)))
-            bare_plan = ServerPlan(slack.api_url, "bare", cpus=servers)
-            bare = await stack.enter_async_context(running(SERVER, asdict(bare_plan)))
-            loader = await stack.enter_async_context(load_client())
-            session = await stack.enter_async_context(aiohttp.ClientSession())
-            seeded = bot.ready["seeded"]
-            print(
-                f"bot ready: {seeded['releases']:,} releases, {seeded['pending_approvals']:,} "
-                f"pending approvals (started in {seeded['start_s']:.1f} s)",
-                flush=True,
-            )
-            needs_form = any(k.request == "submission" for k in kinds)
-            base = LoadPlan(
-                url="",
-                secret=SIGNING_SECRET,
-                team_id=TEAM_ID,
-                count=0,
-                concurrency=1,
-                user_id="",
-                view=await new_release_form(slack, bot.url, session) if needs_form else {},
-                state=new_release_state(datetime.now(UTC)),
-                response_url=slack.response_url(""),
-            )
-            apps = Apps(bot, bare, loader, answers, base, iter(bot.ready["approve_values"]))
-            for concurrency in args.concurrency:
-                for kind in kinds:
-                    profile = args.profile == kind.name and concurrency == args.concurrency[-1]
-                    cell, profiled = await measure(apps, kind, concurrency, args, profile=profile)
-                    report.cells.append(cell)
-                    report.profile = profiled or report.profile
-                    print(
-                        f"  {kind.name:<8} C={concurrency:<3} p99 bare {cell.bare.p(99):6.1f} ms, "
-                        f"bot {cell.bot.p(99):6.1f} ms: {cell.ratio:.2f}x; the bot's longest GC "
-                        f"pause {cell.gc_max_ms():.0f} ms (CPU {cell.gc_max_ms('max_cpu_ms'):.0f}"
-                        f" ms), {cell.heap[0]:,} objects tracked "
-                        f"({cell.heap[1]:,} frozen)",
-                        flush=True,
-                    )
-    finally:
-        await slack.stop()
-        if usable:
-            os.sched_setaffinity(0, usable)
+
+        await bot_vs_bare.measure_all(report, args, kinds, partial(measure, apps, args), line)
     report.load_after = os.getloadavg()
     return report
 
@@ -465,20 +346,15 @@ async def bench(args: argparse.Namespace) -> Report:
 
 
 def print_environment(args: argparse.Namespace) -> None:
-    versions = ", ".join(
-        f"{p} {metadata.version(p)}"
-        for p in ("slack_bolt", "slack_sdk", "aiohttp", "mongomock-motor")
+    bot_vs_bare.print_environment_head(
+        "releasebot ack benchmark (issue 10)",
+        ("slack_bolt", "slack_sdk", "aiohttp", "mongomock-motor"),
+        (
+            "the bot (embedded engine, demo data), the bare Bolt app, the load client,",
+            "each its own; the fake Slack in this one; logging at WARNING",
+        ),
+        args.pin,
     )
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print("releasebot ack benchmark (issue 10)")
-    print(f"python    {sys.version.split()[0]} ({platform.python_implementation()})")
-    print(f"platform  {platform.platform()}, {cpus} CPUs usable")
-    print(f"packages  {versions}")
-    print("processes the bot (embedded engine, demo data), the bare Bolt app, the load client,")
-    print("          each its own; the fake Slack in this one; logging at WARNING")
-    servers, others = cpu_split(args.pin)
-    if servers and others:
-        print(f"cpus      servers on {servers}, the client and the fake Slack on {others}")
     pace = (
         f"open loop at {args.rate:g} req/s, at most C in flight"
         if args.rate
@@ -494,45 +370,10 @@ def print_environment(args: argparse.Namespace) -> None:
 
 
 def print_report(report: Report) -> None:
-    rows = [
-        [
-            c.kind,
-            str(c.concurrency),
-            str(len(c.bot.latencies_ms)),
-            f"{c.bare.p(50):.1f}",
-            f"{c.bare.p(99):.1f}",
-            f"{c.bot.p(50):.1f}",
-            f"{c.bot.p(99):.1f}",
-            f"{c.ratio:.2f}",
-            f"{c.bare.cpu_ms():.2f}",
-            f"{c.bot.cpu_ms():.2f}",
-            f"{max(c.settle_s, default=0.0):.1f}",
-            f"{c.gc_max_ms():.0f} ({c.gc.get('2', {}).get('n', 0):.0f})",
-            f"{report.target(c):g}x",
-            "MISSED" if c.misses(report.target(c)) else "met",
-        ]
-        for c in report.cells
-    ]
-    print_table(
+    bot_vs_bare.print_cells(
+        report,
         "Time to HTTP 200 (ms) from the client process; target: bot p99 ≤ the target x bare "
         "Bolt p99",
-        (
-            "kind",
-            "C",
-            "n",
-            "bare p50",
-            "bare p99",
-            "bot p50",
-            "bot p99",
-            "p99 ratio",
-            "bare cpu ms/req",
-            "bot cpu ms/req",
-            "bot busy after s",
-            "bot gc max ms (full)",
-            "target",
-            "",
-        ),
-        rows,
     )
     print(
         "cpu ms/req: the server process's CPU per request, after-ack work included; bot busy "
@@ -540,15 +381,7 @@ def print_report(report: Report) -> None:
         "work; bot gc: its longest garbage-collector pause (and how many full collections) "
         "while measured"
     )
-    loads = " → ".join(
-        " ".join(f"{v:.2f}" for v in load) for load in (report.load_before, report.load_after)
-    )
-    print(f"load average (1, 5, 15 min) before → after: {loads}")
-    if report.profile:
-        print(f"\nBot profile during {report.profile['cell']} (cProfile slows it: that cell's")
-        print("figures are not comparable)")
-        print(report.profile["tottime"])
-        print(report.profile["cumulative"])
+    bot_vs_bare.print_load_and_profile(report)
 
 
 # ----------------------------------------------------------------------------------- main
@@ -556,10 +389,7 @@ def print_report(report: Report) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help=f"defaults {QUICK}: a smoke run")
-    parser.add_argument("--requests", "-n", type=int, help="measured per app, kind and C (400)")
-    parser.add_argument("--warmup", type=int, help="per app, kind and C (50)")
-    parser.add_argument("--rounds", type=int, default=2)
+    bot_vs_bare.add_load_args(parser, QUICK)
     parser.add_argument(
         "--concurrency", "-c", type=int, nargs="+", help=f"default {list(CONCURRENCY)}"
     )
@@ -584,29 +414,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="open loop: start requests at this rate per second (at most C in flight) instead "
         "of each as soon as one is answered",
     )
-    parser.add_argument(
-        "--releases", type=int, default=0, help="releases of history besides the demo data"
-    )
-    parser.add_argument(
-        "--profile",
-        choices=list(KINDS),
-        default=None,
-        help="cProfile the bot while this kind's rounds run at the last concurrency",
-    )
-    parser.add_argument("--profile-top", type=int, default=30, help="functions shown")
-    parser.add_argument(
-        "--no-pin",
-        dest="pin",
-        action="store_false",
-        help="let the OS place the processes (by default the server measured runs on the "
+    bot_vs_bare.add_bot_args(
+        parser,
+        list(KINDS),
+        "let the OS place the processes (by default the server measured runs on the "
         "first CPU, this process, the fake Slack and the load client on the others)",
     )
-    args = parser.parse_args(argv)
-    for name, value in (QUICK if args.quick else DEFAULTS).items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
-    if args.requests < args.rounds or min(args.rounds, args.warmup, *args.concurrency) < 1:
-        parser.error("need requests ≥ rounds ≥ 1, warmup ≥ 1 and concurrency ≥ 1")
+    args = bot_vs_bare.parse_load_args(parser, argv, QUICK, DEFAULTS)
     if args.rate is not None and args.rate <= 0:
         parser.error("--rate must be positive")
     if args.releases < 0 or min(args.max_ratio, args.max_ratio_stored) <= 0:
@@ -615,13 +429,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
     logging.getLogger("slack_bolt").setLevel(logging.ERROR)
-    print_environment(args)
-    report = asyncio.run(bench(args))
-    print_report(report)
-    return exit_code(report.misses())
+    return run_and_report(parse_args(argv), print_environment, bench, print_report)
 
 
 if __name__ == "__main__":

@@ -65,25 +65,19 @@ the bot during that kind's rounds at the last concurrency.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 import os
-import platform
 import sys
 from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
-from typing import Any
+from functools import partial
 
 import aiohttp
 
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.harness import DEMO_PEOPLE
-from scripts.bench.api_client import ApiLoadClient, ApiPlan, api_client
+from scripts.bench import bot_vs_bare
+from scripts.bench.api_client import MODULE as CLIENT, ApiPlan
 from scripts.bench.app_server import API_SCOPES, MODULE as SERVER, ServerPlan
-from scripts.bench.bench_ack import Side, cpu_split, rounds
-from scripts.bench.bench_core import exit_code, print_table
-from scripts.bench.child import Child, running
+from scripts.bench.bench_core import run_and_report
+from scripts.bench.child import Child, LoadHandle, load_handle, running
 
 MAX_RATIO = 9.0  # a read's bot p99 / bare aiohttp p99 (the docstring says why)
 MAX_RATIO_WRITE = 60.0  # a change's (it writes the release, its timeline, its key)
@@ -118,59 +112,26 @@ KINDS = {
 
 
 @dataclass
-class Cell:
-    """One kind of request at one concurrency, on both apps."""
+class Cell(bot_vs_bare.Cell):
+    BARE = ("bare aiohttp app", "bare aiohttp app")
 
-    kind: str
-    concurrency: int
-    bare: Side = field(default_factory=Side)
-    bot: Side = field(default_factory=Side)
     bytes: dict[str, int] = field(default_factory=dict)  # the answers' mean size, per app
-    settle_s: list[float] = field(default_factory=list)  # after each bot round
     wrong: list[str] = field(default_factory=list)  # the first few of the bot's wrong answers
     wrong_n: int = 0
-    gc: dict[str, dict[str, float]] = field(default_factory=dict)  # the bot's pauses, by gen
 
-    def gc_max_ms(self) -> float:
-        return max((g["max_ms"] for g in self.gc.values()), default=0.0)
-
-    @property
-    def ratio(self) -> float:
-        return self.bot.p(99) / self.bare.p(99)
-
-    def misses(self, max_ratio: float) -> list[str]:
-        where = f"{self.kind} at concurrency {self.concurrency}"
-        found = []
-        if self.ratio > max_ratio:
-            found.append(
-                f"{where}: p99 {self.bot.p(99):.1f} ms, {self.ratio:.2f}x the bare aiohttp "
-                f"app's {self.bare.p(99):.1f} ms (target ≤ {max_ratio:g}x)"
-            )
-        for name, side in (("bot", self.bot), ("bare aiohttp app", self.bare)):
-            if side.bad_statuses():
-                found.append(f"{where}: the {name} answered {side.bad_statuses()} (not 200)")
-        if self.wrong_n:
-            found.append(
-                f"{where}: {self.wrong_n} of the bot's answers wrong (first: {self.wrong[0]})"
-            )
-        return found
+    def wrong_misses(self, where: str) -> list[str]:
+        if not self.wrong_n:
+            return []
+        return [f"{where}: {self.wrong_n} of the bot's answers wrong (first: {self.wrong[0]})"]
 
 
 @dataclass
-class Report:
-    cells: list[Cell]
-    max_ratio: float
-    load_before: tuple[float, float, float]
-    load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
+class Report(bot_vs_bare.Report[Cell]):
     paths: dict[str, str] = field(default_factory=dict)
-    profile: dict[str, str] | None = None
     max_ratio_write: float = MAX_RATIO_WRITE
 
     def target(self, cell: Cell) -> float:
         return self.max_ratio_write if KINDS[cell.kind].writes else self.max_ratio
-
-    def misses(self) -> list[str]:
-        return [miss for cell in self.cells for miss in cell.misses(self.target(cell))]
 
 
 # ---------------------------------------------------------------------------- the bench
@@ -180,31 +141,21 @@ class Report:
 class Apps:
     bot: Child
     bare: Child
-    loader: ApiLoadClient
+    loader: LoadHandle[ApiPlan]
     token: str
     bot_url: str
     bare_url: str
     paths: dict[str, str]
 
 
-async def load(apps: Apps, plan: ApiPlan, *, bot: bool) -> tuple[dict[str, Any], float, float]:
-    """One load from the client process: its result, the server's CPU seconds for it (the
-    bot's after-work included) and how long the bot still worked after the last answer."""
-    server = apps.bot if bot else apps.bare
-    before = (await server.ask({"cmd": "cpu"}))["s"]
-    result = await apps.loader.load(plan)
-    settled = float((await server.ask({"cmd": "settle"}))["s"]) if bot else 0.0
-    return result, (await server.ask({"cmd": "cpu"}))["s"] - before, settled
-
-
 async def measure(
-    apps: Apps, kind: Kind, concurrency: int, args: argparse.Namespace, *, profile: bool
+    apps: Apps, args: argparse.Namespace, kind: Kind, concurrency: int, profile: bool
 ) -> tuple[Cell, dict[str, str] | None]:
-    """A warm-up on both apps, then the measured rounds, alternating which app goes first."""
+    """A warm-up on both apps, then the measured rounds; the bot's answers checked."""
     cell = Cell(kind.name, concurrency)
 
-    def plan(count: int, tag: str, bot: bool) -> ApiPlan:
-        return ApiPlan(
+    async def load(count: int, tag: str, bot: bool) -> bot_vs_bare.Loaded:
+        plan = ApiPlan(
             base_url=apps.bot_url if bot else apps.bare_url,
             path=apps.paths[kind.name],
             token=apps.token,
@@ -214,29 +165,17 @@ async def measure(
             tag=f"{kind.name}-c{concurrency}-{tag}-",
             check=bot,
         )
-
-    await load(apps, plan(args.warmup, "w", False), bot=False)
-    await load(apps, plan(args.warmup, "w", True), bot=True)
-    await apps.bot.ask({"cmd": "gc"})  # counted from here
-    if profile:
-        await apps.bot.ask({"cmd": "profile", "on": True})
-    for index, count in enumerate(rounds(args.requests, args.rounds)):
-        for bot in (False, True) if index % 2 == 0 else (True, False):
-            result, cpu_s, settled = await load(apps, plan(count, f"r{index}", bot), bot=bot)
-            (cell.bot if bot else cell.bare).add(result, cpu_s)
-            cell.bytes["bot" if bot else "bare"] = result["bytes"]
+        loaded = await bot_vs_bare.timed_load(
+            apps.bot if bot else apps.bare, lambda: apps.loader.load(plan), bot=bot
+        )
+        if tag != "w":
+            cell.bytes["bot" if bot else "bare"] = loaded.result["bytes"]
             if bot:
-                cell.settle_s.append(settled)
-                cell.wrong_n += result["wrong_n"]
-                cell.wrong += result["wrong"]
-    cell.gc = (await apps.bot.ask({"cmd": "gc"}))["generations"]
-    if not profile:
-        return cell, None
-    answer = await apps.bot.ask({"cmd": "profile", "on": False, "top": args.profile_top})
-    return cell, {
-        "cell": f"{kind.name} at concurrency {concurrency}",
-        **{k: str(answer[k]) for k in ("tottime", "cumulative")},
-    }
+                cell.wrong_n += loaded.result["wrong_n"]
+                cell.wrong += loaded.result["wrong"]
+        return loaded
+
+    return cell, await bot_vs_bare.measure_cell(apps.bot, cell, args, load, profile=profile)
 
 
 async def bot_answers(
@@ -258,50 +197,32 @@ async def bot_answers(
 async def bench(args: argparse.Namespace) -> Report:
     kinds = [KINDS[name] for name in args.kinds]
     report = Report([], args.max_ratio, os.getloadavg(), max_ratio_write=args.max_ratio_write)
-    servers, others = cpu_split(args.pin)
-    usable = os.sched_getaffinity(0) if others else set()
-    if others:
-        os.sched_setaffinity(0, others)  # this process, the fake Slack and the load client
-    slack = FakeSlack()
-    for person in DEMO_PEOPLE:
-        slack.add_person(person)
-    await slack.start()
-    try:
-        async with AsyncExitStack() as stack:
-            print("starting the bot, the bare aiohttp app and the load client …", flush=True)
-            bot_plan = ServerPlan(
-                slack.api_url, "bot", args.releases, cpus=servers, api_user=API_USER
+    async with bot_vs_bare.pinned_slack(args.pin) as (slack, servers), AsyncExitStack() as stack:
+        print("starting the bot, the bare aiohttp app and the load client …", flush=True)
+        bot_plan = ServerPlan(slack.api_url, "bot", args.releases, cpus=servers, api_user=API_USER)
+        bot = await stack.enter_async_context(running(SERVER, asdict(bot_plan)))
+        api = bot.ready["api"]
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+        bodies = await bot_answers(session, api["base_url"], api["token"], api["paths"])
+        bare_plan = ServerPlan(slack.api_url, "bare_api", cpus=servers, bodies=bodies)
+        bare = await stack.enter_async_context(running(SERVER, asdict(bare_plan)))
+        loader = await stack.enter_async_context(load_handle(CLIENT))
+        seeded = bot.ready["seeded"]
+        print(
+            f"bot ready: {seeded['releases']:,} releases (started in "
+            f"{seeded['start_s']:.1f} s); rhea's API token has {', '.join(API_SCOPES)}",
+            flush=True,
+        )
+        report.paths = api["paths"]
+        apps = Apps(bot, bare, loader, api["token"], api["base_url"], bare.url, api["paths"])
+
+        def line(cell: Cell) -> str:
+            return (
+                f"  {cell.kind:<11} C={cell.concurrency:<3} p99 bare {cell.bare.p(99):6.1f} "
+                f"ms, bot {cell.bot.p(99):6.1f} ms: {cell.ratio:.2f}x"
             )
-            bot = await stack.enter_async_context(running(SERVER, asdict(bot_plan)))
-            api = bot.ready["api"]
-            session = await stack.enter_async_context(aiohttp.ClientSession())
-            bodies = await bot_answers(session, api["base_url"], api["token"], api["paths"])
-            bare_plan = ServerPlan(slack.api_url, "bare_api", cpus=servers, bodies=bodies)
-            bare = await stack.enter_async_context(running(SERVER, asdict(bare_plan)))
-            loader = await stack.enter_async_context(api_client())
-            seeded = bot.ready["seeded"]
-            print(
-                f"bot ready: {seeded['releases']:,} releases (started in "
-                f"{seeded['start_s']:.1f} s); rhea's API token has {', '.join(API_SCOPES)}",
-                flush=True,
-            )
-            report.paths = api["paths"]
-            apps = Apps(bot, bare, loader, api["token"], api["base_url"], bare.url, api["paths"])
-            for concurrency in args.concurrency:
-                for kind in kinds:
-                    profile = args.profile == kind.name and concurrency == args.concurrency[-1]
-                    cell, profiled = await measure(apps, kind, concurrency, args, profile=profile)
-                    report.cells.append(cell)
-                    report.profile = profiled or report.profile
-                    print(
-                        f"  {kind.name:<11} C={concurrency:<3} p99 bare {cell.bare.p(99):6.1f} "
-                        f"ms, bot {cell.bot.p(99):6.1f} ms: {cell.ratio:.2f}x",
-                        flush=True,
-                    )
-    finally:
-        await slack.stop()
-        if usable:
-            os.sched_setaffinity(0, usable)
+
+        await bot_vs_bare.measure_all(report, args, kinds, partial(measure, apps, args), line)
     report.load_after = os.getloadavg()
     return report
 
@@ -310,19 +231,15 @@ async def bench(args: argparse.Namespace) -> Report:
 
 
 def print_environment(args: argparse.Namespace) -> None:
-    versions = ", ".join(
-        f"{p} {metadata.version(p)}" for p in ("aiohttp", "pydantic", "mongomock-motor")
+    bot_vs_bare.print_environment_head(
+        "releasebot API benchmark (issue 11)",
+        ("aiohttp", "pydantic", "mongomock-motor"),
+        (
+            "the bot (embedded engine, demo data), the bare aiohttp app, the load",
+            "client, each its own; the fake Slack in this one; logging at WARNING",
+        ),
+        args.pin,
     )
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print("releasebot API benchmark (issue 11)")
-    print(f"python    {sys.version.split()[0]} ({platform.python_implementation()})")
-    print(f"platform  {platform.platform()}, {cpus} CPUs usable")
-    print(f"packages  {versions}")
-    print("processes the bot (embedded engine, demo data), the bare aiohttp app, the load")
-    print("          client, each its own; the fake Slack in this one; logging at WARNING")
-    servers, others = cpu_split(args.pin)
-    if servers and others:
-        print(f"cpus      servers on {servers}, the client and the fake Slack on {others}")
     levels = ", ".join(map(str, args.concurrency))
     print(
         f"load      {args.requests} requests per app, kind and C ({levels}), closed loop at "
@@ -333,48 +250,16 @@ def print_environment(args: argparse.Namespace) -> None:
         print(f"          {kind.name:<11} {kind.label}")
 
 
+def _sizes(cell: Cell) -> str:
+    return f"{cell.bytes.get('bare', 0)}/{cell.bytes.get('bot', 0)}"
+
+
 def print_report(report: Report) -> None:
-    rows = [
-        [
-            c.kind,
-            str(c.concurrency),
-            str(len(c.bot.latencies_ms)),
-            f"{c.bytes.get('bare', 0)}/{c.bytes.get('bot', 0)}",
-            f"{c.bare.p(50):.1f}",
-            f"{c.bare.p(99):.1f}",
-            f"{c.bot.p(50):.1f}",
-            f"{c.bot.p(99):.1f}",
-            f"{c.ratio:.2f}",
-            f"{c.bare.cpu_ms():.2f}",
-            f"{c.bot.cpu_ms():.2f}",
-            f"{max(c.settle_s, default=0.0):.1f}",
-            f"{c.gc_max_ms():.0f} ({c.gc.get('2', {}).get('n', 0):.0f})",
-            f"{report.target(c):g}x",
-            "MISSED" if c.misses(report.target(c)) else "met",
-        ]
-        for c in report.cells
-    ]
-    print_table(
+    bot_vs_bare.print_cells(
+        report,
         "Time to the whole answer (ms) from the client process; target: bot p99 ≤ the target "
         "x bare aiohttp p99",
-        (
-            "kind",
-            "C",
-            "n",
-            "bytes bare/bot",
-            "bare p50",
-            "bare p99",
-            "bot p50",
-            "bot p99",
-            "p99 ratio",
-            "bare cpu ms/req",
-            "bot cpu ms/req",
-            "bot busy after s",
-            "bot gc max ms (full)",
-            "target",
-            "",
-        ),
-        rows,
+        [("bytes bare/bot", _sizes)],
     )
     print(
         "cpu ms/req: the server process's CPU per request, after-work included; bot busy "
@@ -383,15 +268,7 @@ def print_report(report: Report) -> None:
     )
     for name, path in report.paths.items():
         print(f"{name}: {path}")
-    loads = " → ".join(
-        " ".join(f"{v:.2f}" for v in load) for load in (report.load_before, report.load_after)
-    )
-    print(f"load average (1, 5, 15 min) before → after: {loads}")
-    if report.profile:
-        print(f"\nBot profile during {report.profile['cell']} (cProfile slows it: that cell's")
-        print("figures are not comparable)")
-        print(report.profile["tottime"])
-        print(report.profile["cumulative"])
+    bot_vs_bare.print_load_and_profile(report)
 
 
 # ----------------------------------------------------------------------------------- main
@@ -399,10 +276,7 @@ def print_report(report: Report) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help=f"defaults {QUICK}: a smoke run")
-    parser.add_argument("--requests", "-n", type=int, help="measured per app, kind and C (400)")
-    parser.add_argument("--warmup", type=int, help="per app, kind and C (50)")
-    parser.add_argument("--rounds", type=int, default=2)
+    bot_vs_bare.add_load_args(parser, QUICK)
     parser.add_argument(
         "--concurrency", "-c", type=int, nargs="+", default=[CONCURRENCY], help="default 16"
     )
@@ -420,41 +294,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=MAX_RATIO_WRITE,
         help=f"the target of changes (gate_result) (default {MAX_RATIO_WRITE:g})",
     )
-    parser.add_argument(
-        "--releases", type=int, default=0, help="releases of history besides the demo data"
-    )
-    parser.add_argument(
-        "--profile",
-        choices=list(KINDS),
-        default=None,
-        help="cProfile the bot while this kind's rounds run at the last concurrency",
-    )
-    parser.add_argument("--profile-top", type=int, default=30, help="functions shown")
-    parser.add_argument(
-        "--no-pin",
-        dest="pin",
-        action="store_false",
-        help="let the OS place the processes (by default the servers run on the first CPU, "
+    bot_vs_bare.add_bot_args(
+        parser,
+        list(KINDS),
+        "let the OS place the processes (by default the servers run on the first CPU, "
         "this process, the fake Slack and the load client on the others)",
     )
-    args = parser.parse_args(argv)
-    for name, value in (QUICK if args.quick else DEFAULTS).items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
-    if args.requests < args.rounds or min(args.rounds, args.warmup, *args.concurrency) < 1:
-        parser.error("need requests ≥ rounds ≥ 1, warmup ≥ 1 and concurrency ≥ 1")
+    args = bot_vs_bare.parse_load_args(parser, argv, QUICK, DEFAULTS)
     if args.releases < 0 or min(args.max_ratio, args.max_ratio_write) <= 0:
         parser.error("need releases ≥ 0 and a positive --max-ratio and --max-ratio-write")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
-    print_environment(args)
-    report = asyncio.run(bench(args))
-    print_report(report)
-    return exit_code(report.misses())
+    return run_and_report(parse_args(argv), print_environment, bench, print_report)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import logging
 import math
 import os
 import platform
@@ -24,12 +25,12 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from importlib import metadata
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import bson
 
@@ -126,6 +127,29 @@ def exit_code(misses: Sequence[str]) -> int:
         return 1
     print("\nEvery target met.")
     return 0
+
+
+class Judged(Protocol):
+    def misses(self) -> list[str]: ...
+
+
+A = TypeVar("A")
+R = TypeVar("R", bound=Judged)
+
+
+def run_and_report(
+    args: A,
+    print_environment: Callable[[A], None],
+    bench: Callable[[A], Coroutine[Any, Any, R]],
+    print_report: Callable[[R], None],
+) -> int:
+    """A benchmark's main: its environment, the bench run, its report; the exit code says
+    whether every target was met."""
+    logging.basicConfig(level=logging.WARNING)
+    print_environment(args)
+    report = asyncio.run(bench(args))
+    print_report(report)
+    return exit_code(report.misses())
 
 
 def percentile(values: Sequence[float], p: float) -> float:

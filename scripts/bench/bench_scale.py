@@ -61,7 +61,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import logging
 import math
 import os
 import platform
@@ -82,10 +81,10 @@ from bot.devtools.fake_slack import TEAM_ID, Call, FakeSlack
 from bot.devtools.harness import DEMO_PEOPLE, SIGNING_SECRET
 from bot.devtools.payloads import command_payload, event_payload
 from bot.devtools.signing import form_body, signed_headers
-from scripts.bench.ack_client import LoadPlan, load_client
+from scripts.bench.ack_client import MODULE as CLIENT, LoadPlan
 from scripts.bench.app_server import MODULE as SERVER, ServerPlan
-from scripts.bench.bench_core import exit_code, percentile, print_table
-from scripts.bench.child import Child, running
+from scripts.bench.bench_core import percentile, print_table, run_and_report
+from scripts.bench.child import Child, load_handle, running
 from scripts.bench.scale_history import NAME_WORD, id_prefix
 
 DEFAULT_SIZES = (1_000, 10_000, 50_000)
@@ -425,7 +424,7 @@ async def probe(client: Client, server: Child, heavy: Sequence[Operation], secon
                     await client.once(server, operation)
                     heavy_done += 1
 
-    async with load_client() as loader:
+    async with load_handle(CLIENT) as loader:
         async with running(SERVER, asdict(ServerPlan(client.slack.api_url, app="bare"))) as floor:
             bare = await loader.load(plan(floor.url, "bare"))
         busy = asyncio.create_task(keep_busy())
@@ -697,12 +696,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
-    print_environment(args)
-    report = asyncio.run(bench(args))
-    print_report(report)
-    return exit_code(report.misses())
+    return run_and_report(parse_args(argv), print_environment, bench, print_report)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,15 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+Plan = TypeVar("Plan", bound="DataclassInstance")
 
 MARK = "@@bench "
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +48,17 @@ async def commands() -> AsyncIterator[dict[str, Any]]:
         if command.get("cmd") == "quit":
             return
         yield command
+
+
+async def serve_loads(send: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]) -> None:
+    """A load client's loop: ``ready``, then ``send`` each ``load`` command's plan and emit
+    what it measured."""
+    emit({"event": "ready"})
+    async for command in commands():
+        if command.get("cmd") == "load":
+            emit({"event": "load", **await send(command["plan"])})
+        else:
+            emit({"event": "error", "error": f"unknown command {command!r}"})
 
 
 # --------------------------------------------------------------------------- parent side
@@ -137,3 +154,21 @@ async def running(module: str, plan: dict[str, Any]) -> AsyncIterator[Child]:
         yield child
     finally:
         await child.stop()
+
+
+class LoadHandle(Generic[Plan]):
+    """The parent's handle on a load-generator process."""
+
+    def __init__(self, child: Child) -> None:
+        self.child = child
+
+    async def load(self, plan: Plan) -> dict[str, Any]:
+        """Send ``plan``'s requests from the client process; what it measured."""
+        return await self.child.ask({"cmd": "load", "plan": asdict(plan)})
+
+
+@contextlib.asynccontextmanager
+async def load_handle(module: str) -> AsyncIterator[LoadHandle[Any]]:
+    """The load client ``module`` in a process of its own (its plans: see its ``send``)."""
+    async with running(module, {}) as child:
+        yield LoadHandle(child)
