@@ -90,7 +90,20 @@ def test_prod_refuses_the_embedded_engine_unless_allowed(tmp_path: Path) -> None
     assert "embedded" in entry["message"] and "ALLOW_EMBEDDED_IN_PROD=true" in entry["message"]
 
 
-def test_prod_without_a_jwt_secret_does_not_start(tmp_path: Path) -> None:
+JWT = "a-jwt-secret-of-at-least-32-characters"
+KEY = "a-secret-key-of-at-least-32-characters"
+
+
+@pytest.mark.parametrize(
+    ("given", "missing", "said"),
+    [
+        ({"SECRET_KEY": KEY}, "JWT_SECRET", "sessions"),
+        ({"JWT_SECRET": JWT}, "SECRET_KEY", "webhook"),
+    ],
+)
+def test_prod_without_its_secrets_does_not_start(
+    tmp_path: Path, given: dict[str, str], missing: str, said: str
+) -> None:
     env = {
         "SLACK_BOT_TOKEN": "xoxb-1",
         "SLACK_SIGNING_SECRET": "s",
@@ -99,30 +112,14 @@ def test_prod_without_a_jwt_secret_does_not_start(tmp_path: Path) -> None:
         "ALLOW_EMBEDDED_IN_PROD": "true",
         "SLACK_TEAM_ID": "T0DEMO",
         "PORT": str(free_port()),
+        **given,
     }
     code, stderr, _ = start(tmp_path, env)
 
     entry = json.loads(one_line(stderr))
-    assert code == 2 and entry["level"] == "CRITICAL" and entry["setting"] == "JWT_SECRET"
+    assert code == 2 and entry["level"] == "CRITICAL" and entry["setting"] == missing
     assert "is not set" in entry["message"] and "secrets.token_urlsafe" in entry["message"]
-
-
-def test_prod_without_a_secret_key_does_not_start(tmp_path: Path) -> None:
-    env = {
-        "SLACK_BOT_TOKEN": "xoxb-1",
-        "SLACK_SIGNING_SECRET": "s",
-        "APP_ENV": "prod",
-        "MONGO_URI": "mongomock://",
-        "ALLOW_EMBEDDED_IN_PROD": "true",
-        "SLACK_TEAM_ID": "T0DEMO",
-        "JWT_SECRET": "a-jwt-secret-of-at-least-32-characters",
-        "PORT": str(free_port()),
-    }
-    code, stderr, _ = start(tmp_path, env)
-
-    entry = json.loads(one_line(stderr))
-    assert code == 2 and entry["level"] == "CRITICAL" and entry["setting"] == "SECRET_KEY"
-    assert "is not set" in entry["message"] and "webhook" in entry["message"]
+    assert said in entry["message"]
 
 
 @pytest.mark.parametrize(
