@@ -103,6 +103,11 @@ async def test_a_read_cursor_is_freed_at_once_not_by_a_garbage_collection() -> N
         inner = weakref.ref(cursor._AsyncCursor__cursor)  # type: ignore[attr-defined]
         assert [d["k"] for d in await cursor.to_list(None)] == [1]
         del cursor
+        # The engine thread may still be returning from the read that answered: let it end.
+        for _ in range(100):
+            if inner() is None:
+                break
+            await asyncio.sleep(0.01)
         assert inner() is None
     finally:
         gc.enable()
