@@ -10,7 +10,7 @@ import pytest
 
 from core.errors import Conflict, NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from core.models.events import AccessChanged
-from core.models.rbac import Permission, RoleDraft, SlackIdentity, User, UserStatus
+from core.models.rbac import Permission, RoleDraft, User, UserStatus
 from core.rules.permissions import Actor
 from core.services.identity import ADMIN_ROLE_NAME
 from core.services.users import (
@@ -21,20 +21,7 @@ from core.services.users import (
     is_acting_admin,
 )
 from tests.support import World
-
-
-def slack_id(username: str) -> SlackIdentity:
-    return SlackIdentity(team_id="T1", user_id=f"U{username.upper()}")
-
-
-async def admin(world: World, username: str) -> Actor:
-    """A portal user with the Admin role, linked to Slack: an administrator who can act."""
-    return await world.services.identity.bootstrap_admin(
-        slack_id(username),
-        email=f"{username}@example.com",
-        full_name=username.title(),
-        username_hint=username,
-    )
+from tests.test_last_admin import admin
 
 
 async def with_roles(world: World, actor: Actor) -> None:

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.api.releases import RELEASE_PARAM
+from bot.api.releases import RELEASE_PARAM, MilestonePlace
 from bot.api.routing import Call, Route
-from core.models.statuses import ApprovalStatus, Environment, MilestoneStatus
+from core.models.statuses import ApprovalStatus, MilestoneStatus
 from core.rules.principal import Scope
 from core.rules.readiness import MilestoneRef, milestone_refs
 from core.services.container import Services
@@ -25,15 +25,9 @@ class ApprovalsQuery(BaseModel):
     )
 
 
-class ApprovalView(BaseModel):
+class ApprovalView(MilestonePlace):
     """One milestone's approval. ``status`` NOT_REQUIRED: the milestone needs none."""
 
-    product_id: str
-    product_name: str
-    gate_name: str
-    milestone_key: str
-    milestone_name: str
-    environment: Environment
     milestone_status: MilestoneStatus
     required: bool
     requires_approval_manager: bool
@@ -49,12 +43,7 @@ class ApprovalView(BaseModel):
         milestone, approval = ref.milestone, ref.milestone.approval
         decided = approval.is_decided
         return cls(
-            product_id=ref.product_id,
-            product_name=ref.product_name,
-            gate_name=ref.gate_name,
-            milestone_key=milestone.milestone_key,
-            milestone_name=milestone.milestone_name,
-            environment=milestone.environment,
+            **cls.of_ref(ref),
             milestone_status=milestone.status,
             required=approval.required,
             requires_approval_manager=approval.requires_approval_manager,

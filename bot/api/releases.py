@@ -131,13 +131,30 @@ class ReleaseView(BaseModel):
     version: int
 
 
-class MilestoneRefView(BaseModel):
+class MilestonePlace(BaseModel):
+    """Which milestone, and where it sits in its release: what every milestone view starts with."""
+
     product_id: str
     product_name: str
     gate_name: str
     milestone_key: str
     milestone_name: str
     environment: Environment
+
+    @staticmethod
+    def of_ref(ref: MilestoneRef) -> dict[str, Any]:
+        milestone = ref.milestone
+        return {
+            "product_id": ref.product_id,
+            "product_name": ref.product_name,
+            "gate_name": ref.gate_name,
+            "milestone_key": milestone.milestone_key,
+            "milestone_name": milestone.milestone_name,
+            "environment": milestone.environment,
+        }
+
+
+class MilestoneRefView(MilestonePlace):
     start_date: datetime
     end_date: datetime
     status: MilestoneStatus
@@ -151,12 +168,7 @@ class MilestoneRefView(BaseModel):
     def of(cls, ref: MilestoneRef) -> MilestoneRefView:
         milestone, approval = ref.milestone, ref.milestone.approval
         return cls(
-            product_id=ref.product_id,
-            product_name=ref.product_name,
-            gate_name=ref.gate_name,
-            milestone_key=milestone.milestone_key,
-            milestone_name=milestone.milestone_name,
-            environment=milestone.environment,
+            **cls.of_ref(ref),
             start_date=milestone.start_date,
             end_date=milestone.end_date,
             status=milestone.status,
