@@ -12,6 +12,7 @@ from blocks.ids import Origin
 from blocks.message import Message, context, section
 from blocks.text import MESSAGE_BLOCKS, esc, plural, span, when
 from core.models.release import ApprovalStatus, Release
+from core.rules.approvals import progress_line
 from core.rules.readiness import MilestoneRef
 from core.services.approvals import PendingApproval
 
@@ -87,6 +88,11 @@ def approvals_list_message(
 def decided_notice(release: Release, ref: MilestoneRef, tz: ZoneInfo) -> str:
     """What the viewer just decided, for the top of a redrawn list."""
     approval = ref.milestone.approval
+    if approval.status is ApprovalStatus.PENDING:  # a vote in; others still needed
+        return (
+            f":ballot_box_with_check: Your vote on *{esc(ref.milestone.milestone_name)}* of "
+            f"*{esc(release.release_id)}* is in; waiting for {esc(progress_line(approval))}."
+        )
     approved = approval.status is ApprovalStatus.APPROVED
     emoji, verb = (":white_check_mark:", "approved") if approved else (":x:", "rejected")
     at = f" at {when(approval.approved_at, tz)}" if approval.approved_at else ""

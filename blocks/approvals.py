@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -14,9 +15,9 @@ from blocks.message import Message, context, lines_section, section
 from blocks.metadata import Metadata
 from blocks.status import readiness_line
 from blocks.text import day, esc, span, when
-from core.models.release import ApprovalStatus, Release
-from core.rules.approvals import AlreadyDecided
-from core.rules.readiness import MilestoneRef, ReadinessSummary
+from core.models.release import ApprovalStatus, Decision, MilestoneApproval, Release
+from core.rules.approvals import AlreadyDecided, AlreadyVoted, progress_line
+from core.rules.readiness import MilestoneRef, ReadinessSummary, summarize
 from core.services.approvals import PendingApproval
 
 
@@ -87,25 +88,65 @@ def _context_lines(release: Release, ref: MilestoneRef, tz: ZoneInfo) -> str:
     )
 
 
+def policy_lines(approval: MilestoneApproval, tz: ZoneInfo) -> list[str]:
+    """What the approval needs and how far it got, who voted, when it runs out, and why
+    earlier votes were withdrawn; nothing for the policy of before (one decider, no votes)."""
+    lines: list[str] = []
+    if approval.policy is not None or approval.votes:
+        lines.append(f"*Needs:* {esc(approval.effective_policy.describe())}")
+        lines.append(f"*So far:* {esc(progress_line(approval))}")
+    for vote in approval.votes:
+        verb = "approved" if vote.decision is Decision.APPROVE else "rejected"
+        lines.append(f"• {esc(vote.by_label)} {verb} at {when(vote.at, tz)}")
+    if approval.expires_at is not None and approval.status is ApprovalStatus.PENDING:
+        lines.append(f"*Expires:* {when(approval.expires_at, tz)} unless decided by then")
+    withdrawal = approval.withdrawal
+    if withdrawal is not None and approval.status is ApprovalStatus.PENDING:
+        lines.append(
+            f":warning: Earlier votes ({esc(', '.join(withdrawal.voters))}) were withdrawn: "
+            f"{esc(withdrawal.reason)} at {when(withdrawal.at, tz)}"
+        )
+    return lines
+
+
 def approval_request_message(
-    release: Release, summary: ReadinessSummary, ref: MilestoneRef, tz: ZoneInfo
+    release: Release,
+    summary: ReadinessSummary,
+    ref: MilestoneRef,
+    tz: ZoneInfo,
+    *,
+    voted: bool = False,
 ) -> Message:
+    """The request DM; ``voted``: the reader's vote is in, so no buttons (the approval waits
+    for others)."""
+    approval = ref.milestone.approval
     need = (
-        " (approval manager sign-off)" if ref.milestone.approval.requires_approval_manager else ""
+        " (approval manager sign-off)"
+        if approval.requires_approval_manager and approval.policy is None
+        else ""
     )
-    blocks: list[Block] = [
-        section(
-            f":inbox_tray: *Your approval is requested*{need}\n{_context_lines(release, ref, tz)}"
-        ),
-        context(f"Release readiness: {readiness_line(summary)}"),
-        approval_buttons(ApprovalTarget.of(release, ref)),
-    ]
+    head = (
+        ":ballot_box_with_check: *Your vote is in*; waiting for the others"
+        if voted
+        else f":inbox_tray: *Your approval is requested*{need}"
+    )
+    blocks: list[Block] = [section(f"{head}\n{_context_lines(release, ref, tz)}")]
+    policy = policy_lines(approval, tz)
+    if policy:
+        blocks.append(section("\n".join(policy)))
+    blocks.append(context(f"Release readiness: {readiness_line(summary)}"))
+    if not voted:
+        blocks.append(approval_buttons(ApprovalTarget.of(release, ref)))
     text = f"Approval requested: {release.release_id} {esc(ref.milestone.milestone_name)}"
     return Message(text=text, blocks=blocks)
 
 
 def approval_decided_message(release: Release, ref: MilestoneRef, tz: ZoneInfo) -> Message:
+    """The DM once decided; while the approval still waits for others (a vote is in), the
+    request without buttons."""
     approval = ref.milestone.approval
+    if approval.status is ApprovalStatus.PENDING:
+        return approval_request_message(release, summarize(release), ref, tz, voted=True)
     verb = "Approved" if approval.status is ApprovalStatus.APPROVED else "Rejected"
     emoji = ":white_check_mark:" if approval.status is ApprovalStatus.APPROVED else ":x:"
     at = when(approval.approved_at, tz) if approval.approved_at else "earlier"
@@ -114,6 +155,8 @@ def approval_decided_message(release: Release, ref: MilestoneRef, tz: ZoneInfo) 
     lines = [f"{emoji} *{verb}* by {who} ({roles}) at {at}"]
     if approval.comment:
         lines.append(f"> {esc(approval.comment)}")
+    if len(approval.votes) > 1:
+        lines += policy_lines(approval, tz)
     blocks: list[Block] = [
         section("\n".join(lines)),
         section(_context_lines(release, ref, tz)),
@@ -132,6 +175,52 @@ def approval_withdrawn_message(release: Release, ref: MilestoneRef, tz: ZoneInfo
     ]  # fmt: skip
     text = f"No longer needs approval: {release.release_id} {esc(ref.milestone.milestone_name)}"
     return Message(text=text, blocks=blocks)
+
+
+def votes_withdrawn_message(
+    release: Release, ref: MilestoneRef, tz: ZoneInfo, *, reason: str, at: datetime
+) -> Message:
+    """A request DM of a round whose votes were withdrawn: what changed, and that a new
+    request follows (no buttons here: this round is over)."""
+    blocks: list[Block] = [
+        section(
+            f":leftwards_arrow_with_hook: *Withdrawn*: {esc(reason)} at {when(at, tz)}. "
+            "What the votes looked at changed, so the approval is asked for again."
+        ),
+        section(_context_lines(release, ref, tz)),
+    ]
+    text = f"Votes withdrawn: {release.release_id} {esc(ref.milestone.milestone_name)}"
+    return Message(text=text, blocks=blocks)
+
+
+def approval_expired_message(release: Release, ref: MilestoneRef, tz: ZoneInfo) -> Message:
+    """A request DM once its approval ran out of time: no buttons; how to ask again."""
+    approval = ref.milestone.approval
+    at = when(approval.expires_at, tz) if approval.expires_at else "its deadline"
+    lines = [
+        f":hourglass: *Expired* at {at} without a decision "
+        f"({esc(progress_line(approval))}). It can be asked for again."
+    ]
+    blocks: list[Block] = [
+        section("\n".join(lines)),
+        section(_context_lines(release, ref, tz)),
+    ]
+    text = f"Approval expired: {release.release_id} {esc(ref.milestone.milestone_name)}"
+    return Message(text=text, blocks=blocks)
+
+
+def approval_expired_notice(
+    release: Release, ref: MilestoneRef, tz: ZoneInfo, target: ApprovalTarget
+) -> Message:
+    """For who asked and the release managers: it ran out, with a button to ask again."""
+    message = approval_expired_message(release, ref, tz)
+    again = ButtonElement(text="Ask again", action_id=ActionId.REQUEST_AGAIN, value=target.encode())
+    blocks = [*message.blocks, ActionsBlock(block_id="expired", elements=[again])]
+    return Message(text=message.text, blocks=blocks)
+
+
+def already_voted_text(refused: AlreadyVoted) -> str:
+    return f":information_source: {esc(refused.message)}"
 
 
 def already_decided_text(refused: AlreadyDecided, tz: ZoneInfo) -> str:

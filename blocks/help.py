@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
+from blocks.delegation import delegation_lines
 from blocks.message import Message, context, lines_section, section
 from blocks.text import esc
 from core.models.rbac import Permission
+from core.rules.delegation import DelegationStanding
 from core.rules.permissions import Actor
 
 
@@ -25,7 +28,14 @@ def help_message(commands: Iterable[tuple[str, str]], *, unknown: str | None = N
     return Message(text="releasebot usage: /release help", blocks=blocks)
 
 
-def whoami_message(actor: Actor | None, slack_user_id: str) -> Message:
+def whoami_message(
+    actor: Actor | None,
+    slack_user_id: str,
+    *,
+    standing: DelegationStanding | None = None,
+    tz: ZoneInfo | None = None,
+) -> Message:
+    """``standing``: the person's delegations in force, shown on ``tz``'s clock."""
     if actor is None:
         return Message(
             text="You are not linked to a releasebot user yet.",
@@ -47,4 +57,6 @@ def whoami_message(actor: Actor | None, slack_user_id: str) -> Message:
         f"*Squads:* {squads}",
         f"*Time zone:* {esc(user.time_zone or 'not known yet')}",
     ]
+    if standing is not None:
+        lines += delegation_lines(standing, tz or ZoneInfo("UTC"))
     return Message(text=f"You are {user.username}", blocks=[section("\n".join(lines))])

@@ -23,11 +23,15 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from blocks.approval_list import pending_blocks
+from blocks.delegation import delegation_lines
+from blocks.freezes import freeze_blocks
 from blocks.ids import ActionId, Origin
 from blocks.message import context, fit, section
 from blocks.releases import Listed, release_line
 from blocks.text import SECTION_LIMIT, SURFACE_BLOCKS, cut, esc, zone_label
 from core.models.rbac import User
+from core.rules.delegation import DelegationStanding
+from core.rules.freeze import FreezeOutlook
 from core.services.approvals import PendingApproval
 
 HOME_APPROVAL_BLOCK = "home_approval"
@@ -45,13 +49,19 @@ def home_view(
     more_releases: bool = False,
     can_create_release: bool = False,
     notice: str | None = None,
+    standing: DelegationStanding | None = None,
+    freezes: FreezeOutlook | None = None,
 ) -> View:
     """``notice``: mrkdwn whose user text is already escaped (e.g. `bot.errors.user_message`,
-    `decided_notice`), shown as a banner at the top."""
+    `decided_notice`), shown as a banner at the top. ``standing``: the viewer's delegations
+    in force, said under the greeting. ``freezes``: the freeze windows on and to come."""
     blocks: list[Block] = [
         *_top(notice),
         section(f"Hi *{esc(user.full_name)}* — here is what is waiting for you."),
     ]
+    away = delegation_lines(standing, tz) if standing is not None else []
+    if away:
+        blocks.append(section("\n".join(away)))
     if can_create_release:
         blocks.append(
             ActionsBlock(
@@ -70,6 +80,9 @@ def home_view(
         )
     else:
         blocks.append(context(":tada: Nothing is waiting for your approval."))
+    freeze_lines = freeze_blocks("*Freezes* on and to come", freezes, tz, with_scope=True)
+    if freeze_lines:
+        blocks += [DividerBlock(), *freeze_lines]
     blocks += [DividerBlock(), section("*Releases you can see*, newest first")]
     if releases:
         shown = list(releases)[:RELEASE_ROOM]

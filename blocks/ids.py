@@ -16,6 +16,8 @@ class ActionId(StrEnum):
     SHOW_APPROVALS = "home_approvals"
     MORE_RELEASES = "list_more"
     SNOOZE = "reminder_snooze"
+    REQUEST_AGAIN = "approval_request_again"
+    BREAK_GLASS = "approval_break_glass"
 
 
 class CallbackId(StrEnum):
@@ -33,6 +35,8 @@ class CallbackId(StrEnum):
     NEW_APPLICATION = "modal_new_application"
     NEW_SQUAD = "modal_new_squad"
     NEW_BOARD = "modal_new_board"
+    NEW_FREEZE = "modal_new_freeze"
+    BREAK_GLASS = "modal_break_glass"
 
 
 class EditField(StrEnum):
@@ -58,6 +62,7 @@ class EditField(StrEnum):
     ORDER = "order"
     REQUIRED = "required"
     OWNER = "owner_id"
+    BREAK_GLASS = "break_glass"  # the core's field (core.rules.freeze.BREAK_GLASS_FIELD)
     # milestone
     MILESTONE = "milestone"
     MILESTONE_KEY = "milestone_key"
@@ -134,10 +139,30 @@ class AdminField(StrEnum):
     BOARD_TYPE = "board_type"
 
 
+class FreezeField(StrEnum):
+    """block_id and action_id of the freeze window form's inputs: a date and a time each
+    for its start and end (read in the zone picked), the zone and the scope."""
+
+    NAME = "name"
+    START_DATE = "starts_at"
+    START_TIME = "starts_at_time"
+    END_DATE = "ends_at"
+    END_TIME = "ends_at_time"
+    TIME_ZONE = "time_zone"
+    APPLICATIONS = "application_ids"
+    SQUADS = "squad_ids"
+
+
 class RejectField(StrEnum):
     """block_id and action_id of the reason input (the same string for both)."""
 
     REASON = "reject_reason"
+
+
+class BreakGlassField(StrEnum):
+    """The break-glass modal's reason: the core's field name, so its errors land there."""
+
+    REASON = "break_glass"
 
 
 class Origin(StrEnum):

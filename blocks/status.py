@@ -5,7 +5,7 @@ Many people read it, so its times are Slack's ``<!date^…>``: each reader sees 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
@@ -17,19 +17,24 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
 )
 
+from blocks.freezes import freeze_blocks
 from blocks.ids import ActionId
 from blocks.message import Message, context, fit, lines_section, section
 from blocks.text import PLAIN_LIMIT, EveryReader, Readers, cut, day, esc, plain, plural, span, when
+from core.models.approval import BreakGlass
 from core.models.rbac import User
 from core.models.release import (
     HTTP_LINK,
     ApprovalStatus,
     CiResult,
     GateStatus,
+    MilestoneApproval,
     MilestoneStatus,
     Release,
     ReleaseProduct,
 )
+from core.rules.approvals import progress_line
+from core.rules.freeze import FreezeOutlook
 from core.rules.readiness import Blocker, MilestoneRef, Readiness, ReadinessSummary
 
 GATE_EMOJI = {
@@ -50,6 +55,8 @@ PRODUCT_SECTIONS = 30
 COMMIT_SHOWN = 12  # a commit hash, shortened as git shows it
 LINK_LIMIT = 1000  # of a link's (escaped) address in a line
 REASON_LIMIT = 300
+BREAK_GLASS_SHOWN = 5  # the newest overrides; the others are counted
+BROKE_GLASS = "🔨"
 
 
 People = Mapping[str, User]
@@ -112,9 +119,14 @@ def people_shown(release: Release, summary: ReadinessSummary) -> set[str]:
 
 
 def release_status_message(
-    release: Release, summary: ReadinessSummary, people: People, tz: ZoneInfo
+    release: Release,
+    summary: ReadinessSummary,
+    people: People,
+    tz: ZoneInfo,
+    freezes: FreezeOutlook | None = None,
 ) -> Message:
-    """``tz``: the zone of the fallback text where Slack cannot show a reader their own time."""
+    """``tz``: the zone of the fallback text where Slack cannot show a reader their own time;
+    ``freezes``: the freeze windows on and to come that touch the release."""
     header = cut(f"{release.release_id} · {release.release_name}", PLAIN_LIMIT)
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=header)),
@@ -123,6 +135,8 @@ def release_status_message(
             f"{esc(', '.join(release.squad_ids) or 'none')}"
         ),
         section(readiness_line(summary)),
+        *freeze_blocks("*Freezes*", freezes, EveryReader(tz)),
+        *break_glass_blocks(release.break_glass, EveryReader(tz)),
     ]
     products = [_product_section(p, people) for p in release.products]
     blocks += products[:PRODUCT_SECTIONS]
@@ -164,6 +178,29 @@ def _product_section(product: ReleaseProduct, people: People) -> Block:
     return lines_section(lines, more="gate")
 
 
+def break_glass_line(record: BreakGlass, readers: Readers) -> str:
+    """``🔨 *arjun* broke glass during *Holiday freeze*: approved go-live (…) — “why” · when``."""
+    reason = " ".join(record.reason.split())
+    return (
+        f"{BROKE_GLASS} *{esc(record.by)}* broke glass during *{esc(record.freeze_name)}*: "
+        f"{esc(record.what)} — “{esc(cut(reason, REASON_LIMIT))}” · {when(record.at, readers)}"
+    )
+
+
+def break_glass_blocks(
+    records: Sequence[BreakGlass], readers: Readers, title: str = "*Break-glass overrides*"
+) -> list[Block]:
+    """The newest overrides of freezes first, at most ``BREAK_GLASS_SHOWN`` (the others
+    counted); nothing when there are none."""
+    if not records:
+        return []
+    newest = sorted(records, key=lambda r: r.at, reverse=True)
+    lines = [break_glass_line(r, readers) for r in newest[:BREAK_GLASS_SHOWN]]
+    if len(newest) > BREAK_GLASS_SHOWN:
+        lines.append(f"_… and {plural(len(newest) - BREAK_GLASS_SHOWN, 'more override')}_")
+    return [lines_section([title, *lines], more="override")]
+
+
 def milestone_place(ref: MilestoneRef) -> str:
     """product / gate / milestone, by name."""
     return (
@@ -202,14 +239,17 @@ def _details(summary: ReadinessSummary, people: People, readers: Readers) -> lis
         blocks.append(lines_section(["*Next milestones*", *lines], more="milestone"))
     if summary.pending_approvals:
         lines = [
-            f":hourglass: {milestone_place(r)}"
-            + (
-                " · needs an approval manager"
-                if r.milestone.approval.requires_approval_manager
-                else ""
-            )
+            f":hourglass: {milestone_place(r)}{_needs(r.milestone.approval)}"
             for r in summary.pending_approvals
             if r.milestone.approval.status is ApprovalStatus.PENDING
         ]
         blocks.append(lines_section(["*Pending approvals*", *lines], more="approval"))
     return blocks
+
+
+def _needs(approval: MilestoneApproval) -> str:
+    """What a pending approval still waits for: its policy's progress ("QA Lead 1/1 ·
+    Payments Owner 1/2"), or (the policy of before) whether an approval manager decides."""
+    if approval.policy is not None or approval.votes:
+        return f" · {esc(progress_line(approval))}"
+    return " · needs an approval manager" if approval.requires_approval_manager else ""

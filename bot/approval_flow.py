@@ -1,6 +1,6 @@
 """Deciding an approval, and what follows on the surface the decision came from: shared by
-the Approve / Reject clicks (bot/actions/approvals.py) and the reject modal's submission
-(bot/views/reject.py).
+the Approve / Reject clicks (bot/actions/approvals.py) and the reject and break-glass modals'
+submissions (bot/views/reject.py, bot/views/break_glass.py).
 
 The button value is only an address (ApprovalTarget): the core re-checks the person's rights
 from storage. After a decision the surface the click came from is redrawn; every DM of that
@@ -21,19 +21,30 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.approval_list import approvals_list_message, decided_notice
-from blocks.approvals import ApprovalTarget, already_decided_text, approval_decided_message
+from blocks.approvals import (
+    ApprovalTarget,
+    already_decided_text,
+    already_voted_text,
+    approval_decided_message,
+)
+from blocks.freezes import frozen_text
 from blocks.ids import Origin
+from blocks.message import Message
+from blocks.modals.break_glass import BreakGlassContext, break_glass_modal, break_glass_offer
 from bot.answers import DeliveredRespond, post_elsewhere
 from bot.deps import BotDeps
 from bot.errors import user_message
 from bot.home_tab import HOME_RELEASES, publish_home
 from bot.identity import actor_of
-from core.errors import DomainError
-from core.models.release import Decision, Release
-from core.rules.approvals import AlreadyDecided
+from core.errors import DomainError, PermissionDenied, RuleViolation
+from core.models.rbac import Permission
+from core.models.release import Decision, Environment, Release
+from core.rules.approvals import AlreadyDecided, AlreadyVoted
+from core.rules.freeze import Frozen, covering
 from core.rules.permissions import Actor
 from core.rules.readiness import MilestoneRef
 from core.services.approvals import Home, Waiting, key_of
@@ -70,14 +81,23 @@ class Surface:
 
     async def tell(self, text: str, actor: Actor | None = None) -> None:
         """Say something (escaped mrkdwn) to the clicker only; nothing else changes."""
+        await self.answer(Message(text=text), actor)
+
+    async def answer(self, message: Message, actor: Actor | None = None) -> None:
+        """``tell`` with blocks (a button to go on with, say). Home shows only its text in
+        its banner: the blocks then go by DM."""
         if self.origin is Origin.HOME:  # its buttons may be stale too: draw it again
-            await self.home(actor, text)
+            if not message.blocks:
+                await self.home(actor, message.text)
+                return
+            await self.home(actor, f"{message.text}\nThe way to go on is in your DMs.")
+            await self.client.chat_postMessage(channel=self.user_id, **message.to_dict())
             return
         respond = self.respond
         if respond is not None:
-            await respond(text=text, response_type="ephemeral", replace_original=False)
+            await respond(**message.to_dict(), response_type="ephemeral", replace_original=False)
         else:
-            await self.client.chat_postMessage(channel=self.user_id, text=text)
+            await self.client.chat_postMessage(channel=self.user_id, **message.to_dict())
 
     async def home(self, actor: Actor | None, notice: str, home: Home | None = None) -> None:
         """Home drawn again with ``notice`` on top (from ``home`` when given, else read);
@@ -147,7 +167,12 @@ class Surface:
             read = before.release(target.release) if before is not None else None
             release = await decide(self.deps, actor, target, decision, read=read)
         except Exception as error:
-            await self.tell(refusal(error, self.tz), context.get("actor"))
+            clicker: Actor | None = context.get("actor")
+            refused = refusal(error, self.tz)
+            if isinstance(error, Frozen) and may_break_glass(clicker):  # offered at once
+                await self.answer(break_glass_offer(refused, value), clicker)
+            else:
+                await self.tell(refused, clicker)
             return
         await self.after_deciding(actor, release, target, decision, before)
 
@@ -175,6 +200,7 @@ async def decide(
     comment: str | None = None,
     *,
     read: Release | None = None,
+    break_glass: str | None = None,
 ) -> Release:
     return await deps.services.approvals.decide(
         actor,
@@ -185,6 +211,7 @@ async def decide(
         decision,
         comment,
         read=read,
+        break_glass=break_glass,
     )
 
 
@@ -195,15 +222,51 @@ async def reject_refusal(
     try:
         actor = actor_of(context)
         release = await deps.services.releases.get(actor, target.release)
-        deps.services.approvals.check(actor, target.ref_in(release))
+        await deps.services.approvals.check_now(actor, target.ref_in(release))
     except DomainError as error:
         return refusal(error, tz)
     return None
 
 
+def may_break_glass(actor: Actor | None) -> bool:
+    """Whether to offer *Break glass…* (the core decides when it is used)."""
+    return actor is not None and actor.has(Permission.IS_APPROVAL_MANAGER)
+
+
+async def break_glass_form(
+    deps: BotDeps, context: dict[str, Any], meta: BreakGlassContext, tz: ZoneInfo
+) -> View:
+    """The break-glass modal, once it is known this person may break glass on this approval
+    now: an approval manager who may decide it, while a freeze holds it (named in the
+    form). Otherwise the refusal says why (the core checks it all again on submission)."""
+    actor = actor_of(context)
+    release = await deps.services.releases.get(actor, meta.target.release)
+    ref = meta.target.ref_in(release)
+    if not may_break_glass(actor):
+        raise PermissionDenied(
+            "Only an approval manager can break glass to approve during a freeze. Ask one to "
+            "do it, or wait until the freeze ends."
+        )
+    await deps.services.approvals.check_now(actor, ref)
+    windows = await deps.services.freezes.active_windows()
+    product = release.product(ref.product_id)
+    window = covering(windows, release, product, deps.clock())
+    if window is None or ref.milestone.environment is not Environment.PROD:
+        raise RuleViolation(
+            f"No freeze holds milestone '{ref.milestone.milestone_key}' now: approve it with "
+            "its Approve button, no break-glass needed."
+        )
+    return break_glass_modal(meta, window, tz)
+
+
 def refusal(error: BaseException, tz: ZoneInfo) -> str:
     """What a refused decision is told: who decided first and when, on the person's own
-    clock; otherwise why, as for any error."""
+    clock; during a freeze, which one and until when (on that clock too); otherwise why, as
+    for any error."""
     if isinstance(error, AlreadyDecided):
         return already_decided_text(error, tz)
+    if isinstance(error, Frozen):
+        return frozen_text(error, tz)
+    if isinstance(error, AlreadyVoted):
+        return already_voted_text(error)
     return user_message(error)

@@ -46,6 +46,9 @@ async def publish_home(
         view = notice_home_view(user_message(error), notice=notice)
         await client.views_publish(user_id=user_id, view=view.to_dict())
         return
+    # Who decides in the person's place, and for whom they decide; with the freeze windows,
+    # as kept for display (core/kept.py): no read most of the time.
+    standing = await deps.services.delegation.standing(actor)
     view = home_view(
         actor.user,
         home.pending,
@@ -54,6 +57,8 @@ async def publish_home(
         more_releases=home.more_releases,
         can_create_release=new_release_button(actor),
         notice=notice,
+        standing=standing,
+        freezes=await deps.services.freezes.outlook(),
     )
     # A Home of dozens of approvals and releases takes milliseconds to check and encode:
     # off the event loop, so other requests' acks do not wait for it.

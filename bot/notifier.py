@@ -9,6 +9,7 @@ then, instead of being sent again (``bot.delivery``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Set
 from dataclasses import dataclass
@@ -19,9 +20,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.approvals import (
+    ApprovalTarget,
     approval_decided_message,
+    approval_expired_message,
+    approval_expired_notice,
     approval_request_message,
     approval_withdrawn_message,
+    votes_withdrawn_message,
 )
 from blocks.message import Message
 from bot.delivery import Outcome, Poster, deliver_once
@@ -29,8 +34,10 @@ from bot.reach import reach
 from bot.slack_client import error_code, is_permanent
 from bot.workspace import Workspace
 from core.clock import Clock
-from core.models.events import stamp
+from core.errors import NotFound
+from core.models.events import ApprovalExpired, VotesWithdrawn, stamp
 from core.models.notification import ApprovalMessage
+from core.models.rbac import Permission
 from core.models.release import ApprovalStatus, Release
 from core.models.schedule import zone_or
 from core.ports import ApprovalMessageRepository, ClaimRepository
@@ -175,7 +182,9 @@ class ApprovalNotifier:
         Returns the DMs it updated."""
         if ref.milestone.approval.status not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
             return []
-        return await self._update_copies(client, release, ref, approval_decided_message)
+        return await self._update_copies(
+            client, release, ref, lambda _, tz: approval_decided_message(release, ref, tz)
+        )
 
     async def announce_withdrawal(
         self, client: AsyncWebClient, release: Release, ref: MilestoneRef
@@ -183,26 +192,112 @@ class ApprovalNotifier:
         """Replace every approval DM of this milestone with "no longer needed"; no buttons."""
         if ref.milestone.approval.status is not ApprovalStatus.NOT_REQUIRED:
             return []
-        return await self._update_copies(client, release, ref, approval_withdrawn_message)
+        return await self._update_copies(
+            client, release, ref, lambda _, tz: approval_withdrawn_message(release, ref, tz)
+        )
+
+    async def announce_progress(
+        self, client: AsyncWebClient, release: Release, ref: MilestoneRef
+    ) -> list[ApprovalMessage]:
+        """A vote is in and the approval waits for others: every DM of this round shows how
+        far it got and who voted; whoever voted (or had their vote cast) sees no buttons."""
+        approval = ref.milestone.approval
+        if approval.status is not ApprovalStatus.PENDING:
+            return []
+        voted = {v.user_id for v in approval.votes} | {
+            v.cast_by_user_id for v in approval.votes if v.cast_by_user_id
+        }
+        summary = summarize(release)
+
+        def build(record: ApprovalMessage, tz: ZoneInfo) -> Message:
+            mine = record.user_id in voted
+            return approval_request_message(release, summary, ref, tz, voted=mine)
+
+        return await self._update_copies(
+            client, release, ref, build, only=lambda r: same_round(r, approval.requested_at)
+        )
+
+    async def announce_votes_withdrawn(
+        self, client: AsyncWebClient, release: Release, ref: MilestoneRef, event: VotesWithdrawn
+    ) -> list[ApprovalMessage]:
+        """The DMs of the round whose votes were withdrawn say what changed; no buttons (the
+        new round's requests follow)."""
+
+        def build(_: ApprovalMessage, tz: ZoneInfo) -> Message:
+            return votes_withdrawn_message(release, ref, tz, reason=event.reason, at=event.at)
+
+        return await self._update_copies(
+            client, release, ref, build, only=lambda r: same_round(r, event.round)
+        )
+
+    async def announce_expiry(
+        self, client: AsyncWebClient, release: Release, ref: MilestoneRef, event: ApprovalExpired
+    ) -> list[ApprovalMessage]:
+        """The DMs of the round that ran out say so; no buttons."""
+        if ref.milestone.approval.status is not ApprovalStatus.EXPIRED:
+            return []
+        return await self._update_copies(
+            client,
+            release,
+            ref,
+            lambda _, tz: approval_expired_message(release, ref, tz),
+            only=lambda r: same_round(r, event.round),
+        )
+
+    async def tell_expired(
+        self, client: AsyncWebClient, release: Release, ref: MilestoneRef, event: ApprovalExpired
+    ) -> None:
+        """Who asked and the release managers who see the release are told, once each per
+        round (claimed as every DM is), with a button to ask again."""
+        approval = ref.milestone.approval
+        managers = await self._services.identity.actors_with_any(
+            frozenset({Permission.CAN_CREATE_RELEASE})
+        )
+        told = [a for a in managers if a.can_view(release)]
+        if approval.requested_by and approval.requested_by not in {a.user_id for a in told}:
+            with contextlib.suppress(NotFound):  # a user gone: the managers are told still
+                told.append(await self._services.identity.actor_by_id(approval.requested_by))
+        key = key_of(release.id, ref)
+        target = ApprovalTarget.of(release, ref)
+        failed = 0
+        for person in told:
+            claim = f"expired:{key}:{stamp(event.round)}:{person.user_id}"
+
+            async def send(poster: Poster, person: Actor = person) -> bool:
+                reached = await reach(client, self._services.identity, self._home, person)
+                if reached is None:
+                    return False
+                zone = zone_or(reached.actor.user.time_zone, self._default_tz)
+                await poster.post(
+                    reached.slack_id, approval_expired_notice(release, ref, zone, target)
+                )
+                return True
+
+            outcome = await deliver_once(self._claims, client, claim, send, lease=LEASE)
+            failed += outcome is Outcome.FAILED
+        if failed:
+            raise NotAllDelivered(f"{failed} expiry notices of {release.release_id}")
 
     async def _update_copies(
         self,
         client: AsyncWebClient,
         release: Release,
         ref: MilestoneRef,
-        build: Callable[[Release, MilestoneRef, ZoneInfo], Message],
+        build: Callable[[ApprovalMessage, ZoneInfo], Message],
+        *,
+        only: Callable[[ApprovalMessage], bool] | None = None,
     ) -> list[ApprovalMessage]:
-        """Each copy in its reader's zone. Updating is idempotent: a copy Slack failed to
-        update for now makes the whole update retried (``NotAllDelivered``); one gone for
-        good (deleted, channel closed) is skipped."""
+        """Each copy (of them, those ``only`` keeps) in its reader's zone. Updating is
+        idempotent: a copy Slack failed to update for now makes the whole update retried
+        (``NotAllDelivered``); one gone for good (deleted, channel closed) is skipped."""
         records = await self._messages.for_approval(key_of(release.id, ref))
+        if only is not None:
+            records = [r for r in records if only(r)]
         people = await self._services.identity.people({r.user_id for r in records})
         failed = 0
         for record in records:
             user = people.get(record.user_id)
-            message = build(
-                release, ref, zone_or(user.time_zone if user else None, self._default_tz)
-            )
+            message = build(record, zone_or(user.time_zone if user else None, self._default_tz))
             try:
                 await client.chat_update(channel=record.channel, ts=record.ts, **message.to_dict())
             except SlackApiError as error:  # one lost DM must not hide the others

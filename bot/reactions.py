@@ -8,6 +8,12 @@ Events and what follows them:
   Home of the others who could have decided drawn again;
 - ``ApprovalWithdrawn``: every DM copy updated to "no longer needs approval", without
   buttons, and the deciders' App Home drawn again;
+- ``ApprovalVoted`` (a vote in, others still needed): every DM copy of the round shows the
+  progress and who voted, the voter's without buttons;
+- ``VotesWithdrawn`` (what the votes looked at changed): that round's copies say what
+  changed, without buttons; the new round is asked for by its own ``ApprovalRequested``;
+- ``ApprovalExpired``: that round's copies say it ran out, without buttons, and who asked
+  and the release managers are told by DM (once each), with a button to ask again;
 - ``AccessChanged`` (a role granted or revoked, a Slack link made or undone, an account
   (in)activated): the person is asked by DM for the pending approvals they may now decide
   (only them: the others were asked already), and their App Home is drawn as they may now
@@ -40,9 +46,12 @@ from core.errors import DomainError, NotFound
 from core.models.events import (
     AccessChanged,
     ApprovalDecided,
+    ApprovalExpired,
     ApprovalRequested,
+    ApprovalVoted,
     ApprovalWithdrawn,
     DomainEvent,
+    VotesWithdrawn,
 )
 from core.models.release import Release
 from core.models.schedule import zone_or
@@ -53,6 +62,14 @@ from core.services.approvals import key_of, milestone_ref, still_requested
 from core.services.outbox import Entry
 
 log = logging.getLogger(__name__)
+ApprovalEvent = (
+    ApprovalRequested
+    | ApprovalDecided
+    | ApprovalWithdrawn
+    | ApprovalVoted
+    | VotesWithdrawn
+    | ApprovalExpired
+)
 
 
 class Reactions:
@@ -77,20 +94,30 @@ class Reactions:
         notifier = self._deps.notifier
         events: list[DomainEvent] = entry.events
         for event in events:
-            if isinstance(event, ApprovalRequested | ApprovalDecided | ApprovalWithdrawn):
-                ref = milestone_ref(release, event.ref)
-                if ref is None:
-                    continue
-                if isinstance(event, ApprovalRequested):
-                    if still_requested(ref, event.requested_at):
-                        asked.append(ref)
-                elif isinstance(event, ApprovalDecided):  # every copy: who decided, no buttons
-                    await notifier.announce_decision(self._client, release, ref)
-                    changed.append(ref)
-                    decided_by.add(event.by or "")
-                else:  # every copy: nothing left to decide, no buttons
-                    await notifier.announce_withdrawal(self._client, release, ref)
-                    changed.append(ref)
+            if not isinstance(event, ApprovalEvent):
+                continue
+            ref = milestone_ref(release, event.ref)
+            if ref is None:
+                continue
+            if isinstance(event, ApprovalRequested):
+                if still_requested(ref, event.requested_at):
+                    asked.append(ref)
+            elif isinstance(event, ApprovalDecided):  # every copy: who decided, no buttons
+                await notifier.announce_decision(self._client, release, ref)
+                changed.append(ref)
+                decided_by.add(event.by or "")
+            elif isinstance(event, ApprovalVoted):  # every copy: how far; the voter's: done
+                await notifier.announce_progress(self._client, release, ref)
+                changed.append(ref)
+            elif isinstance(event, VotesWithdrawn):  # that round's copies: what changed
+                await notifier.announce_votes_withdrawn(self._client, release, ref, event)
+            elif isinstance(event, ApprovalExpired):  # copies, and who asked, are told
+                await notifier.announce_expiry(self._client, release, ref, event)
+                await notifier.tell_expired(self._client, release, ref, event)
+                changed.append(ref)
+            else:  # every copy: nothing left to decide, no buttons
+                await notifier.announce_withdrawal(self._client, release, ref)
+                changed.append(ref)
         try:
             if asked:  # ask whoever may decide, by DM
                 await self._request_decisions(release, asked, entry)

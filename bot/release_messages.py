@@ -4,6 +4,7 @@ status message's Refresh and History buttons and the list's More button."""
 
 from __future__ import annotations
 
+import asyncio
 from zoneinfo import ZoneInfo
 
 from blocks.history import history_message
@@ -39,9 +40,13 @@ async def release_history(deps: BotDeps, actor: Actor, ref: str, tz: ZoneInfo) -
 
 
 async def status_message(services: Services, actor: Actor, ref: str, tz: ZoneInfo) -> Message:
-    """The status message, with the people it names read in one go; ``tz`` is the zone of
-    its fallback text (in the channel every reader sees their own)."""
+    """The status message, with the people it names read in one go and the freeze windows
+    touching the release; ``tz`` is the zone of its fallback text (in the channel every reader
+    sees their own)."""
     release = await services.releases.get(actor, ref)
     summary = summarize(release)
-    people = await services.identity.shown(people_shown(release, summary))
-    return release_status_message(release, summary, people, tz)
+    people, freezes = await asyncio.gather(
+        services.identity.shown(people_shown(release, summary)),
+        services.freezes.outlook(release),
+    )
+    return release_status_message(release, summary, people, tz, freezes)

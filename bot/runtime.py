@@ -135,6 +135,7 @@ async def build_runtime(
         secrets=secrets,
     )
     await services.identity.load()  # roles and names, so a request reads only its user
+    await services.freezes.outlook()  # the freeze windows shown, kept (core.kept)
     client = build_client(settings)
     home = await learn_workspace(client, settings.slack_team_id)
     log.info("serving Slack team %s%s", home.team_id, " (org-wide)" * home.enterprise_install)

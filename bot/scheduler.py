@@ -6,7 +6,8 @@ it, and mark it done only when Slack accepted it. A failed send releases the cla
 next tick tries again; one whose answer was lost first looks for its message in Slack
 (``bot.delivery``). Leases are judged by the database's clock. APScheduler runs the tick in
 the bot's event loop; on shutdown the tick under way finishes the sends it started (within
-a bound) and starts no others.
+a bound) and starts no others. The first tick of each UTC day to claim it also runs the
+retention job (``core.services.retention``).
 
 A channel digest Slack refuses for good (the bot is not in the channel, the channel is gone
 or archived) is not retried every day: the subscriber is told once by DM what to do (a
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -36,19 +38,18 @@ from bot.delivery import (
     deliver_once,
 )
 from bot.deps import BotDeps
+from bot.digest_overrides import recent_overrides
 from bot.reach import slack_id_of
 from bot.slack_client import error_code
+from core.models.approval import BreakGlass
 from core.models.notification import ApprovalMessage
 from core.models.schedule import DigestKind
+from core.rules.freeze import FreezeOutlook
 from core.rules.permissions import Actor
 from core.services.schedule import DigestJob, ReminderJob, ReminderKind
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
-# Claims outlive what they guard: Slack retries come within minutes, a digest's day and
-# grace period within two days.
-KEEP_UNFINISHED = timedelta(days=1)
-KEEP_DONE = timedelta(days=7)
 LET_GO_SECONDS = 2.0  # for sends cut off at shutdown to let their claims go
 
 
@@ -93,16 +94,22 @@ class Deliveries:
         await services.outbox.dispatch_pending()
         # Webhook deliveries due (retries after a failure, or left by a stopped process).
         await services.webhooks.deliver_due()
+        # Approvals that ran out of time: each by one conditional write, so once across
+        # replicas; what follows (DMs updated, who asked told) reacts to ApprovalExpired.
+        await services.approvals.expire_due(now)
         sends: dict[str, Send] = {}
-        for job in await services.digests.due(now):
-            sends[job.key] = self._digest_sender(job)
+        digests = await services.digests.due(now)
+        # The freeze windows (as kept for display) and the overrides of them the releases'
+        # cards carry: no read per digest.
+        freezes = await services.freezes.outlook(at=now) if digests else None
+        overrides = recent_overrides([j.digest for j in digests], now)
+        for job in digests:
+            sends[job.key] = self._digest_sender(job, freezes, overrides)
         for reminder in await services.reminders.due(now):
             sends[reminder.key] = self._reminder_sender(reminder)
         results = await asyncio.gather(*(self._deliver(k, s) for k, s in sends.items()))
-        database_now = await self._claims.now()  # the leases' clock, not this replica's
-        await self._claims.purge(
-            before=database_now - KEEP_UNFINISHED, done_before=database_now - KEEP_DONE
-        )
+        # What is past its retention period (claims among it), once a day across replicas.
+        await services.retention.run_daily(self._deps.settings.retention())
         return TickReport(dict(zip(sends, results, strict=True)))
 
     async def _deliver(self, key: str, send: Send) -> Outcome:
@@ -115,9 +122,17 @@ class Deliveries:
     async def _claimed(self, key: str, send: Send) -> Outcome:
         return await deliver_once(self._claims, self._client, key, send, lease=self._lease)
 
-    def _digest_sender(self, job: DigestJob) -> Send:
+    def _digest_sender(
+        self,
+        job: DigestJob,
+        freezes: FreezeOutlook | None,
+        overrides: Mapping[str, Sequence[BreakGlass]],
+    ) -> Send:
         async def send(poster: Poster) -> bool:
-            message = digest_message(job.digest, job.tz, self._deps.settings.digest_template_dir)
+            folder = self._deps.settings.digest_template_dir
+            message = digest_message(
+                job.digest, job.tz, folder, freezes=freezes, overrides=overrides
+            )
             if job.kind is not DigestKind.CHANNEL or not job.channel_id:
                 await poster.post(await self._dm(job.audience), message)
                 return True

@@ -9,9 +9,10 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.models.retention import RetentionPeriods
 from core.rules.digest import DigestWindow
 from core.secrets import SecretBox
 from core.services.auth import MIN_SECRET_LENGTH, AuthSettings
@@ -21,6 +22,19 @@ SLACK_API_DEFAULT = "https://slack.com/api/"
 log = logging.getLogger(__name__)
 # Signs API sessions where no JWT_SECRET is set (dev only): made once per process.
 _PROCESS_JWT_SECRET = secrets.token_urlsafe(48)
+RETENTION_MAX_DAYS = 3650
+# The shortest a claim may be kept, and why: purged sooner, work it guards could be done twice.
+RETENTION_FLOORS = {
+    "retention_finished_claims_days": (
+        2,
+        "a digest's claim must outlive its day and grace period, or the digest could be sent twice",
+    ),
+    "retention_expired_claims_days": (
+        1,
+        "Slack retries an event, and a delivery whose answer was lost is retried, within "
+        "a day: purged sooner, an event could be handled twice or a message posted twice",
+    ),
+}
 
 
 class AppEnv(StrEnum):
@@ -83,6 +97,12 @@ class Settings(BaseSettings):
     # Let webhooks reach private networks, loopback and local names (refused by default: a
     # hook's URL must not make the bot call internal services or the cloud metadata service).
     webhook_allow_private: bool = False
+    # Retention (README "Data lifecycle"): days each kind of data is kept once no longer
+    # needed; the scheduler purges what is older once a day.
+    retention_finished_claims_days: int = Field(default=7, le=RETENTION_MAX_DAYS)
+    retention_expired_claims_days: int = Field(default=1, le=RETENTION_MAX_DAYS)
+    retention_webhook_deliveries_days: int = Field(default=90, ge=1, le=RETENTION_MAX_DAYS)
+    retention_api_tokens_days: int = Field(default=30, ge=0, le=RETENTION_MAX_DAYS)
 
     @field_validator("bootstrap_admin_slack_ids", mode="before")
     @classmethod
@@ -106,6 +126,14 @@ class Settings(BaseSettings):
                 f"must be at least {MIN_SECRET_LENGTH} characters (a 256-bit key); "
                 'make one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
             )
+        return value
+
+    @field_validator("retention_finished_claims_days", "retention_expired_claims_days")
+    @classmethod
+    def _claims_outlive_retries(cls, value: int, info: ValidationInfo) -> int:
+        least, why = RETENTION_FLOORS[str(info.field_name)]
+        if value < least:
+            raise ValueError(f"must be at least {least} day{'s' * (least > 1)}: {why}")
         return value
 
     @field_validator("default_timezone")
@@ -187,6 +215,14 @@ class Settings(BaseSettings):
             "for this process, so they cannot be read after it stops (set SECRET_KEY)"
         )
         return SecretBox.random()
+
+    def retention(self) -> RetentionPeriods:
+        return RetentionPeriods(
+            finished_claims=timedelta(days=self.retention_finished_claims_days),
+            expired_claims=timedelta(days=self.retention_expired_claims_days),
+            webhook_deliveries=timedelta(days=self.retention_webhook_deliveries_days),
+            api_tokens=timedelta(days=self.retention_api_tokens_days),
+        )
 
     def schedule(self) -> ScheduleSettings:
         return ScheduleSettings(

@@ -14,16 +14,21 @@ from typing import TypeVar
 
 from core.models.events import (
     ApprovalDecided,
+    ApprovalExpired,
     ApprovalRef,
     ApprovalRequested,
+    ApprovalVoted,
     ApprovalWithdrawn,
+    BrokeGlass,
     DomainEvent,
     GateChanged,
     MilestoneChanged,
     TaskChanged,
+    VotesWithdrawn,
 )
 from core.models.release import Release
 from core.models.statuses import ApprovalStatus, Decision, GateStatus, MilestoneStatus, TaskStatus
+from core.rules.evidence import Evidence, evidence_of
 
 GateKey = tuple[str, str]  # product_id, gate_name
 MilestoneKey = tuple[str, str, str]  # product_id, gate_name, milestone_key
@@ -38,6 +43,10 @@ class ApprovalState:
     requested_at: datetime | None
     decided_at: datetime | None
     decided_by: str | None
+    votes: int = 0
+    last_voter: str | None = None
+    withdrawn_at: datetime | None = None
+    withdrawn_because: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +55,8 @@ class Snapshot:
     milestones: dict[MilestoneKey, MilestoneStatus]
     approvals: dict[MilestoneKey, ApprovalState]
     tasks: dict[TaskKey, TaskStatus]
+    evidence: dict[str, Evidence]  # per product id (``core.rules.evidence``)
+    break_glass: int  # overrides of freezes recorded so far
 
 
 def snapshot(release: Release) -> Snapshot:
@@ -59,18 +70,24 @@ def snapshot(release: Release) -> Snapshot:
                 ref = (product.product_id, gate.gate_name, milestone.milestone_key)
                 milestones[ref] = milestone.status
                 approval = milestone.approval
+                withdrawal = approval.withdrawal
                 approvals[ref] = ApprovalState(
                     approval.status,
                     approval.requested_at,
                     approval.approved_at,
                     approval.approver_user_id,
+                    len(approval.votes),
+                    approval.votes[-1].by_label if approval.votes else None,
+                    withdrawal.at if withdrawal else None,
+                    withdrawal.reason if withdrawal else None,
                 )
     tasks = {
         (runbook.runbook_id, task.task_name): task.status
         for runbook in release.runbooks
         for task in runbook.tasks
     }
-    return Snapshot(gates, milestones, approvals, tasks)
+    evidence = {p.product_id: evidence_of(p) for p in release.products}
+    return Snapshot(gates, milestones, approvals, tasks, evidence, len(release.break_glass))
 
 
 def caused(before: Snapshot, after: Release) -> list[DomainEvent]:
@@ -89,6 +106,10 @@ def caused(before: Snapshot, after: Release) -> list[DomainEvent]:
     events.extend(
         TaskChanged(runbook_id=runbook_id, task_name=task_name, before=was, after=status)
         for (runbook_id, task_name), was, status in _changed(before.tasks, now.tasks)
+    )
+    events.extend(
+        BrokeGlass(freeze_name=b.freeze_name, by=b.by, reason=b.reason, what=b.what)
+        for b in after.break_glass[before.break_glass :]
     )
     return events
 
@@ -112,9 +133,25 @@ def _approval_events(
     ref = _ref(key)
     if state.status is ApprovalStatus.NOT_REQUIRED and was and was.status is ApprovalStatus.PENDING:
         return [ApprovalWithdrawn(ref=ref)]
+    events: list[DomainEvent] = []
+    if state.withdrawn_at is not None and (was is None or was.withdrawn_at != state.withdrawn_at):
+        events.append(
+            VotesWithdrawn(
+                ref=ref,
+                reason=state.withdrawn_because or "",
+                at=state.withdrawn_at,
+                round=was.requested_at if was else None,
+            )
+        )
+    if state.status is ApprovalStatus.EXPIRED and was and was.status is ApprovalStatus.PENDING:
+        return [ApprovalExpired(ref=ref, round=state.requested_at)]
     if state.status is ApprovalStatus.PENDING:
-        # Pending anew, or asked again (what it covers changed): a new round of asking.
-        return [ApprovalRequested(ref=ref, requested_at=state.requested_at)]
+        if was is None or was.status is not state.status or was.requested_at != state.requested_at:
+            # Pending anew, or asked again (what it covers changed): a new round of asking.
+            events.append(ApprovalRequested(ref=ref, requested_at=state.requested_at))
+        elif state.votes > was.votes:
+            events.append(ApprovalVoted(ref=ref, by=state.last_voter))
+        return events
     if state.status in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED) and (
         was is None or was.status is not state.status or was.decided_at != state.decided_at
     ):

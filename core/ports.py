@@ -11,9 +11,10 @@ from core.models.attachment import Attachment, AttachmentTarget
 from core.models.auth import ApiToken, LoginAttempts, StoredApiToken
 from core.models.catalog import Application, JiraBoard, Squad
 from core.models.events import PendingEvents
+from core.models.freeze import FreezeWindow
 from core.models.idempotency import IdempotentRequest, StoredAnswer
 from core.models.notification import ApprovalMessage, Taken
-from core.models.rbac import Role, SlackIdentity, User, UserStatus
+from core.models.rbac import Delegation, Role, SlackIdentity, User, UserStatus
 from core.models.release import Release
 from core.models.schedule import DigestSubscription, Snooze
 from core.models.timeline import TimelineEvent
@@ -102,6 +103,20 @@ class UserRepository(Protocol):
         """Keep the zone (None: keep the stored one) and when Slack was last asked for it."""
         ...
 
+    async def set_delegation(
+        self, user_id: str, delegation: Delegation | None, *, caused: PendingEvents | None = None
+    ) -> User:
+        """Set who decides in the user's place (None: nobody), in one targeted write."""
+        ...
+
+    async def delegating_to(self, user_id: str, *, now: datetime) -> list[User]:
+        """Users whose delegation in force at ``now`` names this user, by username."""
+        ...
+
+    async def away(self, *, now: datetime) -> list[User]:
+        """Users with a delegation in force at ``now`` (anyone's), by username."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class HomeReleases:
@@ -120,7 +135,26 @@ class ReleaseWithCatalog:
     applications: list[Application]  # by application_id
 
 
+@dataclass(frozen=True, slots=True)
+class AuditHead:
+    """A release's audit chain head, and the entries its outbox still holds (written with
+    the release, not yet in the timeline)."""
+
+    release_oid: str
+    release_id: str
+    seq: int
+    hash: str
+    pending: list[TimelineEvent]
+
+
 class ReleaseRepository(Protocol):
+    async def audit_heads(
+        self, *, squads: Sequence[str] | None, after: str | None, limit: int
+    ) -> list[AuditHead]:
+        """The chain heads of the releases in these squads (None: all), by ``_id`` after
+        ``after``: one round trip per page."""
+        ...
+
     async def add(self, release: Release) -> Release: ...
     async def get(self, ref: str, *, with_outbox: bool = True) -> Release:
         """By release_id ignoring case, or by ``_id`` when ``ref`` is an ObjectId string; one
@@ -202,6 +236,13 @@ class TimelineRepository(Protocol):
         ...
 
     async def for_release(self, release_oid: str, *, limit: int) -> list[TimelineEvent]: ...
+
+    async def chained(
+        self, release_oids: Sequence[str], *, since: datetime | None, until: datetime | None
+    ) -> list[TimelineEvent]:
+        """The entries of these releases at ``since`` ≤ at < ``until``, each release's in
+        chain order (by ``seq``, entries from before the chain first, by time)."""
+        ...
 
 
 class ApprovalMessageRepository(Protocol):
@@ -292,6 +333,10 @@ class ApiTokenRepository(Protocol):
         """Record that the token was used at ``at``."""
         ...
 
+    async def purge(self, *, ended_before: datetime) -> int:
+        """Delete the tokens that expired, or were revoked, before ``ended_before``; how many."""
+        ...
+
 
 class LoginAttemptRepository(Protocol):
     """Sign-in attempts per key (username and client), shared by every replica."""
@@ -351,6 +396,11 @@ class WebhookRepository(Protocol):
         """Log ``attempt`` and set what follows it (delivered, retried at, given up)."""
         ...
 
+    async def purge_deliveries(self, *, before: datetime) -> int:
+        """Delete the deliveries made before ``before`` that are over (delivered or given
+        up), logs and all; pending ones are kept however old. How many."""
+        ...
+
 
 class IdempotencyRepository(Protocol):
     """Idempotency-Keys in use, shared by every replica; forgotten a day after their use."""
@@ -370,4 +420,27 @@ class IdempotencyRepository(Protocol):
     async def release(self, key: str, *, claimed_at: datetime) -> None:
         """Let go of the unfinished claim made at ``claimed_at`` (its request failed), so the
         same request can be tried again."""
+        ...
+
+    async def purge(self, *, before: datetime) -> int:
+        """Forget the keys claimed before ``before`` (as the TTL index does, by the wall
+        clock, where there is one); how many."""
+        ...
+
+
+class FreezeRepository(Protocol):
+    """Freeze windows (``core.models.freeze``)."""
+
+    async def add(self, window: FreezeWindow) -> FreezeWindow: ...
+    async def get(self, freeze_id: str) -> FreezeWindow:
+        """NotFound when no window has this id (or it is no id at all)."""
+        ...
+
+    async def list_open(self, *, now: datetime) -> list[FreezeWindow]:
+        """The windows not ended by hand and not over at ``now`` (on, or still to come),
+        the first to start first."""
+        ...
+
+    async def end(self, freeze_id: str, *, ended_at: datetime, ended_by: str) -> bool:
+        """End the window now, unless it was ended already; True if this call ended it."""
         ...

@@ -31,9 +31,16 @@ from bson.errors import InvalidId
 from pydantic import BaseModel, TypeAdapter
 
 from core.errors import Kind, NotFound
+from core.models.approval import BreakGlass
 from core.models.rbac import Role, User
 from core.models.release import Release
-from core.rules.readiness import SUMMARY_VERSION, ReadinessSummary, ReleaseCard, summarize
+from core.rules.readiness import (
+    CARD_OVERRIDES,
+    SUMMARY_VERSION,
+    ReadinessSummary,
+    ReleaseCard,
+    summarize,
+)
 from core.rules.search import SEARCH_VERSION, search_keys
 
 M = TypeVar("M", bound=BaseModel)
@@ -53,7 +60,16 @@ DERIVED = "derived"
 DERIVED_VERSION = f"search {SEARCH_VERSION}, summary {SUMMARY_VERSION}"
 # What a release card is read from (besides _id).
 CARD_PROJECTION = dict.fromkeys(
-    ("release_id", "release_name", "release_date", "release_type", "squad_ids", SUMMARY, DERIVED),
+    (
+        "release_id",
+        "release_name",
+        "release_date",
+        "release_type",
+        "squad_ids",
+        "break_glass",
+        SUMMARY,
+        DERIVED,
+    ),
     1,
 )
 _SUMMARY = TypeAdapter(ReadinessSummary)
@@ -115,6 +131,9 @@ def card_from_document(doc: dict[str, Any]) -> ReleaseCard | None:
         release_type=doc["release_type"],
         squad_ids=list(doc["squad_ids"]),
         summary=partial(_SUMMARY.validate_json, doc[SUMMARY]),
+        break_glass=[
+            BreakGlass.model_validate(b) for b in (doc.get("break_glass") or [])[-CARD_OVERRIDES:]
+        ],
     )
 
 

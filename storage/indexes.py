@@ -55,6 +55,13 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("role_ids", ASCENDING)], name="by_role"),
         # Only users with undelivered outbox entries are in it (sparse, multikey).
         IndexModel([("outbox.id", ASCENDING)], sparse=True, name="pending_outbox"),
+        # Who stands in for whom (delegation): only users away are in it.
+        IndexModel(
+            [("delegation.delegate_user_id", ASCENDING), ("delegation.until", ASCENDING)],
+            sparse=True,
+            name="by_delegate",
+        ),
+        IndexModel([("delegation.until", ASCENDING)], sparse=True, name="away"),
     ],
     "applications": [
         IndexModel([("application_id", ASCENDING)], unique=True, name="uniq_application_id")
@@ -92,7 +99,12 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("until", ASCENDING)], name="by_until"),
     ],
     "events": [
-        IndexModel([("release_oid", ASCENDING), ("at", DESCENDING)], name="by_release_time")
+        IndexModel([("release_oid", ASCENDING), ("at", DESCENDING)], name="by_release_time"),
+        # The audit export: each release's chain in order (core/rules/audit.py).
+        IndexModel(
+            [("release_oid", ASCENDING), ("seq", ASCENDING), ("at", ASCENDING)],
+            name="by_release_chain",
+        ),
     ],
     "api_tokens": [IndexModel([("user_id", ASCENDING), ("_id", DESCENDING)], name="by_user")],
     "login_attempts": [
@@ -109,6 +121,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("key", ASCENDING)], unique=True, name="uniq_delivery_key"),
         IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="by_due"),
         IndexModel([("hook_id", ASCENDING), ("_id", DESCENDING)], name="by_hook"),
+    ],
+    # The open windows: not ended by hand, not over yet (``FreezeRepository.list_open``).
+    "freezes": [
+        IndexModel([("ended_at", ASCENDING), ("ends_at", ASCENDING)], name="by_open"),
     ],
 }
 

@@ -10,6 +10,7 @@ from storage.engine import Database
 from storage.indexes import ensure_indexes
 from storage.repositories.api_tokens import ApiTokenRepository
 from storage.repositories.attachments import AttachmentRepository
+from storage.repositories.freezes import FreezeRepository
 from storage.repositories.idempotency import IdempotencyRepository
 from storage.repositories.keyed import KeyedRepository
 from storage.repositories.login_attempts import LoginAttemptRepository
@@ -45,6 +46,7 @@ def repositories(db: Database) -> Repositories:
         login_attempts=LoginAttemptRepository(db["login_attempts"]),
         idempotency_keys=IdempotencyRepository(db["idempotency_keys"]),
         webhooks=WebhookRepository(db["webhooks"], db["webhook_deliveries"]),
+        freezes=FreezeRepository(db["freezes"]),
     )
 
 

@@ -29,9 +29,10 @@ from core.models.auth import ApiToken, LoginAttempts, StoredApiToken
 from core.models.catalog import Application, JiraBoard, Squad
 from core.models.common import Entity, is_object_id
 from core.models.events import PendingEvents
+from core.models.freeze import FreezeWindow
 from core.models.idempotency import IdempotentRequest, StoredAnswer
 from core.models.notification import ApprovalMessage, Taken
-from core.models.rbac import Role, SlackIdentity, User, UserStatus
+from core.models.rbac import Delegation, Role, SlackIdentity, User, UserStatus
 from core.models.release import ApprovalStatus, Release
 from core.models.schedule import DigestSubscription, Snooze
 from core.models.timeline import TimelineEvent
@@ -46,6 +47,7 @@ from core.models.webhooks import (
 from core.pagination import ReleaseCursor
 from core.ports import (
     ApplicationRepository,
+    AuditHead,
     HomeReleases,
     KeyedRepository,
     ReleaseWithCatalog,
@@ -101,6 +103,14 @@ def oid(value: str) -> str | None:
 def limited(items: list[T], limit: int) -> list[T]:
     """The first ``limit`` items; a limit of 0 is none, as with MongoDB."""
     return items[:limit] if limit > 0 else items
+
+
+def _delete(rows: dict[str, M], match: Callable[[M], bool]) -> int:
+    """Delete the rows ``match`` picks (a ``delete_many``); how many."""
+    gone = [key for key, row in rows.items() if match(row)]
+    for key in gone:
+        del rows[key]
+    return len(gone)
 
 
 class Table(Generic[M]):
@@ -325,6 +335,24 @@ class FakeUserRepository:
             return await self.get(user_id)
         return self._update(user_id, lambda u: change)
 
+    async def set_delegation(
+        self, user_id: str, delegation: Delegation | None, *, caused: PendingEvents | None = None
+    ) -> User:
+        return self._update(user_id, lambda u: {"delegation": delegation}, caused)
+
+    async def delegating_to(self, user_id: str, *, now: datetime) -> list[User]:
+        def delegates(user: User) -> bool:
+            delegation = user.active_delegation(now)
+            return delegation is not None and delegation.delegate_user_id == user_id
+
+        return sorted(self.table.find(delegates), key=lambda u: u.username)
+
+    async def away(self, *, now: datetime) -> list[User]:
+        def away(user: User) -> bool:
+            return user.active_delegation(now) is not None
+
+        return sorted(self.table.find(away), key=lambda u: u.username)
+
     def _update(
         self,
         user_id: str,
@@ -413,6 +441,18 @@ class FakeReleaseRepository:
     async def recent_ids(self, *, squads: Sequence[str] | None, limit: int) -> list[str]:
         return [r.release_id for r in self._find(squads, lambda r: True, limit)]
 
+    async def audit_heads(
+        self, *, squads: Sequence[str] | None, after: str | None, limit: int
+    ) -> list[AuditHead]:
+        found = sorted(
+            (r for r in self._find(squads, lambda r: after is None or r.id > after, 0)),
+            key=lambda r: r.id,
+        )
+        return [
+            AuditHead(r.id, r.release_id, r.audit_seq, r.audit_head, list(r.outbox))
+            for r in limited(found, limit)
+        ]
+
     async def save(self, release: Release, *, added: Sequence[TimelineEvent] = ()) -> Release:
         current = self.table.rows.get(release.id)
         if current is None or current.version != release.version:
@@ -490,6 +530,18 @@ class FakeTimelineRepository:
     async def for_release(self, release_oid: str, *, limit: int) -> list[TimelineEvent]:
         found = self.table.find(lambda e: e.release_oid == release_oid)
         return limited(sorted(found, key=lambda e: (e.at, e.id), reverse=True), limit)
+
+    async def chained(
+        self, release_oids: Sequence[str], *, since: datetime | None, until: datetime | None
+    ) -> list[TimelineEvent]:
+        wanted = set(release_oids)
+
+        def kept(e: TimelineEvent) -> bool:
+            in_time = (since is None or e.at >= since) and (until is None or e.at < until)
+            return e.release_oid in wanted and in_time
+
+        found = self.table.find(kept)
+        return sorted(found, key=lambda e: (e.release_oid, e.seq, e.at, e.id))
 
 
 # --- attachments ----------------------------------------------------------------------------
@@ -705,6 +757,14 @@ class FakeApiTokenRepository:
         if token is not None:
             self.table.rows[token.id] = stored(token.model_copy(update={"last_used_at": at}))
 
+    async def purge(self, *, ended_before: datetime) -> int:
+        before = as_stored(ended_before)
+
+        def ended(t: StoredApiToken) -> bool:
+            return t.expires_at < before or (t.revoked_at is not None and t.revoked_at < before)
+
+        return _delete(self.table.rows, ended)
+
     def _stored(self, token_id: str) -> StoredApiToken:
         found = self.table.rows.get(oid(token_id) or "")
         if found is None:
@@ -740,8 +800,8 @@ class FakeLoginAttemptRepository:
 class FakeIdempotencyRepository:
     """As ``storage.repositories.idempotency.IdempotencyRepository``: one claim per key; an
     unfinished claim made before ``stale_before`` may be taken over; only the claim made at
-    ``claimed_at`` keeps its answer or lets go. Keys are never forgotten here (MongoDB's TTL
-    index forgets them a day after use, by the wall clock)."""
+    ``claimed_at`` keeps its answer or lets go. Keys are forgotten here only by ``purge``
+    (MongoDB's TTL index also forgets them a day after use, by the wall clock)."""
 
     def __init__(self) -> None:
         self.keys: dict[str, IdempotentRequest] = {}
@@ -763,6 +823,10 @@ class FakeIdempotencyRepository:
     async def release(self, key: str, *, claimed_at: datetime) -> None:
         if self._unfinished(key, claimed_at) is not None:
             del self.keys[key]
+
+    async def purge(self, *, before: datetime) -> int:
+        cut = as_stored(before)
+        return _delete(self.keys, lambda k: k.claimed_at < cut)
 
     def _unfinished(self, key: str, claimed_at: datetime) -> IdempotentRequest | None:
         held = self.keys.get(key)
@@ -862,6 +926,54 @@ class FakeWebhookRepository:
         }
         self.delivery_table.rows[found] = stored(held.model_copy(update=change))
 
+    async def purge_deliveries(self, *, before: datetime) -> int:
+        cut = as_stored(before)
+
+        def over(d: WebhookDelivery) -> bool:
+            return d.status is not DeliveryStatus.PENDING and d.created_at < cut
+
+        return _delete(self.delivery_table.rows, over)
+
+
+# --- freeze windows --------------------------------------------------------------------------
+
+
+class FakeFreezeRepository:
+    """As ``storage.repositories.freezes.FreezeRepository``: open windows the first to start
+    first; ending one is conditional on its not being ended already."""
+
+    def __init__(self) -> None:
+        self.table: Table[FreezeWindow] = Table("freeze window")
+
+    async def add(self, window: FreezeWindow) -> FreezeWindow:
+        self.table.insert(window, window.id)
+        return window
+
+    async def get(self, freeze_id: str) -> FreezeWindow:
+        found = oid(freeze_id)
+        if found is None:  # as storage: an id that is none names no field
+            raise NotFound(f"No freeze window with id '{freeze_id}'.")
+        window = self.table.rows.get(found)
+        if window is None:
+            raise NotFound(
+                f"No freeze window with id '{freeze_id}'.", fields={"id": "Unknown freeze window"}
+            )
+        return window.model_copy(deep=True)
+
+    async def list_open(self, *, now: datetime) -> list[FreezeWindow]:
+        now = as_stored(now)
+        found = self.table.find(lambda w: w.ended_at is None and w.ends_at > now)
+        return sorted(found, key=lambda w: (w.starts_at, w.id))
+
+    async def end(self, freeze_id: str, *, ended_at: datetime, ended_by: str) -> bool:
+        found = oid(freeze_id)
+        held = self.table.rows.get(found or "")
+        if found is None or held is None or held.ended_at is not None:
+            return False
+        change = {"ended_at": ended_at, "ended_by": ended_by}
+        self.table.rows[found] = stored(held.model_copy(update=change))
+        return True
+
 
 # --- all of them ----------------------------------------------------------------------------
 
@@ -895,6 +1007,7 @@ class FakeDatabase:
         self.login_attempts = FakeLoginAttemptRepository()
         self.idempotency_keys = FakeIdempotencyRepository()
         self.webhooks = FakeWebhookRepository()
+        self.freezes = FakeFreezeRepository()
         self._tables: dict[str, Table[Any]] = {
             "roles": self.roles.table,
             "users": self.users.table,
@@ -907,6 +1020,7 @@ class FakeDatabase:
             "api_tokens": self.api_tokens.table,
             "webhooks": self.webhooks.hook_table,
             "webhook_deliveries": self.webhooks.delivery_table,
+            "freezes": self.freezes.table,
         }
 
     def repositories(self) -> Repositories:
@@ -927,6 +1041,7 @@ class FakeDatabase:
             login_attempts=self.login_attempts,
             idempotency_keys=self.idempotency_keys,
             webhooks=self.webhooks,
+            freezes=self.freezes,
         )
 
     def documents(self, collection: str) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 
 import pytest
 
@@ -66,6 +67,11 @@ class StopsAfterTheWrite:
 
     async def for_release(self, release_oid: str, *, limit: int) -> list[TimelineEvent]:
         return await self.inner.for_release(release_oid, limit=limit)
+
+    async def chained(
+        self, release_oids: Sequence[str], *, since: datetime | None, until: datetime | None
+    ) -> list[TimelineEvent]:
+        return await self.inner.chained(release_oids, since=since, until=until)
 
 
 @pytest.fixture

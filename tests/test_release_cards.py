@@ -117,7 +117,7 @@ async def test_lists_and_digests_read_cards_not_whole_releases(
     await world.repos.releases.dated_between(start=DAY, end=DAY, squads=None)
 
     card = ["_id", DERIVED, "release_date", "release_id", "release_name", "release_type"]
-    assert copied == [sorted([*card, "squad_ids", SUMMARY])] * 2
+    assert copied == [sorted([*card, "squad_ids", "break_glass", SUMMARY])] * 2
 
 
 async def test_a_release_stored_without_a_current_summary_is_summarized_when_read(

@@ -288,7 +288,7 @@ async def test_pending_for_lists_only_approvals_the_actor_may_decide_and_see(
     for ref, draft in drafts:
         await world.services.gates.add_milestone(admin, ref, "pay-api", GATE, draft)
     await world.services.approvals.decide(
-        admin, "REL-A", "pay-api", GATE, "decided", Decision.APPROVE
+        await _approver(world), "REL-A", "pay-api", GATE, "decided", Decision.APPROVE
     )
 
     pending = await world.services.approvals.pending_for(kim)

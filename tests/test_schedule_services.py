@@ -221,8 +221,8 @@ async def test_decided_approval_is_no_longer_reminded(world: World) -> None:
     await world.services.gates.update_milestone(
         admin, REL, "pay-api", GATE, "go-live", MilestoneChange(milestone_name="Go live!")
     )
-    assert await world.services.reminders.due(at_utc(1, 14))  # renamed, still pending
     arjun = await world.actor("arjun", Permission.IS_APPROVAL_MANAGER, Permission.CAN_VIEW_ALL)
+    assert await world.services.reminders.due(at_utc(1, 14))  # renamed, still pending
     await world.services.approvals.decide(arjun, REL, "pay-api", GATE, "go-live", Decision.APPROVE)
 
     assert await world.services.reminders.due(at_utc(1, 14)) == []

@@ -40,6 +40,7 @@ FLAG_LABELS: dict[Permission, str] = {
     Permission.CAN_MANAGE_ROLES: "Manage roles, Slack links and the catalog",
     Permission.CAN_INVITE_USERS: "Add users",
     Permission.CAN_VIEW_ALL: "See every release, not only their squads'",
+    Permission.CAN_VIEW_AUDIT: "Export the audit trail (hash-linked, verifiable)",
 }
 BOARD_TYPES = ("scrum", "kanban")
 PRODUCT_SEPARATOR = "|"

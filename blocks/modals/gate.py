@@ -22,10 +22,11 @@ from blocks.modals.form import (
     user_input,
 )
 from blocks.modals.form_state import Form, present
-from blocks.text import esc
+from blocks.text import Readers, esc, when
 from core.errors import ValidationFailed
 from core.models.common import COMMENT_MAX, NAME_MAX, TEXT_MAX, parse
 from core.models.release import GateStatus, Release
+from core.rules.freeze import Frozen
 from core.services.gates import GateChange, GateDraft
 
 TITLE = "Quality gate"
@@ -95,6 +96,16 @@ def gate_modal(release: Release, metadata: EditingMetadata) -> View:
             max_length=COMMENT_MAX,
             hint="Why the status changes; required for a waiver.",
         ),
+        text_input(
+            EditField.BREAK_GLASS,
+            "Break-glass reason",
+            optional=True,
+            multiline=True,
+            max_length=COMMENT_MAX,
+            hint="Only needed to pass or waive a gate of a prod milestone during a freeze; "
+            "approval managers only. The override is recorded, announced in the release's "
+            "status and the digest, and listed in the audit.",
+        ),
         DividerBlock(),
         context("*Gate details* — for a new gate; for an existing one, only what you fill in"),
         text_input(EditField.GATE_NAME, "Name of the new gate", optional=True, max_length=NAME_MAX),
@@ -124,6 +135,16 @@ def _label(status: GateStatus) -> str:
     return status.value.replace("_", " ").capitalize()
 
 
+def frozen_field_text(error: Frozen, readers: Readers) -> str:
+    """A gate move a freeze holds, told under the status (plain text): which freeze, until
+    when on the reader's clock, and how to go ahead."""
+    return (
+        f"The freeze '{error.window.name}' is on until {when(error.until, readers)}: passing "
+        "or waiving a gate of a prod milestone waits until it ends. An approval manager can "
+        "go ahead now by giving a break-glass reason below (recorded)."
+    )
+
+
 # --- reading ------------------------------------------------------------------------------
 
 
@@ -137,6 +158,7 @@ def read_gate_form(form: Form, pick: GatePick, *, owner_id: str | None) -> GateD
     """A new gate's draft, or what changes in the gate picked; ``owner_id``: the portal user
     of the owner picked, if any."""
     status, comment = form.choice(EditField.GATE_STATUS), form.text(EditField.COMMENT)
+    break_glass = form.text(EditField.BREAK_GLASS)
     details = present(
         {
             "description": form.text(EditField.DESCRIPTION),
@@ -146,7 +168,11 @@ def read_gate_form(form: Form, pick: GatePick, *, owner_id: str | None) -> GateD
         }
     )
     if pick.gate_name is None:
-        given = {EditField.GATE_STATUS: status, EditField.COMMENT: comment}
+        given = {
+            EditField.GATE_STATUS: status,
+            EditField.COMMENT: comment,
+            EditField.BREAK_GLASS: break_glass,
+        }
         filled = [block for block, value in given.items() if value]
         if filled:  # told under each, so each can be cleared
             why = "Only for an existing gate: add the gate, then change its status"
@@ -161,8 +187,9 @@ def read_gate_form(form: Form, pick: GatePick, *, owner_id: str | None) -> GateD
             "Gates keep their name.",
             fields={EditField.GATE_NAME: "Only for a new gate; leave empty to change this one"},
         )
-    change = parse(GateChange, {**present({"gate_status": status, "comment": comment}), **details})
-    if change == GateChange():
+    typed = present({"gate_status": status, "comment": comment, "break_glass": break_glass})
+    change = parse(GateChange, {**typed, **details})
+    if change.model_copy(update={"break_glass": None}) == GateChange():  # a reason alone
         raise ValidationFailed(
             "Nothing to change.",
             fields={EditField.GATE_STATUS: "Pick a new status, or fill in what should change"},

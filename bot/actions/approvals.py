@@ -1,4 +1,5 @@
-"""Approve / Reject buttons, from an approval DM, the approvals list or App Home.
+"""Approve / Reject buttons, from an approval DM, the approvals list or App Home; *Break
+glass…* on an approval refused during a freeze.
 
 The button value is only an address (ApprovalTarget): the core re-checks the person's rights
 from storage (the identity middleware re-resolves the actor for these actions). After a
@@ -15,16 +16,20 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.approvals import ApprovalTarget
-from blocks.ids import ActionId, Origin
+from blocks.ids import ActionId, CallbackId, Origin
+from blocks.modals.break_glass import BREAK_GLASS_TITLE, BreakGlassContext
 from blocks.modals.reject import RejectContext, notice_modal, reject_modal
+from blocks.text import esc
 from bot.answers import channel_of
-from bot.approval_flow import Surface, reject_refusal
+from bot.approval_flow import Surface, break_glass_form, refusal, reject_refusal
 from bot.deps import BotDeps
 from bot.errors import user_message
-from bot.modals import Replaced, replace_modal, show_modal
+from bot.identity import actor_of
+from bot.modals import Replaced, open_modal, replace_modal, show_modal
 from core.errors import DomainError
 from core.models.release import Decision
 
@@ -69,12 +74,12 @@ def _origin(value: str) -> Origin:
         return Origin.DM
 
 
-def not_opened(error: Exception) -> str:
-    """Why the reject modal did not open. A trigger_id that expired on the way (Slack gives
-    3 s from the click) is not our bug: ask for another click."""
+def not_opened(error: Exception, button: str = "Reject") -> str:
+    """Why the modal of ``button`` did not open. A trigger_id that expired on the way (Slack
+    gives 3 s from the click) is not our bug: ask for another click."""
     if isinstance(error, SlackApiError) and error.response.get("error") in TRIGGER_ERRORS:
-        log.warning("reject modal not opened: %s", error.response.get("error"))
-        return ":hourglass: Slack took too long to open the form. Please click *Reject* again."
+        log.warning("%s modal not opened: %s", button, error.response.get("error"))
+        return f":hourglass: Slack took too long to open the form. Please click *{button}* again."
     return user_message(error)
 
 
@@ -126,3 +131,60 @@ def register(app: AsyncApp, deps: BotDeps) -> None:
         if shown is Replaced.NOT_SHOWN:
             # The form still asks for a reason (submitting it would be refused): say why here.
             await where.tell(f"{refused}\nClose the Reject form.", context.get("actor"))
+
+    @app.action(ActionId.BREAK_GLASS)
+    async def break_glass(
+        ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """*Break glass…* on an approval refused during a freeze: a form asking for the reason,
+        naming the freeze (loaded after the modal opens: the trigger_id lives 3 s); a person
+        who may not break glass is told why in it instead."""
+        await ack()
+        click = Click.parse(body)
+        where = surface(click, client, context)
+        try:
+            target = ApprovalTarget.decode(click.value)
+            meta = BreakGlassContext(
+                target=target,
+                origin=target.origin,
+                response_url=click.response_url,
+                channel=click.channel_id,
+                message_ts=click.message_ts,
+            )
+
+            async def build() -> View:
+                return await break_glass_form(deps, context, meta, where.tz)
+
+            await open_modal(
+                client,
+                click.trigger_id or "",
+                BREAK_GLASS_TITLE,
+                CallbackId.BREAK_GLASS,
+                "the freeze",
+                build,
+            )
+        except Exception as error:  # told on the surface itself
+            await where.tell(not_opened(error, "Break glass…"), context.get("actor"))
+
+    @app.action(ActionId.REQUEST_AGAIN)
+    async def request_again(
+        ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """*Ask again* on an expiry notice: a new round of asking, by the clicker."""
+        await ack()
+        click = Click.parse(body)
+        where = surface(click, client, context)
+        try:
+            actor = actor_of(context)
+            target = ApprovalTarget.decode(click.value)
+            await deps.services.approvals.request_again(
+                actor, target.release, target.product, target.gate, target.milestone
+            )
+        except Exception as error:
+            await where.tell(refusal(error, where.tz), context.get("actor"))
+            return
+        await where.tell(
+            f":inbox_tray: Asked again: everyone who may decide *{esc(target.milestone)}* "
+            "gets a new request.",
+            actor,
+        )

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.api.admin import admin_routes
 from bot.api.approvals import approval_routes
+from bot.api.audit import audit_routes
 from bot.api.auth import auth_routes
 from bot.api.docs import docs_routes
 from bot.api.editing import editing_routes
@@ -56,6 +57,7 @@ def build_api(services: Services, *, authenticate: Authenticate | None = None) -
         *editing_routes(services),
         *admin_routes(services),
         *webhook_routes(services),
+        *audit_routes(services),
         *docs_routes(document),
     ]
     return Api(tuple(routes), authenticate or services.auth.authenticate, document)

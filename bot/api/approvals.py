@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.api.releases import RELEASE_PARAM, MilestonePlace
+from bot.api.releases import RELEASE_PARAM, ApprovalDetail, MilestonePlace
 from bot.api.routing import Call, Route
 from core.models.statuses import ApprovalStatus, MilestoneStatus
 from core.rules.principal import Scope
@@ -25,7 +25,7 @@ class ApprovalsQuery(BaseModel):
     )
 
 
-class ApprovalView(MilestonePlace):
+class ApprovalView(MilestonePlace, ApprovalDetail):
     """One milestone's approval. ``status`` NOT_REQUIRED: the milestone needs none."""
 
     milestone_status: MilestoneStatus
@@ -53,6 +53,7 @@ class ApprovalView(MilestonePlace):
             decided_by=approval.approver_username if decided else None,
             decided_at=approval.approved_at if decided else None,
             comment=approval.comment if decided else None,
+            **ApprovalDetail.fields_of(milestone),
         )
 
 

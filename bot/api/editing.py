@@ -19,6 +19,7 @@ from bot.api.errors import STATUS, error_response
 from bot.api.releases import RELEASE_PARAM, ReleaseView
 from bot.api.routing import Call, Route
 from core.errors import Conflict, ErrorCode, PastReleaseDate, RuleViolation, ValidationFailed
+from core.models.approval import Policy
 from core.models.attachment import AttachmentDraft, AttachmentTarget
 from core.models.common import DomainModel, Key, Name, UtcDatetime
 from core.models.release import (
@@ -33,6 +34,7 @@ from core.models.release import (
 )
 from core.models.schedule import known_zone
 from core.rules.approvals import AlreadyDecided
+from core.rules.policy_text import check_roles
 from core.rules.principal import Scope
 from core.services.container import Services
 from core.services.gates import GateChange, GateDraft, MilestoneChange, MilestoneDraft
@@ -89,6 +91,12 @@ class ProductChangeBody(DomainModel):
 class DecisionBody(DomainModel):
     comment: str | None = Field(
         None, description="Why: optional to approve, required to reject (at most 2000 characters)"
+    )
+    break_glass: str | None = Field(
+        None,
+        description="Approving a prod milestone during a freeze: an approval manager's reason "
+        "to go ahead anyway (recorded, shown in status and the digest); without it such an "
+        "approval is refused (409) naming the freeze",
     )
 
 
@@ -191,6 +199,14 @@ def editing_routes(services: Services) -> list[Route]:
                 fields={name: "No such user" for name in unknown},
             )
 
+    async def known_roles(call: Call, policy: Policy | None) -> Policy | None:
+        """A policy naming roles that exist, spelled as stored: one naming another could
+        never be met."""
+        if policy is None:
+            return None
+        roles = await services.roles.list_roles(call.actor)
+        return check_roles(policy, [r.role_name for r in roles], field="body.approval_policy")
+
     async def create_release(call: Call) -> ReleaseView:
         body = call.body(ReleaseCreateBody)
         draft = ReleaseDraft.model_validate(body.model_dump(exclude={"confirm_past_date"}))
@@ -248,6 +264,7 @@ def editing_routes(services: Services) -> list[Route]:
     async def add_milestone(call: Call) -> ReleaseView:
         draft = call.body(MilestoneDraft)
         await known_users({"body.owner_id": draft.owner_id})
+        draft.approval_policy = await known_roles(call, draft.approval_policy)
         p = call.params
         release = await services.gates.add_milestone(
             call.actor, p["release"], p["product"], p["gate"], draft
@@ -257,6 +274,7 @@ def editing_routes(services: Services) -> list[Route]:
     async def update_milestone(call: Call) -> ReleaseView:
         change = call.body(MilestoneChange)
         await known_users({"body.owner_id": change.owner_id})
+        change.approval_policy = await known_roles(call, change.approval_policy)
         p = call.params
         release = await services.gates.update_milestone(
             call.actor, p["release"], p["product"], p["gate"], p["milestone"], change
@@ -265,6 +283,7 @@ def editing_routes(services: Services) -> list[Route]:
 
     async def decide(call: Call, decision: Decision) -> ReleaseView | web.Response:
         p = call.params
+        body = call.body(DecisionBody)
         try:
             release = await services.approvals.decide(
                 call.actor,
@@ -273,7 +292,8 @@ def editing_routes(services: Services) -> list[Route]:
                 p["gate"],
                 p["milestone"],
                 decision,
-                call.body(DecisionBody).comment,
+                body.comment,
+                break_glass=body.break_glass,
             )
         except AlreadyDecided as decided:
             return already_decided(decided)
@@ -284,6 +304,13 @@ def editing_routes(services: Services) -> list[Route]:
 
     async def reject_milestone(call: Call) -> ReleaseView | web.Response:
         return await decide(call, Decision.REJECT)
+
+    async def request_approval_again(call: Call) -> ReleaseView:
+        p = call.params
+        release = await services.approvals.request_again(
+            call.actor, p["release"], p["product"], p["gate"], p["milestone"]
+        )
+        return view(release)
 
     async def add_runbook(call: Call) -> ReleaseView:
         body = call.body(RunbookBody)
@@ -476,6 +503,20 @@ def editing_routes(services: Services) -> list[Route]:
             response=ReleaseView,
             params=MILESTONE_PARAMS,
             description="comment is required. Decided already: 409 with who decided and when.",
+        ),
+        Route(
+            "POST",
+            f"{MILESTONE}/approval/request",
+            request_approval_again,
+            "Ask again for an approval that expired",
+            APPROVALS_TAG,
+            scope=write,
+            response=ReleaseView,
+            params=MILESTONE_PARAMS,
+            description="A new round of asking with the same policy, by you: the approvers are "
+            "sent a DM again, and the approval expires again after the policy's hours. For "
+            "whoever may change the milestone, or asked for the approval. An approval that "
+            "has not expired is refused (409).",
         ),
         Route(
             "POST",

@@ -9,14 +9,23 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.api.routing import Call, Route
+from core.models.approval import QuorumRule, Withdrawal
 from core.models.release import (
     AttachmentRef,
     Change,
+    Milestone,
     ReleaseProduct,
     Runbook,
 )
-from core.models.statuses import ApprovalStatus, Environment, GateStatus, MilestoneStatus
+from core.models.statuses import (
+    ApprovalStatus,
+    Decision,
+    Environment,
+    GateStatus,
+    MilestoneStatus,
+)
 from core.models.timeline import EventActor, TargetPath
+from core.rules.approvals import progress, withdraws_on_change
 from core.rules.principal import Scope
 from core.rules.readiness import (
     Blocker,
@@ -154,6 +163,98 @@ class MilestonePlace(BaseModel):
         }
 
 
+class PolicyView(BaseModel):
+    """Who must approve: each rule needs ``count`` distinct people holding the role ``role``
+    (or, no role, any of the role flags ``flags``); a person counts once across the rules."""
+
+    rules: list[QuorumRule]
+    describe: str = Field(
+        description="The rules as people read them: 1 × QA Lead + 2 × Payments Owner"
+    )
+    expires_after_hours: int | None = Field(
+        description="A pending approval expires this long after it was asked for; null: never"
+    )
+    withdraw_when_evidence_changes: bool | None = Field(
+        description="As set: null is the default (on for prod milestones only)"
+    )
+    withdraws: bool = Field(
+        description="Whether this milestone's votes are withdrawn when its evidence changes"
+    )
+    is_default: bool = Field(
+        description="No policy was set: one approval manager, or one approver, as "
+        "requires_approval_manager says"
+    )
+
+
+class RuleProgress(BaseModel):
+    label: str
+    have: int = Field(description="The approving votes counted toward the rule")
+    need: int
+
+
+class VoteView(BaseModel):
+    user_id: str = Field(description="Whose vote it is (who counts)")
+    username: str
+    cast_by_user_id: str | None = Field(description="A delegate who cast it in their place")
+    cast_by: str | None
+    decision: Decision
+    at: datetime
+    roles: list[str] = Field(description="The voter's roles when they voted")
+    comment: str | None
+
+
+class ApprovalDetail(BaseModel):
+    """An approval's policy, how far it has got, the votes, who asked and until when."""
+
+    policy: PolicyView
+    progress: list[RuleProgress] = Field(description="Per rule of the policy")
+    votes: list[VoteView] = Field(description="Of this round of asking, in the order cast")
+    requested_by_user_id: str | None = Field(
+        description="Who asked for it (made it pending, or last changed what it covers)"
+    )
+    requested_by: str | None
+    expires_at: datetime | None = Field(description="When a pending approval expires")
+    withdrawal: Withdrawal | None = Field(
+        description="The last votes withdrawn because their evidence changed, and why"
+    )
+
+    @staticmethod
+    def fields_of(milestone: Milestone) -> dict[str, Any]:
+        approval = milestone.approval
+        policy = approval.effective_policy
+        return {
+            "policy": PolicyView(
+                rules=policy.rules,
+                describe=policy.describe(),
+                expires_after_hours=policy.expires_after_hours,
+                withdraw_when_evidence_changes=policy.withdraw_when_evidence_changes,
+                withdraws=withdraws_on_change(milestone),
+                is_default=approval.policy is None,
+            ),
+            "progress": [
+                RuleProgress(label=label, have=have, need=need)
+                for label, have, need in progress(approval)
+            ],
+            "votes": [
+                VoteView(
+                    user_id=v.user_id,
+                    username=v.username,
+                    cast_by_user_id=v.cast_by_user_id,
+                    cast_by=v.cast_by_username,
+                    decision=v.decision,
+                    at=v.at,
+                    roles=v.role_snapshot,
+                    comment=v.comment,
+                )
+                for v in approval.votes
+            ],
+            "requested_by_user_id": approval.requested_by,
+            "requested_by": approval.requested_by_username,
+            "expires_at": approval.expires_at,
+            "withdrawal": approval.withdrawal,
+        }
+
+
 class MilestoneRefView(MilestonePlace):
     start_date: datetime
     end_date: datetime
@@ -163,6 +264,7 @@ class MilestoneRefView(MilestonePlace):
     approval_required: bool
     approver_username: str | None
     approval_comment: str | None
+    approval: ApprovalDetail
 
     @classmethod
     def of(cls, ref: MilestoneRef) -> MilestoneRefView:
@@ -177,6 +279,7 @@ class MilestoneRefView(MilestonePlace):
             approval_required=approval.required,
             approver_username=approval.approver_username,
             approval_comment=approval.comment,
+            approval=ApprovalDetail(**ApprovalDetail.fields_of(milestone)),
         )
 
 

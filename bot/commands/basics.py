@@ -23,7 +23,9 @@ def register(router: Router) -> None:
     )
     async def whoami(request: CommandRequest) -> None:
         user_id = str(request.body.get("user_id", ""))
-        message = whoami_message(request.actor, user_id)
+        actor = request.actor
+        standing = await request.deps.services.delegation.standing(actor) if actor else None
+        message = whoami_message(actor, user_id, standing=standing, tz=request.tz)
         await request.respond(**message.to_dict(), response_type="ephemeral")
 
     @router.add("status", "<release>", "readiness of a release, posted in the channel", queued=True)
@@ -35,7 +37,8 @@ def register(router: Router) -> None:
 
 HELP_ORDER = [
     "help", "whoami", "list", "status", "history", "approvals", "new", "product", "gate",
-    "milestone", "runbook", "task", "change", "attach", "digest", "admin",
+    "milestone", "runbook", "task", "change", "attach", "digest", "delegate", "audit",
+    "admin",
 ]  # fmt: skip
 
 

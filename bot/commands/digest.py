@@ -14,6 +14,7 @@ from blocks.digest_delivery import (
 from blocks.message import Message, section
 from bot.channels import Reach, channel_reach
 from bot.commands.router import CommandRequest, Router
+from bot.digest_overrides import recent_overrides
 from core.errors import ValidationFailed
 from core.rules.operations import SUBSCRIBE_CHANNEL
 from core.services.schedule import DEFAULT_DIGEST_TIME
@@ -82,9 +83,14 @@ async def _unsubscribe(request: CommandRequest) -> None:
 
 
 async def _now(request: CommandRequest) -> None:
-    today = request.deps.clock().astimezone(request.tz).date()
-    digest = await request.deps.services.digests.digest_for(request.user, today)
-    message = digest_message(digest, request.tz, request.deps.settings.digest_template_dir)
+    now = request.deps.clock()
+    today = now.astimezone(request.tz).date()
+    services = request.deps.services
+    digest = await services.digests.digest_for(request.user, today)
+    freezes = await services.freezes.outlook()
+    overrides = recent_overrides([digest], now)
+    folder = request.deps.settings.digest_template_dir
+    message = digest_message(digest, request.tz, folder, freezes=freezes, overrides=overrides)
     await request.respond(**message.to_dict(), response_type="in_channel")
 
 

@@ -22,6 +22,12 @@ later: past the client's timeout, the bot cannot tell whether it was accepted;
 ``hang_up(method)`` accepts it and closes the connection without an answer;
 ``fail_after_doing(method, error="fatal_error")`` accepts it and answers an error all the
 same, as Slack may for its own failures (``internal_error``, ``fatal_error``, a 5xx).
+
+Files go up as Slack's external upload flow has them (what slack_sdk's ``files_upload_v2``
+does): files.getUploadURLExternal answers an ``upload_url`` on this server, a POST of the
+bytes there stores them (``fail("upload_url", status=…)`` refuses it), and
+files.completeUploadExternal shares the file in ``channel_id``. ``files`` keeps each one,
+its bytes and where it was shared (``shared_files(channel)``).
 """
 
 from __future__ import annotations
@@ -88,6 +94,20 @@ class _Late:
 
 
 @dataclass
+class SlackFile:
+    """A file uploaded with the external upload flow: its bytes once POSTed, and the
+    channels it was shared in once completed."""
+
+    id: str
+    filename: str
+    length: int
+    content: bytes | None = None
+    title: str = ""
+    channels: list[str] = field(default_factory=list)
+    initial_comment: str | None = None
+
+
+@dataclass
 class FakeSlack:
     """Start with ``await fake.start()``; ``api_url`` goes into SLACK_API_URL."""
 
@@ -116,6 +136,8 @@ class FakeSlack:
     ts_clock: Callable[[], float] | None = None
     _last_ts: float = 0.0
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    # File id → the file, from files.getUploadURLExternal on.
+    files: dict[str, SlackFile] = field(default_factory=dict)
 
     @property
     def api_url(self) -> str:
@@ -179,6 +201,10 @@ class FakeSlack:
         self._spent.add(trigger_id)
         return None
 
+    def shared_files(self, channel: str) -> list[SlackFile]:
+        """The files shared in ``channel`` (a DM by its D id), in the order shared."""
+        return [f for f in self.files.values() if channel in f.channels]
+
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
@@ -196,6 +222,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -262,6 +289,63 @@ class FakeSlack:
         await self._record(Call("response_url", {**params, "key": request.match_info["key"]}))
         return web.Response(text="ok")
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload_url: the file's bytes, as the body of a POST (no token: the URL is it)."""
+        file = self.files.get(request.match_info["file_id"])
+        data = await request.read()
+        failure = self._failures.get("upload_url")
+        if failure and failure.remaining > 0:
+            failure.remaining -= 1
+            await self._record(Call(f"upload_url!{failure.status}", {"length": len(data)}))
+            return web.Response(status=failure.status, text="upload failed")
+        if file is None:
+            return web.Response(status=404, text="not found")
+        file.content = data
+        await self._record(Call("upload_url", {"file_id": file.id, "length": len(data)}))
+        return web.Response(text=f"OK - {len(data)}")
+
+    def _upload_url(self, params: dict[str, Any], ts: str) -> dict[str, Any]:
+        """files.getUploadURLExternal: a file id and where to POST its bytes."""
+        filename = str(params.get("filename") or "")
+        try:
+            length = int(params.get("length") or 0)
+        except ValueError:
+            length = 0
+        if not filename or length <= 0:
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{ts.replace('.', '')}"
+        self.files[file_id] = SlackFile(file_id, filename, length)
+        return {"upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
+        """files.completeUploadExternal: the uploaded files, shared in ``channel_id``."""
+        try:
+            listed = json.loads(str(params.get("files") or "[]"))
+        except json.JSONDecodeError:
+            return {"ok": False, "error": "invalid_arguments"}
+        named = params.get("channel_id") or params.get("channels") or ""
+        channels = [c for c in str(named).split(",") if c]
+        refused = next(filter(None, map(self.refused_channels.get, channels)), None)
+        if refused is not None:
+            return {"ok": False, "error": refused}
+        done: list[SlackFile] = []
+        for item in listed if isinstance(listed, list) else []:
+            file = self.files.get(str(item.get("id") if isinstance(item, dict) else ""))
+            if file is None or file.content is None:  # never issued, or its bytes never came
+                return {"ok": False, "error": "file_not_found"}
+            file.title = str(item.get("title") or file.filename)
+            done.append(file)
+        if not done:
+            return {"ok": False, "error": "invalid_arguments"}
+        for file in done:
+            file.channels += channels
+            file.initial_comment = params.get("initial_comment")
+        return {
+            "files": [
+                {"id": f.id, "name": f.filename, "title": f.title, "size": f.length} for f in done
+            ]
+        }
+
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         ts = self._next_ts()
         answers: dict[str, Callable[[], dict[str, Any]]] = {
@@ -288,6 +372,8 @@ class FakeSlack:
             },
             "views.push": lambda: {"view": {"id": f"V{ts}", **_view(params)}},
             "views.publish": lambda: {"view": {"id": f"V{ts}", **_view(params)}},
+            "files.getUploadURLExternal": lambda: self._upload_url(params, ts),
+            "files.completeUploadExternal": lambda: self._complete_upload(params),
         }
         refused = self.refused_channels.get(str(params.get("channel", "")))
         if refused is not None and method in ("chat.postMessage", "chat.postEphemeral"):

@@ -27,6 +27,7 @@ from blocks.modals import (
     TaskPick,
     confirmations as confirm,
     gate_picks,
+    milestone as milestone_form,
     milestone_picks,
     read_attach_form,
     read_change_form,
@@ -41,12 +42,14 @@ from blocks.modals import (
     task_picks,
 )
 from blocks.modals.form import Pick, is_digest
+from blocks.modals.gate import frozen_field_text
 from blocks.text import span
 from bot.deps import BotDeps
 from bot.identity import actor_of
 from bot.views.form_input import ViewListener, confirm_saved, field_errors
-from core.errors import NotFound, PastReleaseDate, ValidationFailed
+from core.errors import NotFound, PastReleaseDate, RuleViolation, ValidationFailed
 from core.models.release import FixedVersion, Release
+from core.rules.freeze import Frozen
 from core.rules.milestones import MilestonesOverlap
 from core.rules.permissions import Actor
 from core.services.gates import GateDraft, MilestoneDraft
@@ -168,16 +171,30 @@ async def save_gate(s: Submission) -> Message:
     if isinstance(typed, GateDraft):
         release = await gates.add_gate(s.actor, s.release, pick.product_id, typed)
         return confirm.gate_added(release, pick.product_id, typed.gate_name)
-    with _picked(EditField.GATE):
-        release = await gates.update_gate(
-            s.actor, s.release, pick.product_id, typed.gate_name, typed.change
-        )
+    try:
+        with _picked(EditField.GATE):
+            release = await gates.update_gate(
+                s.actor, s.release, pick.product_id, typed.gate_name, typed.change
+            )
+    except Frozen as frozen:  # under the status: which freeze, until when, how to go ahead
+        said = frozen_field_text(frozen, s.tz)
+        raise RuleViolation(said, fields={EditField.GATE_STATUS: said}) from None
     return confirm.gate_changed(release, pick.product_id, typed.gate_name)
 
 
 async def save_milestone(s: Submission) -> Message:
     pick = await s.pick(EditField.MILESTONE, MilestonePick, milestone_picks)
-    typed = read_milestone_form(s.form, pick, owner_id=await s.owner())
+    current = None
+    if pick.milestone_key is not None:  # its approval, for the policy settings left as they are
+        with _picked(EditField.MILESTONE):
+            gate = (await s.load()).product(pick.product_id).gate(pick.gate_name)
+            current = gate.milestone(pick.milestone_key).approval
+    roles: list[str] = []
+    if milestone_form.names_approvers(s.form):
+        roles = [r.role_name for r in await s.deps.services.roles.list_roles(s.actor)]
+    typed = read_milestone_form(
+        s.form, pick, owner_id=await s.owner(), role_names=roles, current=current
+    )
     gates, where = s.deps.services.gates, (s.actor, s.release, pick.product_id, pick.gate_name)
     if isinstance(typed, MilestoneDraft):
         after = await gates.add_milestone(*where, typed)
@@ -297,6 +314,7 @@ EDITORS = (
             "gate_name": EditField.MILESTONE,
             "approval_required": EditField.APPROVAL,
             "requires_approval_manager": EditField.APPROVAL,
+            "approval_policy": milestone_form.PolicyField.APPROVERS,
         },
     ),
     Editor(CallbackId.RUNBOOK, save_runbook, _always(EditField.RUNBOOK_NAME)),

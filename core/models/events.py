@@ -70,6 +70,41 @@ class ApprovalWithdrawn(DomainModel):
     ref: ApprovalRef
 
 
+class ApprovalVoted(DomainModel):
+    """Someone voted and the approval still waits for others."""
+
+    kind: Literal["approval_voted"] = "approval_voted"
+    ref: ApprovalRef
+    by: str | None
+
+
+class VotesWithdrawn(DomainModel):
+    """What the votes looked at changed: they were withdrawn (the approval is asked for
+    again by an ``ApprovalRequested`` of its own)."""
+
+    kind: Literal["votes_withdrawn"] = "votes_withdrawn"
+    ref: ApprovalRef
+    reason: str
+    at: UtcDatetime
+    round: UtcDatetime | None  # the round asked for before
+
+
+class ApprovalExpired(DomainModel):
+    kind: Literal["approval_expired"] = "approval_expired"
+    ref: ApprovalRef
+    round: UtcDatetime | None
+
+
+class BrokeGlass(DomainModel):
+    """A change went through a freeze by an approval manager's override."""
+
+    kind: Literal["broke_glass"] = "broke_glass"
+    freeze_name: str
+    by: str
+    reason: str
+    what: str
+
+
 class TaskChanged(DomainModel):
     """A runbook task was added (``before`` None) or its status changed."""
 
@@ -98,6 +133,10 @@ DomainEvent = Annotated[
     | ApprovalRequested
     | ApprovalDecided
     | ApprovalWithdrawn
+    | ApprovalVoted
+    | VotesWithdrawn
+    | ApprovalExpired
+    | BrokeGlass
     | TaskChanged
     | AccessChanged,
     Field(discriminator="kind"),

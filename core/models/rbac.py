@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import EmailStr, Field, field_validator
@@ -23,6 +24,7 @@ class Permission(StrEnum):
     CAN_MANAGE_ROLES = "can_manage_roles"
     CAN_INVITE_USERS = "can_invite_users"
     CAN_VIEW_ALL = "can_view_all"
+    CAN_VIEW_AUDIT = "can_view_audit"
 
 
 class RoleFlags(DomainModel):
@@ -36,6 +38,7 @@ class RoleFlags(DomainModel):
     can_manage_roles: bool = False
     can_invite_users: bool = False
     can_view_all: bool = False
+    can_view_audit: bool = False  # export the audit chain (issue 13)
 
     def permissions(self) -> frozenset[Permission]:
         return frozenset(p for p in Permission if getattr(self, p.value))
@@ -76,6 +79,24 @@ class UserDraft(DomainModel):
         return value.lower()
 
 
+class Delegation(DomainModel):
+    """While away, the user's approval decisions may also be made by ``delegate_user_id``
+    (``core/rules/delegation.py``). Not transitive: the delegate decides with their own vote
+    and this one, never with votes delegated to the delegator by others."""
+
+    delegate_user_id: str
+    delegate_username: str
+    # Exclusive end: the end of the named day in the delegator's time zone.
+    until: UtcDatetime
+    set_at: UtcDatetime
+    set_by: str  # username of who set it (the delegator, or an admin for them)
+    # The admin who approved a delegate who does not hold every role of the delegator.
+    admin_approved_by: str | None = None
+
+    def active(self, now: datetime) -> bool:
+        return now < self.until
+
+
 class User(Entity):
     username: Key
     full_name: Name
@@ -92,6 +113,8 @@ class User(Entity):
     time_zone_checked_at: UtcDatetime | None = None
     status: UserStatus = UserStatus.ACTIVE
     created_at: UtcDatetime
+    # Who decides in this user's place while they are away (ends by itself at ``until``).
+    delegation: Delegation | None = None
     # The outbox: what access changes caused, written with them (core/services/outbox.py).
     outbox: list[PendingEvents] = Field(default_factory=list)
 
@@ -100,3 +123,8 @@ class User(Entity):
     def _lower_email(cls, value: str) -> str:
         # Emails are unique case-insensitively: stored lower-cased, compared lower-cased.
         return value.lower()
+
+    def active_delegation(self, now: datetime) -> Delegation | None:
+        """The delegation in force at ``now``; None when there is none or it has ended."""
+        delegation = self.delegation
+        return delegation if delegation is not None and delegation.active(now) else None

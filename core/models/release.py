@@ -11,6 +11,14 @@ from typing import Annotated, Protocol
 from pydantic import AfterValidator, Field, StringConstraints
 
 from core.errors import Kind, NotFound
+from core.models.approval import (
+    ONE_APPROVAL_MANAGER,
+    ONE_DECIDER,
+    BreakGlass,
+    Policy,
+    Vote,
+    Withdrawal,
+)
 from core.models.common import (
     URL_MAX,
     Comment,
@@ -51,6 +59,10 @@ class AttachmentRef(DomainModel):
 
 
 class MilestoneApproval(DomainModel):
+    """``approver_*``, ``approved_at`` and ``comment`` are the decision: the vote that met the
+    policy, or the rejection. A document saved before policies (no ``policy``, no ``votes``)
+    means what it meant: one approval manager, or one decider (``effective_policy``)."""
+
     required: bool = False
     requires_approval_manager: bool = False
     status: ApprovalStatus = ApprovalStatus.NOT_REQUIRED
@@ -61,10 +73,23 @@ class MilestoneApproval(DomainModel):
     approved_at: UtcDatetime | None = None
     comment: str | None = None
     attachment_refs: list[AttachmentRef] = Field(default_factory=list)
+    policy: Policy | None = None
+    votes: list[Vote] = Field(default_factory=list)
+    # Who asked (made it pending, or last changed what it covers): never counts toward it.
+    requested_by: str | None = None
+    requested_by_username: str | None = None
+    expires_at: UtcDatetime | None = None
+    withdrawal: Withdrawal | None = None  # the last votes withdrawn, and why
 
     @property
     def is_decided(self) -> bool:
         return self.status in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED)
+
+    @property
+    def effective_policy(self) -> Policy:
+        if self.policy is not None:
+            return self.policy
+        return ONE_APPROVAL_MANAGER if self.requires_approval_manager else ONE_DECIDER
 
 
 class Milestone(DomainModel):
@@ -279,9 +304,15 @@ class Release(Entity, ReleaseDraft):
     runbooks: list[Runbook] = Field(default_factory=list)
     chg: Change | None = None
     attachment_refs: list[AttachmentRef] = Field(default_factory=list)
+    # Changes made during a freeze by an approval manager's override, with the reason.
+    break_glass: list[BreakGlass] = Field(default_factory=list)
     created_by: str
     created_at: UtcDatetime
     version: int = 0
+    # The head of the release's audit chain: how many entries it has and the last one's hash,
+    # written with every entry (core/rules/audit.py).
+    audit_seq: int = 0
+    audit_head: str = ""
     # The outbox: audit entries written in the same (atomic) write as the change they record,
     # then delivered to the timeline and removed (core/services/outbox.py). One left here
     # was not delivered yet, e.g. because the process stopped right after the write.
@@ -329,3 +360,5 @@ class ReleaseHead(Protocol):
     def release_type(self) -> str: ...
     @property
     def squad_ids(self) -> Sequence[str]: ...
+    @property
+    def break_glass(self) -> Sequence[BreakGlass]: ...

@@ -33,6 +33,7 @@ class ApprovalStatus(StrEnum):
     PENDING = "PENDING"
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"  # nobody decided within the policy's time; it can be asked again
 
 
 class Decision(StrEnum):

@@ -55,6 +55,11 @@ class TimelineEvent(Entity):
     after: dict[str, Any] | None = None
     comment: str | None = None
     at: UtcDatetime
+    # The audit chain (core/rules/audit.py): the entry's place in its release's chain, the
+    # hash of the entry before it and its own. 0 / "" / "": written before the chain existed.
+    seq: int = 0
+    prev_hash: str = ""
+    hash: str = ""
     # What the change caused, for the reactions (core/services/outbox.py); the entry above
     # is what people read in the history.
     events: list[DomainEvent] = Field(default_factory=list)

@@ -23,6 +23,10 @@ class WebhookEvent(StrEnum):
     APPROVAL_REQUESTED = "approval.requested"
     APPROVAL_DECIDED = "approval.decided"
     APPROVAL_WITHDRAWN = "approval.withdrawn"
+    APPROVAL_VOTED = "approval.voted"  # a vote in; others still needed
+    APPROVAL_VOTES_WITHDRAWN = "approval.votes_withdrawn"  # what the votes looked at changed
+    APPROVAL_EXPIRED = "approval.expired"
+    FREEZE_BROKEN = "freeze.break_glass"  # a change made through a freeze, with its reason
     TASK_CHANGED = "task.changed"
 
 

@@ -1,14 +1,27 @@
-"""Rule 3: milestone approvals are NOT_REQUIRED, or PENDING until decided exactly once."""
+"""Rule 3 and approval policies: a milestone's approval is NOT_REQUIRED, or PENDING until its
+policy is met by distinct people (APPROVED), someone rejects it (REJECTED) or it runs out of
+time (EXPIRED). Votes are kept with who cast them, their roles then and what they looked at.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.errors import PermissionDenied, RuleViolation, ValidationFailed
+from core.models.approval import Policy, Vote, Withdrawal
 from core.models.common import COMMENT_MAX
 from core.models.rbac import Permission
-from core.models.release import ApprovalStatus, Decision, Milestone, MilestoneApproval
+from core.models.release import (
+    ApprovalStatus,
+    Decision,
+    Environment,
+    Milestone,
+    MilestoneApproval,
+    Release,
+)
+from core.rules.evidence import Evidence, describe_change, evidence_of, fingerprint
 from core.rules.permissions import Actor
 
 
@@ -20,16 +33,37 @@ class ApprovalPolicy:
 
 
 def new_approval(
-    required: bool, requires_approval_manager: bool, now: datetime
+    required: bool,
+    requires_approval_manager: bool,
+    now: datetime,
+    *,
+    policy: Policy | None = None,
+    requested_by: Actor | None = None,
 ) -> MilestoneApproval:
-    if not required:
-        return MilestoneApproval(requires_approval_manager=requires_approval_manager)
-    return MilestoneApproval(
-        required=True,
-        requires_approval_manager=requires_approval_manager,
-        status=ApprovalStatus.PENDING,
-        requested_at=now,
+    approval = MilestoneApproval(
+        required=required,
+        requires_approval_manager=(
+            policy.needs_approval_manager if policy is not None else requires_approval_manager
+        ),
+        policy=policy,
     )
+    if required:
+        _ask(approval, now, requested_by)
+    return approval
+
+
+def _ask(approval: MilestoneApproval, now: datetime, by: Actor | None) -> None:
+    """A new round of asking: pending from now, no votes, ``by`` the requester."""
+    approval.status = ApprovalStatus.PENDING
+    approval.requested_at = now
+    approval.votes = []
+    approval.approver_user_id = approval.approver_username = approval.comment = None
+    approval.approver_role_snapshot = []
+    approval.approved_at = None
+    if by is not None:
+        approval.requested_by, approval.requested_by_username = by.user_id, by.user.username
+    hours = approval.effective_policy.expires_after_hours
+    approval.expires_at = now + timedelta(hours=hours) if hours else None
 
 
 def change_settings(
@@ -38,15 +72,20 @@ def change_settings(
     required: bool,
     requires_approval_manager: bool,
     now: datetime,
+    *,
+    policy: Policy | None = None,
 ) -> None:
-    """Change whether a milestone needs approval; a decided approval is final.
+    """Change whether a milestone needs approval and what its policy is; a decided approval
+    is final. Any change is a new round of asking, by ``actor``.
 
     Lowering the bar of a pending approval that needs an approval manager (dropping the
     approval, or the manager requirement) is itself an approval manager's call.
     """
     current = milestone.approval
-    wanted = (required, requires_approval_manager)
-    if (current.required, current.requires_approval_manager) == wanted:
+    if policy is not None:
+        requires_approval_manager = policy.needs_approval_manager
+    wanted = (required, requires_approval_manager, policy)
+    if (current.required, current.requires_approval_manager, current.policy) == wanted:
         return
     if current.is_decided:
         raise RuleViolation(
@@ -61,7 +100,28 @@ def change_settings(
             "only an approval manager can remove that requirement.",
             fields={"approval_required": "Needs an approval manager"},
         )
-    milestone.approval = new_approval(required, requires_approval_manager, now)
+    milestone.approval = new_approval(
+        required, requires_approval_manager, now, policy=policy, requested_by=actor
+    )
+
+
+def covered_changed(actor: Actor, milestone: Milestone) -> None:
+    """Someone changed what a pending approval covers (not its owner): they are who asked."""
+    approval = milestone.approval
+    if approval.status is ApprovalStatus.PENDING:
+        approval.requested_by, approval.requested_by_username = actor.user_id, actor.user.username
+
+
+def request_again(actor: Actor, milestone: Milestone, now: datetime) -> None:
+    """Ask again for an approval that expired: a new round with the same policy."""
+    approval = milestone.approval
+    if approval.status is not ApprovalStatus.EXPIRED:
+        raise RuleViolation(
+            f"The approval of milestone '{milestone.milestone_key}' is "
+            f"{approval.status.value.lower().replace('_', ' ')}; only an expired approval "
+            "can be asked for again.",
+        )
+    _ask(approval, now, actor)
 
 
 class AlreadyDecided(RuleViolation):
@@ -83,54 +143,195 @@ class AlreadyDecided(RuleViolation):
         )
 
 
-def check_may_decide(actor: Actor, milestone: Milestone, policy: ApprovalPolicy) -> None:
-    """Raise unless the actor may decide this milestone's approval now."""
+class AlreadyVoted(RuleViolation):
+    """The same person's second vote (a double click): counted once, told when."""
+
+    def __init__(self, milestone: Milestone, vote: Vote) -> None:
+        self.vote = vote
+        self.milestone_key = milestone.milestone_key
+        done = "approved" if vote.decision is Decision.APPROVE else "rejected"
+        super().__init__(
+            f"Your vote on milestone '{milestone.milestone_key}' is in already: {vote.by_label} "
+            f"{done}. Waiting for {progress_line(milestone.approval)}."
+        )
+
+
+# --- counting ---------------------------------------------------------------------------
+
+Holder = tuple[list[str], list[Permission]]  # role names, role flags
+
+
+def _holder(actor: Actor) -> Holder:
+    return actor.role_names, sorted(actor.permissions)
+
+
+def _filled(policy: Policy, holders: Sequence[Holder]) -> list[int]:
+    """People per rule when each person counts once across all rules: a maximum matching of
+    people to the rules' places (few people, a few places: augmenting paths suffice)."""
+    places = [i for i, rule in enumerate(policy.rules) for _ in range(rule.count)]
+    taken: list[int | None] = [None] * len(places)
+
+    def place(person: int, seen: set[int]) -> bool:
+        for slot, rule in enumerate(places):
+            if slot in seen or not policy.rules[rule].admits(*holders[person]):
+                continue
+            seen.add(slot)
+            holder = taken[slot]
+            if holder is None or place(holder, seen):
+                taken[slot] = person
+                return True
+        return False
+
+    for person in range(len(holders)):
+        place(person, set())
+    counts = [0] * len(policy.rules)
+    for slot, holder in enumerate(taken):
+        if holder is not None:
+            counts[places[slot]] += 1
+    return counts
+
+
+def _approvals(approval: MilestoneApproval) -> list[Holder]:
+    return [
+        (v.role_snapshot, v.flag_snapshot) for v in approval.votes if v.decision is Decision.APPROVE
+    ]
+
+
+def progress(approval: MilestoneApproval) -> list[tuple[str, int, int]]:
+    """Per rule: its label, the people counted, the people needed."""
+    policy = approval.effective_policy
+    counts = _filled(policy, _approvals(approval))
+    return [(r.label, n, r.count) for r, n in zip(policy.rules, counts, strict=True)]
+
+
+def progress_line(approval: MilestoneApproval) -> str:
+    """ "QA Lead 1/1 · Payments Owner 1/2"."""
+    return " · ".join(f"{label} {have}/{need}" for label, have, need in progress(approval))
+
+
+def _met(approval: MilestoneApproval) -> bool:
+    return all(have >= need for _, have, need in progress(approval))
+
+
+def _would_count(approval: MilestoneApproval, holder: Holder) -> bool:
+    policy, holders = approval.effective_policy, _approvals(approval)
+    return sum(_filled(policy, [*holders, holder])) > sum(_filled(policy, holders))
+
+
+# --- who may vote -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Voter:
+    """Whose vote a click is: the person's own, or (``cast_by``) that of someone away who
+    named them as delegate."""
+
+    principal: Actor
+    cast_by: Actor | None = None
+
+
+def _voted(approval: MilestoneApproval, user_id: str) -> Vote | None:
+    """A vote by, or cast by, this person."""
+    return next((v for v in approval.votes if user_id in (v.user_id, v.cast_by_user_id)), None)
+
+
+def _refusal(
+    principal: Actor, milestone: Milestone, settings: ApprovalPolicy, cast_by: Actor | None
+) -> PermissionDenied | RuleViolation | None:
+    approval, key = milestone.approval, milestone.milestone_key
+    policy = approval.effective_policy
+    whose = "you" if cast_by is None else principal.user.username
+    holder = _holder(principal)
+    if not any(rule.admits(*holder) for rule in policy.rules):
+        if approval.policy is None and not approval.requires_approval_manager:
+            return PermissionDenied(
+                "You need the 'is_approval_manager' or 'can_manage_quality_gates' permission "
+                f"to decide milestone '{key}'."
+            )
+        if approval.policy is None:
+            return PermissionDenied(
+                f"Milestone '{key}' must be decided by an approval manager; ask one to review it."
+            )
+        return PermissionDenied(
+            f"Milestone '{key}' needs {policy.describe()}; {whose} hold none of those roles."
+        )
+    if not settings.allow_self_approval:
+        people = {principal.user_id} | ({cast_by.user_id} if cast_by else set())
+        if milestone.owner_id in people:
+            return PermissionDenied(
+                f"You own milestone '{key}', so another approver must decide it."
+                if milestone.owner_id == (cast_by or principal).user_id
+                else f"{principal.user.username} owns milestone '{key}', so another approver "
+                "must decide it."
+            )
+        if approval.requested_by in people:
+            return PermissionDenied(
+                f"You asked for the approval of milestone '{key}' (or last changed what it "
+                "covers), so others must decide it."
+            )
+    if _voted(approval, principal.user_id) is not None:
+        return RuleViolation(f"{principal.user.username} has voted on milestone '{key}' already.")
+    if not _would_count(approval, holder):
+        return RuleViolation(
+            f"Milestone '{key}' has the votes {whose} could give already "
+            f"({progress_line(approval)}); it waits for other roles."
+        )
+    return None
+
+
+def check_may_decide(
+    actor: Actor,
+    milestone: Milestone,
+    policy: ApprovalPolicy,
+    *,
+    stand_in_for: Sequence[Actor] = (),
+) -> Voter:
+    """Raise unless the actor may vote on this approval now; whose vote it would be.
+
+    ``stand_in_for``: the people away who named the actor as their delegate (their own
+    delegates are not passed on: delegation does not chain). The actor's own vote comes
+    first; else the first of theirs that would count."""
     approval = milestone.approval
     if approval.is_decided:
         raise AlreadyDecided(milestone)
+    key = milestone.milestone_key
     if approval.status is ApprovalStatus.NOT_REQUIRED:
         raise RuleViolation(
-            f"Milestone '{milestone.milestone_key}' does not need approval; "
-            "there is nothing to decide."
+            f"Milestone '{key}' does not need approval; there is nothing to decide."
+        )
+    if approval.status is ApprovalStatus.EXPIRED:
+        raise RuleViolation(
+            f"The approval of milestone '{key}' expired before it was decided; it has to be "
+            "asked for again first."
         )
     actor.require_active()
-    if approval.requires_approval_manager:
-        if not actor.has(Permission.IS_APPROVAL_MANAGER):
-            raise PermissionDenied(
-                f"Milestone '{milestone.milestone_key}' must be decided by an approval manager; "
-                "ask one to review it."
-            )
-    elif not (
-        actor.has(Permission.IS_APPROVAL_MANAGER) or actor.has(Permission.CAN_MANAGE_QUALITY_GATES)
-    ):
-        raise PermissionDenied(
-            "You need the 'is_approval_manager' or 'can_manage_quality_gates' permission to "
-            f"decide milestone '{milestone.milestone_key}'."
-        )
-    if milestone.owner_id == actor.user_id and not policy.allow_self_approval:
-        raise PermissionDenied(
-            f"You own milestone '{milestone.milestone_key}', so another approver must decide it."
-        )
+    prior = _voted(approval, actor.user_id)
+    if prior is not None:
+        raise AlreadyVoted(milestone, prior)
+    own = _refusal(actor, milestone, policy, None)
+    if own is None:
+        return Voter(actor)
+    for away in stand_in_for:
+        if away.is_active and _refusal(away, milestone, policy, actor) is None:
+            return Voter(away, cast_by=actor)
+    raise own
 
 
-def may_decide(actor: Actor, milestone: Milestone, policy: ApprovalPolicy) -> bool:
+def may_decide(
+    actor: Actor,
+    milestone: Milestone,
+    policy: ApprovalPolicy,
+    *,
+    stand_in_for: Sequence[Actor] = (),
+) -> bool:
     try:
-        check_may_decide(actor, milestone, policy)
+        check_may_decide(actor, milestone, policy, stand_in_for=stand_in_for)
     except (PermissionDenied, RuleViolation):
         return False
     return True
 
 
-def decide(
-    actor: Actor,
-    milestone: Milestone,
-    decision: Decision,
-    comment: str | None,
-    now: datetime,
-    policy: ApprovalPolicy,
-) -> None:
-    """Record the decision with the approver's user id, role snapshot and time."""
-    check_may_decide(actor, milestone, policy)
+def check_comment(milestone: Milestone, decision: Decision, comment: str | None) -> str | None:
     text = (comment or "").strip() or None
     if text is not None and len(text) > COMMENT_MAX:
         raise ValidationFailed(
@@ -142,12 +343,110 @@ def decide(
             f"Rejecting milestone '{milestone.milestone_key}' needs a reason.",
             fields={"comment": "A rejection needs a reason"},
         )
-    approval = milestone.approval
-    approval.status = (
-        ApprovalStatus.APPROVED if decision is Decision.APPROVE else ApprovalStatus.REJECTED
+    return text
+
+
+def decide(
+    actor: Actor,
+    milestone: Milestone,
+    decision: Decision,
+    comment: str | None,
+    now: datetime,
+    policy: ApprovalPolicy,
+    *,
+    evidence: str = "",
+    stand_in_for: Sequence[Actor] = (),
+) -> Vote:
+    """Record a vote with whose it is, the roles they hold now, the time and ``evidence``
+    (the fingerprint of what it looked at). A rejection decides at once; approvals decide
+    when every rule of the policy is met."""
+    voter = check_may_decide(actor, milestone, policy, stand_in_for=stand_in_for)
+    text = check_comment(milestone, decision, comment)
+    principal, cast_by = voter.principal, voter.cast_by
+    vote = Vote(
+        user_id=principal.user_id,
+        username=principal.user.username,
+        role_snapshot=principal.role_names,
+        flag_snapshot=sorted(principal.permissions),
+        decision=decision,
+        comment=text,
+        at=now,
+        cast_by_user_id=cast_by.user_id if cast_by else None,
+        cast_by_username=cast_by.user.username if cast_by else None,
+        evidence=evidence,
     )
-    approval.approver_user_id = actor.user_id
-    approval.approver_username = actor.user.username
-    approval.approver_role_snapshot = actor.role_names
-    approval.approved_at = now
-    approval.comment = text
+    approval = milestone.approval
+    approval.votes.append(vote)
+    if decision is Decision.REJECT or _met(approval):
+        approval.status = (
+            ApprovalStatus.APPROVED if decision is Decision.APPROVE else ApprovalStatus.REJECTED
+        )
+        approval.approver_user_id = vote.user_id
+        approval.approver_username = vote.by_label
+        approval.approver_role_snapshot = vote.role_snapshot
+        approval.approved_at = now
+        approval.comment = text
+    return vote
+
+
+# --- expiry and stale evidence ----------------------------------------------------------
+
+
+def expire_due(milestone: Milestone, now: datetime) -> bool:
+    """A pending approval whose time ran out becomes EXPIRED; whether it did now."""
+    approval = milestone.approval
+    due = approval.expires_at is not None and approval.expires_at <= now
+    if approval.status is ApprovalStatus.PENDING and due:
+        approval.status = ApprovalStatus.EXPIRED
+        return True
+    return False
+
+
+def withdraws_on_change(milestone: Milestone) -> bool:
+    """Whether votes are withdrawn when what they looked at changes: the policy's switch,
+    on by default for prod milestones."""
+    switch = milestone.approval.effective_policy.withdraw_when_evidence_changes
+    if switch is None:
+        return milestone.environment is Environment.PROD
+    return switch
+
+
+def evidence_fingerprint(release: Release, product_id: str) -> str:
+    return fingerprint(evidence_of(release.product(product_id)))
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    product_id: str
+    gate_name: str
+    milestone: Milestone
+    withdrawal: Withdrawal
+
+
+def withdraw_stale(
+    release: Release, before: dict[str, Evidence], now: datetime, by: Actor
+) -> list[Withdrawn]:
+    """Withdraw the votes whose evidence changed (``before``: each product's evidence before
+    the change): their approval is asked for again, by ``by`` (who changed the evidence).
+    Votes from before fingerprints were kept (no ``evidence``) are never stale."""
+    found: list[Withdrawn] = []
+    for product in release.products:
+        evidence = evidence_of(product)
+        current = fingerprint(evidence)
+        for gate in product.quality_gates:
+            for milestone in gate.milestones:
+                approval = milestone.approval
+                stale = [v for v in approval.votes if v.evidence and v.evidence != current]
+                if not stale or not withdraws_on_change(milestone):
+                    continue
+                if approval.status is ApprovalStatus.EXPIRED:
+                    continue
+                withdrawal = Withdrawal(
+                    reason=describe_change(before.get(product.product_id, {}), evidence),
+                    at=now,
+                    voters=[v.by_label for v in stale],
+                )
+                _ask(approval, now, by)
+                approval.withdrawal = withdrawal
+                found.append(Withdrawn(product.product_id, gate.gate_name, milestone, withdrawal))
+    return found

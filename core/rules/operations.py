@@ -82,3 +82,4 @@ MANAGE_API_TOKENS = Operation(Permission.CAN_MANAGE_ROLES, "make or revoke API t
 SUBSCRIBE_CHANNEL = Operation(
     Permission.CAN_CREATE_RELEASE, "subscribe a channel to the daily digest"
 )
+EXPORT_AUDIT = Operation(Permission.CAN_VIEW_AUDIT, "export the audit trail")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from core.errors import Kind, NotFound, PermissionDenied
 from core.models.rbac import Permission, Role, User, UserStatus
@@ -96,3 +97,21 @@ def unknown_release(ref: str) -> NotFound:
         kind=Kind.RELEASE,
         fields={"release_id": "Unknown release"},
     )
+
+
+SYSTEM_USER_ID = "releasebot"
+
+
+def system_actor(now: datetime) -> Actor:
+    """The product itself, for what it does on its own (an approval expiring): sees every
+    release, may do nothing else; the timeline names it ``releasebot``."""
+    role = Role(id=SYSTEM_USER_ID, role_name="releasebot", can_view_all=True, created_at=now)
+    user = User(
+        id=SYSTEM_USER_ID,
+        username=SYSTEM_USER_ID,
+        full_name="releasebot",
+        email="releasebot@example.com",
+        role_ids=[role.id],
+        created_at=now,
+    )
+    return Actor(user, (role,))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from core.models.approval import BreakGlass
 from core.models.release import (
     ApprovalStatus,
     GateStatus,
@@ -178,8 +179,11 @@ class ReleaseCard:
         release_type: str,
         squad_ids: list[str],
         summary: ReadinessSummary | Callable[[], ReadinessSummary],
+        break_glass: Sequence[BreakGlass] = (),
     ) -> None:
         self.id = id
+        # The last overrides of freezes (at most CARD_OVERRIDES), for the digest.
+        self.break_glass = list(break_glass)
         self.release_id = release_id
         self.release_name = release_name
         self.release_date = release_date
@@ -204,6 +208,9 @@ class ReleaseCard:
         return f"ReleaseCard({self.release_id!r}, {self.release_date})"
 
 
+CARD_OVERRIDES = 5
+
+
 def card_of(release: Release) -> ReleaseCard:
     return ReleaseCard(
         id=release.id,
@@ -213,4 +220,5 @@ def card_of(release: Release) -> ReleaseCard:
         release_type=release.release_type,
         squad_ids=list(release.squad_ids),
         summary=summarize(release),
+        break_glass=release.break_glass[-CARD_OVERRIDES:],
     )

@@ -17,6 +17,7 @@ from core.errors import Duplicate, NotFound
 from core.models.rbac import Permission, Role, User
 from core.models.release import Release
 from core.models.timeline import EventActor, TimelineEvent
+from core.rules import audit
 from core.services.container import Repositories
 
 T = TypeVar("T")
@@ -149,8 +150,9 @@ async def ensure_release(
     """Get-or-create a release; a new one gets its "release.created" timeline event."""
 
     async def add(release: Release) -> Release:
+        created = audit.chain(release, created_event(release, creator))  # the chain's first
         saved = await repos.releases.add(release)
-        await repos.timeline.append([created_event(saved, creator)])
+        await repos.timeline.append([created])
         return saved
 
     return await get_or_add(report, "releases", lambda: repos.releases.get(release_id), build, add)

@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Self, TypeVar
 
 from core.clock import Clock
-from core.errors import NotFound
+from core.errors import NotFound, PermissionDenied, RuleViolation
+from core.models.approval import Vote
 from core.models.events import ApprovalRef
+from core.models.freeze import FreezeWindow
 from core.models.notification import approval_key
 from core.models.rbac import Permission
-from core.models.release import ApprovalStatus, Decision, Release
+from core.models.release import (
+    ApprovalStatus,
+    Decision,
+    Environment,
+    Milestone,
+    MilestoneApproval,
+    Release,
+)
 from core.models.timeline import TargetPath
 from core.ports import ReleaseRepository
-from core.rules import approvals
-from core.rules.approvals import ApprovalPolicy
-from core.rules.permissions import Actor
+from core.rules import approvals, delegation, freeze
+from core.rules.approvals import AlreadyDecided, AlreadyVoted, ApprovalPolicy
+from core.rules.freeze import BREAK_GLASS_FIELD, Frozen
+from core.rules.operations import CHANGE_MILESTONE
+from core.rules.permissions import Actor, system_actor
 from core.rules.readiness import MilestoneRef, ReleaseCard, card_of, milestone_refs
 from core.services.identity import IdentityService
 from core.services.outbox import Outbox
 from core.services.release_changes import Recorded, ReleaseChanges
 
+Windows = Callable[[], Awaitable[Sequence[FreezeWindow]]]  # the freeze windows on now
 DECIDING_FLAGS = frozenset({Permission.IS_APPROVAL_MANAGER, Permission.CAN_MANAGE_QUALITY_GATES})
 
 
@@ -45,6 +57,7 @@ class Waiting:
 
     pending: list[PendingApproval]
     read: list[Release]
+    stand_ins: tuple[Actor, ...]  # the people away the viewer decides for (delegation)
 
     def release(self, oid: str) -> Release | None:
         """The release ``oid`` names as read, if it had an approval pending then."""
@@ -89,8 +102,11 @@ class ApprovalService:
         clock: Clock,
         policy: ApprovalPolicy,
         identity: IdentityService,
+        freezes: Windows,
     ) -> None:
+        self._freezes = freezes
         self._identity = identity
+        self._clock = clock
         self._releases = releases
         self._changes = ReleaseChanges(releases, outbox, clock)
         self._policy = policy
@@ -110,58 +126,168 @@ class ApprovalService:
         comment: str | None = None,
         *,
         read: Release | None = None,
+        break_glass: str | None = None,
     ) -> Release:
-        """Decide once. The loser of a race is told who decided and when (RULE_VIOLATION).
+        """Vote once. The approval is decided when the policy is met or on a rejection; a
+        vote that loses a race to another is counted after it (the write is conditional),
+        one that loses to the deciding vote is told who decided and when (RULE_VIOLATION).
 
         ``read``: the release as the surface the decision is made from read it a moment ago
         (``Waiting.release``), not read again unless it changed since
-        (``ReleaseChanges.apply``)."""
+        (``ReleaseChanges.apply``).
 
-        def change(release: Release, now: datetime) -> Recorded:
-            gate = release.product(product_id).gate(gate_name)
+        Approving a prod milestone a freeze holds is refused with the freeze named, unless
+        an approval manager breaks glass with a reason (``break_glass``), recorded."""
+        stand_in_for: list[Actor] = []
+
+        def change(
+            release: Release, now: datetime, windows: Sequence[FreezeWindow] | None
+        ) -> Recorded:
+            product = release.product(product_id)
+            gate = product.gate(gate_name)
             milestone = gate.milestone(milestone_key)
-            approvals.decide(actor, milestone, decision, comment, now, self._policy)
+            before = milestone.approval.status
+            if decision is Decision.APPROVE and milestone.environment is Environment.PROD:
+                approvals.check_may_decide(
+                    actor, milestone, self._policy, stand_in_for=stand_in_for
+                )
+                freeze.guard(
+                    windows,
+                    release,
+                    product,
+                    now,
+                    break_glass=break_glass,
+                    actor=actor,
+                    what=f"approved {milestone_key} ({product_id} / {gate.gate_name})",
+                )
+            vote = approvals.decide(
+                actor,
+                milestone,
+                decision,
+                comment,
+                now,
+                self._policy,
+                evidence=approvals.evidence_fingerprint(release, product_id),
+                stand_in_for=stand_in_for,
+            )
+            approval = milestone.approval
             target = TargetPath(
                 product_id=product_id, gate_name=gate.gate_name, milestone_key=milestone_key
             )
             return Recorded(
-                "approval.approved" if decision is Decision.APPROVE else "approval.rejected",
+                _action(approval.status, decision),
                 target,
-                before={"status": ApprovalStatus.PENDING.value},
-                after={
-                    "status": milestone.approval.status.value,
-                    "approver_user_id": actor.user_id,
-                    "approver_role_snapshot": milestone.approval.approver_role_snapshot,
-                },
-                comment=milestone.approval.comment,
+                before={"status": before.value},
+                after=_vote_fields(vote, approval),
+                comment=vote.comment,
             )
 
-        return await self._changes.apply(actor, ref, change, read=read)
+        try:
+            return await self._changes.apply_guarded(actor, ref, change, self._freezes, read=read)
+        except (PermissionDenied, RuleViolation) as refused:
+            # Not in their own name: perhaps for someone away who named them (read only
+            # then, so that a vote in one's own name costs no read for delegations).
+            if isinstance(refused, AlreadyDecided | AlreadyVoted):
+                raise
+            if isinstance(refused, Frozen) or refused.fields.get(BREAK_GLASS_FIELD):
+                raise
+            stand_in_for.extend(await self._stand_ins(actor))
+            if not stand_in_for:
+                raise
+        return await self._changes.apply_guarded(actor, ref, change, self._freezes)
 
-    def check(self, actor: Actor, ref: MilestoneRef) -> None:
+    async def request_again(
+        self, actor: Actor, ref: str, product_id: str, gate_name: str, milestone_key: str
+    ) -> Release:
+        """Ask again for an approval that expired (who may change the milestone, or who asked
+        for it): a new round with the same policy, by ``actor``."""
+
+        def change(release: Release, now: datetime) -> Recorded:
+            gate = release.product(product_id).gate(gate_name)
+            milestone = gate.milestone(milestone_key)
+            if milestone.approval.requested_by != actor.user_id:
+                CHANGE_MILESTONE.require(actor)
+            approvals.request_again(actor, milestone, now)
+            target = TargetPath(
+                product_id=product_id, gate_name=gate.gate_name, milestone_key=milestone_key
+            )
+            return Recorded(
+                "approval.requested_again",
+                target,
+                before={"status": ApprovalStatus.EXPIRED.value},
+                after={"status": ApprovalStatus.PENDING.value},
+            )
+
+        return await self._changes.apply(actor, ref, change)
+
+    async def expire_due(self, now: datetime) -> list[str]:
+        """Pending approvals whose time ran out become EXPIRED, each by one conditional
+        write (another replica doing the same loses the race and finds nothing left to
+        expire); the releases changed."""
+        changed: list[str] = []
+        for release in await self._releases.with_pending_approvals(squads=None):
+            due = [r for r in pending_in(release) if _due(r, now)]
+            if not due:
+                continue
+
+            def change(release: Release, at: datetime) -> Recorded | None:
+                expired = [m for _, _, m in _milestones(release) if approvals.expire_due(m, at)]
+                if not expired:
+                    return None
+                return Recorded(
+                    "approval.expired",
+                    after={"milestones": [m.milestone_key for m in expired]},
+                )
+
+            await self._changes.apply(system_actor(now), release.id, change)
+            changed.append(release.release_id)
+        return changed
+
+    def check(self, actor: Actor, ref: MilestoneRef, stand_in_for: Sequence[Actor] = ()) -> None:
         """Raise unless the actor may decide this approval now (before asking for a reason)."""
-        approvals.check_may_decide(actor, ref.milestone, self._policy)
+        approvals.check_may_decide(actor, ref.milestone, self._policy, stand_in_for=stand_in_for)
+
+    async def check_now(self, actor: Actor, ref: MilestoneRef) -> None:
+        """``check``; when refused in their own name, with whom they stand in for read now."""
+        try:
+            self.check(actor, ref)
+        except (AlreadyDecided, AlreadyVoted):
+            raise
+        except (PermissionDenied, RuleViolation):
+            stand_in_for = await self._stand_ins(actor)
+            if not stand_in_for:
+                raise
+            self.check(actor, ref, stand_in_for)
 
     async def deciders_of(
         self, release: Release, refs: list[MilestoneRef], *, as_if_pending: bool = False
     ) -> list[list[Actor]]:
-        """For each of ``refs``, everyone who may decide that pending approval now and can see
-        its release (with ``as_if_pending``, who could have decided it before it was
-        decided); the candidates are read once for all of them."""
+        """For each of ``refs``, everyone who may vote on that pending approval now (in their
+        own name or, as a delegate, for someone away) and can see its release (with
+        ``as_if_pending``, who could have decided it before it was decided); the candidates
+        are read once for all of them."""
         if not refs:
             return []
-        candidates = await self._identity.actors_with_any(DECIDING_FLAGS)
+        rules = [rule for ref in refs for rule in ref.milestone.approval.effective_policy.rules]
+        candidates = await self._identity.actors_with_any(DECIDING_FLAGS, rules=rules)
+        candidates += await self._delegates_of(candidates)
+        stand_ins = self._stand_ins_among(candidates)
         found: list[list[Actor]] = []
         for ref in refs:
             milestone = ref.milestone
             if as_if_pending:
-                pending = milestone.approval.model_copy(update={"status": ApprovalStatus.PENDING})
+                pending = milestone.approval.model_copy(
+                    update={"status": ApprovalStatus.PENDING, "votes": []}
+                )
                 milestone = milestone.model_copy(update={"approval": pending})
             found.append(
                 [
                     a
                     for a in candidates
-                    if a.can_view(release) and approvals.may_decide(a, milestone, self._policy)
+                    if a.can_view(release)
+                    and approvals.may_decide(
+                        a, milestone, self._policy, stand_in_for=stand_ins.get(a.user_id, ())
+                    )
                 ]
             )
         return found
@@ -173,20 +299,24 @@ class ApprovalService:
     async def waiting(self, actor: Actor) -> Waiting:
         """``pending_for``, with the releases it was worked out from."""
         read = await self._pending_releases(actor)
-        return Waiting(self._waiting_for(actor, read), read)
+        stand_ins = tuple(await self._stand_ins(actor, shown=True))
+        return Waiting(self._waiting_for(actor, read, stand_ins), read, stand_ins)
 
     async def pending_by_release(self, actor: Actor) -> list[tuple[Release, list[MilestoneRef]]]:
         """``pending_for``, release by release, with the releases as read."""
-        return self._decidable(actor, await self._pending_releases(actor))
+        read = await self._pending_releases(actor)
+        return self._decidable(actor, read, await self._stand_ins(actor, shown=True))
 
     async def home(self, actor: Actor, *, releases: int) -> Home:
         """``pending_for`` and the newest ``releases`` the actor sees (as
         ``ReleaseService.list_releases`` lists them), read together."""
         actor.require_active()
         found = await self._releases.home(squads=actor.visible_squads(), limit=releases + 1)
+        stand_ins = tuple(await self._stand_ins(actor, shown=True))
         return Home(
-            self._waiting_for(actor, found.pending),
+            self._waiting_for(actor, found.pending, stand_ins),
             found.pending,
+            stand_ins,
             releases=found.page[:releases],
             more_releases=len(found.page) > releases,
         )
@@ -195,26 +325,84 @@ class ApprovalService:
         """The approvals list or App Home ``shown`` (read before ``saved`` was written) as if
         read again now: what waits for the actor worked out again with ``saved`` in place of
         the release read, so that a surface is drawn again after a decision without a read."""
-        return shown.with_saved(saved, lambda read: self._waiting_for(actor, read))
+        return shown.with_saved(saved, lambda read: self._waiting_for(actor, read, shown.stand_ins))
 
     async def _pending_releases(self, actor: Actor) -> list[Release]:
         actor.require_active()
         return await self._releases.with_pending_approvals(squads=actor.visible_squads())
 
-    def _waiting_for(self, actor: Actor, releases: list[Release]) -> list[PendingApproval]:
-        return _listed(self._decidable(actor, releases))
+    def _waiting_for(
+        self, actor: Actor, releases: list[Release], stand_ins: Sequence[Actor]
+    ) -> list[PendingApproval]:
+        return _listed(self._decidable(actor, releases, stand_ins))
 
     def _decidable(
-        self, actor: Actor, releases: list[Release]
+        self, actor: Actor, releases: list[Release], stand_ins: Sequence[Actor]
     ) -> list[tuple[Release, list[MilestoneRef]]]:
         grouped = [
-            (release, [r for r in pending_in(release) if self._may(actor, r)])
+            (release, [r for r in pending_in(release) if self._may(actor, r, stand_ins)])
             for release in releases
         ]
         return [(release, refs) for release, refs in grouped if refs]
 
-    def _may(self, actor: Actor, ref: MilestoneRef) -> bool:
-        return approvals.may_decide(actor, ref.milestone, self._policy)
+    def _may(self, actor: Actor, ref: MilestoneRef, stand_in_for: Sequence[Actor] = ()) -> bool:
+        return approvals.may_decide(actor, ref.milestone, self._policy, stand_in_for=stand_in_for)
+
+    # --- delegation ---------------------------------------------------------------------
+
+    async def _stand_ins(self, actor: Actor, *, shown: bool = False) -> list[Actor]:
+        """The people away who named ``actor`` their delegate (``shown``: as kept for the
+        lists people are shown; a vote reads them afresh). Delegation does not chain: only
+        their own votes are cast for them, never those of people away who named them."""
+        return await self._identity.standing_in_for(actor.user_id, shown=shown)
+
+    async def _delegates_of(self, candidates: list[Actor]) -> list[Actor]:
+        """The delegates of those of ``candidates`` who are away, not among them already."""
+        known = {c.user_id for c in candidates}
+        wanted = set(delegation.delegate_ids(candidates, self._clock()).values()) - known
+        return await self._identity.actors(wanted) if wanted else []
+
+    def _stand_ins_among(self, candidates: list[Actor]) -> dict[str, list[Actor]]:
+        """Delegate's user id → the candidates away who named them."""
+        found: dict[str, list[Actor]] = {}
+        for away, delegate in delegation.delegate_ids(candidates, self._clock()).items():
+            found.setdefault(delegate, []).extend(c for c in candidates if c.user_id == away)
+        return found
+
+
+def _vote_fields(vote: Vote, approval: MilestoneApproval) -> dict[str, object]:
+    """What the timeline keeps of a vote: whose, their roles then, who cast it for them, and
+    (while the approval still waits) how far it has got."""
+    fields: dict[str, object] = {
+        "status": approval.status.value,
+        "approver_user_id": vote.user_id,
+        "approver_role_snapshot": vote.role_snapshot,
+    }
+    if vote.cast_by_username is not None:
+        fields["cast_by"] = vote.cast_by_username
+    if approval.status is ApprovalStatus.PENDING:
+        fields["progress"] = approvals.progress_line(approval)
+    return fields
+
+
+def _action(status: ApprovalStatus, decision: Decision) -> str:
+    if status is ApprovalStatus.PENDING:
+        return "approval.voted"
+    return "approval.approved" if decision is Decision.APPROVE else "approval.rejected"
+
+
+def _due(ref: MilestoneRef, now: datetime) -> bool:
+    expires = ref.milestone.approval.expires_at
+    return expires is not None and expires <= now
+
+
+def _milestones(release: Release) -> list[tuple[str, str, Milestone]]:
+    return [
+        (product.product_id, gate.gate_name, milestone)
+        for product in release.products
+        for gate in product.quality_gates
+        for milestone in gate.milestones
+    ]
 
 
 def _listed(by_release: list[tuple[Release, list[MilestoneRef]]]) -> list[PendingApproval]:

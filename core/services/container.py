@@ -14,6 +14,7 @@ from core.ports import (
     AttachmentRepository,
     BoardRepository,
     ClaimRepository,
+    FreezeRepository,
     IdempotencyRepository,
     LoginAttemptRepository,
     ReleaseRepository,
@@ -30,13 +31,17 @@ from core.rules.digest import DigestWindow
 from core.secrets import SecretBox
 from core.services.approvals import ApprovalService
 from core.services.attachments import AttachmentService
+from core.services.audit import AuditService
 from core.services.auth import AuthService, AuthSettings
 from core.services.catalog import CatalogService
+from core.services.delegation import DelegationService
+from core.services.freezes import FreezeService
 from core.services.gates import GateService
 from core.services.idempotency import IdempotencyService
 from core.services.identity import IdentityService
 from core.services.outbox import Outbox
 from core.services.releases import ReleaseService
+from core.services.retention import RetentionService
 from core.services.runbooks import RunbookService
 from core.services.schedule import DigestService, ReminderService, ScheduleSettings
 from core.services.timeline import TimelineService
@@ -62,6 +67,7 @@ class Repositories:
     login_attempts: LoginAttemptRepository
     idempotency_keys: IdempotencyRepository
     webhooks: WebhookRepository
+    freezes: FreezeRepository
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,10 @@ class Services:
     auth: AuthService
     idempotency: IdempotencyService
     webhooks: WebhookService
+    freezes: FreezeService
+    delegation: DelegationService
+    audit: AuditService
+    retention: RetentionService
 
 
 DEFAULT_SCHEDULE = ScheduleSettings(
@@ -107,6 +117,7 @@ def build_services(
     ``secrets``: what encrypts stored secrets (SECRET_KEY); by default a key made for this
     call only (what it encrypted cannot be read by another process)."""
     outbox = Outbox(repos.releases, repos.users, repos.timeline, repos.claims, clock)
+    freezes = FreezeService(repos.freezes, clock)
     identity = IdentityService(repos.users, repos.roles, clock, outbox)
     policy = policy or ApprovalPolicy()
     return Services(
@@ -115,8 +126,10 @@ def build_services(
         users=UserService(repos.users, repos.roles, repos.claims, clock, outbox),
         catalog=CatalogService(repos.applications, repos.squads, repos.boards, repos.releases),
         releases=ReleaseService(repos.releases, repos.applications, outbox, clock),
-        gates=GateService(repos.releases, outbox, clock),
-        approvals=ApprovalService(repos.releases, outbox, clock, policy, identity),
+        gates=GateService(repos.releases, outbox, clock, freezes.active_windows),
+        approvals=ApprovalService(
+            repos.releases, outbox, clock, policy, identity, freezes.active_windows
+        ),
         runbooks=RunbookService(repos.releases, outbox, clock),
         attachments=AttachmentService(repos.attachments, repos.releases, outbox, clock),
         timeline=TimelineService(repos.releases, repos.timeline),
@@ -134,5 +147,11 @@ def build_services(
         idempotency=IdempotencyService(repos.idempotency_keys, clock),
         webhooks=WebhookService(
             repos.webhooks, repos.claims, identity, clock, secrets or SecretBox.random()
+        ),
+        freezes=freezes,
+        delegation=DelegationService(repos.users, identity, clock, outbox),
+        audit=AuditService(repos.releases, repos.timeline, clock),
+        retention=RetentionService(
+            repos.claims, repos.api_tokens, repos.webhooks, repos.idempotency_keys, clock
         ),
     )

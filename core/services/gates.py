@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +10,9 @@ from pydantic import Field
 
 from core.clock import Clock
 from core.errors import Duplicate
+from core.models.approval import Policy
 from core.models.common import Comment, DomainModel, Key, Name, PlannedDatetime, Text
+from core.models.freeze import FreezeWindow
 from core.models.release import (
     CiCommit,
     CiLink,
@@ -18,15 +21,18 @@ from core.models.release import (
     Environment,
     GateStatus,
     Milestone,
+    MilestoneApproval,
     MilestoneStatus,
     QualityGate,
     Release,
+    ReleaseProduct,
 )
 from core.models.timeline import TargetPath
 from core.ports import ReleaseRepository
-from core.rules import approvals, gates, milestones
+from core.rules import approvals, freeze, gates, milestones
 from core.rules.operations import ADD_GATE, ADD_MILESTONE, CHANGE_GATE, CHANGE_MILESTONE
 from core.rules.permissions import Actor
+from core.services.approvals import Windows
 from core.services.outbox import Outbox
 from core.services.release_changes import Recorded, ReleaseChanges, jsonable
 
@@ -48,6 +54,12 @@ class GateChange(DomainModel):
     order: int | None = Field(default=None, ge=0, le=10_000)
     required: bool | None = None
     owner_id: str | None = None
+    # Passing or waiving a gate of a prod milestone during a freeze: an approval manager's
+    # reason to go ahead (recorded); ignored when no freeze holds it.
+    break_glass: Comment | None = None
+
+
+APPROVAL_FIELDS = {"approval_required", "requires_approval_manager", "approval_policy"}
 
 
 class MilestoneDraft(DomainModel):
@@ -60,6 +72,8 @@ class MilestoneDraft(DomainModel):
     owner_id: str | None = None
     approval_required: bool = False
     requires_approval_manager: bool = False
+    # None: the policy of before policies (one approval manager, or one decider).
+    approval_policy: Policy | None = None
 
 
 class MilestoneChange(DomainModel):
@@ -73,6 +87,7 @@ class MilestoneChange(DomainModel):
     owner_id: str | None = None
     approval_required: bool | None = None
     requires_approval_manager: bool | None = None
+    approval_policy: Policy | None = None  # None: as it is (or as the flag above says)
 
 
 class CiReport(DomainModel):
@@ -87,8 +102,11 @@ class CiReport(DomainModel):
 
 
 class GateService:
-    def __init__(self, releases: ReleaseRepository, outbox: Outbox, clock: Clock) -> None:
+    def __init__(
+        self, releases: ReleaseRepository, outbox: Outbox, clock: Clock, freezes: Windows
+    ) -> None:
         self._changes = ReleaseChanges(releases, outbox, clock)
+        self._freezes = freezes
 
     async def add_gate(self, actor: Actor, ref: str, product_id: str, draft: GateDraft) -> Release:
         ADD_GATE.require(actor)
@@ -114,15 +132,19 @@ class GateService:
         # A comment given with a status belongs to that status change (a waiver's reason);
         # on its own it is an ordinary edit.
         with_status = {"gate_status", "comment"} if update.gate_status else {"gate_status"}
-        edits = update.model_dump(exclude_none=True, exclude=with_status)
+        edits = update.model_dump(exclude_none=True, exclude=with_status | {"break_glass"})
         if edits:
             CHANGE_GATE.require(actor)
         actor.require_active()
 
-        def change(release: Release, _now: datetime) -> Recorded | None:
-            gate = release.product(product_id).gate(gate_name)
+        def change(
+            release: Release, now: datetime, windows: Sequence[FreezeWindow] | None
+        ) -> Recorded | None:
+            product = release.product(product_id)
+            gate = product.gate(gate_name)
             if update.gate_status is not None:
                 gates.check_gate_status_change(actor, gate, update.gate_status, update.comment)
+                _guard(windows, release, product, gate, update.gate_status, now, actor, update)
             if update.required is not None:
                 gates.check_required_change(actor, gate, update.required)
             before, after = _diff(gate, {**edits, **_status_part(update)})
@@ -136,7 +158,7 @@ class GateService:
                 action, target, before=before, after=jsonable(after), comment=update.comment
             )
 
-        return await self._changes.apply(actor, ref, change)
+        return await self._changes.apply_guarded(actor, ref, change, self._freezes)
 
     async def report_result(
         self, actor: Actor, ref: str, product_id: str, gate_name: str, report: CiReport
@@ -148,10 +170,14 @@ class GateService:
         a change). The same report again changes nothing (no timeline entry)."""
         CHANGE_GATE.require(actor)
 
-        def change(release: Release, now: datetime) -> Recorded | None:
-            gate = release.product(product_id).gate(gate_name)
+        def change(
+            release: Release, now: datetime, windows: Sequence[FreezeWindow] | None
+        ) -> Recorded | None:
+            product = release.product(product_id)
+            gate = product.gate(gate_name)
             status = report.status.gate_status
             gates.check_gate_status_change(actor, gate, status, report.summary)
+            _guard(windows, release, product, gate, status, now, actor, None)
             result = CiResult(
                 **report.model_dump(), reported_at=now, reported_by=actor.user.username
             )
@@ -177,7 +203,7 @@ class GateService:
                 comment=report.summary,
             )
 
-        return await self._changes.apply(actor, ref, change)
+        return await self._changes.apply_guarded(actor, ref, change, self._freezes)
 
     async def add_milestone(
         self, actor: Actor, ref: str, product_id: str, gate_name: str, draft: MilestoneDraft
@@ -191,9 +217,13 @@ class GateService:
                     f"Gate '{gate.gate_name}' already has milestone '{draft.milestone_key}'.",
                     fields={"milestone_key": "A milestone with this key exists"},
                 )
-            fields = draft.model_dump(exclude={"approval_required", "requires_approval_manager"})
+            fields = draft.model_dump(exclude=APPROVAL_FIELDS)
             approval = approvals.new_approval(
-                draft.approval_required, draft.requires_approval_manager, now
+                draft.approval_required,
+                draft.requires_approval_manager,
+                now,
+                policy=draft.approval_policy,
+                requested_by=actor,
             )
             milestone = Milestone(**fields, approval=approval)
             milestones.place_milestone(gate, milestone)
@@ -218,9 +248,7 @@ class GateService:
         def change(release: Release, now: datetime) -> Recorded | None:
             gate = release.product(product_id).gate(gate_name)
             current = gate.milestone(milestone_key)
-            edits = update.model_dump(
-                exclude_none=True, exclude={"approval_required", "requires_approval_manager"}
-            )
+            edits = update.model_dump(exclude_none=True, exclude=APPROVAL_FIELDS)
             candidate = current.model_copy(deep=True)
             before, after = _diff(current, edits)
             for name, value in after.items():
@@ -229,8 +257,13 @@ class GateService:
             manager = _pick(
                 update.requires_approval_manager, current.approval.requires_approval_manager
             )
-            approvals.change_settings(actor, candidate, required, manager, now)
-            if candidate.approval != current.approval:
+            policy = update.approval_policy
+            if policy is None and update.requires_approval_manager is None:
+                policy = current.approval.policy  # kept as it is
+            if set(after) - {"owner_id"}:  # what it covers changed (its owner is not that)
+                approvals.covered_changed(actor, candidate)
+            approvals.change_settings(actor, candidate, required, manager, now, policy=policy)
+            if _settings(candidate.approval) != _settings(current.approval):
                 before["approval"] = current.approval.status.value
                 after["approval"] = candidate.approval.status.value
             if not after:
@@ -246,6 +279,36 @@ class GateService:
         return await self._changes.apply(actor, ref, change)
 
 
+PASSING = frozenset({GateStatus.PASSED, GateStatus.WAIVED})
+
+
+def _guard(
+    windows: Sequence[FreezeWindow] | None,
+    release: Release,
+    product: ReleaseProduct,
+    gate: QualityGate,
+    status: GateStatus,
+    now: datetime,
+    actor: Actor,
+    update: GateChange | None,
+) -> None:
+    """A gate of a prod milestone moving to PASSED or WAIVED is held by a freeze in scope
+    (``freeze.guard``); other moves, and gates without prod milestones, never are."""
+    if status not in PASSING or status is gate.gate_status:
+        return
+    if not any(m.environment is Environment.PROD for m in gate.milestones):
+        return
+    freeze.guard(
+        windows,
+        release,
+        product,
+        now,
+        break_glass=update.break_glass if update is not None else None,
+        actor=actor,
+        what=f"{gate.gate_name} ({product.product_id}) → {status.value}",
+    )
+
+
 def _run_fields(result: CiResult | None) -> dict[str, str | None]:
     """What the timeline keeps of a CI run: its link and commit (``ci_url``, ``ci_commit``)."""
     if result is None:
@@ -257,6 +320,10 @@ def _status_part(update: GateChange) -> dict[str, Any]:
     if update.gate_status is None:
         return {}
     return {"gate_status": update.gate_status, "comment": update.comment}
+
+
+def _settings(approval: MilestoneApproval) -> dict[str, Any]:
+    return approval.model_dump(exclude={"requested_by", "requested_by_username"})
 
 
 def _pick(value: bool | None, default: bool) -> bool:

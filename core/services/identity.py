@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import timedelta
 
 from core.clock import Clock
 from core.errors import Duplicate, NotFound, RuleViolation
+from core.kept import Kept
+from core.models.approval import QuorumRule
 from core.models.rbac import Permission, Role, SlackIdentity, User, UserStatus
 from core.models.schedule import known_zone
 from core.ports import RoleRepository, UserRepository
@@ -41,11 +44,14 @@ class IdentityService:
         self._clock = clock
         self._known_roles: dict[str, Role] = {}
         self._shown: dict[str, User] = {}
+        self._away: Kept[list[User]] = Kept(lambda: self._users.away(now=self._clock()))
 
     async def load(self) -> None:
-        """At start-up: every role, and users to show by name (two round trips)."""
+        """At start-up: every role, users to show by name, and who is away (three round
+        trips)."""
         await self._load_roles()
         self._shown = {user.id: user for user in (await self._users.all())[:SHOWN_KEPT]}
+        await self._away.get()
 
     async def _load_roles(self) -> None:
         """Every role, in one round trip (when a user holds one created since, on any replica)."""
@@ -85,16 +91,57 @@ class IdentityService:
             del self._shown[next(iter(self._shown))]
         return found
 
-    async def actors_with_any(self, permissions: frozenset[Permission]) -> list[Actor]:
-        """Active users holding a role with at least one of these flags, each with every role
-        they hold (seeing a release may come from another role than deciding it). Two round
-        trips: the roles are read, not taken from those kept, so that a role created on
-        another replica counts (and is kept from then on)."""
+    async def actors_with_any(
+        self, permissions: frozenset[Permission], *, rules: Iterable[QuorumRule] = ()
+    ) -> list[Actor]:
+        """Active users holding a role with at least one of these flags (or one ``rules`` of
+        approval policies admit), each with every role they hold (seeing a release may come
+        from another role than deciding it). Two round trips: the roles are read, not taken
+        from those kept, so that a role created on another replica counts (and is kept from
+        then on)."""
         await self._load_roles()
-        matching = [r.id for r in self._known_roles.values() if r.permissions() & permissions]
+        names: set[str] = set()
+        wanted = set(permissions)
+        for rule in rules:
+            wanted.update(rule.flags)
+            if rule.role is not None:
+                names.add(rule.role.casefold())
+        matching = [
+            r.id
+            for r in self._known_roles.values()
+            if r.permissions() & wanted or r.role_name.casefold() in names
+        ]
         if not matching:
             return []
         users = await self._users.list_with_roles(matching)
+        return [self._actor(u) for u in users if u.status is UserStatus.ACTIVE]
+
+    async def standing_in_for(self, user_id: str, *, shown: bool = False) -> list[Actor]:
+        """The active people away now who named this user their delegate: read now (one
+        query); with ``shown``, from who is away as kept for display (``core.kept``)."""
+        now = self._clock()
+        if not shown:
+            users = await self._users.delegating_to(user_id, now=now)
+        else:
+            users = [
+                u
+                for u in await self._away.get()
+                if (d := u.active_delegation(now)) is not None and d.delegate_user_id == user_id
+            ]
+        return [self._actor(u) for u in users if u.status is UserStatus.ACTIVE]
+
+    async def away_shown(self) -> list[User]:
+        """Who is away (a delegation in force), as kept for display."""
+        now = self._clock()
+        return [u for u in await self._away.get() if u.active_delegation(now) is not None]
+
+    def delegations_changed(self) -> None:
+        """A delegation was set or ended here: what is shown is read again."""
+        self._away.drop()
+
+    async def actors(self, user_ids: set[str]) -> list[Actor]:
+        """These users, active ones only, as actors (one query)."""
+        users = (await self.people(user_ids)).values()
         return [self._actor(u) for u in users if u.status is UserStatus.ACTIVE]
 
     def time_zone_due(self, user: User) -> bool:

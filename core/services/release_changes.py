@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,10 +14,15 @@ from typing import Any
 from core.clock import Clock
 from core.errors import Conflict, NotFound, StaleVersion
 from core.events import caused, snapshot
+from core.models.approval import BreakGlass
 from core.models.events import DomainEvent
+from core.models.freeze import FreezeWindow
 from core.models.release import Release
 from core.models.timeline import TargetPath, TimelineEvent
 from core.ports import ReleaseRepository
+from core.rules import approvals, audit
+from core.rules.approvals import Withdrawn
+from core.rules.freeze import NeedsWindows
 from core.rules.permissions import Actor, unknown_release
 from core.services.outbox import Outbox
 from core.suggestions import CANDIDATES, closest
@@ -39,6 +44,8 @@ class Recorded:
 # A change gets a freshly loaded release and the time; it mutates the release in place and
 # returns what it did, or None when there was nothing to change. It may raise domain errors.
 ChangeFn = Callable[[Release, datetime], Recorded | None]
+# The same, also given the freeze windows on now: None until it asks for them (NeedsWindows).
+GuardedFn = Callable[[Release, datetime, Sequence[FreezeWindow] | None], Recorded | None]
 
 
 class ReleaseChanges:
@@ -90,20 +97,48 @@ class ReleaseChanges:
                 recorded = change(release, now)
                 if recorded is None:
                     return release
-                entry = self.event(actor, release, recorded, now, events=caused(before, release))
-                release.outbox.append(entry)
+                withdrawn = approvals.withdraw_stale(release, before.evidence, now, actor)
+                entries = [
+                    self.event(actor, release, recorded, now, events=caused(before, release))
+                ]
+                entries += [self.event(actor, release, _withdrawal(w), now) for w in withdrawn]
+                entries += [
+                    self.event(actor, release, _broke_glass(b), now)
+                    for b in release.break_glass[before.break_glass :]
+                ]
+                for entry in entries:  # the audit chain grows with the release, in one write
+                    audit.chain(release, entry)
+                release.outbox.extend(entries)
                 try:
-                    saved = await self._releases.save(release, added=[entry])
+                    saved = await self._releases.save(release, added=entries)
                 except StaleVersion:  # another replica's change went first
                     saved = None
             if saved is None:
                 await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
                 continue
-            await self._outbox.record(saved, written=[entry])
+            await self._outbox.record(saved, written=entries)
             return saved
         raise Conflict(
             f"Release '{ref}' is being changed by others right now; try again in a moment."
         )
+
+    async def apply_guarded(
+        self,
+        actor: Actor,
+        ref: str,
+        change: GuardedFn,
+        windows: Callable[[], Awaitable[Sequence[FreezeWindow]]],
+        *,
+        read: Release | None = None,
+    ) -> Release:
+        """``apply`` for a change a freeze may hold: it runs without the freeze windows, and
+        only if it asks for them (a prod approval, a gate of a prod milestone passing) are
+        they read and the change made again with them."""
+        try:
+            return await self.apply(actor, ref, lambda r, now: change(r, now, None), read=read)
+        except NeedsWindows:
+            on = await windows()
+        return await self.apply(actor, ref, lambda r, now: change(r, now, on))
 
     @staticmethod
     def event(
@@ -127,6 +162,32 @@ class ReleaseChanges:
             at=now,
             events=events or [],
         )
+
+
+def _broke_glass(record: BreakGlass) -> Recorded:
+    """The timeline's (and the audit's) word on a change made through a freeze."""
+    return Recorded(
+        "freeze.break_glass",
+        after={"freeze": record.freeze_name, "freeze_id": record.freeze_id, "what": record.what},
+        comment=record.reason,
+    )
+
+
+def _withdrawal(withdrawn: Withdrawn) -> Recorded:
+    """The timeline's word on votes withdrawn by a change: whose, and why."""
+    target = TargetPath(
+        product_id=withdrawn.product_id,
+        gate_name=withdrawn.gate_name,
+        milestone_key=withdrawn.milestone.milestone_key,
+    )
+    withdrawal = withdrawn.withdrawal
+    return Recorded(
+        "approval.votes_withdrawn",
+        target,
+        before={"votes": withdrawal.voters},
+        after={"status": withdrawn.milestone.approval.status.value},
+        comment=f"Withdrawn: {withdrawal.reason}",
+    )
 
 
 async def visible_release(

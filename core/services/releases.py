@@ -12,6 +12,7 @@ from core.models.release import FixedVersion, Release, ReleaseDraft, ReleaseProd
 from core.models.timeline import TargetPath
 from core.pagination import Page, ReleaseCursor
 from core.ports import ApplicationRepository, ReleaseRepository
+from core.rules import audit
 from core.rules.operations import ADD_PRODUCT, CREATE_RELEASE, EDIT_DESCRIPTION, SET_FIXED_VERSION
 from core.rules.permissions import Actor
 from core.rules.readiness import ReleaseCard
@@ -50,9 +51,8 @@ class ReleaseService:
             raise PastReleaseDate(draft.release_date)
         release = Release(**draft.model_dump(), created_by=actor.user_id, created_at=now)
         recorded = Recorded("release.created", after={"release_name": release.release_name})
-        release.outbox.append(
-            ReleaseChanges.event(actor, release, recorded, now, events=[ReleaseCreated()])
-        )
+        entry = ReleaseChanges.event(actor, release, recorded, now, events=[ReleaseCreated()])
+        release.outbox.append(audit.chain(release, entry))  # the chain's first entry
         saved = await self._releases.add(release)  # the release and its audit entry: one write
         await self._outbox.record(saved)
         return saved

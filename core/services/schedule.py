@@ -241,7 +241,13 @@ class ReminderService:
         releases = await self._releases.with_pending_approvals(squads=None)
         if not releases:
             return []
-        people = await self._identity.actors_with_any(DECIDING_FLAGS | MANAGER_FLAGS)
+        rules = [
+            rule
+            for release in releases
+            for ref in pending_in(release)
+            for rule in ref.milestone.approval.effective_policy.rules
+        ]
+        people = await self._identity.actors_with_any(DECIDING_FLAGS | MANAGER_FLAGS, rules=rules)
         snoozed = {(s.user_id, s.approval_key) for s in await self._snoozes.active(now=now)}
         jobs: list[ReminderJob] = []
         for release in releases:

@@ -6,7 +6,7 @@ import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -73,8 +73,10 @@ class UserService:
     is ACTIVE, holds a role with ``can_manage_roles`` and is linked to Slack (an unlinked one
     cannot act from Slack). Revoking a managing role, setting a status other than ACTIVE and
     unlinking the Slack identity can each take a user out of that set; each is refused when
-    it would leave the set empty. (Roles are never edited or deleted, so no other path shrinks
-    the set; granting, linking and activating only grow it and need no guard.)
+    it would leave the set empty. (Roles are never deleted; a role's flags change only through
+    ``AccessFileService`` in ``core/services/roles.py``, which guards a role losing
+    ``can_manage_roles`` under the same lease. Granting, linking and activating only grow the
+    set and need no guard.)
 
     Why this is race-safe without transactions: the rule spans several user documents, and a
     single-document conditional update cannot see the others — two admins revoking each other
@@ -181,7 +183,8 @@ class UserService:
         actor.require(Permission.CAN_MANAGE_ROLES, "revoke a role")
         role = await self._role(role_name)
         if not role.can_manage_roles:
-            # Roles are never edited: this one cannot make anyone an administrator.
+            # This role makes nobody an administrator as stored now: no guard. (A roles file
+            # giving it can_manage_roles at this very moment is the one unguarded race.)
             user = await self._user(actor, username)
             _require_held(user, role)
             return await self._revoked(user, role)
@@ -326,25 +329,9 @@ class UserService:
                 "first, or nobody could administer releasebot."
             )
 
-    @asynccontextmanager
-    async def _role_managers_locked(self) -> AsyncIterator[_Lease]:
+    def _role_managers_locked(self) -> AbstractAsyncContextManager[Lease]:
         """Hold ``ROLE_MANAGERS_LOCK`` (see the class docstring), or raise CONFLICT."""
-        loop = asyncio.get_running_loop()
-        owner = uuid.uuid4().hex
-        deadline = loop.time() + self._lock_wait
-        while not await self._claims.claim(
-            ROLE_MANAGERS_LOCK, now=self._clock(), ttl=LOCK_LEASE, owner=owner
-        ):
-            if loop.time() >= deadline:
-                raise Conflict(
-                    "Someone else is changing roles, links or user status right now; "
-                    "try again in a moment."
-                )
-            await asyncio.sleep(random.uniform(0.005, 0.05))
-        try:
-            yield _Lease(loop, loop.time())
-        finally:
-            await self._claims.release(ROLE_MANAGERS_LOCK, owner=owner)
+        return role_managers_locked(self._claims, self._clock, wait=self._lock_wait)
 
     async def _require_roles(self, role_ids: list[str]) -> None:
         found = {r.id for r in await self._roles.get_many(role_ids)}
@@ -357,7 +344,30 @@ class UserService:
             )
 
 
-class _Lease:
+@asynccontextmanager
+async def role_managers_locked(
+    claims: ClaimRepository, clock: Clock, *, wait: float = LOCK_WAIT.total_seconds()
+) -> AsyncIterator[Lease]:
+    """Hold ``ROLE_MANAGERS_LOCK`` (see ``UserService``), or raise CONFLICT after ``wait``
+    seconds. Every change that could take the last acting administrator away holds it:
+    ``UserService``'s and a role losing ``can_manage_roles`` (``core/services/roles.py``)."""
+    loop = asyncio.get_running_loop()
+    owner = uuid.uuid4().hex
+    deadline = loop.time() + wait
+    while not await claims.claim(ROLE_MANAGERS_LOCK, now=clock(), ttl=LOCK_LEASE, owner=owner):
+        if loop.time() >= deadline:
+            raise Conflict(
+                "Someone else is changing roles, links or user status right now; "
+                "try again in a moment."
+            )
+        await asyncio.sleep(random.uniform(0.005, 0.05))
+    try:
+        yield Lease(loop, loop.time())
+    finally:
+        await claims.release(ROLE_MANAGERS_LOCK, owner=owner)
+
+
+class Lease:
     """A held lease; ``check`` before writing refuses once too much of it has been used."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, acquired_at: float) -> None:

@@ -49,13 +49,17 @@ from core.clock import Clock
 from core.errors import NotFound, ValidationFailed
 from core.models.events import (
     ApprovalDecided,
+    ApprovalExpired,
     ApprovalRequested,
+    ApprovalVoted,
     ApprovalWithdrawn,
+    BrokeGlass,
     DomainEvent,
     GateChanged,
     MilestoneChanged,
     ReleaseCreated,
     TaskChanged,
+    VotesWithdrawn,
 )
 from core.models.rbac import Permission
 from core.models.release import Release
@@ -467,6 +471,10 @@ _NAMES: dict[type[DomainEvent], WebhookEvent] = {
     ApprovalRequested: WebhookEvent.APPROVAL_REQUESTED,
     ApprovalDecided: WebhookEvent.APPROVAL_DECIDED,
     ApprovalWithdrawn: WebhookEvent.APPROVAL_WITHDRAWN,
+    ApprovalVoted: WebhookEvent.APPROVAL_VOTED,
+    VotesWithdrawn: WebhookEvent.APPROVAL_VOTES_WITHDRAWN,
+    ApprovalExpired: WebhookEvent.APPROVAL_EXPIRED,
+    BrokeGlass: WebhookEvent.FREEZE_BROKEN,
     TaskChanged: WebhookEvent.TASK_CHANGED,
 }
 

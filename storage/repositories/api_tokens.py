@@ -51,6 +51,17 @@ class ApiTokenRepository:
             {"_id": object_id(token_id, "API token")}, {"$set": {"last_used_at": at}}
         )
 
+    async def purge(self, *, ended_before: datetime) -> int:
+        result = await self._collection.delete_many(
+            {
+                "$or": [
+                    {"expires_at": {"$lt": ended_before}},
+                    {"revoked_at": {"$ne": None, "$lt": ended_before}},
+                ]
+            }
+        )
+        return result.deleted_count
+
 
 def _unknown(token_id: str) -> NotFound:
     return NotFound(f"No API token with id '{token_id}'.", fields={"token_id": "Unknown token"})

@@ -59,6 +59,12 @@ class IdempotencyRepository:
     async def release(self, key: str, *, claimed_at: datetime) -> None:
         await self._collection.delete_one({"_id": key, "claimed_at": claimed_at, "answer": None})
 
+    async def purge(self, *, before: datetime) -> int:
+        """The TTL index forgets keys by the wall clock; this, by the caller's (the retention
+        job's injected clock), and on an engine that runs no TTL monitor."""
+        result = await self._collection.delete_many({"claimed_at": {"$lt": before}})
+        return result.deleted_count
+
 
 def _request(doc: dict[str, Any]) -> IdempotentRequest:
     return IdempotentRequest(

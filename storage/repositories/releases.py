@@ -22,7 +22,7 @@ from core.models.common import is_object_id
 from core.models.release import Release
 from core.models.timeline import TimelineEvent
 from core.pagination import ReleaseCursor
-from core.ports import HomeReleases, ReleaseWithCatalog
+from core.ports import AuditHead, HomeReleases, ReleaseWithCatalog
 from core.rules.readiness import ReleaseCard, card_of
 from core.rules.search import search_term
 from storage.codec import (
@@ -227,6 +227,28 @@ class ReleaseRepository:
         if limit:
             cursor = cursor.limit(limit)
         return await from_documents(Release, await cursor.to_list(length=None))
+
+    async def audit_heads(
+        self, *, squads: Sequence[str] | None, after: str | None, limit: int
+    ) -> list[AuditHead]:
+        clauses = self._visible(squads)
+        if after is not None:
+            clauses.append({"_id": {"$gt": ObjectId(after)}})
+        fields = {"release_id": 1, "audit_seq": 1, "audit_head": 1, "outbox": 1}
+        cursor = self._collection.find(_query(clauses), fields).sort("_id", 1).limit(limit)
+        heads = []
+        for doc in await cursor.to_list(length=None):
+            pending = [from_document(TimelineEvent, e) for e in doc.get("outbox") or []]
+            heads.append(
+                AuditHead(
+                    str(doc["_id"]),
+                    doc["release_id"],
+                    doc.get("audit_seq", 0),
+                    doc.get("audit_head", ""),
+                    pending,
+                )
+            )
+        return heads
 
     @staticmethod
     def _visible(squads: Sequence[str] | None) -> list[dict[str, Any]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -11,6 +13,7 @@ from storage.codec import from_document, to_document
 from storage.engine import Collection
 
 DUPLICATE_KEY = 11000
+CHAIN_ORDER = [("release_oid", 1), ("seq", 1), ("at", 1), ("_id", 1)]
 
 
 class TimelineRepository:
@@ -35,4 +38,14 @@ class TimelineRepository:
             .sort([("at", -1), ("_id", -1)])
             .limit(limit)
         )
+        return [from_document(TimelineEvent, d) for d in await cursor.to_list(length=None)]
+
+    async def chained(
+        self, release_oids: Sequence[str], *, since: datetime | None, until: datetime | None
+    ) -> list[TimelineEvent]:
+        query: dict[str, Any] = {"release_oid": {"$in": list(release_oids)}}
+        at = {op: t for op, t in (("$gte", since), ("$lt", until)) if t is not None}
+        if at:
+            query["at"] = at
+        cursor = self._collection.find(query).sort(CHAIN_ORDER)
         return [from_document(TimelineEvent, d) for d in await cursor.to_list(length=None)]

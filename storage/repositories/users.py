@@ -12,7 +12,7 @@ from pymongo.errors import DuplicateKeyError
 from core.errors import Duplicate, Kind, NotFound
 from core.models.common import is_object_id
 from core.models.events import PendingEvents
-from core.models.rbac import SlackIdentity, User, UserStatus
+from core.models.rbac import Delegation, SlackIdentity, User, UserStatus
 from storage.codec import (
     entry_document,
     first_exact,
@@ -134,6 +134,24 @@ class UserRepository:
         if not change:
             return await self.get(user_id)
         return await self._update(user_id, {"$set": change})
+
+    async def set_delegation(
+        self, user_id: str, delegation: Delegation | None, *, caused: PendingEvents | None = None
+    ) -> User:
+        if delegation is None:
+            return await self._update(user_id, {"$unset": {"delegation": ""}}, caused)
+        return await self._update(
+            user_id, {"$set": {"delegation": to_document(delegation)}}, caused
+        )
+
+    async def delegating_to(self, user_id: str, *, now: datetime) -> list[User]:
+        query = {"delegation.delegate_user_id": user_id, "delegation.until": {"$gt": now}}
+        cursor = self._collection.find(query).sort("username", 1)
+        return [from_document(User, d) for d in await cursor.to_list(length=None)]
+
+    async def away(self, *, now: datetime) -> list[User]:
+        cursor = self._collection.find({"delegation.until": {"$gt": now}}).sort("username", 1)
+        return [from_document(User, d) for d in await cursor.to_list(length=None)]
 
     async def _update(
         self, user_id: str, change: dict[str, Any], caused: PendingEvents | None = None

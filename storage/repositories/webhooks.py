@@ -102,3 +102,10 @@ class WebhookRepository:
                 },
             },
         )
+
+    async def purge_deliveries(self, *, before: datetime) -> int:
+        over = [DeliveryStatus.DELIVERED.value, DeliveryStatus.FAILED.value]
+        result = await self._deliveries.delete_many(
+            {"status": {"$in": over}, "created_at": {"$lt": before}}
+        )
+        return result.deleted_count

@@ -381,8 +381,14 @@ NOT_ASKED = "Not everyone who may decide"
 
 
 def told_author(bot: LocalBot) -> list[Call]:
-    """The admin (who added the milestone) told who was not asked."""
-    return [c for c in posted(bot, "chat.postMessage", "UADMIN") if NOT_ASKED in words(c)]
+    """rhea (who added the milestone) told who was not asked."""
+    return [c for c in posted(bot, "chat.postMessage", "URHEA") if NOT_ASKED in words(c)]
+
+
+async def rhea_in_slack(bot: LocalBot) -> None:
+    """rhea linked (on first contact), so that she can be told."""
+    await bot.driver.command("URHEA", "whoami")
+    await bot.slack.wait_for("response_url")
 
 
 def dms_fail_for(bot: LocalBot, slack_id: str, *, times: int, error: str = "fatal_error") -> None:
@@ -402,6 +408,7 @@ def dms_fail_for(bot: LocalBot, slack_id: str, *, times: int, error: str = "fata
 
 
 async def test_everyone_asked_means_nothing_to_tell(bot: LocalBot) -> None:
+    await rhea_in_slack(bot)
     await add_prod_signoff(bot)
     await reacted(bot)
 
@@ -412,6 +419,7 @@ async def test_everyone_asked_means_nothing_to_tell(bot: LocalBot) -> None:
 async def test_a_decider_slack_failed_for_now_is_named_once_and_asked_later(
     bot: LocalBot,
 ) -> None:
+    await rhea_in_slack(bot)
     dms_fail_for(bot, "UARJUN", times=2)
 
     await add_prod_signoff(bot)
@@ -431,6 +439,7 @@ async def test_a_decider_slack_failed_for_now_is_named_once_and_asked_later(
 async def test_a_decider_slack_refuses_for_good_is_named_with_where_they_can_still_decide(
     bot: LocalBot,
 ) -> None:
+    await rhea_in_slack(bot)
     bot.slack.refuse_channel("UARJUN", "cannot_dm_bot")
 
     await add_prod_signoff(bot)
@@ -443,6 +452,7 @@ async def test_a_decider_slack_refuses_for_good_is_named_with_where_they_can_sti
 
 
 async def test_a_decider_not_in_slack_is_named_with_how_to_link_them(bot: LocalBot) -> None:
+    await rhea_in_slack(bot)
     del bot.slack.people["UARJUN"]  # no Slack account has arjun's email
 
     await add_prod_signoff(bot)

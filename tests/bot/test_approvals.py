@@ -75,8 +75,10 @@ def _asks_for(call: Call) -> set[str]:
 async def add_milestone(
     bot: LocalBot, release_id: str, *, owner: str, manager: bool, key: str = "prod-signoff"
 ) -> tuple[Release, Release]:
-    """An admin adds a milestone needing approval; returns the release before and after."""
-    admin = await actor(bot, "admin")
+    """rhea (a release manager) adds a milestone needing approval, so she asked for it (and
+    is never asked to decide it unless self-approval is allowed); returns the release before
+    and after."""
+    author = await actor(bot, "rhea")
     owner_id = (await bot.runtime.repos.users.get_by_username(owner)).id
     before = await bot.runtime.repos.releases.get(release_id)
     start = datetime(2031, 1, 5, 9, 0)
@@ -87,7 +89,7 @@ async def add_milestone(
     )  # fmt: skip
     product, gate = before.gates()[0]
     after = await bot.runtime.deps.services.gates.add_milestone(
-        admin, release_id, product.product_id, gate.gate_name, draft
+        author, release_id, product.product_id, gate.gate_name, draft
     )
     return before, after  # what follows (approval DMs) is waited for by ``ask``
 

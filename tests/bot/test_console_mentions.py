@@ -131,6 +131,7 @@ async def test_a_forms_person_picker_takes_at_name(bot: LocalBot) -> None:
         "1",  # gate: a new one in Auth Service
         "",  # new status
         "",  # comment
+        "",  # break-glass reason
         "Performance test",  # name of the new gate
         "",  # description
         "",  # order

@@ -55,14 +55,14 @@ async def test_a_bot_stopped_between_a_change_and_its_reactions_asks_each_decide
     later tick changes nothing."""
     trips = RoundTrips()
     async with local_bot(db=trips.wrap(db)) as first:
-        admin = await first.runtime.deps.services.identity.actor_by_id(
-            (await first.runtime.repos.users.get_by_username("admin")).id
+        rhea = await first.runtime.deps.services.identity.actor_by_id(
+            (await first.runtime.repos.users.get_by_username("rhea")).id
         )
         release = await first.runtime.repos.releases.get(REL)
         product, gate = release.gates()[0]
         trips.stop_after("releases.update_one")
         await first.runtime.deps.services.gates.add_milestone(
-            admin, REL, product.product_id, gate.gate_name, prod_signoff()
+            rhea, REL, product.product_id, gate.gate_name, prod_signoff()
         )
         asked_before_the_stop = requests(first)
 

@@ -26,7 +26,8 @@ REL = "REL-2026.12"
 
 
 async def add_prod_signoff(bot: LocalBot) -> tuple[str, str]:
-    """Through the core service, as an API or a script would: no Slack handler involved."""
+    """Through the core service, as an API or a script would: no Slack handler involved. rhea
+    (a release manager, no approval manager) adds it, so both approval managers may decide."""
     release = await bot.runtime.repos.releases.get(REL)
     product, gate = release.gates()[0]
     start = datetime(2031, 1, 5, 9, 0)
@@ -36,7 +37,7 @@ async def add_prod_signoff(bot: LocalBot) -> tuple[str, str]:
         approval_required=True, requires_approval_manager=True,
     )  # fmt: skip
     await bot.runtime.deps.services.gates.add_milestone(
-        await actor(bot, "admin"), REL, product.product_id, gate.gate_name, draft
+        await actor(bot, "rhea"), REL, product.product_id, gate.gate_name, draft
     )
     return product.product_id, gate.gate_name
 
