@@ -21,8 +21,10 @@ from blocks.text import (
 )
 from core.models.auth import ApiToken
 from core.models.catalog import Application, JiraBoard, Squad
+from core.models.invitation import Invitation, InvitationStatus
 from core.models.rbac import Permission, Role, User, UserStatus
 from core.rules.principal import Scope
+from core.services.departures import Departure
 
 STATUS_EMOJI = {
     UserStatus.ACTIVE: ":large_green_circle:",
@@ -273,4 +275,94 @@ def token_revoked_message(token: ApiToken) -> Message:
     return done_message(
         f":no_entry_sign: API token *{esc(token.name)}* (`{token.id}`) is revoked: it is "
         "refused from now on."
+    )
+
+
+# --- invitations and status ----------------------------------------------------------------
+
+INVITATION_EMOJI = {
+    InvitationStatus.INVITED: ":envelope:",
+    InvitationStatus.ACCEPTED: ":white_check_mark:",
+    InvitationStatus.EXPIRED: ":hourglass:",
+    InvitationStatus.REVOKED: ":no_entry_sign:",
+}
+
+
+def _granted(invitation: Invitation) -> str:
+    roles = ", ".join(esc(r) for r in invitation.role_names) or "no roles"
+    squads = ", ".join(f"`{esc(s)}`" for s in invitation.squad_ids)
+    return roles + (f"; squads {squads}" if squads else "")
+
+
+def invited_message(invitation: Invitation, tz: ZoneInfo) -> Message:
+    return done_message(
+        f":envelope: {esc(invitation.email)} is invited with {_granted(invitation)}, until "
+        f"{when(invitation.expires_at, tz)}. The first time they use the bot with that email "
+        "in Slack, their user is made (and linked); until then "
+        f"`/release admin invite revoke {esc(invitation.email)}` takes it back."
+    )
+
+
+def already_invited_message(invitation: Invitation, tz: ZoneInfo) -> Message:
+    return done_message(
+        f":warning: {esc(invitation.email)} is invited already (by "
+        f"{esc(invitation.invited_by_username)}, with {_granted(invitation)}), until "
+        f"{when(invitation.expires_at, tz)}. Nothing was stored. To invite them otherwise, "
+        f"revoke it first: `/release admin invite revoke {esc(invitation.email)}`."
+    )
+
+
+def invitations_message(invitations: Sequence[Invitation], tz: ZoneInfo, now: datetime) -> Message:
+    def line(invitation: Invitation) -> str:
+        status = invitation.status_at(now)
+        if status is InvitationStatus.ACCEPTED and invitation.accepted_at is not None:
+            state = f"accepted {when(invitation.accepted_at, tz, zone=False)}"
+        elif status is InvitationStatus.REVOKED and invitation.revoked_at is not None:
+            by = esc(invitation.revoked_by_username or "an admin")
+            state = f"revoked by {by} {when(invitation.revoked_at, tz, zone=False)}"
+        elif status is InvitationStatus.EXPIRED:
+            state = f"expired {when(invitation.expires_at, tz, zone=False)}"
+        else:
+            state = f"open until {when(invitation.expires_at, tz, zone=False)}"
+        return (
+            f"{INVITATION_EMOJI[status]} *{esc(invitation.email)}* {status.value} — "
+            f"{_granted(invitation)}; by {esc(invitation.invited_by_username)}; {state} "
+            f"(`{invitation.id}`)"
+        )
+
+    return entries_message(
+        "Invitations",
+        [line(i) for i in invitations],
+        what="invitation",
+        empty="No invitations yet: /release admin invite <email> <role> …",
+        footer=f"Times in {esc(str(tz.key))}. Revoke an open one: "
+        "/release admin invite revoke <email or id>",
+    )
+
+
+def invitation_revoked_message(invitation: Invitation) -> Message:
+    return done_message(
+        f":no_entry_sign: The invitation for {esc(invitation.email)} is revoked: it gives "
+        "nothing from now on."
+    )
+
+
+def disabled_message(slack_user_id: str, user: User, departure: Departure | None) -> Message:
+    votes = len(departure.votes_dropped) if departure else 0
+    ended = departure.delegations_ended if departure else 0
+    undone = (
+        f"{plural(votes, 'vote')} on pending approvals dropped, {plural(ended, 'delegation')} ended"
+    )
+    return done_message(
+        f":no_entry_sign: <@{slack_user_id}> (`{esc(user.username)}`) is disabled: refused "
+        f"everywhere from now on (commands, buttons, API tokens); {undone}. "
+        f"`/release admin enable @them` gives their access back."
+    )
+
+
+def enabled_message(slack_user_id: str, user: User) -> Message:
+    return done_message(
+        f":large_green_circle: <@{slack_user_id}> (`{esc(user.username)}`) is active again, "
+        "with the roles they held. Votes dropped when they were disabled stay dropped: they "
+        "vote again where an approval still waits."
     )

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
+from blocks.archive import archived_line
 from blocks.message import Message, context, section
 from blocks.status import web_link
 from blocks.text import MESSAGE_BLOCKS, SECTION_LIMIT, cut, esc, plural, when, zone_label
@@ -34,12 +35,20 @@ ACTIONS = {
     "milestone.updated": "updated a milestone",
     "approval.approved": "approved",
     "approval.rejected": "rejected",
+    "approval.voted": "voted",
+    "approval.votes_withdrawn": "had votes withdrawn",
+    "approval.vote_dropped": "dropped a vote",
+    "approval.expired": "let approvals expire",
+    "approval.requested_again": "asked again for approval",
+    "freeze.break_glass": "broke glass during a freeze",
     "runbook.added": "added a runbook",
     "task.added": "added a task",
     "task.updated": "updated a task",
     "change.created": "created the change",
     "change.updated": "updated the change",
     "attachment.linked": "attached a file",
+    "release.archived": "archived the release",
+    "release.restored": "restored the release",
 }
 # Field names as a person says them; others lose a trailing "_id" and their underscores.
 FIELD_WORDS = {
@@ -89,6 +98,8 @@ def history_message(
         section(title),
         context(f"Newest first · times are {esc(zone_label(tz))} · {shown} shown"),
     ]
+    if release.is_archived:
+        blocks.insert(1, section(archived_line(release, known, tz)))
     if not events:
         blocks.append(section("_Nothing has happened to this release yet._"))
     else:

@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
 )
 
+from blocks.archive import archived_line
 from blocks.freezes import freeze_blocks
 from blocks.ids import ActionId
 from blocks.message import Message, context, fit, lines_section, section
@@ -112,10 +113,12 @@ def blocker_line(blocker: Blocker) -> str:
 
 
 def people_shown(release: Release, summary: ReadinessSummary) -> set[str]:
-    """The users the status names (gate owners, who rejected an approval): read them at once."""
+    """The users the status names (gate owners, who rejected an approval, who archived it):
+    read them at once."""
     owners = {gate.owner_id for _, gate in release.gates() if gate.owner_id}
     deciders = {r.milestone.approval.approver_user_id for r in summary.rejected_approvals}
-    return owners | {d for d in deciders if d}
+    archiver = {release.archived_by} if release.archived_by else set()
+    return owners | {d for d in deciders if d} | archiver
 
 
 def release_status_message(
@@ -135,6 +138,11 @@ def release_status_message(
             f"{esc(', '.join(release.squad_ids) or 'none')}"
         ),
         section(readiness_line(summary)),
+        *(
+            [section(archived_line(release, people, EveryReader(tz)))]
+            if release.is_archived
+            else []
+        ),
         *freeze_blocks("*Freezes*", freezes, EveryReader(tz)),
         *break_glass_blocks(release.break_glass, EveryReader(tz)),
     ]
@@ -147,6 +155,8 @@ def release_status_message(
     blocks.append(status_buttons(release.release_id))
     readiness = plain(readiness_line(summary), escaped=True)
     text = f"{release.release_id} {esc(release.release_name)}: {readiness}"
+    if release.is_archived:
+        text = f"{text} (archived)"
     return Message(text=text, blocks=fit(blocks, keep_last=1, what="section"))
 
 

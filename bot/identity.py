@@ -95,7 +95,8 @@ class IdentityResolver:
         """Link by the Slack email; a bootstrap admin also gets Admin (created if need be)."""
         email = (profile.get("profile") or {}).get("email")
         if identity.user_id not in self._bootstrap:
-            return await self._identity.link_by_email(identity, email)
+            name = str(profile.get("real_name") or "")  # an invited person's, from Slack
+            return await self._identity.link_by_email(identity, email, full_name=name)
         try:
             return await self._identity.bootstrap_admin(
                 identity,

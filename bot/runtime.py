@@ -133,9 +133,11 @@ async def build_runtime(
         schedule=settings.schedule(),
         auth=auth,
         secrets=secrets,
+        invitation_ttl=settings.invitation_ttl(),
     )
     await services.identity.load()  # roles and names, so a request reads only its user
     await services.freezes.outlook()  # the freeze windows shown, kept (core.kept)
+    await services.webhooks.rotate_secrets()  # what an older SECRET_KEY encrypted, again
     client = build_client(settings)
     home = await learn_workspace(client, settings.slack_team_id)
     log.info("serving Slack team %s%s", home.team_id, " (org-wide)" * home.enterprise_install)

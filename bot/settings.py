@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     retention_expired_claims_days: int = Field(default=1, le=RETENTION_MAX_DAYS)
     retention_webhook_deliveries_days: int = Field(default=90, ge=1, le=RETENTION_MAX_DAYS)
     retention_api_tokens_days: int = Field(default=30, ge=0, le=RETENTION_MAX_DAYS)
+    retention_invitations_days: int = Field(default=30, ge=0, le=RETENTION_MAX_DAYS)
+    # How long an invitation stays open (``/release admin invite``), from when it is made.
+    invitation_ttl_hours: int = Field(default=72, ge=1, le=24 * 90)
 
     @field_validator("bootstrap_admin_slack_ids", mode="before")
     @classmethod
@@ -222,7 +225,11 @@ class Settings(BaseSettings):
             expired_claims=timedelta(days=self.retention_expired_claims_days),
             webhook_deliveries=timedelta(days=self.retention_webhook_deliveries_days),
             api_tokens=timedelta(days=self.retention_api_tokens_days),
+            invitations=timedelta(days=self.retention_invitations_days),
         )
+
+    def invitation_ttl(self) -> timedelta:
+        return timedelta(hours=self.invitation_ttl_hours)
 
     def schedule(self) -> ScheduleSettings:
         return ScheduleSettings(

@@ -149,7 +149,7 @@ def _approval_events(
         if was is None or was.status is not state.status or was.requested_at != state.requested_at:
             # Pending anew, or asked again (what it covers changed): a new round of asking.
             events.append(ApprovalRequested(ref=ref, requested_at=state.requested_at))
-        elif state.votes > was.votes:
+        elif state.votes != was.votes:  # a vote in, or one dropped (its voter disabled)
             events.append(ApprovalVoted(ref=ref, by=state.last_voter))
         return events
     if state.status in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED) and (

@@ -13,6 +13,7 @@ from core.models.catalog import Application, JiraBoard, Squad
 from core.models.events import PendingEvents
 from core.models.freeze import FreezeWindow
 from core.models.idempotency import IdempotentRequest, StoredAnswer
+from core.models.invitation import Invitation
 from core.models.notification import ApprovalMessage, Taken
 from core.models.rbac import Delegation, Role, SlackIdentity, User, UserStatus
 from core.models.release import Release
@@ -148,6 +149,10 @@ class AuditHead:
 
 
 class ReleaseRepository(Protocol):
+    """Every list — ``page``, ``recent_ids``, ``with_pending_approvals``, ``home``,
+    ``dated_between`` — leaves archived releases out (``Release.archived_at`` set);
+    ``get``, the outbox and ``audit_heads`` do not (core/rules/archive.py)."""
+
     async def audit_heads(
         self, *, squads: Sequence[str] | None, after: str | None, limit: int
     ) -> list[AuditHead]:
@@ -372,6 +377,10 @@ class WebhookRepository(Protocol):
         """Delete the hook and its deliveries (pending ones are never sent); False if none."""
         ...
 
+    async def replace_secret(self, hook_id: str, *, was: str, now: str) -> bool:
+        """Store the secret encrypted anew (``now``) if it is still ``was``; whether it was."""
+        ...
+
     async def add_delivery(self, delivery: WebhookDelivery) -> bool:
         """Store it unless a delivery with its ``key`` is stored already; True if stored."""
         ...
@@ -443,4 +452,37 @@ class FreezeRepository(Protocol):
 
     async def end(self, freeze_id: str, *, ended_at: datetime, ended_by: str) -> bool:
         """End the window now, unless it was ended already; True if this call ended it."""
+        ...
+
+
+class InvitationRepository(Protocol):
+    """Invitations by email (``core/models/invitation.py``)."""
+
+    async def add(self, invitation: Invitation) -> Invitation: ...
+    async def get(self, invitation_id: str) -> Invitation:
+        """NotFound when no invitation has this id (or it is no id at all)."""
+        ...
+
+    async def find_open(self, email: str, *, now: datetime) -> Invitation | None:
+        """The newest invitation for this email (lower-cased) neither accepted, revoked nor
+        expired at ``now``."""
+        ...
+
+    async def all(self, *, limit: int) -> list[Invitation]:
+        """The newest first (a limit of 0 is none)."""
+        ...
+
+    async def accept(self, invitation_id: str, *, user_id: str, now: datetime) -> bool:
+        """Mark it ACCEPTED by ``user_id`` at ``now`` if it is still open then (one
+        conditional write); whether it was."""
+        ...
+
+    async def revoke(self, invitation_id: str, *, by: str, now: datetime) -> bool:
+        """Mark it REVOKED by ``by`` (a username) at ``now`` if it is still open then (one
+        conditional write); whether it was."""
+        ...
+
+    async def purge(self, *, ended_before: datetime) -> int:
+        """Delete the invitations that expired, or were revoked, before ``ended_before``
+        (accepted ones are kept); how many."""
         ...

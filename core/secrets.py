@@ -37,7 +37,9 @@ class SecretBox:
         listed = [keys] if isinstance(keys, str | bytes) else list(keys)
         if not listed:
             raise ValueError("at least one secret key is needed")
-        self._fernet = MultiFernet([Fernet(fernet_key(k)) for k in listed])
+        fernets = [Fernet(fernet_key(k)) for k in listed]
+        self._first = fernets[0]
+        self._fernet = MultiFernet(fernets)
 
     @classmethod
     def random(cls) -> SecretBox:
@@ -54,6 +56,14 @@ class SecretBox:
             raise UndecryptableSecret(
                 "a stored secret cannot be decrypted with any configured SECRET_KEY"
             ) from None
+
+    def is_current(self, token: str) -> bool:
+        """Whether ``token`` is encrypted with the first key (nothing to rotate)."""
+        try:
+            self._first.decrypt(token.encode())
+        except InvalidToken:
+            return False
+        return True
 
     def rotate(self, token: str) -> str:
         """``token`` encrypted again with the first key (after a new key was put first)."""

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from blocks.text import plural
-from bot.api.audit import CSV_COLUMNS, csv_record, ndjson_line
+from core.audit_files import CSV_COLUMNS, csv_record, ndjson_line
 from core.rules import audit
 from core.seeds.demo import seed_demo_data
 from core.services.audit import FORMAT, VERSION
@@ -32,7 +32,7 @@ from storage.engine import connect
 from storage.wiring import open_repositories
 
 OK, BROKEN, UNREADABLE = 0, 1, 2
-RECORD_KINDS = frozenset({"entry", "head"})
+RECORD_KINDS = frozenset({"entry", "head", "end"})
 EMBEDDED = "mongomock://"
 DEMO_AUDITOR = "admin"
 
@@ -137,7 +137,11 @@ def _csv(first: str, before: int, rest: TextIO) -> Iterator[tuple[int, dict[str,
 def _checked(line: int, record: object) -> dict[str, Any]:
     """A record of the kinds ``verify`` reads, with the fields it counts on."""
     if not isinstance(record, dict) or record.get("kind") not in RECORD_KINDS:
-        raise Unreadable(f"line {line} is not an audit entry or a release's head.")
+        raise Unreadable(f"line {line} is not an audit entry, a release's head or the end.")
+    if record["kind"] == "end":
+        if not isinstance(record.get("entries"), int):
+            raise Unreadable(f"line {line} is an end record without a whole-number count.")
+        return record
     if not isinstance(record.get("seq"), int) or not isinstance(record.get("hash"), str):
         raise Unreadable(f"line {line} has no whole-number seq or no text hash.")
     return record

@@ -126,6 +126,14 @@ INDEXES: dict[str, list[IndexModel]] = {
     "freezes": [
         IndexModel([("ended_at", ASCENDING), ("ends_at", ASCENDING)], name="by_open"),
     ],
+    "invitations": [
+        # An open invitation by email (on first contact); the retention job's purge.
+        IndexModel(
+            [("email", ASCENDING), ("state", ASCENDING), ("expires_at", ASCENDING)],
+            name="by_email_open",
+        ),
+        IndexModel([("state", ASCENDING), ("expires_at", ASCENDING)], name="by_state_expiry"),
+    ],
 }
 
 

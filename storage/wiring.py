@@ -12,6 +12,7 @@ from storage.repositories.api_tokens import ApiTokenRepository
 from storage.repositories.attachments import AttachmentRepository
 from storage.repositories.freezes import FreezeRepository
 from storage.repositories.idempotency import IdempotencyRepository
+from storage.repositories.invitations import InvitationRepository
 from storage.repositories.keyed import KeyedRepository
 from storage.repositories.login_attempts import LoginAttemptRepository
 from storage.repositories.notifications import (
@@ -47,6 +48,7 @@ def repositories(db: Database) -> Repositories:
         idempotency_keys=IdempotencyRepository(db["idempotency_keys"]),
         webhooks=WebhookRepository(db["webhooks"], db["webhook_deliveries"]),
         freezes=FreezeRepository(db["freezes"]),
+        invitations=InvitationRepository(db["invitations"]),
     )
 
 

@@ -31,6 +31,7 @@ from core.models.common import Entity, is_object_id
 from core.models.events import PendingEvents
 from core.models.freeze import FreezeWindow
 from core.models.idempotency import IdempotentRequest, StoredAnswer
+from core.models.invitation import Invitation, InvitationStatus
 from core.models.notification import ApprovalMessage, Taken
 from core.models.rbac import Delegation, Role, SlackIdentity, User, UserStatus
 from core.models.release import ApprovalStatus, Release
@@ -398,6 +399,15 @@ def _pending(release: Release) -> bool:
     )
 
 
+def _listed(release: Release) -> bool:
+    """What lists show: not archived (read by reference, outbox and audit heads aside)."""
+    return release.archived_at is None
+
+
+def _listed_pending(release: Release) -> bool:
+    return _listed(release) and _pending(release)
+
+
 class FakeReleaseRepository:
     """As ``storage.repositories.releases.ReleaseRepository``: unique release_id (also
     ignoring case), newest release_date first (ties: newest id), saved with a version check;
@@ -439,7 +449,7 @@ class FakeReleaseRepository:
         return ReleaseWithCatalog(release, *await squads.all_with(applications))
 
     async def recent_ids(self, *, squads: Sequence[str] | None, limit: int) -> list[str]:
-        return [r.release_id for r in self._find(squads, lambda r: True, limit)]
+        return [r.release_id for r in self._find(squads, _listed, limit)]
 
     async def audit_heads(
         self, *, squads: Sequence[str] | None, after: str | None, limit: int
@@ -490,21 +500,26 @@ class FakeReleaseRepository:
         def match(r: Release) -> bool:
             if term and not matches(r, term):
                 return False
+            if not _listed(r):
+                return False
             return after is None or _newest_first(r) < (after.release_date, after.id.lower())
 
         return [card_of(r) for r in self._find(squads, match, limit)]
 
     async def with_pending_approvals(self, *, squads: Sequence[str] | None) -> list[Release]:
-        return self._find(squads, _pending, 0)
+        return self._find(squads, _listed_pending, 0)
 
     async def home(self, *, squads: Sequence[str] | None, limit: int) -> HomeReleases:
-        page = [card_of(r) for r in self._find(squads, lambda r: True, limit)]
-        return HomeReleases(pending=self._find(squads, _pending, 0), page=page)
+        page = [card_of(r) for r in self._find(squads, _listed, limit)]
+        return HomeReleases(pending=self._find(squads, _listed_pending, 0), page=page)
 
     async def dated_between(
         self, *, start: date, end: date, squads: Sequence[str] | None
     ) -> list[ReleaseCard]:
-        return [card_of(r) for r in self._find(squads, lambda r: start <= r.release_date <= end, 0)]
+        return [
+            card_of(r)
+            for r in self._find(squads, lambda r: _listed(r) and start <= r.release_date <= end, 0)
+        ]
 
     def _find(
         self, squads: Sequence[str] | None, match: Callable[[Release], bool], limit: int
@@ -869,6 +884,13 @@ class FakeWebhookRepository:
         wanted = set(events)
         return self.hook_table.find(lambda h: bool(wanted & set(h.events)))
 
+    async def replace_secret(self, hook_id: str, *, was: str, now: str) -> bool:
+        hook = self.hook_table.rows.get(hook_id)
+        if hook is None or hook.secret_encrypted != was:
+            return False
+        self.hook_table.rows[hook_id] = hook.model_copy(update={"secret_encrypted": now})
+        return True
+
     async def remove(self, hook_id: str) -> bool:
         found = oid(hook_id)
         if found is None:
@@ -975,6 +997,71 @@ class FakeFreezeRepository:
         return True
 
 
+# --- invitations ----------------------------------------------------------------------------
+
+
+class FakeInvitationRepository:
+    """As ``storage.repositories.invitations.InvitationRepository``: newest first; accepting
+    or revoking one is conditional on its being open still."""
+
+    def __init__(self) -> None:
+        self.table: Table[Invitation] = Table("invitation")
+
+    async def add(self, invitation: Invitation) -> Invitation:
+        self.table.insert(invitation, invitation.id)
+        return invitation
+
+    async def get(self, invitation_id: str) -> Invitation:
+        found = oid(invitation_id)
+        if found is None:  # as storage: an id that is none names no field
+            raise NotFound(f"No invitation with id '{invitation_id}'.")
+        held = self.table.rows.get(found)
+        if held is None:
+            raise NotFound(
+                f"No invitation with id '{invitation_id}'.", fields={"id": "Unknown invitation"}
+            )
+        return held.model_copy(deep=True)
+
+    async def find_open(self, email: str, *, now: datetime) -> Invitation | None:
+        now = as_stored(now)
+        found = self.table.find(lambda i: i.email == email.lower() and i.open_at(now))
+        return max(found, key=lambda i: i.id) if found else None
+
+    async def all(self, *, limit: int) -> list[Invitation]:
+        return limited(
+            sorted(self.table.find(lambda i: True), key=lambda i: i.id, reverse=True), limit
+        )
+
+    async def accept(self, invitation_id: str, *, user_id: str, now: datetime) -> bool:
+        change = {
+            "state": InvitationStatus.ACCEPTED,
+            "accepted_at": now,
+            "accepted_user_id": user_id,
+        }
+        return self._close(invitation_id, now, change)
+
+    async def revoke(self, invitation_id: str, *, by: str, now: datetime) -> bool:
+        change = {"state": InvitationStatus.REVOKED, "revoked_at": now, "revoked_by_username": by}
+        return self._close(invitation_id, now, change)
+
+    def _close(self, invitation_id: str, now: datetime, change: dict[str, Any]) -> bool:
+        found = oid(invitation_id)
+        held = self.table.rows.get(found or "")
+        if found is None or held is None or not held.open_at(as_stored(now)):
+            return False
+        self.table.rows[found] = stored(held.model_copy(update=change))
+        return True
+
+    async def purge(self, *, ended_before: datetime) -> int:
+        before = as_stored(ended_before)
+
+        def ended(i: Invitation) -> bool:
+            end = i.ended_at()
+            return end is not None and end < before
+
+        return _delete(self.table.rows, ended)
+
+
 # --- all of them ----------------------------------------------------------------------------
 
 
@@ -1008,6 +1095,7 @@ class FakeDatabase:
         self.idempotency_keys = FakeIdempotencyRepository()
         self.webhooks = FakeWebhookRepository()
         self.freezes = FakeFreezeRepository()
+        self.invitations = FakeInvitationRepository()
         self._tables: dict[str, Table[Any]] = {
             "roles": self.roles.table,
             "users": self.users.table,
@@ -1021,6 +1109,7 @@ class FakeDatabase:
             "webhooks": self.webhooks.hook_table,
             "webhook_deliveries": self.webhooks.delivery_table,
             "freezes": self.freezes.table,
+            "invitations": self.invitations.table,
         }
 
     def repositories(self) -> Repositories:
@@ -1042,6 +1131,7 @@ class FakeDatabase:
             idempotency_keys=self.idempotency_keys,
             webhooks=self.webhooks,
             freezes=self.freezes,
+            invitations=self.invitations,
         )
 
     def documents(self, collection: str) -> list[dict[str, Any]]:

@@ -32,6 +32,8 @@ COLLECTIONS = (
     "idempotency_keys",
     "webhooks",
     "webhook_deliveries",
+    "invitations",
+    "freezes",
 )
 
 

@@ -70,7 +70,8 @@ async def test_an_export_verifies(world: World) -> None:
     assert records[0]["kind"] == "header" and records[0]["algorithm"] == "sha256"
     result = checked(records)
     assert result.ok and result.releases == 1 and result.entries == 6
-    assert [r["kind"] for r in records[-1:]] == ["head"]
+    assert [r["kind"] for r in records[-2:]] == ["head", "end"]
+    assert records[-1]["entries"] == 6
 
 
 async def test_an_entry_edited_in_the_database_is_found(storage_world: World) -> None:
@@ -147,3 +148,12 @@ async def test_the_demo_data_chain_verifies(world: World) -> None:
 
     result = checked(await exported(world))
     assert result.ok and result.releases >= 4
+
+
+async def test_a_file_cut_short_between_records_is_found(world: World) -> None:
+    await _changes(world)
+    records = await exported(world)
+
+    cut = checked(records[:-2])  # the head and the end lost, cleanly between lines
+
+    assert cut.broken is not None and "its end record is missing" in cut.broken.problem

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.api.audit import CSV_COLUMNS, csv_cells, csv_line, ndjson_line
+from core.audit_files import CSV_COLUMNS, csv_cells, csv_line, ndjson_line
 from scripts.audit import BROKEN, OK, UNREADABLE, main
 from tests.support import World
 from tests.test_audit_chain import REL, _changes, exported

@@ -117,6 +117,7 @@ async def test_what_is_past_its_period_is_purged_and_the_rest_kept(world: World)
         Purged.WEBHOOK_DELIVERIES: 2,
         Purged.API_TOKENS: 2,
         Purged.IDEMPOTENCY_KEYS: 1,
+        Purged.INVITATIONS: 0,
     }
     assert report.cutoffs[Purged.WEBHOOK_DELIVERIES] == world.clock() - 90 * DAY
     assert await names(world, "claims", "key") == {"digest", "event:new"}

@@ -284,3 +284,26 @@ async def test_refusals_change_nothing(world: World) -> None:
 
     assert "url" in wrong_url.value.fields and "events.0" in wrong_event.value.fields
     assert await world.mongo["webhooks"].find().to_list(length=None) == before
+
+
+async def test_after_a_rotation_the_stored_secrets_move_to_the_new_key_and_the_old_can_go(
+    world: World,
+) -> None:
+    async with receiving() as receiver:
+        hooks, _ = webhooks(world, SecretBox(OLD_KEY))
+        rhea = await setup(world)
+        _, secret = await hooks.create(rhea, receiver.url, ["gate.changed"])
+        rotating, _ = webhooks(world, SecretBox([NEW_KEY, OLD_KEY]))
+
+        assert await rotating.rotate_secrets() == 1
+        assert await rotating.rotate_secrets() == 0  # current already: not written again
+
+        # the old key dropped: what is stored is read with the new one alone
+        only_new, later = webhooks(world, SecretBox(NEW_KEY))
+        await set_gate(world, rhea, GateStatus.IN_PROGRESS)
+        await later.run()
+
+    [raw] = await world.mongo["webhooks"].find().to_list(length=None)
+    assert SecretBox(NEW_KEY).decrypt(raw["secret_encrypted"]) == secret
+    [delivery] = receiver.received
+    assert delivery.signed_with(secret)

@@ -102,7 +102,10 @@ def milestone_saved(
     )
     approval = milestone.approval
     hint = None
-    if approval.status is ApprovalStatus.PENDING:
+    if approval.status is ApprovalStatus.PENDING and approval.policy is not None:
+        who = esc(approval.policy.describe())
+        hint = f"Approval pending: needs {who}; the people who may decide were sent a DM."
+    elif approval.status is ApprovalStatus.PENDING:
         who = "an approval manager" if approval.requires_approval_manager else "an approver"
         hint = f"Approval pending: {who} decides; the people who may were sent a DM."
     elif approval.status is not ApprovalStatus.NOT_REQUIRED:

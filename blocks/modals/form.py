@@ -26,6 +26,7 @@ from slack_sdk.models.views import View
 from blocks.message import section
 from blocks.metadata import Metadata
 from blocks.text import SURFACE_BLOCKS, cut, esc
+from core.models.catalog import Application, Squad
 
 TITLE_LIMIT = 24
 OPTION_TEXT_LIMIT = 75
@@ -141,6 +142,18 @@ def user_input(block_id: str, label: str, *, hint: str | None = None) -> InputBl
 
 def option(value: str, text: str) -> Option:
     return Option(value=value, text=cut(text, OPTION_TEXT_LIMIT) or value)
+
+
+def application_options(applications: Iterable[Application]) -> list[Option]:
+    """The catalog's applications as options: "Payments (payments)"."""
+    return [
+        option(a.application_id, f"{a.application_name} ({a.application_id})") for a in applications
+    ]
+
+
+def squad_options(squads: Iterable[Squad]) -> list[Option]:
+    """The catalog's squads as options: "Payments squad (payments)"."""
+    return [option(s.squad_id, f"{s.squad_name} ({s.squad_id})") for s in squads]
 
 
 def enum_options(values: Iterable[str]) -> list[Option]:

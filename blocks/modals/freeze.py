@@ -18,11 +18,13 @@ from slack_sdk.models.views import View
 from blocks.ids import CallbackId, FreezeField
 from blocks.metadata import Metadata
 from blocks.modals.form import (
+    application_options,
     date_input,
     modal,
     multi_select_input,
     option,
     select_input,
+    squad_options,
     text_input,
 )
 from blocks.modals.form_state import Form, present
@@ -114,10 +116,7 @@ def freeze_modal(
             multi_select_input(
                 FreezeField.APPLICATIONS,
                 "Applications frozen",
-                [
-                    option(a.application_id, f"{a.application_name} ({a.application_id})")
-                    for a in applications
-                ],
+                application_options(applications),
                 hint="Leave applications and squads empty to freeze everything.",
             )
         )
@@ -126,7 +125,7 @@ def freeze_modal(
             multi_select_input(
                 FreezeField.SQUADS,
                 "Squads frozen",
-                [option(s.squad_id, f"{s.squad_name} ({s.squad_id})") for s in squads],
+                squad_options(squads),
                 hint="Their releases and the products they work on are frozen.",
             )
         )

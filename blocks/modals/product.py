@@ -18,8 +18,8 @@ from blocks.modals.form import (
     modal,
     multi_select_input,
     notice_view,
-    option,
     select_input,
+    squad_options,
     text_input,
 )
 from blocks.modals.form_state import Form, present
@@ -100,7 +100,7 @@ def add_product_modal(
             multi_select_input(
                 EditField.PRODUCT_SQUADS,
                 "Participating squads",
-                [option(s.squad_id, f"{s.squad_name} ({s.squad_id})") for s in squads],
+                squad_options(squads),
                 hint="When adding: leave empty for the squads the catalog gives the product.",
             )
         )

@@ -10,11 +10,13 @@ from slack_sdk.models.views import View
 from blocks.ids import CallbackId, EditField
 from blocks.modals.form import (
     EditingMetadata,
+    application_options,
     date_input,
     modal,
     multi_select_input,
     option,
     select_input,
+    squad_options,
     text_input,
 )
 from blocks.modals.form_state import Form, present
@@ -48,7 +50,7 @@ def new_release_modal(
             multi_select_input(
                 EditField.SQUADS,
                 "Squads",
-                [option(s.squad_id, f"{s.squad_name} ({s.squad_id})") for s in squads],
+                squad_options(squads),
                 hint="Members of these squads see the release.",
             )
         )
@@ -57,10 +59,7 @@ def new_release_modal(
             multi_select_input(
                 EditField.APPLICATIONS,
                 "Applications in scope",
-                [
-                    option(a.application_id, f"{a.application_name} ({a.application_id})")
-                    for a in applications
-                ],
+                application_options(applications),
                 hint="Add their products afterwards with /release product <release>.",
             )
         )

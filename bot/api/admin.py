@@ -18,6 +18,7 @@ from core.models.catalog import (
     Squad,
     SquadDraft,
 )
+from core.models.invitation import Invitation, InvitationDraft, InvitationStatus
 from core.models.rbac import Role, RoleDraft, User, UserDraft, UserStatus
 from core.rules.principal import Scope
 from core.services.container import Services
@@ -26,6 +27,7 @@ from core.services.users import AccessChange
 RBAC_TAG = "admin: roles and users"
 CATALOG_TAG = "admin: catalog"
 USER_PARAM = {"user": "The user's username, any case"}
+INVITATION_PARAM = {"id": "The invitation's id (from GET /api/v1/invitations)"}
 
 
 class RoleList(BaseModel):
@@ -75,6 +77,20 @@ class UserChangeBody(AccessChange):
     refused before anything changes."""
 
 
+class InvitationView(Invitation):
+    """An invitation with its status now (EXPIRED: open no more, past ``expires_at``)."""
+
+    status: InvitationStatus
+
+    @classmethod
+    def of(cls, invitation: Invitation, now: datetime) -> InvitationView:
+        return cls(**invitation.model_dump(), status=invitation.status_at(now))
+
+
+class InvitationList(BaseModel):
+    items: list[InvitationView]
+
+
 class ApplicationList(BaseModel):
     items: list[Application]
 
@@ -89,6 +105,7 @@ class BoardList(BaseModel):
 
 def admin_routes(services: Services) -> list[Route]:
     roles, users, catalog = services.roles, services.users, services.catalog
+    invitations = services.invitations
 
     async def list_roles(call: Call) -> RoleList:
         return RoleList(items=await roles.list_roles(call.actor))
@@ -115,6 +132,19 @@ def admin_routes(services: Services) -> list[Route]:
             )
         user = await users.change_access(call.actor, call.params["user"], body)
         return UserAdminView.of(user, await roles.list_roles(call.actor))
+
+    async def invite(call: Call) -> InvitationView:
+        invitation = await invitations.invite(call.actor, call.body(InvitationDraft))
+        return InvitationView.of(invitation, invitations.now())
+
+    async def list_invitations(call: Call) -> InvitationList:
+        found = await invitations.list_invitations(call.actor)
+        now = invitations.now()
+        return InvitationList(items=[InvitationView.of(i, now) for i in found])
+
+    async def revoke_invitation(call: Call) -> InvitationView:
+        invitation = await invitations.revoke(call.actor, call.params["id"])
+        return InvitationView.of(invitation, invitations.now())
 
     async def list_applications(call: Call) -> ApplicationList:
         return ApplicationList(items=await catalog.applications(call.actor))
@@ -192,7 +222,47 @@ def admin_routes(services: Services) -> list[Route]:
             response=UserAdminView,
             params=USER_PARAM,
             description="Needs can_manage_roles. There is always an administrator who can act: "
-            "a change that would leave none is refused (409).",
+            "a change that would leave none is refused (409). Disabling a user drops their "
+            "votes on pending approvals (recorded in each release's timeline) and ends their "
+            "delegations and those naming them; enabling again does not bring votes back.",
+        ),
+        Route(
+            "GET",
+            "/api/v1/invitations",
+            list_invitations,
+            "Invitations, the newest first, with their status",
+            RBAC_TAG,
+            scope=admin,
+            response=InvitationList,
+            description="Needs can_invite_users.",
+        ),
+        Route(
+            "POST",
+            "/api/v1/invitations",
+            invite,
+            "Invite someone by email with roles and squads",
+            RBAC_TAG,
+            scope=admin,
+            body=InvitationDraft,
+            response=InvitationView,
+            status=201,
+            description="Needs can_invite_users; roles also need can_manage_roles. Refused "
+            "(nothing stored) for an email that is a user already or has an open invitation, "
+            "and for an unknown role or squad. The invited person's user is made, with these "
+            "roles and squads, the first time they use the bot with that email in Slack, "
+            "while the invitation is open (INVITATION_TTL_HOURS, 72 by default).",
+        ),
+        Route(
+            "DELETE",
+            "/api/v1/invitations/{id}",
+            revoke_invitation,
+            "Revoke an open invitation",
+            RBAC_TAG,
+            scope=admin,
+            response=InvitationView,
+            params=INVITATION_PARAM,
+            description="Needs can_invite_users. An accepted, expired or revoked invitation "
+            "is refused (422), saying which.",
         ),
         Route(
             "GET",

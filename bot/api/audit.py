@@ -13,11 +13,8 @@ the NDJSON one, and the verifier reads both back (``csv_record``).
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -34,6 +31,7 @@ from pydantic import (
 
 from bot import logs
 from bot.api.routing import Call, Route
+from core.audit_files import CSV_COLUMNS, csv_cells, csv_line, export_filename, ndjson_line
 from core.rules.principal import Scope
 from core.services.container import Services
 
@@ -42,73 +40,7 @@ log = logging.getLogger(__name__)
 EXPORT_PATH = "/api/v1/audit/export"
 NDJSON = "application/x-ndjson"
 CSV = "text/csv"
-CSV_COLUMNS = (
-    "kind",
-    "release_oid",
-    "release_id",
-    "seq",
-    "at",
-    "actor",
-    "action",
-    "target",
-    "before",
-    "after",
-    "comment",
-    "id",
-    "prev_hash",
-    "hash",
-)
-JSON_COLUMNS = frozenset({"actor", "target", "before", "after", "comment"})
-HEAD_COLUMNS = ("kind", "release_oid", "release_id", "seq", "hash")
 CHUNK_BYTES = 64 * 1024  # written to the client in pieces about this big
-
-
-# --- the file formats -------------------------------------------------------------------
-
-
-def ndjson_line(record: Mapping[str, Any]) -> str:
-    """One record as a line of NDJSON (UTF-8 text, no spaces, ends with a newline)."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
-
-
-def csv_cells(record: Mapping[str, Any]) -> list[str]:
-    """An entry's or a head's CSV row, in ``CSV_COLUMNS`` order."""
-    cells = []
-    for column in CSV_COLUMNS:
-        if column not in record:
-            cells.append("")
-        elif column in JSON_COLUMNS:
-            cells.append(json.dumps(record[column], ensure_ascii=False, sort_keys=True))
-        else:
-            cells.append("" if record[column] is None else str(record[column]))
-    return cells
-
-
-def csv_line(cells: list[str]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(cells)
-    return out.getvalue()
-
-
-def csv_record(row: Mapping[str, str]) -> dict[str, Any]:
-    """The record a CSV row was made from (raises ``ValueError`` for a cell that cannot be)."""
-    kind = row.get("kind", "")
-    columns = HEAD_COLUMNS if kind == "head" else CSV_COLUMNS
-    record: dict[str, Any] = {}
-    for column in columns:
-        cell = row.get(column) or ""
-        if column == "seq":
-            if not cell.isdigit():
-                raise ValueError("its seq is not a whole number")
-            record[column] = int(cell)
-        elif column in JSON_COLUMNS:
-            try:
-                record[column] = json.loads(cell)
-            except json.JSONDecodeError:
-                raise ValueError(f"its {column} is not JSON") from None
-        else:
-            record[column] = cell
-    return record
 
 
 # --- the route --------------------------------------------------------------------------
@@ -256,10 +188,3 @@ async def _chunks(
             pending, size = [], 0
     if pending:
         yield "".join(pending).encode()
-
-
-def export_filename(header: Mapping[str, Any], release: str | None, extension: str) -> str:
-    """``releasebot-audit-REL-2026.12-20261201T090000Z.ndjson``: what, and when it was made."""
-    stamp = str(header.get("exported_at") or "").replace("-", "").replace(":", "")[:15]
-    name = f"releasebot-audit-{release or 'all'}-{stamp}Z.{extension}"
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)

@@ -84,6 +84,13 @@ class ProductAddBody(DomainModel):
     )
 
 
+class ArchiveBody(DomainModel):
+    reason: str = Field(
+        max_length=2000,
+        description="Why it is archived: kept in its history and shown with it (required)",
+    )
+
+
 class ProductChangeBody(DomainModel):
     fixed_version: FixedVersion = Field(description="The product's fixed version in Jira")
 
@@ -299,6 +306,13 @@ def editing_routes(services: Services) -> list[Route]:
             return already_decided(decided)
         return view(release)
 
+    async def archive_release(call: Call) -> ReleaseView:
+        reason = call.body(ArchiveBody).reason
+        return view(await services.releases.archive(call.actor, call.params["release"], reason))
+
+    async def restore_release(call: Call) -> ReleaseView:
+        return view(await services.releases.restore(call.actor, call.params["release"]))
+
     async def approve_milestone(call: Call) -> ReleaseView | web.Response:
         return await decide(call, Decision.APPROVE)
 
@@ -415,6 +429,33 @@ def editing_routes(services: Services) -> list[Route]:
             response=ReleaseView,
             status=201,
             params=RELEASE_PARAM,
+        ),
+        Route(
+            "POST",
+            f"{RELEASE}/archive",
+            archive_release,
+            "Archive a release (soft delete)",
+            RELEASES_TAG,
+            scope=Scope.ADMIN,
+            body=ArchiveBody,
+            response=ReleaseView,
+            params=RELEASE_PARAM,
+            description="An admin's (can_manage_roles): the release leaves every list, App "
+            "Home, digest and reminder, and nothing changes it until it is restored; GET "
+            "…/releases/{release}, its timeline and the audit export still answer. Archiving "
+            "an archived release is refused (409). No route deletes a release.",
+        ),
+        Route(
+            "POST",
+            f"{RELEASE}/restore",
+            restore_release,
+            "Restore an archived release",
+            RELEASES_TAG,
+            scope=Scope.ADMIN,
+            response=ReleaseView,
+            params=RELEASE_PARAM,
+            description="An admin's (can_manage_roles): the release is back in the lists and "
+            "can be changed again. A release that is not archived is refused (409).",
         ),
         Route(
             "PATCH",

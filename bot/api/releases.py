@@ -138,6 +138,12 @@ class ReleaseView(BaseModel):
     created_by: str
     created_at: datetime
     version: int
+    archived_at: datetime | None = Field(
+        description="When an admin archived it (hidden from lists, changed by nothing until "
+        "restored: POST …/releases/{release}/restore); null: not archived"
+    )
+    archived_by: str | None = Field(description="The id of the admin who archived it")
+    archived_reason: str | None = Field(description="Why it was archived")
 
 
 class MilestonePlace(BaseModel):

@@ -12,9 +12,15 @@ from slack_sdk.models.views import View
 
 from blocks.admin import (
     admin_usage_message,
+    already_invited_message,
     applications_message,
     boards_message,
+    disabled_message,
+    enabled_message,
     granted_message,
+    invitation_revoked_message,
+    invitations_message,
+    invited_message,
     linked_message,
     revoked_message,
     roles_message,
@@ -39,14 +45,18 @@ from bot.commands.router import CommandRequest, Router, mentioned_user
 from bot.modals import open_modal, show_modal
 from core.errors import NotFound, ValidationFailed
 from core.models.common import parse
-from core.models.rbac import SlackIdentity, User
+from core.models.invitation import InvitationDraft
+from core.models.rbac import SlackIdentity, User, UserStatus
 from core.rules import operations as ops
 from core.rules.principal import Principal
+from core.services.invitations import AlreadyInvited
 
 USAGE = (
     "roles | role new | users | user new | link @user <username> | unlink @user | "
     "grant @user <role> | revoke @user <role> | apps | apps new | squads | squads new | "
-    "boards | boards new | tokens | token new <name> <scope>… [days] | token revoke <id>"
+    "boards | boards new | tokens | token new <name> <scope>… [days] | token revoke <id> | "
+    "invite <email> <role>… [squad:<id>…] | invitations | invite revoke <email|id> | "
+    "disable @user | enable @user"
 )
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -296,6 +306,62 @@ async def revoke_token(request: CommandRequest, args: list[str]) -> None:
     await _reply(request, token_revoked_message(token))
 
 
+# --- invitations and status: the core's InvitationService and UserService ----------------
+
+_MAILTO = re.compile(r"^<mailto:([^|>]+)(?:\|[^>]*)?>$")
+_SQUAD = "squad:"
+
+
+def _email(token: str) -> str:
+    """An email as typed; Slack sends one it made a link of as ``<mailto:a@b|a@b>``."""
+    match = _MAILTO.match(token)
+    return match.group(1) if match else token
+
+
+async def invite(request: CommandRequest, args: list[str]) -> None:
+    """``invite <email> <role>… [squad:<id>…]``: roles and squads by spaces or commas, a
+    role with spaces in double quotes."""
+    usage = "invite <email> <role>… [squad:<id>…]"
+    email = _email(_rest(args[:1], "the email to invite", usage))
+    words = [w.strip() for arg in args[1:] for w in arg.split(",") if w.strip()]
+    squads = [w[len(_SQUAD) :] for w in words if w.lower().startswith(_SQUAD)]
+    roles = [w for w in words if not w.lower().startswith(_SQUAD)]
+    draft = parse(InvitationDraft, {"email": email, "roles": roles, "squad_ids": squads})
+    try:
+        invitation = await request.deps.services.invitations.invite(request.user, draft)
+    except AlreadyInvited as already:
+        await _reply(request, already_invited_message(already.invitation, request.tz))
+        return
+    await _reply(request, invited_message(invitation, request.tz))
+
+
+async def list_invitations(request: CommandRequest, _args: list[str]) -> None:
+    invitations = await request.deps.services.invitations.list_invitations(request.user)
+    await _reply(request, invitations_message(invitations, request.tz, request.deps.clock()))
+
+
+async def revoke_invitation(request: CommandRequest, args: list[str]) -> None:
+    which = _email(_rest(args[:1], "the email or id", "invite revoke <email|id>"))
+    invitation = await request.deps.services.invitations.revoke(request.user, which)
+    await _reply(request, invitation_revoked_message(invitation))
+
+
+async def disable(request: CommandRequest, args: list[str]) -> None:
+    identity = _slack_person(request, args, "disable @user")
+    target = await _linked_user(request, identity)
+    users = request.deps.services.users
+    change = await users.change_status(request.user, target.username, UserStatus.DISABLED)
+    await _reply(request, disabled_message(identity.user_id, change.user, change.departure))
+
+
+async def enable(request: CommandRequest, args: list[str]) -> None:
+    identity = _slack_person(request, args, "enable @user")
+    target = await _linked_user(request, identity)
+    users = request.deps.services.users
+    change = await users.change_status(request.user, target.username, UserStatus.ACTIVE)
+    await _reply(request, enabled_message(identity.user_id, change.user))
+
+
 COMMANDS = (
     AdminCommand(("roles",), "roles", "the roles and their permissions", list_roles),
     AdminCommand(("role", "new"), "role new", "create a role (form)", new_role),
@@ -319,6 +385,26 @@ COMMANDS = (
         new_token,
     ),
     AdminCommand(("token", "revoke"), "token revoke <id>", "revoke an API token", revoke_token),
+    AdminCommand(
+        ("invite",),
+        "invite <email> <role>… [squad:<id>…]",
+        "invite someone by email (their user is made when they first use the bot)",
+        invite,
+    ),
+    AdminCommand(
+        ("invite", "revoke"),
+        "invite revoke <email|id>",
+        "take back an open invitation",
+        revoke_invitation,
+    ),
+    AdminCommand(("invitations",), "invitations", "invitations and their status", list_invitations),
+    AdminCommand(
+        ("disable",),
+        "disable @user",
+        "refuse a person everywhere; their pending votes and delegations end",
+        disable,
+    ),
+    AdminCommand(("enable",), "enable @user", "give a disabled person their access back", enable),
 )
 # Longer forms first, so "apps new" is not read as "apps".
 COMMANDS_BY_LENGTH = sorted(COMMANDS, key=lambda c: -len(c.words))

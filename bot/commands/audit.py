@@ -15,9 +15,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.audit import audit_file_comment, audit_not_sent_message, audit_sent_message
-from bot.api.audit import export_filename, ndjson_line
 from bot.commands.router import CommandRequest, Router
 from bot.slack_client import error_code, maybe_done
+from core.audit_files import export_filename, ndjson_line
 
 log = logging.getLogger(__name__)
 

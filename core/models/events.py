@@ -71,7 +71,7 @@ class ApprovalWithdrawn(DomainModel):
 
 
 class ApprovalVoted(DomainModel):
-    """Someone voted and the approval still waits for others."""
+    """A vote came in (or one was dropped) and the approval still waits for others."""
 
     kind: Literal["approval_voted"] = "approval_voted"
     ref: ApprovalRef

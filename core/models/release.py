@@ -317,6 +317,16 @@ class Release(Entity, ReleaseDraft):
     # then delivered to the timeline and removed (core/services/outbox.py). One left here
     # was not delivered yet, e.g. because the process stopped right after the write.
     outbox: list[TimelineEvent] = Field(default_factory=list)
+    # Archived (soft-deleted): hidden from lists, Home, digests and reminders, kept for the
+    # audit, changed by nothing but a restore (core/rules/archive.py). None: not archived
+    # (every release stored before archiving existed).
+    archived_at: UtcDatetime | None = None
+    archived_by: str | None = None  # the admin's user id
+    archived_reason: str | None = None
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
     def product(self, product_id: str) -> ReleaseProduct:
         for product in self.products:

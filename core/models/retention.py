@@ -18,15 +18,14 @@ class Purged(StrEnum):
     WEBHOOK_DELIVERIES = "webhook_deliveries"  # delivered or given up: their logs
     API_TOKENS = "api_tokens"  # expired or revoked
     IDEMPOTENCY_KEYS = "idempotency_keys"  # past the window a retried request comes in
-    # Invitations (issue 13, "people who come and go") will be let go here when they exist:
-    # expired and revoked ones, with a period of their own.
+    INVITATIONS = "invitations"  # expired or revoked (accepted ones are kept)
 
 
 @dataclass(frozen=True, slots=True)
 class RetentionPeriods:
     """How long each kind of data is kept after it stopped being needed. The defaults are
     the settings' (``bot.settings``): finished claims and dedupe records as the scheduler
-    always kept them, webhook logs a quarter, API tokens a month past their end."""
+    always kept them, webhook logs a quarter, API tokens and invitations a month past their end."""
 
     finished_claims: timedelta = timedelta(days=7)
     expired_claims: timedelta = timedelta(days=1)
@@ -34,6 +33,7 @@ class RetentionPeriods:
     api_tokens: timedelta = timedelta(days=30)
     # As the TTL index of ``idempotency_keys``: a retried request comes within minutes.
     idempotency_keys: timedelta = timedelta(days=1)
+    invitations: timedelta = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,6 +92,8 @@ class Break:
     problem: str
 
     def __str__(self) -> str:
+        if not self.release_id:
+            return f"line {self.line}: {self.problem}"
         return f"line {self.line}: {self.release_id} entry {self.seq}: {self.problem}"
 
 
@@ -114,16 +116,30 @@ class _Chain:
     line: int
 
 
+CUT_SHORT = "the file ends early: its end record is missing (cut short?)"
+AFTER_END = "records after the end record (two files joined?)"
+
+
 def verify(records: Iterable[tuple[int, dict[str, Any]]]) -> Verified:
     """Check an export's records (line number, parsed record): each entry's hash is that of
     its fields, each links to the one before it in its release's chain (the first of a
-    release in the file is taken as it is: an export may start mid-chain), and a release's
-    last entry is its head when the file carries it. Stops at the first break."""
+    release in the file is taken as it is: an export may start mid-chain), a release's last
+    entry is its head when the file carries it, and the end record counts every entry. Stops
+    at the first break."""
     chains: dict[str, _Chain] = {}
-    entries = unchained = 0
+    entries = unchained = last = 0
+    ended = False
     for line, record in records:
-        kind = record.get("kind")
-        if kind == "entry":
+        kind, last = record.get("kind"), line
+        if ended:
+            return Verified(len(chains), entries, unchained, Break("", 0, line, AFTER_END))
+        if kind == "end":
+            ended = True
+            if record.get("entries") != entries + unchained:
+                counted = entries + unchained
+                problem = f"the file ends with {record.get('entries')} entries but has {counted}"
+                return Verified(len(chains), entries, unchained, Break("", 0, line, problem))
+        elif kind == "entry":
             found = _check_entry(chains, line, record)
             if isinstance(found, Break):
                 return Verified(len(chains), entries, unchained, found)
@@ -133,6 +149,8 @@ def verify(records: Iterable[tuple[int, dict[str, Any]]]) -> Verified:
             broken = _check_head(chains, line, record)
             if broken is not None:
                 return Verified(len(chains), entries, unchained, broken)
+    if not ended:
+        return Verified(len(chains), entries, unchained, Break("", 0, last + 1, CUT_SHORT))
     return Verified(len(chains), entries, unchained, None)
 
 

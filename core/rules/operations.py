@@ -56,6 +56,10 @@ SET_FIXED_VERSION = Operation(Permission.CAN_DEFINE_FIXED_VERSIONS, "define a fi
 EDIT_DESCRIPTION = Operation(
     Permission.CAN_EDIT_RELEASE_DESCRIPTION, "edit a release's description"
 )
+# Archiving hides a release from everyone's lists: an admin's call (SPEC §1: the role
+# flag that marks admins), and so is bringing one back.
+ARCHIVE_RELEASE = Operation(Permission.CAN_MANAGE_ROLES, "archive a release")
+RESTORE_RELEASE = Operation(Permission.CAN_MANAGE_ROLES, "restore an archived release")
 # Quality gates and milestones
 ADD_GATE = Operation(Permission.CAN_MANAGE_QUALITY_GATES, "add a quality gate")
 CHANGE_GATE = Operation(Permission.CAN_MANAGE_QUALITY_GATES, "change a quality gate")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Self, TypeVar
 
 from core.clock import Clock
-from core.errors import NotFound, PermissionDenied, RuleViolation
+from core.errors import DomainError, NotFound, PermissionDenied, RuleViolation
 from core.models.approval import Vote
 from core.models.events import ApprovalRef
 from core.models.freeze import FreezeWindow
@@ -34,6 +35,7 @@ from core.services.identity import IdentityService
 from core.services.outbox import Outbox
 from core.services.release_changes import Recorded, ReleaseChanges
 
+log = logging.getLogger(__name__)
 Windows = Callable[[], Awaitable[Sequence[FreezeWindow]]]  # the freeze windows on now
 DECIDING_FLAGS = frozenset({Permission.IS_APPROVAL_MANAGER, Permission.CAN_MANAGE_QUALITY_GATES})
 
@@ -239,7 +241,11 @@ class ApprovalService:
                     after={"milestones": [m.milestone_key for m in expired]},
                 )
 
-            await self._changes.apply(system_actor(now), release.id, change)
+            try:
+                await self._changes.apply(system_actor(now), release.id, change)
+            except DomainError as error:  # one release's refusal must not stop the others
+                log.warning("approvals of %s not expired: %s", release.release_id, error)
+                continue
             changed.append(release.release_id)
         return changed
 

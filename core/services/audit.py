@@ -41,7 +41,8 @@ class AuditService:
         until: datetime | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """The records of an export of the releases the actor sees (or one of them), the
-        entries at ``since`` ≤ at < ``until``. Refused before any record without
+        entries at ``since`` ≤ at < ``until``, closed by an ``end`` record counting them (so
+        a file cut short between records shows). Refused before any record without
         ``can_view_audit``."""
         EXPORT_AUDIT.require(actor)
         heads = await self._one(actor, release) if release is not None else None
@@ -56,6 +57,19 @@ class AuditService:
             "from": audit.plain(since) if since else None,
             "to": audit.plain(until) if until else None,
         }
+        entries = 0
+        async for record in self._all(actor, heads, since, until):
+            entries += record["kind"] == "entry"
+            yield record
+        yield {"kind": "end", "entries": entries}
+
+    async def _all(
+        self,
+        actor: Actor,
+        heads: list[AuditHead] | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> AsyncIterator[dict[str, Any]]:
         if heads is not None:
             async for record in self._records(heads, since, until):
                 yield record

@@ -16,6 +16,7 @@ from core.ports import (
     ClaimRepository,
     FreezeRepository,
     IdempotencyRepository,
+    InvitationRepository,
     LoginAttemptRepository,
     ReleaseRepository,
     RoleRepository,
@@ -35,10 +36,12 @@ from core.services.audit import AuditService
 from core.services.auth import AuthService, AuthSettings
 from core.services.catalog import CatalogService
 from core.services.delegation import DelegationService
+from core.services.departures import Departures
 from core.services.freezes import FreezeService
 from core.services.gates import GateService
 from core.services.idempotency import IdempotencyService
 from core.services.identity import IdentityService
+from core.services.invitations import DEFAULT_TTL, InvitationService
 from core.services.outbox import Outbox
 from core.services.releases import ReleaseService
 from core.services.retention import RetentionService
@@ -68,6 +71,7 @@ class Repositories:
     idempotency_keys: IdempotencyRepository
     webhooks: WebhookRepository
     freezes: FreezeRepository
+    invitations: InvitationRepository
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ class Services:
     delegation: DelegationService
     audit: AuditService
     retention: RetentionService
+    invitations: InvitationService
 
 
 DEFAULT_SCHEDULE = ScheduleSettings(
@@ -111,19 +116,25 @@ def build_services(
     schedule: ScheduleSettings = DEFAULT_SCHEDULE,
     auth: AuthSettings | None = None,
     secrets: SecretBox | None = None,
+    invitation_ttl: timedelta = DEFAULT_TTL,
 ) -> Services:
     """``auth``: how API sessions are signed; by default with a secret made for this call
     only (sessions then end with the process: fine for tests and tools, not for serving).
     ``secrets``: what encrypts stored secrets (SECRET_KEY); by default a key made for this
-    call only (what it encrypted cannot be read by another process)."""
+    call only (what it encrypted cannot be read by another process). ``invitation_ttl``:
+    how long an invitation stays open (INVITATION_TTL_HOURS)."""
     outbox = Outbox(repos.releases, repos.users, repos.timeline, repos.claims, clock)
     freezes = FreezeService(repos.freezes, clock)
-    identity = IdentityService(repos.users, repos.roles, clock, outbox)
+    identity = IdentityService(repos.users, repos.roles, clock, outbox, repos.invitations)
+    delegation = DelegationService(repos.users, identity, clock, outbox)
+    departures = Departures(repos.releases, outbox, clock, delegation)
     policy = policy or ApprovalPolicy()
     return Services(
         identity=identity,
         roles=RoleService(repos.roles, clock),
-        users=UserService(repos.users, repos.roles, repos.claims, clock, outbox),
+        users=UserService(
+            repos.users, repos.roles, repos.claims, clock, outbox, departures=departures
+        ),
         catalog=CatalogService(repos.applications, repos.squads, repos.boards, repos.releases),
         releases=ReleaseService(repos.releases, repos.applications, outbox, clock),
         gates=GateService(repos.releases, outbox, clock, freezes.active_windows),
@@ -149,9 +160,22 @@ def build_services(
             repos.webhooks, repos.claims, identity, clock, secrets or SecretBox.random()
         ),
         freezes=freezes,
-        delegation=DelegationService(repos.users, identity, clock, outbox),
+        delegation=delegation,
         audit=AuditService(repos.releases, repos.timeline, clock),
         retention=RetentionService(
-            repos.claims, repos.api_tokens, repos.webhooks, repos.idempotency_keys, clock
+            repos.claims,
+            repos.api_tokens,
+            repos.webhooks,
+            repos.idempotency_keys,
+            clock,
+            repos.invitations,
+        ),
+        invitations=InvitationService(
+            repos.invitations,
+            repos.users,
+            repos.roles,
+            repos.squads,
+            clock,
+            ttl=invitation_ttl,
         ),
     )

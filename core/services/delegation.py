@@ -85,7 +85,18 @@ class DelegationService:
         force nothing is said to change (an ended one left stored is cleaned up)."""
         actor.require_active()
         delegator = await self._delegator(actor, for_user)
-        user = delegator.user
+        return await self._end(delegator.user)
+
+    async def end_all_of(self, user: User) -> list[DelegationEnded]:
+        """A user was disabled: their own delegation ends, and every one naming them as the
+        delegate, each as ``clear`` ends one (the same events follow). Read afresh, so a
+        second run ends nothing more."""
+        ended = [await self._end(await self._users.get(user.id))]
+        for delegator in await self._users.delegating_to(user.id, now=self._clock()):
+            ended.append(await self._end(delegator))
+        return [e for e in ended if e.ended is not None]
+
+    async def _end(self, user: User) -> DelegationEnded:
         ended = user.active_delegation(self._clock())
         if user.delegation is None:
             return DelegationEnded(user, None)

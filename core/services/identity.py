@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from core.clock import Clock
 from core.errors import Duplicate, NotFound, RuleViolation
 from core.kept import Kept
 from core.models.approval import QuorumRule
+from core.models.common import NAME_MAX, new_id
 from core.models.rbac import Permission, Role, SlackIdentity, User, UserStatus
 from core.models.schedule import known_zone
-from core.ports import RoleRepository, UserRepository
+from core.ports import InvitationRepository, RoleRepository, UserRepository
 from core.rules.permissions import Actor
 from core.services.outbox import Outbox, access_change
 
@@ -36,9 +37,15 @@ class IdentityService:
     """
 
     def __init__(
-        self, users: UserRepository, roles: RoleRepository, clock: Clock, outbox: Outbox
+        self,
+        users: UserRepository,
+        roles: RoleRepository,
+        clock: Clock,
+        outbox: Outbox,
+        invitations: InvitationRepository | None = None,
     ) -> None:
         self._outbox = outbox
+        self._invitations = invitations
         self._users = users
         self._roles = roles
         self._clock = clock
@@ -176,11 +183,16 @@ class IdentityService:
         user = await self._users.find_by_slack(identity)
         return None if user is None else await self.actor_for(user)
 
-    async def link_by_email(self, identity: SlackIdentity, email: str | None) -> Actor | None:
-        """First contact: link the identity to the portal user with this email, if unlinked."""
+    async def link_by_email(
+        self, identity: SlackIdentity, email: str | None, *, full_name: str = ""
+    ) -> Actor | None:
+        """First contact: link the identity to the portal user with this email, if unlinked;
+        with no such user, an open invitation for the email makes one (``_join``)."""
         if not email:
             return None
         user = await self._users.find_by_email(email)
+        if user is None:
+            user = await self._join(identity, email, full_name)
         if user is None or (user.slack is not None and user.slack != identity):
             return None
         if user.slack is None and not user.auto_link:
@@ -190,6 +202,59 @@ class IdentityService:
             # (Approvals they were not reachable for reach them with the reminders.)
             user = await self._users.set_slack(user.id, identity)
         return await self.actor_for(user)
+
+    async def _join(self, identity: SlackIdentity, email: str, full_name: str) -> User | None:
+        """The user an open invitation for ``email`` makes, linked to this Slack person, and
+        the invitation ACCEPTED; None when there is none open (expired and revoked ones give
+        nothing). The invitation is claimed (a conditional write) before the user is added,
+        so two first requests at once make one user; one claimed by a request that then
+        failed to add the user is lost (the admin invites again)."""
+        if self._invitations is None:
+            return None
+        now = self._clock()
+        invitation = await self._invitations.find_open(email, now=now)
+        if invitation is None:
+            return None
+        user_id = new_id()
+        if not await self._invitations.accept(invitation.id, user_id=user_id, now=now):
+            return await self._users.find_by_email(email)  # another request took it first
+        local = email.split("@")[0]
+
+        def build(username: str) -> User:
+            user = User(
+                id=user_id,
+                username=username,
+                full_name=(full_name or local)[:NAME_MAX],
+                email=email,
+                role_ids=list(invitation.role_ids),
+                assigned_squad_ids=list(invitation.squad_ids),
+                slack=identity,
+                created_at=now,
+            )
+            change = f"joined by invitation from {invitation.invited_by_username}"
+            user.outbox.append(access_change(user, change, now))
+            return user
+
+        try:
+            return await self._add_named(username_base(local, identity), build)
+        except Duplicate as error:
+            if "email" not in error.fields:
+                raise
+            return await self._users.find_by_email(email)  # made meanwhile (another path)
+
+    async def _add_named(self, base: str, build: Callable[[str], User]) -> User:
+        """Add the user ``build`` makes for ``base``, or ``base-2`` … when that username is
+        taken; their events follow."""
+        for suffix in ["", *[f"-{n}" for n in range(2, 10)]]:
+            try:
+                added = await self._users.add(build(f"{base}{suffix}"[:64]))
+            except Duplicate as error:
+                if "username" not in error.fields:
+                    raise
+                continue
+            self._outbox.record_user(added)
+            return added
+        raise Duplicate(f"Could not find a free username for '{base}'; create the user by hand.")
 
     async def bootstrap_admin(
         self, identity: SlackIdentity, *, email: str | None, full_name: str, username_hint: str
@@ -236,13 +301,14 @@ class IdentityService:
     async def _create_admin_user(
         self, identity: SlackIdentity, email: str | None, full_name: str, hint: str, admin: Role
     ) -> User:
-        base = re.sub(r"[^A-Za-z0-9._-]", "", hint.split("@")[0]) or f"slack-{identity.user_id}"
+        base = username_base(hint.split("@")[0], identity)
         # Slack shares no email without users:read.email; a placeholder keeps the user unique.
         placeholder = f"{identity.user_id}.{identity.team_id}@no-email.slack"
         address = (email or placeholder).lower()
-        for suffix in ["", *[f"-{n}" for n in range(2, 10)]]:
+
+        def build(username: str) -> User:
             user = User(
-                username=f"{base}{suffix}"[:64],
+                username=username,
                 full_name=full_name or base,
                 email=address,
                 role_ids=[admin.id],
@@ -250,11 +316,12 @@ class IdentityService:
                 created_at=self._clock(),
             )
             user.outbox.append(access_change(user, "made a bootstrap admin", self._clock()))
-            try:
-                added = await self._users.add(user)
-                self._outbox.record_user(added)
-                return added
-            except Duplicate as error:
-                if "username" not in error.fields:
-                    raise
-        raise Duplicate(f"Could not find a free username for '{base}'; create the user by hand.")
+            return user
+
+        return await self._add_named(base, build)
+
+
+def username_base(hint: str, identity: SlackIdentity) -> str:
+    """A username made from an email's local part (or a Slack name): only the characters a
+    username may hold; from the Slack id when none is left."""
+    return re.sub(r"[^A-Za-z0-9._-]", "", hint).lstrip("._-") or f"slack-{identity.user_id}"

@@ -22,6 +22,7 @@ from core.models.timeline import TargetPath, TimelineEvent
 from core.ports import ReleaseRepository
 from core.rules import approvals, audit
 from core.rules.approvals import Withdrawn
+from core.rules.archive import require_not_archived
 from core.rules.freeze import NeedsWindows
 from core.rules.permissions import Actor, unknown_release
 from core.services.outbox import Outbox
@@ -73,13 +74,22 @@ class ReleaseChanges:
         return turn
 
     async def apply(
-        self, actor: Actor, ref: str, change: ChangeFn, *, read: Release | None = None
+        self,
+        actor: Actor,
+        ref: str,
+        change: ChangeFn,
+        *,
+        read: Release | None = None,
+        archived_ok: bool = False,
     ) -> Release:
         """``read``: the release ``ref`` names (by ``_id``) as the caller read it a moment ago
         (the approvals list or App Home a decision is made from). The first attempt starts
         from a copy of it instead of reading again, checked as ``visible_release`` checks;
         the write is conditioned on its version as on any other, so if the release changed
-        since, it is refused and the next attempt reads afresh."""
+        since, it is refused and the next attempt reads afresh.
+
+        An archived release is changed by nothing (``core.rules.archive``) but the changes
+        that say ``archived_ok`` (archiving and restoring, which check it themselves)."""
         for attempt in range(MAX_ATTEMPTS):
             given = None
             if attempt == 0 and read is not None and read.id == ref:
@@ -92,6 +102,8 @@ class ReleaseChanges:
             async with turn:
                 if waited:  # another change to it went first here: start from what it wrote
                     release = await visible_release(self._releases, actor, ref, with_outbox=False)
+                if not archived_ok:
+                    require_not_archived(release)
                 now = self._clock()
                 before = snapshot(release)
                 recorded = change(release, now)

@@ -1,19 +1,27 @@
-"""Releases: create, read, list, describe, add products and fixed versions."""
+"""Releases: create, read, list, describe, add products and fixed versions, archive and
+restore."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 
 from core.clock import Clock
-from core.errors import Duplicate, Kind, NotFound, PastReleaseDate
-from core.models.common import DomainModel, Text, parse
+from core.errors import Duplicate, Kind, NotFound, PastReleaseDate, ValidationFailed
+from core.models.common import Comment, DomainModel, Text, parse
 from core.models.events import ReleaseCreated
 from core.models.release import FixedVersion, Release, ReleaseDraft, ReleaseProduct
 from core.models.timeline import TargetPath
 from core.pagination import Page, ReleaseCursor
 from core.ports import ApplicationRepository, ReleaseRepository
-from core.rules import audit
-from core.rules.operations import ADD_PRODUCT, CREATE_RELEASE, EDIT_DESCRIPTION, SET_FIXED_VERSION
+from core.rules import archive, audit
+from core.rules.operations import (
+    ADD_PRODUCT,
+    ARCHIVE_RELEASE,
+    CREATE_RELEASE,
+    EDIT_DESCRIPTION,
+    RESTORE_RELEASE,
+    SET_FIXED_VERSION,
+)
 from core.rules.permissions import Actor
 from core.rules.readiness import ReleaseCard
 from core.services.outbox import Outbox
@@ -162,6 +170,38 @@ class ReleaseService:
 
         return await self._changes.apply(actor, ref, change)
 
+    async def archive(self, actor: Actor, ref: str, reason: str) -> Release:
+        """Archive (soft-delete) the release: it leaves every list, Home, digest and
+        reminder, and stays readable by reference and in the audit; recorded with the
+        reason. Refused if it is archived already."""
+        ARCHIVE_RELEASE.require(actor)
+        if not reason.strip():
+            raise ValidationFailed(
+                "Say why the release is archived: the reason is kept in its history.",
+                fields={"reason": "Required"},
+            )
+        why = parse(_ReasonInput, {"reason": reason}).reason
+
+        def change(release: Release, now: datetime) -> Recorded:
+            archive.archive(release, actor, why, now)  # who and when: the entry's own
+            return Recorded(archive.RELEASE_ARCHIVED, comment=why)
+
+        return await self._changes.apply(actor, ref, change, archived_ok=True)
+
+    async def restore(self, actor: Actor, ref: str) -> Release:
+        """Bring an archived release back into the lists; refused if it is not archived."""
+        RESTORE_RELEASE.require(actor)
+
+        def change(release: Release, _now: datetime) -> Recorded:
+            archive.restore(release)
+            return Recorded(archive.RELEASE_RESTORED)
+
+        return await self._changes.apply(actor, ref, change, archived_ok=True)
+
 
 class _DescriptionInput(DomainModel):
     description: Text
+
+
+class _ReasonInput(DomainModel):
+    reason: Comment

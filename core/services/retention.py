@@ -8,12 +8,13 @@ the same time finds it claimed and purges nothing. A run that fails lets go of i
 What it purges, each after its own period (``RetentionPeriods``, set in ``bot.settings``):
 finished delivery claims, expired unfinished claims (Slack events' dedupe records,
 deliveries abandoned), webhook deliveries that are over, expired and revoked API tokens,
-Idempotency-Keys. It holds no repository of releases, their timeline (the audit trail),
-users or roles: it cannot touch them. Sign-in attempts are not here: a TTL index forgets
-each count once its window is over. The approval DM ledger (``approval_messages``) is kept:
-a record is how a decision updates every copy of its request, and telling the records of
-decided approvals from those of approvals still pending (or asked again under the same
-key) needs the release; a purge of it is left for when that is worth a read of releases.
+Idempotency-Keys, expired and revoked invitations. It holds no repository of releases,
+their timeline (the audit trail), users or roles: it cannot touch them. Sign-in attempts
+are not here: a TTL index forgets each count once its window is over. The approval DM
+ledger (``approval_messages``) is kept: a record is how a decision updates every copy of
+its request, and telling the records of decided approvals from those of approvals still
+pending (or asked again under the same key) needs the release; a purge of it is left for
+when that is worth a read of releases.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from core.ports import (
     ApiTokenRepository,
     ClaimRepository,
     IdempotencyRepository,
+    InvitationRepository,
     WebhookRepository,
 )
 
@@ -52,7 +54,9 @@ class RetentionService:
         webhooks: WebhookRepository,
         idempotency_keys: IdempotencyRepository,
         clock: Clock,
+        invitations: InvitationRepository | None = None,
     ) -> None:
+        self._invitations = invitations
         self._claims = claims
         self._api_tokens = api_tokens
         self._webhooks = webhooks
@@ -88,6 +92,7 @@ class RetentionService:
             Purged.WEBHOOK_DELIVERIES: now - periods.webhook_deliveries,
             Purged.API_TOKENS: now - periods.api_tokens,
             Purged.IDEMPOTENCY_KEYS: now - periods.idempotency_keys,
+            Purged.INVITATIONS: now - periods.invitations,
         }
         claims = self._claims
         purged = {
@@ -106,8 +111,13 @@ class RetentionService:
             Purged.IDEMPOTENCY_KEYS: await self._idempotency_keys.purge(
                 before=cutoffs[Purged.IDEMPOTENCY_KEYS]
             ),
-            # Invitations (issue 13): expired and revoked ones, once they exist.
         }
+        if self._invitations is not None:
+            purged[Purged.INVITATIONS] = await self._invitations.purge(
+                ended_before=cutoffs[Purged.INVITATIONS]
+            )
+        else:
+            del cutoffs[Purged.INVITATIONS]
         for kind, count in purged.items():
             log.info(
                 "retention: purged %d %s (ended before %s)",

@@ -21,6 +21,7 @@ from core.passwords import hash_password
 from core.ports import ClaimRepository, RoleRepository, UserRepository
 from core.rules.operations import ADD_USER, CREATE_ROLE
 from core.rules.permissions import Actor
+from core.services.departures import Departure, Departures
 from core.services.outbox import Outbox, access_change
 from core.suggestions import CANDIDATES, closest
 
@@ -41,6 +42,14 @@ class AccessChange(DomainModel):
     grant_roles: list[Name] = Field(default_factory=list, max_length=20, description="Role names")
     revoke_roles: list[Name] = Field(default_factory=list, max_length=20, description="Role names")
     status: UserStatus | None = None
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A user after their status was set, and (disabled) what that undid."""
+
+    user: User
+    departure: Departure | None = None
 
 
 @dataclass(frozen=True)
@@ -110,7 +119,9 @@ class UserService:
         outbox: Outbox,
         *,
         lock_wait: timedelta = LOCK_WAIT,
+        departures: Departures | None = None,
     ) -> None:
+        self._departures = departures
         self._outbox = outbox
         self._users = users
         self._roles = roles
@@ -197,15 +208,21 @@ class UserService:
             return await self._revoked(user, role)
 
     async def set_status(self, actor: Actor, username: str, status: UserStatus) -> User:
+        return (await self.change_status(actor, username, status)).user
+
+    async def change_status(self, actor: Actor, username: str, status: UserStatus) -> StatusChange:
+        """``set_status``, saying what disabling undid (``core/services/departures.py``):
+        run after the write, and again on a retry (it drops nothing twice)."""
         actor.require(Permission.CAN_MANAGE_ROLES, "change a user's status")
         if status is UserStatus.ACTIVE:
             user = await self._user(actor, username)
-            return await self._set_status(user, status)
+            return StatusChange(await self._set_status(user, status))
         async with self._role_managers_locked() as lease:
             user = await self._user(actor, username)
             await self._keep_an_acting_admin(user, user.model_copy(update={"status": status}))
             lease.check()
-            return await self._set_status(user, status)
+            user = await self._set_status(user, status)
+        return StatusChange(user, await self._after_status(user))
 
     async def change_access(self, actor: Actor, username: str, change: AccessChange) -> User:
         """Grant and revoke roles and set the status at once: every part is judged before
@@ -235,7 +252,16 @@ class UserService:
             plan = _planned(user, grants, revokes, status)
             await self._keep_an_acting_admin(user, plan.after)
             lease.check()
-            return await self._write_access(user, plan)
+            user = await self._write_access(user, plan)
+        if status is UserStatus.DISABLED:
+            await self._after_status(user)
+        return user
+
+    async def _after_status(self, user: User) -> Departure | None:
+        """Out of the lease: a disabled user's votes and delegations are undone."""
+        if user.status is not UserStatus.DISABLED or self._departures is None:
+            return None
+        return await self._departures.after_disabled(user)
 
     async def _access_roles(self, change: AccessChange) -> tuple[list[Role], list[Role]]:
         """The roles granted and revoked, as stored (one read); NotFound, with the closest

@@ -250,6 +250,28 @@ class WebhookService:
         log.info("webhook %s made by user %s for host %s", hook.id, actor.user_id, host)
         return hook.public(), secret
 
+    async def rotate_secrets(self) -> int:
+        """After ``SECRET_KEY`` was rotated (the new key first, the old one in
+        ``SECRET_KEY_FALLBACKS``): every stored secret encrypted with an older key is
+        encrypted again with the new one, so the old key can then be dropped. Run at start-up;
+        replicas doing it at once are harmless (each write is conditioned on what it read).
+        A secret no key decrypts is left as it is (logged). Returns how many were rotated."""
+        rotated = 0
+        for hook in await self._hooks.subscribed(list(WebhookEvent)):
+            if self._box.is_current(hook.secret_encrypted):
+                continue
+            try:
+                fresh = self._box.rotate(hook.secret_encrypted)
+            except UndecryptableSecret:
+                log.warning("webhook %s: its secret decrypts with no configured key", hook.id)
+                continue
+            rotated += await self._hooks.replace_secret(
+                hook.id, was=hook.secret_encrypted, now=fresh
+            )
+        if rotated:
+            log.info("re-encrypted %d webhook secrets with the current SECRET_KEY", rotated)
+        return rotated
+
     def _require_public(self, url: str) -> None:
         """Refuse a URL whose host is a non-public address or a local name, unless allowed."""
         host = urlsplit(url).hostname or ""

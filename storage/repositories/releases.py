@@ -4,6 +4,10 @@ Lists, App Home and digests read release cards (``core.rules.readiness.ReleaseCa
 head and the readiness summary stored with every write (``storage.codec``), not whole
 releases. Search is a prefix of the stored ``search_keys`` (``core.rules.search``): an
 anchored, case-sensitive regex on a folded literal, which an index serves.
+
+Every list (pages, search, Home, pending approvals, digests' date windows, "did you mean")
+leaves archived releases out (``LISTED``); reading one by reference, the outbox and the
+audit heads do not.
 """
 
 from __future__ import annotations
@@ -44,6 +48,10 @@ from storage.repositories.keyed import KeyedRepository
 NEWEST_FIRST = [("release_date", -1), ("_id", -1)]
 FOLDED_ID = folded_field("release_id")
 PENDING = {"products.quality_gates.milestones.approval.status": "PENDING"}
+# Not archived: ``null`` also matches a release stored before archiving (no field). Checked on
+# the documents the list's index walks (by date, by squad, by search key, pending): archived
+# releases are few, so a page still costs O(page).
+LISTED = {"archived_at": None}
 _APPLICATION = "_catalog_application"  # an application, in the union of the catalog
 
 
@@ -100,7 +108,7 @@ class ReleaseRepository:
         )
 
     async def recent_ids(self, *, squads: Sequence[str] | None, limit: int) -> list[str]:
-        query = _query(self._visible(squads))
+        query = _query(self._listed(squads))
         cursor = self._collection.find(query, {"release_id": 1}).sort(NEWEST_FIRST).limit(limit)
         return [str(d["release_id"]) for d in await cursor.to_list(length=None)]
 
@@ -157,7 +165,7 @@ class ReleaseRepository:
         after: ReleaseCursor | None,
         limit: int,
     ) -> list[ReleaseCard]:
-        clauses = self._visible(squads)
+        clauses = self._listed(squads)
         term = search_term(query)
         if term:
             clauses.append({SEARCH_KEYS: {"$regex": f"^{re.escape(term)}"}})
@@ -174,14 +182,14 @@ class ReleaseRepository:
         return await self._cards(clauses, limit)
 
     async def with_pending_approvals(self, *, squads: Sequence[str] | None) -> list[Release]:
-        return await self._find([*self._visible(squads), PENDING], 0)
+        return await self._find([*self._listed(squads), PENDING], 0)
 
     async def home(self, *, squads: Sequence[str] | None, limit: int) -> HomeReleases:
         """One round trip: the releases with a pending approval, whole, and the union
         (``$unionWith``) of the first ``limit`` cards, each part served by its index.
         MongoDB does not promise the order of a union's output: both parts are sorted
         here (a page and the pending releases, a few dozen documents)."""
-        visible = self._visible(squads)
+        visible = self._listed(squads)
         newest = dict(NEWEST_FIRST)
         page: list[dict[str, Any]] = [{"$match": _query(visible)}, {"$sort": newest}]
         if limit:
@@ -200,7 +208,7 @@ class ReleaseRepository:
     async def dated_between(
         self, *, start: date, end: date, squads: Sequence[str] | None
     ) -> list[ReleaseCard]:
-        clauses = self._visible(squads)
+        clauses = self._listed(squads)
         clauses.append({"release_date": {"$gte": day_start(start), "$lte": day_start(end)}})
         return await self._cards(clauses, 0)
 
@@ -253,6 +261,11 @@ class ReleaseRepository:
     @staticmethod
     def _visible(squads: Sequence[str] | None) -> list[dict[str, Any]]:
         return [] if squads is None else [{"squad_ids": {"$in": list(squads)}}]
+
+    @classmethod
+    def _listed(cls, squads: Sequence[str] | None) -> list[dict[str, Any]]:
+        """What a list shows: the releases in these squads that are not archived."""
+        return [*cls._visible(squads), LISTED]
 
 
 def _named(ref: str) -> dict[str, Any]:

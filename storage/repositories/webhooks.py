@@ -48,6 +48,13 @@ class WebhookRepository:
         cursor = self._hooks.find({"events": {"$in": [e.value for e in events]}})
         return [from_document(StoredWebhook, d) for d in await cursor.to_list(length=None)]
 
+    async def replace_secret(self, hook_id: str, *, was: str, now: str) -> bool:
+        result = await self._hooks.update_one(
+            {"_id": object_id(hook_id, "webhook"), "secret_encrypted": was},
+            {"$set": {"secret_encrypted": now}},
+        )
+        return result.modified_count > 0
+
     async def remove(self, hook_id: str) -> bool:
         if not is_object_id(hook_id):
             return False

@@ -17,6 +17,7 @@ from core.models.rbac import Permission, RoleDraft
 from core.models.release import ApprovalStatus, Milestone
 from core.rules.policy_text import parse_rules, render_rules
 from tests.bot.modal_support import (
+    confirmation,
     moment,
     open_form,
     option_value_in,
@@ -141,6 +142,8 @@ async def test_a_policy_filled_in_is_stored_and_asked_for(bot: LocalBot) -> None
     assert approval.requested_by == (await actor(bot, "rhea")).user_id
     assert approval.requested_at is not None
     assert approval.expires_at == approval.requested_at + timedelta(hours=24)
+    said = str((await confirmation(bot))["blocks"])
+    assert "Approval pending: needs 1 × QA Lead + 2 × Payments Owner" in said
 
 
 @pytest.mark.parametrize(
