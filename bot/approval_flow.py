@@ -44,6 +44,7 @@ from core.errors import DomainError, PermissionDenied, RuleViolation
 from core.models.rbac import Permission
 from core.models.release import Decision, Environment, Release
 from core.rules.approvals import AlreadyDecided, AlreadyVoted
+from core.rules.archive import require_not_archived
 from core.rules.freeze import Frozen, covering
 from core.rules.permissions import Actor
 from core.rules.readiness import MilestoneRef
@@ -222,6 +223,7 @@ async def reject_refusal(
     try:
         actor = actor_of(context)
         release = await deps.services.releases.get(actor, target.release)
+        require_not_archived(release)
         await deps.services.approvals.check_now(actor, target.ref_in(release))
     except DomainError as error:
         return refusal(error, tz)

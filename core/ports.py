@@ -215,6 +215,11 @@ class ReleaseRepository(Protocol):
         """Releases in ``squads`` (None: all) with an approval pending, newest first."""
         ...
 
+    async def with_expired_approvals(self, *, now: datetime) -> list[Release]:
+        """Listed releases with a pending approval that may have run out by ``now`` (some
+        approval expires at or before it; the caller checks which), newest first."""
+        ...
+
     async def home(self, *, squads: Sequence[str] | None, limit: int) -> HomeReleases:
         """``with_pending_approvals`` and the first ``page`` of ``limit`` cards (0: all),
         both newest first, in one round trip."""

@@ -80,6 +80,12 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("products.quality_gates.milestones.approval.status", ASCENDING)],
             name="by_approval_status",
         ),
+        # Approvals that may have run out (the scheduler's expiry): only policies that expire.
+        IndexModel(
+            [("products.quality_gates.milestones.approval.expires_at", ASCENDING)],
+            sparse=True,
+            name="by_approval_expiry",
+        ),
         # Multikey: a search is an anchored prefix of one of them (core/rules/search.py).
         IndexModel([(SEARCH_KEYS, ASCENDING)], name="by_search_key"),
         # Only releases with undelivered outbox entries are in it (sparse, multikey).

@@ -509,6 +509,17 @@ class FakeReleaseRepository:
     async def with_pending_approvals(self, *, squads: Sequence[str] | None) -> list[Release]:
         return self._find(squads, _listed_pending, 0)
 
+    async def with_expired_approvals(self, *, now: datetime) -> list[Release]:
+        def due(release: Release) -> bool:
+            return any(
+                m.approval.expires_at is not None and m.approval.expires_at <= now
+                for p in release.products
+                for g in p.quality_gates
+                for m in g.milestones
+            )
+
+        return self._find(None, lambda r: _listed_pending(r) and due(r), 0)
+
     async def home(self, *, squads: Sequence[str] | None, limit: int) -> HomeReleases:
         page = [card_of(r) for r in self._find(squads, _listed, limit)]
         return HomeReleases(pending=self._find(squads, _listed_pending, 0), page=page)

@@ -84,14 +84,18 @@ def release(
     )
 
 
-def pending_release(release_id: str, squads: list[str]) -> Release:
+def pending_release(
+    release_id: str, squads: list[str], *, expires_at: datetime | None = None
+) -> Release:
     milestone = Milestone(
         milestone_key="go-live",
         milestone_name="Go live",
         environment=Environment.PROD,
         start_date=T0,
         end_date=T0 + timedelta(days=1),
-        approval=MilestoneApproval(required=True, status=ApprovalStatus.PENDING),
+        approval=MilestoneApproval(
+            required=True, status=ApprovalStatus.PENDING, expires_at=expires_at
+        ),
     )
     gate = QualityGate(gate_name="Security scan", milestones=[milestone])
     product = ReleaseProduct(
@@ -514,6 +518,18 @@ async def test_releases_by_date_and_pending_approval(repos: Repositories) -> Non
         "REL-WAIT"
     ]
     assert await repos.releases.with_pending_approvals(squads=["payments"]) == []
+
+
+async def test_releases_whose_pending_approvals_may_have_run_out(repos: Repositories) -> None:
+    await repos.releases.add(pending_release("REL-NO-EXPIRY", ["ops"]))
+    await repos.releases.add(
+        pending_release("REL-LATER", ["ops"], expires_at=T0 + timedelta(hours=5))
+    )
+    await repos.releases.add(pending_release("REL-DUE", ["ops"], expires_at=T0))
+
+    due = await repos.releases.with_expired_approvals(now=T0 + timedelta(hours=1))
+
+    assert [r.release_id for r in due] == ["REL-DUE"]
 
 
 async def test_home_reads_the_pending_releases_whole_and_a_first_page_of_cards(

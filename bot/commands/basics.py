@@ -37,8 +37,8 @@ def register(router: Router) -> None:
 
 HELP_ORDER = [
     "help", "whoami", "list", "status", "history", "approvals", "new", "product", "gate",
-    "milestone", "runbook", "task", "change", "attach", "digest", "delegate", "audit",
-    "admin",
+    "milestone", "runbook", "task", "change", "attach", "digest", "freeze", "delegate", "audit",
+    "archive", "restore", "admin",
 ]  # fmt: skip
 
 

@@ -42,6 +42,7 @@ from bot.modals import open_modal
 from bot.new_release import open_new_release
 from core.models.release import Release
 from core.rules import operations as ops
+from core.rules.archive import require_not_archived
 from core.rules.operations import Operation, require_any
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,8 @@ async def open_release_form(request: CommandRequest, form: ReleaseForm) -> None:
     require_any(request.user, form.operations)  # the actor is in the request: no read
     ref = request.arg(0, "a release id")
     checked = await _visible_release(request, form, ref)
+    if checked is not None:  # saving would be refused: say so before a form opens
+        require_not_archived(checked.release)
 
     async def build() -> View:
         loaded = checked or await form.load(request, ref)

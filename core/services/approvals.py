@@ -227,7 +227,7 @@ class ApprovalService:
         write (another replica doing the same loses the race and finds nothing left to
         expire); the releases changed."""
         changed: list[str] = []
-        for release in await self._releases.with_pending_approvals(squads=None):
+        for release in await self._releases.with_expired_approvals(now=now):
             due = [r for r in pending_in(release) if _due(r, now)]
             if not due:
                 continue

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from bson import ObjectId
@@ -183,6 +183,10 @@ class ReleaseRepository:
 
     async def with_pending_approvals(self, *, squads: Sequence[str] | None) -> list[Release]:
         return await self._find([*self._listed(squads), PENDING], 0)
+
+    async def with_expired_approvals(self, *, now: datetime) -> list[Release]:
+        due = {"products.quality_gates.milestones.approval.expires_at": {"$lte": now}}
+        return await self._find([*self._listed(None), PENDING, due], 0)
 
     async def home(self, *, squads: Sequence[str] | None, limit: int) -> HomeReleases:
         """One round trip: the releases with a pending approval, whole, and the union

@@ -150,3 +150,13 @@ async def test_approving_from_a_dm_of_an_archived_release_is_refused_and_nothing
     assert f"Release '{SIGN_OFFS}' was archived" in told.params["text"]
     assert "an admin must restore it first" in told.params["text"]
     assert await stored(bot) == before
+
+
+async def test_a_form_for_an_archived_release_is_refused_before_it_opens(bot: LocalBot) -> None:
+    await answer(bot, "UADMIN", f"archive {SIGN_OFFS} {REASON}")
+    opened = len(bot.slack.of("views.open"))
+
+    call = await answer(bot, "URHEA", f"gate {SIGN_OFFS}")
+
+    assert "so nobody can change it: an admin must restore it first" in shown(call)
+    assert len(bot.slack.of("views.open")) == opened  # no form opened
