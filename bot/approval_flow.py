@@ -40,12 +40,12 @@ from bot.deps import BotDeps
 from bot.errors import user_message
 from bot.home_tab import HOME_RELEASES, publish_home
 from bot.identity import actor_of
-from core.errors import DomainError, PermissionDenied, RuleViolation
+from core.errors import DomainError
 from core.models.rbac import Permission
-from core.models.release import Decision, Environment, Release
+from core.models.release import Decision, Release
 from core.rules.approvals import AlreadyDecided, AlreadyVoted
 from core.rules.archive import require_not_archived
-from core.rules.freeze import Frozen, covering
+from core.rules.freeze import Frozen
 from core.rules.permissions import Actor
 from core.rules.readiness import MilestoneRef
 from core.services.approvals import Home, Waiting, key_of
@@ -224,7 +224,8 @@ async def reject_refusal(
         actor = actor_of(context)
         release = await deps.services.releases.get(actor, target.release)
         require_not_archived(release)
-        await deps.services.approvals.check_now(actor, target.ref_in(release))
+        ref = target.ref_in(release)
+        await deps.services.approvals.check_now(actor, ref, decision=Decision.REJECT)
     except DomainError as error:
         return refusal(error, tz)
     return None
@@ -243,21 +244,9 @@ async def break_glass_form(
     form). Otherwise the refusal says why (the core checks it all again on submission)."""
     actor = actor_of(context)
     release = await deps.services.releases.get(actor, meta.target.release)
-    ref = meta.target.ref_in(release)
-    if not may_break_glass(actor):
-        raise PermissionDenied(
-            "Only an approval manager can break glass to approve during a freeze. Ask one to "
-            "do it, or wait until the freeze ends."
-        )
-    await deps.services.approvals.check_now(actor, ref)
-    windows = await deps.services.freezes.active_windows()
-    product = release.product(ref.product_id)
-    window = covering(windows, release, product, deps.clock())
-    if window is None or ref.milestone.environment is not Environment.PROD:
-        raise RuleViolation(
-            f"No freeze holds milestone '{ref.milestone.milestone_key}' now: approve it with "
-            "its Approve button, no break-glass needed."
-        )
+    window = await deps.services.approvals.holding_freeze(
+        actor, release, meta.target.ref_in(release)
+    )
     return break_glass_modal(meta, window, tz)
 
 

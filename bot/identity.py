@@ -47,7 +47,13 @@ class IdentityResolver:
     """Slack identity → Actor, read from storage on every request (no cache: permissions
     are never older than the last change, on any replica): one round trip. Slack's
     ``users.info`` is asked on first contact, and then at most once a day for the person's
-    time zone (`IdentityService.time_zone_due`), so a traveller's times follow them."""
+    time zone (`IdentityService.time_zone_due`), so a traveller's times follow them.
+
+    ``resolve`` serves the person who sent a request (``own``, the middleware) and people
+    others mention (a delegate, an admin's link, an owner picked in a form): only the
+    person's own first request accepts an invitation for them; a mention links a user who
+    exists by email, never accepts one (a BOOTSTRAP_ADMIN_SLACK_IDS person is made Admin
+    on either, as before)."""
 
     def __init__(
         self,
@@ -62,7 +68,7 @@ class IdentityResolver:
         self._default_tz = ZoneInfo(default_tz)
         self._home = home
 
-    async def resolve(self, client: AsyncWebClient, user_id: str) -> Resolved:
+    async def resolve(self, client: AsyncWebClient, user_id: str, *, own: bool = False) -> Resolved:
         # The served team (or org) is the team part of every stored identity: one spelling
         # whichever workspace of an org the request came from.
         identity = SlackIdentity(team_id=self._home.key, user_id=user_id)
@@ -83,20 +89,21 @@ class IdentityResolver:
             return Resolved(None, self._default_tz, is_bot=True)
         guest = bool(profile) and not self._home.is_home_person(profile)
         if actor is None and not guest:
-            actor = await self._first_contact(identity, profile)
+            actor = await self._first_contact(identity, profile, own=own)
         zone = profile.get("tz")
         if actor is not None:
             actor = await self._identity.remember_time_zone(actor, zone)
         return Resolved(actor, self._zone(zone), guest=guest and actor is None)
 
     async def _first_contact(
-        self, identity: SlackIdentity, profile: dict[str, Any]
+        self, identity: SlackIdentity, profile: dict[str, Any], *, own: bool
     ) -> Actor | None:
-        """Link by the Slack email; a bootstrap admin also gets Admin (created if need be)."""
+        """Link by the Slack email (on their ``own`` request, an open invitation makes the
+        user); a bootstrap admin also gets Admin (created if need be)."""
         email = (profile.get("profile") or {}).get("email")
         if identity.user_id not in self._bootstrap:
             name = str(profile.get("real_name") or "")  # an invited person's, from Slack
-            return await self._identity.link_by_email(identity, email, full_name=name)
+            return await self._identity.link_by_email(identity, email, full_name=name, join=own)
         try:
             return await self._identity.bootstrap_admin(
                 identity,
@@ -147,7 +154,7 @@ def identity_middleware(
             logs.slack_user.set(user_id)
             try:
                 resolved = await asyncio.wait_for(
-                    resolver.resolve(client, user_id), IDENTITY_SECONDS
+                    resolver.resolve(client, user_id, own=True), IDENTITY_SECONDS
                 )
             except Exception as error:
                 if not is_unavailable(error):

@@ -3,9 +3,10 @@ sends the NDJSON one, and ``python -m scripts.audit verify`` reads both back.
 
 - NDJSON: one record a line, as ``core.services.audit`` yields them (header, entries, heads,
   end).
-- CSV: a row of column names (``CSV_COLUMNS``), then one row per entry, head or end; the
-  export's header record has no row. The columns in ``JSON_COLUMNS`` hold JSON values, so a
-  row gives back exactly the record it came from (``comment`` too: no comment, ``null``,
+- CSV: a row of column names (``CSV_COLUMNS``), then a header row (its ``at`` cell: the
+  export's ``from``, empty from the first entry), then one row per entry, head or end. The
+  columns in ``JSON_COLUMNS`` hold JSON values, so a row gives back exactly the record it
+  came from (``comment`` too: no comment, ``null``,
   differs from an empty one, and a comment's line breaks stay inside its cell). The end row
   carries the number of entries in its ``seq`` cell.
 """
@@ -44,9 +45,11 @@ def ndjson_line(record: Mapping[str, Any]) -> str:
 
 
 def csv_cells(record: Mapping[str, Any]) -> list[str]:
-    """An entry's, a head's or the end's CSV row, in ``CSV_COLUMNS`` order."""
+    """A record's CSV row, in ``CSV_COLUMNS`` order: the header's says from when (``at``)."""
     if record.get("kind") == "end":
         record = {"kind": "end", "seq": record.get("entries")}
+    elif record.get("kind") == "header":
+        record = {"kind": "header", "at": record.get("from")}
     cells = []
     for column in CSV_COLUMNS:
         if column not in record:
@@ -69,6 +72,8 @@ def csv_record(row: Mapping[str, str]) -> dict[str, Any]:
     kind = row.get("kind", "")
     if kind == "end":
         return {"kind": "end", "entries": _whole(row.get("seq") or "")}
+    if kind == "header":
+        return {"kind": "header", "from": row.get("at") or None}
     columns = HEAD_COLUMNS if kind == "head" else CSV_COLUMNS
     record: dict[str, Any] = {}
     for column in columns:

@@ -32,7 +32,7 @@ from storage.engine import connect
 from storage.wiring import open_repositories
 
 OK, BROKEN, UNREADABLE = 0, 1, 2
-RECORD_KINDS = frozenset({"entry", "head", "end"})
+RECORD_KINDS = frozenset({"header", "entry", "head", "end"})
 EMBEDDED = "mongomock://"
 DEMO_AUDITOR = "admin"
 
@@ -87,8 +87,9 @@ def _ndjson(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
 
     records = audit.ndjson_records(counted())
     try:
-        _, header = next(records)
+        first, header = next(records)
         _check_header(header)
+        yield first, header  # its ``from`` says whether each chain must start at entry 1
         for line, record in records:
             yield line, _checked(line, record)
     except json.JSONDecodeError as error:
@@ -138,6 +139,8 @@ def _checked(line: int, record: object) -> dict[str, Any]:
     """A record of the kinds ``verify`` reads, with the fields it counts on."""
     if not isinstance(record, dict) or record.get("kind") not in RECORD_KINDS:
         raise Unreadable(f"line {line} is not an audit entry, a release's head or the end.")
+    if record["kind"] == "header":
+        return record
     if record["kind"] == "end":
         if not isinstance(record.get("entries"), int):
             raise Unreadable(f"line {line} is an end record without a whole-number count.")

@@ -108,7 +108,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("release_oid", ASCENDING), ("at", DESCENDING)], name="by_release_time"),
         # The audit export: each release's chain in order (core/rules/audit.py).
         IndexModel(
-            [("release_oid", ASCENDING), ("seq", ASCENDING), ("at", ASCENDING)],
+            [("release_oid", ASCENDING), ("seq", ASCENDING), ("at", ASCENDING), ("_id", ASCENDING)],
             name="by_release_chain",
         ),
     ],

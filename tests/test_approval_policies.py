@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -32,6 +33,7 @@ from tests.support import World, milestone
 REL = "REL-2026.12"
 GATE = "Regression suite"
 QA, PAY = "QA Lead", "Payments Owner"
+UTC_ZONE = ZoneInfo("UTC")
 QUORUM = Policy(rules=[QuorumRule(role=QA), QuorumRule(role=PAY, count=2)])
 
 
@@ -463,3 +465,119 @@ async def test_reminders_go_to_who_may_still_vote_not_to_who_voted(world: World)
 
     reminded = {j.recipient.user_id for j in due if j.kind is ReminderKind.REMIND}
     assert pia.user_id in reminded and quinn.user_id not in reminded
+
+
+# --- found in review --------------------------------------------------------------------
+
+
+async def test_a_vote_after_the_deadline_is_refused_before_the_scheduler_marks_it(
+    world: World,
+) -> None:
+    await _setup(world, Policy(rules=[QuorumRule(role=QA)], expires_after_hours=4))
+    qa = await person(world, "quinn", QA)
+    world.clock.advance(hours=4)  # due now; no tick has run
+    before = await world.snapshot()
+
+    with pytest.raises(RuleViolation, match="expired"):
+        await vote(world, qa)
+
+    assert await world.snapshot() == before
+
+
+async def test_a_rejection_needs_no_place_left_in_the_policy(world: World) -> None:
+    await _setup(world)
+    await vote(world, await person(world, "quinn", QA))  # QA Lead 1/1
+
+    await vote(world, await person(world, "quincy", QA), Decision.REJECT, "totals are off")
+
+    assert (await approval(world)).status is ApprovalStatus.REJECTED
+
+
+async def test_only_an_approval_manager_may_weaken_a_pending_policy(world: World) -> None:
+    rhea = await _setup(world)
+    before = await world.snapshot()
+    weaker = Policy(rules=[QuorumRule(role=QA)])
+
+    with pytest.raises(PermissionDenied, match="approval manager"):
+        await world.services.gates.update_milestone(
+            rhea, REL, "pay-api", GATE, "go-live", MilestoneChange(approval_policy=weaker)
+        )
+    assert await world.snapshot() == before
+
+    stronger = Policy(rules=[QuorumRule(role=QA, count=2), QuorumRule(role=PAY, count=2)])
+    await world.services.gates.update_milestone(
+        rhea, REL, "pay-api", GATE, "go-live", MilestoneChange(approval_policy=stronger)
+    )
+    assert (await approval(world)).policy == stronger
+
+
+async def test_a_voter_made_owner_no_longer_counts(world: World) -> None:
+    rhea = await _setup(world)
+    pia = await person(world, "pia", PAY)
+    await vote(world, pia)
+
+    await world.services.gates.update_milestone(
+        rhea, REL, "pay-api", GATE, "go-live", MilestoneChange(owner_id=pia.user_id)
+    )
+
+    assert (await approval(world)).votes == []
+
+
+async def test_a_decided_milestones_environment_is_final_and_a_pending_one_is_asked_again(
+    world: World,
+) -> None:
+    rhea = await _setup(world, Policy(rules=[QuorumRule(role=QA), QuorumRule(role=PAY)]))
+    await vote(world, await person(world, "quinn", QA))
+    world.clock.advance(minutes=1)
+
+    await world.services.gates.update_milestone(
+        rhea, REL, "pay-api", GATE, "go-live", MilestoneChange(environment=Environment.UAT)
+    )
+    again = await approval(world)
+    assert again.votes == [] and again.requested_at == world.clock.now
+
+    await vote(world, await person(world, "quincy", QA))
+    await vote(world, await person(world, "pia", PAY))
+    before = await world.snapshot()
+    with pytest.raises(RuleViolation, match="can no longer change"):
+        await world.services.gates.update_milestone(
+            rhea, REL, "pay-api", GATE, "go-live", MilestoneChange(environment=Environment.PROD)
+        )
+    assert await world.snapshot() == before
+
+
+async def test_named_approvers_must_agree_with_the_other_settings(world: World) -> None:
+    await world.release(gates=[GATE])
+    rhea = await world.actor("rhea", Permission.CAN_MANAGE_QUALITY_GATES, Permission.CAN_VIEW_ALL)
+    qa_only = Policy(rules=[QuorumRule(role=QA)])
+    before = await world.snapshot()
+
+    for draft in (
+        milestone("m1", 0, approval_required=True, requires_approval_manager=True,
+                  approval_policy=qa_only),
+        milestone("m2", 2, approval_required=False, approval_policy=qa_only),
+    ):  # fmt: skip
+        with pytest.raises(ValidationFailed) as refused:
+            await world.services.gates.add_milestone(rhea, REL, "pay-api", GATE, draft)
+        assert refused.value.fields == {"approval_policy": refused.value.fields["approval_policy"]}
+    assert await world.snapshot() == before
+
+
+async def test_a_delegate_who_lost_the_roles_no_longer_votes_for_who_is_away(
+    world: World,
+) -> None:
+    await _setup(world, Policy(rules=[QuorumRule(role=QA)]))
+    arjun = await person(world, "arjun", QA)
+    dana = await person(world, "dana", QA)
+    await world.services.delegation.delegate(
+        arjun, dana.user, world.clock.now.date() + timedelta(days=5), UTC_ZONE
+    )
+    qa_role = next(r for r in await world.repos.roles.all() if r.role_name == QA)
+    await world.repos.users.remove_role(dana.user_id, qa_role.id)
+    dana = await world.services.identity.actor_by_id(dana.user_id)
+    before = await world.snapshot()
+
+    with pytest.raises(PermissionDenied):
+        await vote(world, dana)
+
+    assert await world.snapshot() == before

@@ -157,3 +157,28 @@ async def test_a_file_cut_short_between_records_is_found(world: World) -> None:
     cut = checked(records[:-2])  # the head and the end lost, cleanly between lines
 
     assert cut.broken is not None and "its end record is missing" in cut.broken.problem
+
+
+async def test_a_releases_first_entries_removed_are_found(storage_world: World) -> None:
+    world = storage_world
+    await _changes(world)
+    await world.mongo["releases"].update_many({}, {"$set": {"outbox": []}})  # delivered
+    await world.mongo["events"].delete_many({"seq": {"$lte": 2}})
+
+    result = checked(await exported(world))
+
+    assert result.broken is not None and result.broken.seq == 3
+    assert "the chain starts at entry 3: its first are missing" in result.broken.problem
+
+
+async def test_an_entry_without_a_hash_after_the_chain_began_is_found(world: World) -> None:
+    await _changes(world)
+    records = await exported(world)
+    last = max(i for i, r in enumerate(records) if r["kind"] == "entry")
+    records[last].update(hash="")
+
+    result = checked(records)
+
+    assert result.broken is not None and "without a hash after the chain began" in (
+        result.broken.problem
+    )

@@ -54,14 +54,17 @@ async def test_entries_from_before_the_chain_are_counted_apart(
 ) -> None:
     await _changes(world)
     records = await exported(world)
-    first = next(r for r in records if r["kind"] == "entry")
-    first.update(seq=0, prev_hash="", hash="")  # as written before the chain existed
+    first = next(i for i, r in enumerate(records) if r["kind"] == "entry")
+    # an entry written before the chain existed: no place in it, no hash
+    old = {**records[first], "id": "0" * 24, "seq": 0, "prev_hash": "", "hash": ""}
+    records.insert(first, old)
+    records[-1]["entries"] += 1  # the end record counts it
 
     code, out, _ = verify(write_ndjson(tmp_path / "old.ndjson", records), capsys)
 
     assert (code, out) == (
         OK,
-        "OK: 1 release, 5 entries verified (1 from before the chain, not verifiable)",
+        "OK: 1 release, 6 entries verified (1 from before the chain, not verifiable)",
     )
 
 

@@ -16,7 +16,7 @@ from core.models.release import ApprovalStatus, CiStatus, Decision, Environment
 from core.models.statuses import GateStatus
 from core.rules.freeze import Frozen
 from core.rules.permissions import Actor
-from core.services.gates import CiReport, GateChange
+from core.services.gates import CiReport, GateChange, MilestoneChange
 from tests.support import World, milestone
 
 REL = "REL-2026.12"
@@ -206,3 +206,31 @@ async def test_a_gate_without_prod_milestones_passes_during_a_freeze(world: Worl
 
     release = await world.repos.releases.get(REL)
     assert release.product("pay-api").gate(GATE).gate_status is GateStatus.PASSED
+
+
+async def test_a_rejection_during_a_freeze_is_not_held(world: World) -> None:
+    await _setup(world)
+    await _freeze(world)
+
+    await world.services.approvals.decide(
+        await _arjun(world), REL, "pay-api", GATE, "go-live", Decision.REJECT, "not now"
+    )
+
+    assert await _status(world) is ApprovalStatus.REJECTED
+
+
+async def test_a_passed_gates_milestone_made_prod_during_a_freeze_is_held(world: World) -> None:
+    await _setup(world, Environment.UAT)
+    rhea = await _rhea(world)
+    await world.services.gates.update_gate(
+        rhea, REL, "pay-api", GATE, GateChange(gate_status=GateStatus.PASSED)
+    )
+    await _freeze(world)
+    before = await world.snapshot()
+
+    with pytest.raises(Frozen):
+        await world.services.gates.update_milestone(
+            rhea, REL, "pay-api", GATE, "go-live", MilestoneChange(environment=Environment.PROD)
+        )
+
+    assert await world.snapshot() == before

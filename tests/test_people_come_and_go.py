@@ -68,7 +68,7 @@ async def test_an_invitation_makes_the_user_on_first_contact(world: World) -> No
     assert invitation.expires_at == world.clock() + timedelta(hours=72)
 
     world.clock.advance(hours=71)
-    actor = await world.services.identity.link_by_email(SLACK, "nia@example.com")
+    actor = await world.services.identity.link_by_email(SLACK, "nia@example.com", join=True)
 
     assert actor is not None
     user = await world.repos.users.get(actor.user_id)
@@ -92,7 +92,7 @@ async def test_a_taken_username_gets_a_suffix(world: World) -> None:
     await world.actor("nia")
     await world.services.invitations.invite(admin, _draft("nia@elsewhere.org"))
 
-    actor = await world.services.identity.link_by_email(SLACK, "nia@elsewhere.org")
+    actor = await world.services.identity.link_by_email(SLACK, "nia@elsewhere.org", join=True)
 
     assert actor is not None and actor.user.username == "nia-2"
 
@@ -104,8 +104,8 @@ async def test_expired_and_revoked_invitations_give_nothing(world: World) -> Non
     await world.services.invitations.revoke(admin, revoked.id)
     world.clock.advance(hours=72)
 
-    assert await world.services.identity.link_by_email(SLACK, "late@example.com") is None
-    assert await world.services.identity.link_by_email(SLACK, "gone@example.com") is None
+    assert await world.services.identity.link_by_email(SLACK, "late@example.com", join=True) is None
+    assert await world.services.identity.link_by_email(SLACK, "gone@example.com", join=True) is None
     assert [u["username"] for u in await world.stored("users")] == ["root"]
     listed = await world.services.invitations.list_invitations(admin)
     now = world.clock()
@@ -170,7 +170,7 @@ async def test_retention_purges_expired_and_revoked_invitations_after_their_peri
     revoked = await world.services.invitations.invite(admin, _draft("gone@example.com"))
     await world.services.invitations.revoke(admin, revoked.id)
     await world.services.invitations.invite(admin, _draft("nia@example.com"))
-    await world.services.identity.link_by_email(SLACK, "nia@example.com")
+    await world.services.identity.link_by_email(SLACK, "nia@example.com", join=True)
     periods = RetentionPeriods(invitations=timedelta(days=30))
 
     world.clock.advance(days=30)  # expired 27 days ago, revoked 30 days ago: kept

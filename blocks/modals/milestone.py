@@ -31,7 +31,7 @@ from blocks.modals.form_state import Form, present
 from blocks.text import esc
 from core.errors import ValidationFailed
 from core.models.approval import ONE_APPROVAL_MANAGER, ONE_DECIDER, Policy, QuorumRule
-from core.models.common import KEY_MAX, NAME_MAX, parse
+from core.models.common import COMMENT_MAX, KEY_MAX, NAME_MAX, parse
 from core.models.release import (
     Environment,
     Milestone,
@@ -188,6 +188,15 @@ def milestone_modal(
             hint="A new milestone is Not started unless you pick another.",
         ),
         user_input(EditField.OWNER, "Owner", hint="An owner may not approve their own milestone."),
+        text_input(
+            EditField.BREAK_GLASS,
+            "Break-glass reason",
+            optional=True,
+            multiline=True,
+            max_length=COMMENT_MAX,
+            hint="Only needed to make a passed gate's milestone prod during a freeze; approval "
+            "managers only. The override is recorded, shown in status and the digest.",
+        ),
         DividerBlock(),
         select_input(
             EditField.APPROVAL,
@@ -324,8 +333,9 @@ def read_milestone_form(
             "Milestones keep their key.",
             fields={EditField.MILESTONE_KEY: "Only for a new milestone; leave it empty"},
         )
-    change = parse(MilestoneChange, values)
-    if change == MilestoneChange():
+    reason = form.text(EditField.BREAK_GLASS)
+    change = parse(MilestoneChange, {**values, **present({"break_glass": reason})})
+    if change.model_copy(update={"break_glass": None}) == MilestoneChange():  # a reason alone
         raise ValidationFailed(
             "Nothing to change.", fields={EditField.MILESTONE_NAME: "Fill in what should change"}
         )

@@ -170,7 +170,11 @@ async def _chunks(
     *,
     csv_out: bool,
 ) -> AsyncIterator[bytes]:
-    pending: list[str] = [csv_line(list(CSV_COLUMNS)) if csv_out else ndjson_line(header)]
+    pending: list[str] = (
+        [csv_line(list(CSV_COLUMNS)), csv_line(csv_cells(header))]
+        if csv_out
+        else [ndjson_line(header)]
+    )
     size = 0
 
     async def records() -> AsyncIterator[dict[str, Any]]:

@@ -25,7 +25,7 @@ from core.models.statuses import (
     MilestoneStatus,
 )
 from core.models.timeline import EventActor, TargetPath
-from core.rules.approvals import progress, withdraws_on_change
+from core.rules.approvals import progress, progress_line, withdraws_on_change
 from core.rules.principal import Scope
 from core.rules.readiness import (
     Blocker,
@@ -270,7 +270,10 @@ class MilestoneRefView(MilestonePlace):
     approval_required: bool
     approver_username: str | None
     approval_comment: str | None
-    approval: ApprovalDetail
+    # The summary stays light: the policy and its progress in words; the votes and the rest
+    # are in …/approvals.
+    approval_policy: str = Field(description="Who must approve: 1 × QA Lead + 2 × Payments Owner")
+    approval_progress: str = Field(description="How far it got: QA Lead 1/1 · Payments Owner 1/2")
 
     @classmethod
     def of(cls, ref: MilestoneRef) -> MilestoneRefView:
@@ -285,7 +288,8 @@ class MilestoneRefView(MilestonePlace):
             approval_required=approval.required,
             approver_username=approval.approver_username,
             approval_comment=approval.comment,
-            approval=ApprovalDetail(**ApprovalDetail.fields_of(milestone)),
+            approval_policy=approval.effective_policy.describe(),
+            approval_progress=progress_line(approval),
         )
 
 

@@ -115,6 +115,9 @@ class User(Entity):
     created_at: UtcDatetime
     # Who decides in this user's place while they are away (ends by itself at ``until``).
     delegation: Delegation | None = None
+    # When a role this user holds last had its flags edited (roles as code): a replica that
+    # read its roles before then reads them again (``IdentityService.actor_for``).
+    access_changed_at: UtcDatetime | None = None
     # The outbox: what access changes caused, written with them (core/services/outbox.py).
     outbox: list[PendingEvents] = Field(default_factory=list)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.errors import PermissionDenied, RuleViolation, ValidationFailed
-from core.models.approval import Policy, Vote, Withdrawal
+from core.models.approval import ONE_APPROVAL_MANAGER, ONE_DECIDER, Policy, Vote, Withdrawal
 from core.models.common import COMMENT_MAX
 from core.models.rbac import Permission
 from core.models.release import (
@@ -93,6 +93,7 @@ def change_settings(
             f"{current.status.value.lower()}; its settings can no longer change.",
             fields={"approval_required": "Already decided"},
         )
+    check_settings(required, requires_approval_manager, policy)
     lowers_bar = current.requires_approval_manager and not (required and requires_approval_manager)
     if lowers_bar and not actor.has(Permission.IS_APPROVAL_MANAGER):
         raise PermissionDenied(
@@ -100,9 +101,75 @@ def change_settings(
             "only an approval manager can remove that requirement.",
             fields={"approval_required": "Needs an approval manager"},
         )
+    if current.required and current.policy is not None:
+        # A policy someone set is relaxed only by an approval manager (the default one, of
+        # before policies, as before: only its approval manager's sign-off is protected).
+        new = policy or (ONE_APPROVAL_MANAGER if requires_approval_manager else ONE_DECIDER)
+        relaxed = not required or weaker(new, current.policy)
+        if relaxed and not actor.has(Permission.IS_APPROVAL_MANAGER):
+            raise PermissionDenied(
+                f"Milestone '{milestone.milestone_key}' needs "
+                f"{current.policy.describe()}; only an approval manager can ask for fewer "
+                "approvers or drop the approval.",
+                fields={"approval_policy": "Fewer approvers: an approval manager's call"},
+            )
     milestone.approval = new_approval(
         required, requires_approval_manager, now, policy=policy, requested_by=actor
     )
+
+
+def check_settings(required: bool, requires_approval_manager: bool, policy: Policy | None) -> None:
+    """A policy agrees with the other approval settings: approvers need an approval, and an
+    approval manager's sign-off needs an approval manager's rule."""
+    if policy is None:
+        return
+    if not required:
+        raise ValidationFailed(
+            "Approvers are named but the milestone needs no approval; ask for approval, or "
+            "leave the approvers empty.",
+            fields={"approval_policy": "Needs approval to name approvers"},
+        )
+    if requires_approval_manager and not policy.needs_approval_manager:
+        raise ValidationFailed(
+            "An approval manager's sign-off is asked for but no rule names an Approval "
+            "Manager; add one (e.g. 1 × Approval Manager) or drop the sign-off.",
+            fields={"approval_policy": "Add an Approval Manager rule"},
+        )
+
+
+def weaker(new: Policy, old: Policy) -> bool:
+    """Whether ``new`` asks less than ``old``: some rule of ``old`` is not in ``new`` with at
+    least as many people. (Different roles cannot be compared, so replacing one is weaker.)"""
+    kept = {(r.role.casefold() if r.role else None, tuple(r.flags)): r.count for r in new.rules}
+    return any(
+        kept.get((r.role.casefold() if r.role else None, tuple(r.flags)), 0) < r.count
+        for r in old.rules
+    )
+
+
+def after_edit(
+    actor: Actor, was: Milestone, milestone: Milestone, settings: ApprovalPolicy, now: datetime
+) -> list[str]:
+    """What an edit of a milestone does to its approval: a decided one's environment is
+    final; a pending one moved to another environment is asked for again (its votes were for
+    the other); votes of whoever now owns it or asked for it no longer count (unless
+    self-approval is allowed). Returns who lost a vote."""
+    approval = milestone.approval
+    if milestone.environment is not was.environment and approval.required:
+        if approval.is_decided:
+            raise RuleViolation(
+                f"Milestone '{milestone.milestone_key}' was {approval.status.value.lower()} for "
+                f"{was.environment.value}; its environment can no longer change.",
+                fields={"environment": "Already decided for this environment"},
+            )
+        if approval.status is ApprovalStatus.PENDING:
+            _ask(approval, now, actor)
+    if approval.status is not ApprovalStatus.PENDING or settings.allow_self_approval:
+        return []
+    selves = {milestone.owner_id, approval.requested_by} - {None}
+    dropped = [v for v in approval.votes if {v.user_id, v.cast_by_user_id} & selves]
+    approval.votes = [v for v in approval.votes if v not in dropped]
+    return [v.by_label for v in dropped]
 
 
 def covered_changed(actor: Actor, milestone: Milestone) -> None:
@@ -236,7 +303,11 @@ def _voted(approval: MilestoneApproval, user_id: str) -> Vote | None:
 
 
 def _refusal(
-    principal: Actor, milestone: Milestone, settings: ApprovalPolicy, cast_by: Actor | None
+    principal: Actor,
+    milestone: Milestone,
+    settings: ApprovalPolicy,
+    cast_by: Actor | None,
+    decision: Decision | None,
 ) -> PermissionDenied | RuleViolation | None:
     approval, key = milestone.approval, milestone.milestone_key
     policy = approval.effective_policy
@@ -271,7 +342,8 @@ def _refusal(
             )
     if _voted(approval, principal.user_id) is not None:
         return RuleViolation(f"{principal.user.username} has voted on milestone '{key}' already.")
-    if not _would_count(approval, holder):
+    # A rejection by anyone a rule admits decides; an approval must add to what is missing.
+    if decision is not Decision.REJECT and not _would_count(approval, holder):
         return RuleViolation(
             f"Milestone '{key}' has the votes {whose} could give already "
             f"({progress_line(approval)}); it waits for other roles."
@@ -285,12 +357,16 @@ def check_may_decide(
     policy: ApprovalPolicy,
     *,
     stand_in_for: Sequence[Actor] = (),
+    now: datetime | None = None,
+    decision: Decision | None = None,
 ) -> Voter:
     """Raise unless the actor may vote on this approval now; whose vote it would be.
 
     ``stand_in_for``: the people away who named the actor as their delegate (their own
     delegates are not passed on: delegation does not chain). The actor's own vote comes
-    first; else the first of theirs that would count."""
+    first; else the first of theirs that would count. ``now``: a pending approval whose
+    time ran out is refused as an expired one, before the scheduler marks it so.
+    ``decision``: a rejection needs no place left in the policy (None: as an approval)."""
     approval = milestone.approval
     if approval.is_decided:
         raise AlreadyDecided(milestone)
@@ -299,7 +375,8 @@ def check_may_decide(
         raise RuleViolation(
             f"Milestone '{key}' does not need approval; there is nothing to decide."
         )
-    if approval.status is ApprovalStatus.EXPIRED:
+    ran_out = now is not None and approval.expires_at is not None and approval.expires_at <= now
+    if approval.status is ApprovalStatus.EXPIRED or ran_out:
         raise RuleViolation(
             f"The approval of milestone '{key}' expired before it was decided; it has to be "
             "asked for again first."
@@ -308,11 +385,11 @@ def check_may_decide(
     prior = _voted(approval, actor.user_id)
     if prior is not None:
         raise AlreadyVoted(milestone, prior)
-    own = _refusal(actor, milestone, policy, None)
+    own = _refusal(actor, milestone, policy, None, decision)
     if own is None:
         return Voter(actor)
     for away in stand_in_for:
-        if away.is_active and _refusal(away, milestone, policy, actor) is None:
+        if away.is_active and _refusal(away, milestone, policy, actor, decision) is None:
             return Voter(away, cast_by=actor)
     raise own
 
@@ -323,9 +400,10 @@ def may_decide(
     policy: ApprovalPolicy,
     *,
     stand_in_for: Sequence[Actor] = (),
+    now: datetime | None = None,
 ) -> bool:
     try:
-        check_may_decide(actor, milestone, policy, stand_in_for=stand_in_for)
+        check_may_decide(actor, milestone, policy, stand_in_for=stand_in_for, now=now)
     except (PermissionDenied, RuleViolation):
         return False
     return True
@@ -360,7 +438,9 @@ def decide(
     """Record a vote with whose it is, the roles they hold now, the time and ``evidence``
     (the fingerprint of what it looked at). A rejection decides at once; approvals decide
     when every rule of the policy is met."""
-    voter = check_may_decide(actor, milestone, policy, stand_in_for=stand_in_for)
+    voter = check_may_decide(
+        actor, milestone, policy, stand_in_for=stand_in_for, now=now, decision=decision
+    )
     text = check_comment(milestone, decision, comment)
     principal, cast_by = voter.principal, voter.cast_by
     vote = Vote(
@@ -386,6 +466,7 @@ def decide(
         approval.approver_role_snapshot = vote.role_snapshot
         approval.approved_at = now
         approval.comment = text
+        approval.expires_at = None  # decided: nothing left to run out
     return vote
 
 

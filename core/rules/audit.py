@@ -128,7 +128,7 @@ def verify(records: Iterable[tuple[int, dict[str, Any]]]) -> Verified:
     at the first break."""
     chains: dict[str, _Chain] = {}
     entries = unchained = last = 0
-    ended = False
+    ended = whole = False
     for line, record in records:
         kind, last = record.get("kind"), line
         if ended:
@@ -139,8 +139,10 @@ def verify(records: Iterable[tuple[int, dict[str, Any]]]) -> Verified:
                 counted = entries + unchained
                 problem = f"the file ends with {record.get('entries')} entries but has {counted}"
                 return Verified(len(chains), entries, unchained, Break("", 0, line, problem))
+        elif kind == "header":  # an export from the first entry: each chain starts at 1
+            whole = record.get("from") is None
         elif kind == "entry":
-            found = _check_entry(chains, line, record)
+            found = _check_entry(chains, line, record, whole=whole)
             if isinstance(found, Break):
                 return Verified(len(chains), entries, unchained, found)
             entries += found
@@ -154,15 +156,22 @@ def verify(records: Iterable[tuple[int, dict[str, Any]]]) -> Verified:
     return Verified(len(chains), entries, unchained, None)
 
 
-def _check_entry(chains: dict[str, _Chain], line: int, record: dict[str, Any]) -> Break | bool:
-    """A break, or whether the entry is chained (True) or from before the chain (False)."""
+def _check_entry(
+    chains: dict[str, _Chain], line: int, record: dict[str, Any], *, whole: bool
+) -> Break | bool:
+    """A break, or whether the entry is chained (True) or from before the chain (False).
+    ``whole``: the export starts at each release's first entry, so a chain must start at 1."""
     release, seq = str(record.get("release_oid")), int(record.get("seq") or 0)
     name = str(record.get("release_id"))
+    before = chains.get(release)
     if not record.get("hash"):
+        if before is not None:
+            return Break(name, seq, line, "an entry without a hash after the chain began")
         return False
     if digest(record) != record["hash"]:
         return Break(name, seq, line, "its content does not match its hash (edited)")
-    before = chains.get(release)
+    if before is None and whole and (seq != 1 or record.get("prev_hash")):
+        return Break(name, seq, line, f"the chain starts at entry {seq}: its first are missing")
     if before is not None:
         if seq != before.seq + 1:
             return Break(name, seq, line, f"expected entry {before.seq + 1} (missing or moved)")

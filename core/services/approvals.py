@@ -151,7 +151,7 @@ class ApprovalService:
             before = milestone.approval.status
             if decision is Decision.APPROVE and milestone.environment is Environment.PROD:
                 approvals.check_may_decide(
-                    actor, milestone, self._policy, stand_in_for=stand_in_for
+                    actor, milestone, self._policy, stand_in_for=stand_in_for, now=now
                 )
                 freeze.guard(
                     windows,
@@ -249,21 +249,58 @@ class ApprovalService:
             changed.append(release.release_id)
         return changed
 
-    def check(self, actor: Actor, ref: MilestoneRef, stand_in_for: Sequence[Actor] = ()) -> None:
+    def check(
+        self,
+        actor: Actor,
+        ref: MilestoneRef,
+        stand_in_for: Sequence[Actor] = (),
+        *,
+        decision: Decision | None = None,
+    ) -> None:
         """Raise unless the actor may decide this approval now (before asking for a reason)."""
-        approvals.check_may_decide(actor, ref.milestone, self._policy, stand_in_for=stand_in_for)
+        approvals.check_may_decide(
+            actor,
+            ref.milestone,
+            self._policy,
+            stand_in_for=stand_in_for,
+            now=self._clock(),
+            decision=decision,
+        )
 
-    async def check_now(self, actor: Actor, ref: MilestoneRef) -> None:
+    async def check_now(
+        self, actor: Actor, ref: MilestoneRef, *, decision: Decision | None = None
+    ) -> None:
         """``check``; when refused in their own name, with whom they stand in for read now."""
         try:
-            self.check(actor, ref)
+            self.check(actor, ref, decision=decision)
         except (AlreadyDecided, AlreadyVoted):
             raise
         except (PermissionDenied, RuleViolation):
             stand_in_for = await self._stand_ins(actor)
             if not stand_in_for:
                 raise
-            self.check(actor, ref, stand_in_for)
+            self.check(actor, ref, stand_in_for, decision=decision)
+
+    async def holding_freeze(
+        self, actor: Actor, release: Release, ref: MilestoneRef
+    ) -> FreezeWindow:
+        """The freeze holding this approval now, for an approval manager who may decide it:
+        what a break-glass form names. Refused in words otherwise (the decision checks it all
+        again)."""
+        if not actor.has(Permission.IS_APPROVAL_MANAGER):
+            raise PermissionDenied(
+                "Only an approval manager can break glass to approve during a freeze. Ask one "
+                "to do it, or wait until the freeze ends."
+            )
+        await self.check_now(actor, ref)
+        product = release.product(ref.product_id)
+        window = freeze.covering(await self._freezes(), release, product, self._clock())
+        if window is None or ref.milestone.environment is not Environment.PROD:
+            raise RuleViolation(
+                f"No freeze holds milestone '{ref.milestone.milestone_key}' now: approve it "
+                "with its Approve button, no break-glass needed."
+            )
+        return window
 
     async def deciders_of(
         self, release: Release, refs: list[MilestoneRef], *, as_if_pending: bool = False
@@ -352,7 +389,9 @@ class ApprovalService:
         return [(release, refs) for release, refs in grouped if refs]
 
     def _may(self, actor: Actor, ref: MilestoneRef, stand_in_for: Sequence[Actor] = ()) -> bool:
-        return approvals.may_decide(actor, ref.milestone, self._policy, stand_in_for=stand_in_for)
+        return approvals.may_decide(
+            actor, ref.milestone, self._policy, stand_in_for=stand_in_for, now=self._clock()
+        )
 
     # --- delegation ---------------------------------------------------------------------
 
@@ -360,7 +399,8 @@ class ApprovalService:
         """The people away who named ``actor`` their delegate (``shown``: as kept for the
         lists people are shown; a vote reads them afresh). Delegation does not chain: only
         their own votes are cast for them, never those of people away who named them."""
-        return await self._identity.standing_in_for(actor.user_id, shown=shown)
+        away = await self._identity.standing_in_for(actor.user_id, shown=shown)
+        return [a for a in away if _still_qualified(a, actor, self._clock())]
 
     async def _delegates_of(self, candidates: list[Actor]) -> list[Actor]:
         """The delegates of those of ``candidates`` who are away, not among them already."""
@@ -371,8 +411,12 @@ class ApprovalService:
     def _stand_ins_among(self, candidates: list[Actor]) -> dict[str, list[Actor]]:
         """Delegate's user id → the candidates away who named them."""
         found: dict[str, list[Actor]] = {}
-        for away, delegate in delegation.delegate_ids(candidates, self._clock()).items():
-            found.setdefault(delegate, []).extend(c for c in candidates if c.user_id == away)
+        by_id = {c.user_id: c for c in candidates}
+        now = self._clock()
+        for away, delegate in delegation.delegate_ids(candidates, now).items():
+            who, stand_in = by_id[away], by_id.get(delegate)
+            if stand_in is not None and _still_qualified(who, stand_in, now):
+                found.setdefault(delegate, []).append(who)
         return found
 
 
@@ -389,6 +433,16 @@ def _vote_fields(vote: Vote, approval: MilestoneApproval) -> dict[str, object]:
     if approval.status is ApprovalStatus.PENDING:
         fields["progress"] = approvals.progress_line(approval)
     return fields
+
+
+def _still_qualified(away: Actor, delegate: Actor, now: datetime) -> bool:
+    """Whether ``delegate`` may still vote for ``away``: an admin approved the delegation, or
+    they still hold every role of the person away (checked at each vote, not only when the
+    delegation was set: roles change)."""
+    named = away.user.active_delegation(now)
+    if named is None or named.delegate_user_id != delegate.user_id:
+        return False
+    return named.admin_approved_by is not None or not delegation.missing_roles(away, delegate)
 
 
 def _action(status: ApprovalStatus, decision: Decision) -> str:

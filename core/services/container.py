@@ -137,7 +137,7 @@ def build_services(
         ),
         catalog=CatalogService(repos.applications, repos.squads, repos.boards, repos.releases),
         releases=ReleaseService(repos.releases, repos.applications, outbox, clock),
-        gates=GateService(repos.releases, outbox, clock, freezes.active_windows),
+        gates=GateService(repos.releases, outbox, clock, freezes.active_windows, policy),
         approvals=ApprovalService(
             repos.releases, outbox, clock, policy, identity, freezes.active_windows
         ),

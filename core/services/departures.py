@@ -5,15 +5,19 @@ longer a decider (only ACTIVE users are, ``IdentityService.actors_with_any``). W
 outlive the status is undone here, after the status was written, for the API and Slack
 alike (``UserService.set_status`` and ``change_access`` call ``after_disabled``):
 
+- their delegations end first (nothing can hold them up): theirs, and every one naming
+  them as the delegate (``DelegationService.end_all_of``, so the usual events follow).
 - their votes on approvals still PENDING stop counting: each is removed (votes of their
   own, and those they cast for someone away), one release change per milestone, recorded
   in the timeline ("vote of dana dropped: account disabled"). Decided approvals keep their
   votes: a decision is history.
-- their delegations end: theirs, and every one naming them as the delegate
-  (``DelegationService.end_all_of``, so the usual events follow).
 
-Idempotent: everything is read afresh, so a retry (or disabling again) drops nothing twice.
-Re-enabling gives nothing back: dropped votes stay dropped.
+The status is written already, so nothing here is raised to whoever disabled them: a
+release that refuses the change (archived since it was read, changed by others all along)
+is logged and the others go on; storage failing stops the rest. What was left is said in
+``Departure.not_undone``. Idempotent: everything is read afresh, so disabling again finishes
+what was left and drops nothing twice. Re-enabling gives nothing back: dropped votes stay
+dropped.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.clock import Clock
-from core.errors import NotFound, RuleViolation
+from core.errors import DomainError, NotFound
 from core.models.rbac import User
 from core.models.release import ApprovalStatus, MilestoneApproval, Release
 from core.models.timeline import TargetPath
@@ -42,10 +46,12 @@ DROPPED = "approval.vote_dropped"
 @dataclass
 class Departure:
     """What disabling one user undid: votes dropped (release id, milestone key) and how
-    many delegations ended."""
+    many delegations ended; ``not_undone``: in words, what could not be (disabling again
+    retries it)."""
 
     votes_dropped: list[tuple[str, str]] = field(default_factory=list)
     delegations_ended: int = 0
+    not_undone: list[str] = field(default_factory=list)
 
 
 class Departures:
@@ -62,34 +68,68 @@ class Departures:
         self._delegation = delegation
 
     async def after_disabled(self, user: User) -> Departure:
+        """Undo what would outlive the status (see the module docstring); never raises."""
         done = Departure()
-        for release in await self._releases.with_pending_approvals(squads=None):
-            targets = [
-                TargetPath(
-                    product_id=ref.product_id,
-                    gate_name=ref.gate_name,
-                    milestone_key=ref.milestone.milestone_key,
-                )
-                for ref in milestone_refs(release)
-                if _counted(ref.milestone.approval, user.id)
-            ]
-            for target in targets:
-                release, dropped = await self._drop(release, target, user)
-                if dropped:
-                    done.votes_dropped.append((release.release_id, target.milestone_key or ""))
-        done.delegations_ended = len(await self._delegation.end_all_of(user))
+        try:
+            await self._end_delegations(user, done)
+            await self._drop_votes(user, done)
+        except Exception as error:  # storage failed: the status is written, the rest waits
+            log.exception("clean-up after disabling %s stopped: %r", user.username, error)
+            done.not_undone.append(
+                "the rest of the clean-up (storage failed); disable them again to finish it"
+            )
         return done
+
+    async def _end_delegations(self, user: User, done: Departure) -> None:
+        try:
+            done.delegations_ended = len(await self._delegation.end_all_of(user))
+        except DomainError as refused:
+            log.warning("delegations of %s not all ended: %s", user.username, refused.message)
+            done.not_undone.append(f"delegations: {refused.message}")
+
+    async def _drop_votes(self, user: User, done: Departure) -> None:
+        """Release by release: one that refuses is logged and the others go on."""
+        for release in await self._releases.with_pending_approvals(squads=None):
+            try:
+                await self._drop_all(release, user, done)
+            except DomainError as refused:
+                log.warning(
+                    "votes of %s not dropped in %s: %s",
+                    user.username,
+                    release.release_id,
+                    refused.message,
+                )
+                done.not_undone.append(f"votes in {release.release_id}: {refused.message}")
+
+    async def _drop_all(self, release: Release, user: User, done: Departure) -> None:
+        targets = [
+            TargetPath(
+                product_id=ref.product_id,
+                gate_name=ref.gate_name,
+                milestone_key=ref.milestone.milestone_key,
+            )
+            for ref in milestone_refs(release)
+            if _counted(ref.milestone.approval, user.id)
+        ]
+        for target in targets:
+            release, dropped = await self._drop(release, target, user)
+            if dropped:
+                done.votes_dropped.append((release.release_id, target.milestone_key or ""))
 
     async def _drop(self, release: Release, target: TargetPath, user: User) -> tuple[Release, bool]:
         """One release change: the user's votes on this pending approval removed. The
-        release as saved (or as read, when there was nothing left to drop)."""
+        release as saved (or as read, when there was nothing left to drop); a release that
+        refuses the change raises (``DomainError``)."""
         dropped: list[str] = []
 
         def change(release: Release, _now: datetime) -> Recorded | None:
             dropped.clear()
-            product = release.product(target.product_id or "")
-            milestone = product.gate(target.gate_name or "").milestone(target.milestone_key or "")
-            approval = milestone.approval
+            try:
+                product = release.product(target.product_id or "")
+                gate = product.gate(target.gate_name or "")
+                approval = gate.milestone(target.milestone_key or "").approval
+            except NotFound:
+                return None  # the milestone went since it was read, and its votes with it
             if not _counted(approval, user.id):
                 return None  # decided meanwhile, or dropped already by another run
             gone = [v for v in approval.votes if user.id in (v.user_id, v.cast_by_user_id)]
@@ -107,13 +147,7 @@ class Departures:
             )
 
         actor = system_actor(self._clock())
-        try:
-            saved = await self._changes.apply(actor, release.id, change, read=release)
-        except (NotFound, RuleViolation) as refused:
-            # The milestone went, or the release was archived, since it was read: no
-            # longer pending anywhere it counts. Logged, and the others go on.
-            log.info("vote of %s not dropped in %s: %s", user.username, release.release_id, refused)
-            return release, False
+        saved = await self._changes.apply(actor, release.id, change, read=release)
         return saved, bool(dropped)
 
 

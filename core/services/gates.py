@@ -88,6 +88,8 @@ class MilestoneChange(DomainModel):
     approval_required: bool | None = None
     requires_approval_manager: bool | None = None
     approval_policy: Policy | None = None  # None: as it is (or as the flag above says)
+    # Making a passed gate's milestone prod during a freeze: an approval manager's reason.
+    break_glass: Comment | None = None
 
 
 class CiReport(DomainModel):
@@ -103,10 +105,16 @@ class CiReport(DomainModel):
 
 class GateService:
     def __init__(
-        self, releases: ReleaseRepository, outbox: Outbox, clock: Clock, freezes: Windows
+        self,
+        releases: ReleaseRepository,
+        outbox: Outbox,
+        clock: Clock,
+        freezes: Windows,
+        policy: approvals.ApprovalPolicy | None = None,
     ) -> None:
         self._changes = ReleaseChanges(releases, outbox, clock)
         self._freezes = freezes
+        self._policy = policy or approvals.ApprovalPolicy()
 
     async def add_gate(self, actor: Actor, ref: str, product_id: str, draft: GateDraft) -> Release:
         ADD_GATE.require(actor)
@@ -218,6 +226,9 @@ class GateService:
                     fields={"milestone_key": "A milestone with this key exists"},
                 )
             fields = draft.model_dump(exclude=APPROVAL_FIELDS)
+            approvals.check_settings(
+                draft.approval_required, draft.requires_approval_manager, draft.approval_policy
+            )
             approval = approvals.new_approval(
                 draft.approval_required,
                 draft.requires_approval_manager,
@@ -245,10 +256,13 @@ class GateService:
     ) -> Release:
         CHANGE_MILESTONE.require(actor)
 
-        def change(release: Release, now: datetime) -> Recorded | None:
-            gate = release.product(product_id).gate(gate_name)
+        def change(
+            release: Release, now: datetime, windows: Sequence[FreezeWindow] | None
+        ) -> Recorded | None:
+            product = release.product(product_id)
+            gate = product.gate(gate_name)
             current = gate.milestone(milestone_key)
-            edits = update.model_dump(exclude_none=True, exclude=APPROVAL_FIELDS)
+            edits = update.model_dump(exclude_none=True, exclude=APPROVAL_FIELDS | {"break_glass"})
             candidate = current.model_copy(deep=True)
             before, after = _diff(current, edits)
             for name, value in after.items():
@@ -263,9 +277,23 @@ class GateService:
             if set(after) - {"owner_id"}:  # what it covers changed (its owner is not that)
                 approvals.covered_changed(actor, candidate)
             approvals.change_settings(actor, candidate, required, manager, now, policy=policy)
+            dropped = approvals.after_edit(actor, current, candidate, self._policy, now)
+            if _becomes_prod(current, candidate) and gate.gate_status in PASSING:
+                # A passed gate's milestone made prod during a freeze is a gate passing then.
+                freeze.guard(
+                    windows,
+                    release,
+                    product,
+                    now,
+                    break_glass=update.break_glass,
+                    actor=actor,
+                    what=f"{milestone_key} ({product_id} / {gate.gate_name}) → prod",
+                )
             if _settings(candidate.approval) != _settings(current.approval):
                 before["approval"] = current.approval.status.value
                 after["approval"] = candidate.approval.status.value
+            if dropped:  # their owner's or requester's: no longer counted
+                after["votes_dropped"] = dropped
             if not after:
                 return None
             milestones.place_milestone(gate, candidate)
@@ -276,10 +304,14 @@ class GateService:
                 "milestone.updated", target, before=jsonable(before), after=jsonable(after)
             )
 
-        return await self._changes.apply(actor, ref, change)
+        return await self._changes.apply_guarded(actor, ref, change, self._freezes)
 
 
 PASSING = frozenset({GateStatus.PASSED, GateStatus.WAIVED})
+
+
+def _becomes_prod(was: Milestone, now: Milestone) -> bool:
+    return now.environment is Environment.PROD and was.environment is not Environment.PROD
 
 
 def _guard(

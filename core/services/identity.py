@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core.clock import Clock
 from core.errors import Duplicate, NotFound, RuleViolation
@@ -23,6 +23,10 @@ ADMIN_ROLE_NAME = "Admin"
 TIME_ZONE_RECHECK = timedelta(days=1)
 # Users kept for showing them by name (``shown``); beyond this the longest kept go first.
 SHOWN_KEPT = 10_000
+# A role edit stamps its holders with the editing process's clock, roles are read on this
+# one's: a stamp this close before the read still reads them again (clocks of two hosts
+# differ a little, and stored times are kept to the millisecond).
+CLOCK_SKEW = timedelta(seconds=5)
 
 
 class IdentityService:
@@ -30,10 +34,11 @@ class IdentityService:
 
     Freshness is one rule: the user document (grants, status, Slack link) is read from
     storage for every request, on every replica, so a revoked role, an unlink or a disabled
-    user counts at once. Kept in memory is only what never changes: roles (no path edits a
-    role's flags or deletes one), read again when a user holds one created since; and users'
-    names, for showing them (``shown``). Both are read at start-up (``load``), so that no
-    request pays for them.
+    user counts at once. Kept in memory are roles, read again when a user holds one created
+    since, or one whose flags were edited since (roles as code, ``core/services/roles.py``,
+    stamps each holder's ``access_changed_at`` with the edit: no read per request, one read
+    when a holder next acts); and users' names, for showing them (``shown``; no path edits
+    one). Both are read at start-up (``load``), so that no request pays for them.
     """
 
     def __init__(
@@ -50,6 +55,7 @@ class IdentityService:
         self._roles = roles
         self._clock = clock
         self._known_roles: dict[str, Role] = {}
+        self._roles_read_at: datetime | None = None  # when the kept roles began to be read
         self._shown: dict[str, User] = {}
         self._away: Kept[list[User]] = Kept(lambda: self._users.away(now=self._clock()))
 
@@ -61,13 +67,33 @@ class IdentityService:
         await self._away.get()
 
     async def _load_roles(self) -> None:
-        """Every role, in one round trip (when a user holds one created since, on any replica)."""
+        """Every role, in one round trip (when a user holds one created or edited since, on
+        any replica)."""
+        read_at = self._clock()  # before the read: an edit stamped after it is read again
         self._known_roles = {role.id: role for role in await self._roles.all()}
+        self._roles_read_at = read_at
+
+    def _roles_stale_for(self, users: Iterable[User]) -> bool:
+        """Whether one of these users holds a role not kept, or had a role's flags edited
+        since the kept roles were read (``User.access_changed_at``)."""
+        read_at = self._roles_read_at
+        for user in users:
+            if any(r not in self._known_roles for r in user.role_ids):
+                return True
+            changed = user.access_changed_at
+            if changed is not None and (read_at is None or changed > read_at - CLOCK_SKEW):
+                return True
+        return False
 
     async def actor_for(self, user: User) -> Actor:
-        if any(r not in self._known_roles for r in user.role_ids):
+        return (await self._fresh_actors([user]))[0]
+
+    async def _fresh_actors(self, users: Iterable[User]) -> list[Actor]:
+        """These users as actors, the roles read again first (once) if one needs it."""
+        users = list(users)
+        if self._roles_stale_for(users):
             await self._load_roles()
-        return self._actor(user)
+        return [self._actor(u) for u in users]
 
     def _actor(self, user: User) -> Actor:
         """With the user's roles as kept (one no longer known is ignored)."""
@@ -125,16 +151,17 @@ class IdentityService:
 
     async def standing_in_for(self, user_id: str, *, shown: bool = False) -> list[Actor]:
         """The active people away now who named this user their delegate: read now (one
-        query); with ``shown``, from who is away as kept for display (``core.kept``)."""
+        query; and the roles, as ``actors``); with ``shown``, from who is away as kept for
+        display (``core.kept``), with the roles as kept."""
         now = self._clock()
         if not shown:
             users = await self._users.delegating_to(user_id, now=now)
-        else:
-            users = [
-                u
-                for u in await self._away.get()
-                if (d := u.active_delegation(now)) is not None and d.delegate_user_id == user_id
-            ]
+            return await self._fresh_actors(u for u in users if u.status is UserStatus.ACTIVE)
+        users = [
+            u
+            for u in await self._away.get()
+            if (d := u.active_delegation(now)) is not None and d.delegate_user_id == user_id
+        ]
         return [self._actor(u) for u in users if u.status is UserStatus.ACTIVE]
 
     async def away_shown(self) -> list[User]:
@@ -147,9 +174,10 @@ class IdentityService:
         self._away.drop()
 
     async def actors(self, user_ids: set[str]) -> list[Actor]:
-        """These users, active ones only, as actors (one query)."""
+        """These users, active ones only, as actors (one query; and the roles, when one of
+        them holds a role created or edited since they were read)."""
         users = (await self.people(user_ids)).values()
-        return [self._actor(u) for u in users if u.status is UserStatus.ACTIVE]
+        return await self._fresh_actors(u for u in users if u.status is UserStatus.ACTIVE)
 
     def time_zone_due(self, user: User) -> bool:
         """Whether to ask Slack for the person's time zone: never asked, or over a day ago."""
@@ -184,14 +212,21 @@ class IdentityService:
         return None if user is None else await self.actor_for(user)
 
     async def link_by_email(
-        self, identity: SlackIdentity, email: str | None, *, full_name: str = ""
+        self,
+        identity: SlackIdentity,
+        email: str | None,
+        *,
+        full_name: str = "",
+        join: bool = False,
     ) -> Actor | None:
-        """First contact: link the identity to the portal user with this email, if unlinked;
-        with no such user, an open invitation for the email makes one (``_join``)."""
+        """First contact: link the identity to the portal user with this email, if unlinked.
+        With ``join`` — only for the person's own request — and no such user, an open
+        invitation for the email makes one (``_join``): being mentioned, or reached by
+        email, accepts nobody's invitation for them."""
         if not email:
             return None
         user = await self._users.find_by_email(email)
-        if user is None:
+        if user is None and join:
             user = await self._join(identity, email, full_name)
         if user is None or (user.slack is not None and user.slack != identity):
             return None

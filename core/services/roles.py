@@ -124,9 +124,11 @@ class AccessFileService:
         return plan
 
     async def _set_flags(self, actor: Actor, change: RoleFlagsChange) -> None:
-        """Write the role, then tell each holder's outbox their access changed. Not one
-        write: a crash between them leaves some holders' App Home stale until they open it
-        (what they may do is read from the role, so that is right at once)."""
+        """Write the role, then each holder: an AccessChanged in their outbox and
+        ``access_changed_at`` (one write per holder), so that every replica that kept the
+        roles reads them again for that holder's next request (``IdentityService``). Not one
+        write: a crash between them leaves some holders unstamped, and a replica that read
+        the roles before keeps their old flags for them until it restarts."""
         role = await self._edits.set_role_flags(change.role.id, change.flags, change.description)
         log.info(
             "role %s changed by %s: added %s, removed %s",

@@ -35,11 +35,18 @@ class AccessEditRepository:
     ) -> User:
         return await self._update(
             user_id,
-            {"$set": {"assigned_squad_ids": list(squad_ids)}, **_pushed(caused)},
+            {
+                "$set": {"assigned_squad_ids": list(squad_ids), "access_changed_at": caused.at},
+                **_pushed(caused),
+            },
         )
 
     async def add_to_outbox(self, user_id: str, caused: PendingEvents) -> User:
-        return await self._update(user_id, _pushed(caused))
+        """The entry, and the change's time as ``access_changed_at`` (one write): replicas
+        that read the roles before it read them again for this user."""
+        return await self._update(
+            user_id, {"$set": {"access_changed_at": caused.at}, **_pushed(caused)}
+        )
 
     async def _update(self, user_id: str, change: dict[str, Any]) -> User:
         doc = await self._users.find_one_and_update(

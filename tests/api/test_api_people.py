@@ -62,7 +62,8 @@ async def test_an_invitation_accepted_in_slack_shows_accepted(api: ApiClient) ->
     identity = SlackIdentity(
         team_id=api.bot.runtime.settings.slack_team_id or "T0DEMO", user_id="UNIA"
     )
-    actor = await api.bot.runtime.deps.services.identity.link_by_email(identity, "nia@example.com")
+    identities = api.bot.runtime.deps.services.identity
+    actor = await identities.link_by_email(identity, "nia@example.com", join=True)
     assert actor is not None
 
     listed = await api.call("GET", f"{V1}/invitations", token=token)

@@ -127,7 +127,8 @@ async def test_a_policy_is_stored_shown_with_votes_and_asked_for_again_once_expi
     assert shown["expires_at"] is not None and shown["withdrawal"] is None
     summary = await api.call("GET", f"/api/v1/releases/{REL}/summary", token=rhea)
     [pending] = [m for m in summary.body["pending_approvals"] if m["milestone_key"] == "prod-go"]
-    assert pending["approval"]["progress"] == shown["progress"]
+    assert pending["approval_progress"] == f"{QA} 1/1 · {PAY} 1/2"
+    assert pending["approval_policy"] == f"1 × {QA} + 2 × {PAY}"
 
     # Not expired: asking again is refused, nothing changes.
     before = await document(api)

@@ -227,9 +227,10 @@ async def test_picking_a_milestone_fills_in_its_policy_and_a_save_changes_only_t
     assert approval.policy.expires_after_hours == 48
     assert approval.status is ApprovalStatus.PENDING
 
-    # Approvers cleared: the approval's own approver again (the policy of before policies).
-    assert await save(approvers=text(""), expires_after=select("never")) is None
-    assert (await ledger_milestone(bot, "ledger-go")).approval.policy is None
+    # Approvers cleared: one approver again, fewer than it asks now: an approval manager's call.
+    refused = await save(approvers=text(""), expires_after=select("never"))
+    assert "only an approval manager can" in str(refused["errors"])
+    assert (await ledger_milestone(bot, "ledger-go")).approval.policy == approval.policy
 
 
 async def test_a_milestone_picked_but_not_drawn_again_keeps_its_policy(bot: LocalBot) -> None:
