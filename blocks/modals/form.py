@@ -27,6 +27,7 @@ from blocks.message import section
 from blocks.metadata import Metadata
 from blocks.text import SURFACE_BLOCKS, cut, esc
 from core.models.catalog import Application, Squad
+from core.models.common import COMMENT_MAX
 
 TITLE_LIMIT = 24
 OPTION_TEXT_LIMIT = 75
@@ -142,6 +143,20 @@ def user_input(block_id: str, label: str, *, hint: str | None = None) -> InputBl
 
 def option(value: str, text: str) -> Option:
     return Option(value=value, text=cut(text, OPTION_TEXT_LIMIT) or value)
+
+
+def break_glass_input(block_id: str, when: str) -> InputBlock:
+    """The optional reason an approval manager gives to go ahead during a freeze; ``when``:
+    what it is needed for ("to pass or waive a gate of a prod milestone")."""
+    return text_input(
+        block_id,
+        "Break-glass reason",
+        optional=True,
+        multiline=True,
+        max_length=COMMENT_MAX,
+        hint=f"Only needed {when} during a freeze; approval managers only. The override is "
+        "recorded, announced in the release's status and the digest, and listed in the audit.",
+    )
 
 
 def application_options(applications: Iterable[Application]) -> list[Option]:

@@ -13,6 +13,7 @@ from blocks.modals.form import (
     EditingMetadata,
     Group,
     Pick,
+    break_glass_input,
     enum_options,
     modal,
     notice_view,
@@ -96,16 +97,7 @@ def gate_modal(release: Release, metadata: EditingMetadata) -> View:
             max_length=COMMENT_MAX,
             hint="Why the status changes; required for a waiver.",
         ),
-        text_input(
-            EditField.BREAK_GLASS,
-            "Break-glass reason",
-            optional=True,
-            multiline=True,
-            max_length=COMMENT_MAX,
-            hint="Only needed to pass or waive a gate of a prod milestone during a freeze; "
-            "approval managers only. The override is recorded, announced in the release's "
-            "status and the digest, and listed in the audit.",
-        ),
+        break_glass_input(EditField.BREAK_GLASS, "to pass or waive a gate of a prod milestone"),
         DividerBlock(),
         context("*Gate details* — for a new gate; for an existing one, only what you fill in"),
         text_input(EditField.GATE_NAME, "Name of the new gate", optional=True, max_length=NAME_MAX),

@@ -18,6 +18,7 @@ from blocks.modals.form import (
     EditingMetadata,
     Group,
     Pick,
+    break_glass_input,
     datetime_input,
     enum_options,
     modal,
@@ -31,7 +32,7 @@ from blocks.modals.form_state import Form, present
 from blocks.text import esc
 from core.errors import ValidationFailed
 from core.models.approval import ONE_APPROVAL_MANAGER, ONE_DECIDER, Policy, QuorumRule
-from core.models.common import COMMENT_MAX, KEY_MAX, NAME_MAX, parse
+from core.models.common import KEY_MAX, NAME_MAX, parse
 from core.models.release import (
     Environment,
     Milestone,
@@ -188,15 +189,7 @@ def milestone_modal(
             hint="A new milestone is Not started unless you pick another.",
         ),
         user_input(EditField.OWNER, "Owner", hint="An owner may not approve their own milestone."),
-        text_input(
-            EditField.BREAK_GLASS,
-            "Break-glass reason",
-            optional=True,
-            multiline=True,
-            max_length=COMMENT_MAX,
-            hint="Only needed to make a passed gate's milestone prod during a freeze; approval "
-            "managers only. The override is recorded, shown in status and the digest.",
-        ),
+        break_glass_input(EditField.BREAK_GLASS, "to make a passed gate's milestone prod"),
         DividerBlock(),
         select_input(
             EditField.APPROVAL,
