@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     retention_webhook_deliveries_days: int = Field(default=90, ge=1, le=RETENTION_MAX_DAYS)
     retention_api_tokens_days: int = Field(default=30, ge=0, le=RETENTION_MAX_DAYS)
     retention_invitations_days: int = Field(default=30, ge=0, le=RETENTION_MAX_DAYS)
+    # The approval DM ledger: longer than any approval stays pending, or its DMs go stale.
+    retention_approval_messages_days: int = Field(default=365, ge=30, le=RETENTION_MAX_DAYS)
     # How long an invitation stays open (``/release admin invite``), from when it is made.
     invitation_ttl_hours: int = Field(default=72, ge=1, le=24 * 90)
 
@@ -226,6 +228,7 @@ class Settings(BaseSettings):
             webhook_deliveries=timedelta(days=self.retention_webhook_deliveries_days),
             api_tokens=timedelta(days=self.retention_api_tokens_days),
             invitations=timedelta(days=self.retention_invitations_days),
+            approval_messages=timedelta(days=self.retention_approval_messages_days),
         )
 
     def invitation_ttl(self) -> timedelta:

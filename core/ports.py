@@ -265,6 +265,10 @@ class ApprovalMessageRepository(Protocol):
 
     async def for_approval(self, approval_key: str) -> list[ApprovalMessage]: ...
 
+    async def purge(self, *, before: datetime) -> int:
+        """Forget the copies sent before ``before``; how many."""
+        ...
+
 
 class ClaimRepository(Protocol):
     """Once-only claims on a unique key (Slack retries, deliveries), across replicas.

@@ -626,6 +626,11 @@ class FakeApprovalMessageRepository:
     async def for_approval(self, approval_key: str) -> list[ApprovalMessage]:
         return [m.model_copy() for m in self.messages if m.approval_key == approval_key]
 
+    async def purge(self, *, before: datetime) -> int:
+        kept = [m for m in self.messages if m.sent_at >= before]
+        purged, self.messages = len(self.messages) - len(kept), kept
+        return purged
+
 
 class Claim(BaseModel):
     key: str

@@ -14,6 +14,7 @@ from bot.settings import Settings
 from bot.startup import StartupError, load_settings
 from core.models.auth import StoredApiToken
 from core.models.idempotency import IdempotentRequest, StoredAnswer
+from core.models.notification import ApprovalMessage
 from core.models.retention import Purged, RetentionPeriods
 from core.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEvent
 from core.ports import ApiTokenRepository
@@ -100,6 +101,10 @@ async def seed(world: World) -> None:
     await token(world, "live", expires=now + 300 * DAY, revoked=None)
     await idempotency_key(world, "u1:old", now - 2 * DAY)
     await idempotency_key(world, "u1:new", now - timedelta(hours=23))
+    for ts, sent in (("old.1", now - 366 * DAY), ("new.1", now - 364 * DAY)):
+        await world.repos.approval_messages.record(
+            ApprovalMessage(approval_key="k", user_id="u1", channel="D1", ts=ts, sent_at=sent)
+        )
 
 
 async def names(world: World, collection: str, field: str) -> set[str]:
@@ -118,8 +123,10 @@ async def test_what_is_past_its_period_is_purged_and_the_rest_kept(world: World)
         Purged.API_TOKENS: 2,
         Purged.IDEMPOTENCY_KEYS: 1,
         Purged.INVITATIONS: 0,
+        Purged.APPROVAL_MESSAGES: 1,
     }
     assert report.cutoffs[Purged.WEBHOOK_DELIVERIES] == world.clock() - 90 * DAY
+    assert [m.ts for m in await world.repos.approval_messages.for_approval("k")] == ["new.1"]
     assert await names(world, "claims", "key") == {"digest", "event:new"}
     assert await names(world, "webhook_deliveries", "key") == {"old-pending", "delivered"}
     assert await names(world, "api_tokens", "name") == {"expired", "revoked", "live"}
@@ -196,7 +203,7 @@ async def test_the_run_is_claimed_once_a_day_across_replicas(world: World) -> No
 
     assert [r is None for r in (first, second)].count(True) == 1  # one of them ran
     ran = first or second
-    assert ran is not None and ran.total == 7
+    assert ran is not None and ran.total == 8
     assert again is None
     assert tomorrow is not None and tomorrow.purged[Purged.FINISHED_CLAIMS] == 1
     assert "another-old-digest" not in await names(world, "claims", "key")

@@ -19,6 +19,7 @@ class Purged(StrEnum):
     API_TOKENS = "api_tokens"  # expired or revoked
     IDEMPOTENCY_KEYS = "idempotency_keys"  # past the window a retried request comes in
     INVITATIONS = "invitations"  # expired or revoked (accepted ones are kept)
+    APPROVAL_MESSAGES = "approval_messages"  # the DM ledger: where each request was sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,9 @@ class RetentionPeriods:
     # As the TTL index of ``idempotency_keys``: a retried request comes within minutes.
     idempotency_keys: timedelta = timedelta(days=1)
     invitations: timedelta = timedelta(days=30)
+    # A ledger record is how a decision updates a request's DM copy: kept far longer than
+    # any approval stays pending.
+    approval_messages: timedelta = timedelta(days=365)
 
 
 @dataclass(frozen=True, slots=True)

@@ -169,6 +169,7 @@ def build_services(
             repos.idempotency_keys,
             clock,
             repos.invitations,
+            repos.approval_messages,
         ),
         invitations=InvitationService(
             repos.invitations,

@@ -8,13 +8,12 @@ the same time finds it claimed and purges nothing. A run that fails lets go of i
 What it purges, each after its own period (``RetentionPeriods``, set in ``bot.settings``):
 finished delivery claims, expired unfinished claims (Slack events' dedupe records,
 deliveries abandoned), webhook deliveries that are over, expired and revoked API tokens,
-Idempotency-Keys, expired and revoked invitations. It holds no repository of releases,
-their timeline (the audit trail), users or roles: it cannot touch them. Sign-in attempts
-are not here: a TTL index forgets each count once its window is over. The approval DM
-ledger (``approval_messages``) is kept: a record is how a decision updates every copy of
-its request, and telling the records of decided approvals from those of approvals still
-pending (or asked again under the same key) needs the release; a purge of it is left for
-when that is worth a read of releases.
+Idempotency-Keys, expired and revoked invitations, and the approval DM ledger's records
+(``approval_messages``: where each request DM went, so a decision updates every copy) once
+they are older than any approval stays pending (a year by default; a copy older than that is
+no longer updated, and a click on it is still checked afresh). It holds no repository of
+releases, their timeline (the audit trail), users or roles: it cannot touch them. Sign-in
+attempts are not here: a TTL index forgets each count once its window is over.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from core.clock import Clock
 from core.models.retention import Purged, RetentionPeriods, RetentionReport
 from core.ports import (
     ApiTokenRepository,
+    ApprovalMessageRepository,
     ClaimRepository,
     IdempotencyRepository,
     InvitationRepository,
@@ -55,8 +55,10 @@ class RetentionService:
         idempotency_keys: IdempotencyRepository,
         clock: Clock,
         invitations: InvitationRepository | None = None,
+        approval_messages: ApprovalMessageRepository | None = None,
     ) -> None:
         self._invitations = invitations
+        self._approval_messages = approval_messages
         self._claims = claims
         self._api_tokens = api_tokens
         self._webhooks = webhooks
@@ -93,6 +95,7 @@ class RetentionService:
             Purged.API_TOKENS: now - periods.api_tokens,
             Purged.IDEMPOTENCY_KEYS: now - periods.idempotency_keys,
             Purged.INVITATIONS: now - periods.invitations,
+            Purged.APPROVAL_MESSAGES: now - periods.approval_messages,
         }
         claims = self._claims
         purged = {
@@ -118,6 +121,12 @@ class RetentionService:
             )
         else:
             del cutoffs[Purged.INVITATIONS]
+        if self._approval_messages is not None:
+            purged[Purged.APPROVAL_MESSAGES] = await self._approval_messages.purge(
+                before=cutoffs[Purged.APPROVAL_MESSAGES]
+            )
+        else:
+            del cutoffs[Purged.APPROVAL_MESSAGES]
         for kind, count in purged.items():
             log.info(
                 "retention: purged %d %s (ended before %s)",

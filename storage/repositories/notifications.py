@@ -32,6 +32,10 @@ class ApprovalMessageRepository:
             from_document(ApprovalMessage, {k: v for k, v in d.items() if k != "_id"}) for d in docs
         ]
 
+    async def purge(self, *, before: datetime) -> int:
+        result = await self._collection.delete_many({"sent_at": {"$lt": before}})
+        return result.deleted_count
+
 
 class ClaimRepository:
     """A claim is a document with a unique ``key``. An expired claim that was never
