@@ -54,7 +54,7 @@ from core.ports import (
     ReleaseWithCatalog,
     SquadRepository,
 )
-from core.rules.readiness import ReleaseCard, card_of
+from core.rules.readiness import ReleaseCard, card_of, milestone_refs
 from core.rules.search import matches, search_term
 from core.services.container import Repositories
 
@@ -511,12 +511,7 @@ class FakeReleaseRepository:
 
     async def with_expired_approvals(self, *, now: datetime) -> list[Release]:
         def due(release: Release) -> bool:
-            return any(
-                m.approval.expires_at is not None and m.approval.expires_at <= now
-                for p in release.products
-                for g in p.quality_gates
-                for m in g.milestones
-            )
+            return any(r.milestone.approval.ran_out(now) for r in milestone_refs(release))
 
         return self._find(None, lambda r: _listed_pending(r) and due(r), 0)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Self
 
 from pydantic import Field, model_validator
@@ -83,6 +84,10 @@ class Vote(DomainModel):
     cast_by_user_id: str | None = None
     cast_by_username: str | None = None
     evidence: str = ""  # fingerprint of what the vote looked at (``core.rules.evidence``)
+
+    def of_any(self, user_ids: Collection[str]) -> bool:
+        """Whether one of ``user_ids`` cast it, or it counts as theirs."""
+        return self.user_id in user_ids or self.cast_by_user_id in user_ids
 
     @property
     def by_label(self) -> str:

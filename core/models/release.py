@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Protocol
 
@@ -84,6 +84,14 @@ class MilestoneApproval(DomainModel):
     @property
     def is_decided(self) -> bool:
         return self.status in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED)
+
+    def ran_out(self, now: datetime) -> bool:
+        """Pending past its deadline (EXPIRED already, or about to be made so)."""
+        return (
+            self.status is ApprovalStatus.PENDING
+            and self.expires_at is not None
+            and self.expires_at <= now
+        )
 
     @property
     def effective_policy(self) -> Policy:

@@ -5,7 +5,7 @@ time (EXPIRED). Votes are kept with who cast them, their roles then and what the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +23,7 @@ from core.models.release import (
 )
 from core.rules.evidence import Evidence, describe_change, evidence_of, fingerprint
 from core.rules.permissions import Actor
+from core.rules.readiness import milestone_refs
 
 
 @dataclass(frozen=True)
@@ -166,10 +167,15 @@ def after_edit(
             _ask(approval, now, actor)
     if approval.status is not ApprovalStatus.PENDING or settings.allow_self_approval:
         return []
-    selves = {milestone.owner_id, approval.requested_by} - {None}
-    dropped = [v for v in approval.votes if {v.user_id, v.cast_by_user_id} & selves]
-    approval.votes = [v for v in approval.votes if v not in dropped]
-    return [v.by_label for v in dropped]
+    selves = {p for p in (milestone.owner_id, approval.requested_by) if p is not None}
+    return [v.by_label for v in drop_votes(approval, selves)]
+
+
+def drop_votes(approval: MilestoneApproval, people: Collection[str]) -> list[Vote]:
+    """Remove the votes of ``people`` (theirs, or cast by them); the votes removed."""
+    dropped = [v for v in approval.votes if v.of_any(people)]
+    approval.votes = [v for v in approval.votes if not v.of_any(people)]
+    return dropped
 
 
 def covered_changed(actor: Actor, milestone: Milestone) -> None:
@@ -299,7 +305,7 @@ class Voter:
 
 def _voted(approval: MilestoneApproval, user_id: str) -> Vote | None:
     """A vote by, or cast by, this person."""
-    return next((v for v in approval.votes if user_id in (v.user_id, v.cast_by_user_id)), None)
+    return next((v for v in approval.votes if v.of_any((user_id,))), None)
 
 
 def _refusal(
@@ -375,7 +381,7 @@ def check_may_decide(
         raise RuleViolation(
             f"Milestone '{key}' does not need approval; there is nothing to decide."
         )
-    ran_out = now is not None and approval.expires_at is not None and approval.expires_at <= now
+    ran_out = now is not None and approval.ran_out(now)
     if approval.status is ApprovalStatus.EXPIRED or ran_out:
         raise RuleViolation(
             f"The approval of milestone '{key}' expired before it was decided; it has to be "
@@ -476,8 +482,7 @@ def decide(
 def expire_due(milestone: Milestone, now: datetime) -> bool:
     """A pending approval whose time ran out becomes EXPIRED; whether it did now."""
     approval = milestone.approval
-    due = approval.expires_at is not None and approval.expires_at <= now
-    if approval.status is ApprovalStatus.PENDING and due:
+    if approval.ran_out(now):
         approval.status = ApprovalStatus.EXPIRED
         return True
     return False
@@ -511,23 +516,27 @@ def withdraw_stale(
     the change): their approval is asked for again, by ``by`` (who changed the evidence).
     Votes from before fingerprints were kept (no ``evidence``) are never stale."""
     found: list[Withdrawn] = []
-    for product in release.products:
-        evidence = evidence_of(product)
-        current = fingerprint(evidence)
-        for gate in product.quality_gates:
-            for milestone in gate.milestones:
-                approval = milestone.approval
-                stale = [v for v in approval.votes if v.evidence and v.evidence != current]
-                if not stale or not withdraws_on_change(milestone):
-                    continue
-                if approval.status is ApprovalStatus.EXPIRED:
-                    continue
-                withdrawal = Withdrawal(
-                    reason=describe_change(before.get(product.product_id, {}), evidence),
-                    at=now,
-                    voters=[v.by_label for v in stale],
-                )
-                _ask(approval, now, by)
-                approval.withdrawal = withdrawal
-                found.append(Withdrawn(product.product_id, gate.gate_name, milestone, withdrawal))
+    evidence: dict[str, tuple[Evidence, str]] = {}  # per product, worked out once if needed
+    for ref in milestone_refs(release):
+        milestone, approval = ref.milestone, ref.milestone.approval
+        votes = [v for v in approval.votes if v.evidence]
+        if not votes or approval.status is ApprovalStatus.EXPIRED:
+            continue
+        if not withdraws_on_change(milestone):
+            continue
+        if ref.product_id not in evidence:
+            items = evidence_of(release.product(ref.product_id))
+            evidence[ref.product_id] = items, fingerprint(items)
+        items, current = evidence[ref.product_id]
+        stale = [v for v in votes if v.evidence != current]
+        if not stale:
+            continue
+        withdrawal = Withdrawal(
+            reason=describe_change(before.get(ref.product_id, {}), items),
+            at=now,
+            voters=[v.by_label for v in stale],
+        )
+        _ask(approval, now, by)
+        approval.withdrawal = withdrawal
+        found.append(Withdrawn(ref.product_id, ref.gate_name, milestone, withdrawal))
     return found

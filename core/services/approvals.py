@@ -19,7 +19,6 @@ from core.models.release import (
     ApprovalStatus,
     Decision,
     Environment,
-    Milestone,
     MilestoneApproval,
     Release,
 )
@@ -228,12 +227,12 @@ class ApprovalService:
         expire); the releases changed."""
         changed: list[str] = []
         for release in await self._releases.with_expired_approvals(now=now):
-            due = [r for r in pending_in(release) if _due(r, now)]
-            if not due:
+            if not any(r.milestone.approval.ran_out(now) for r in milestone_refs(release)):
                 continue
 
             def change(release: Release, at: datetime) -> Recorded | None:
-                expired = [m for _, _, m in _milestones(release) if approvals.expire_due(m, at)]
+                refs = milestone_refs(release)
+                expired = [r.milestone for r in refs if approvals.expire_due(r.milestone, at)]
                 if not expired:
                     return None
                 return Recorded(
@@ -449,20 +448,6 @@ def _action(status: ApprovalStatus, decision: Decision) -> str:
     if status is ApprovalStatus.PENDING:
         return "approval.voted"
     return "approval.approved" if decision is Decision.APPROVE else "approval.rejected"
-
-
-def _due(ref: MilestoneRef, now: datetime) -> bool:
-    expires = ref.milestone.approval.expires_at
-    return expires is not None and expires <= now
-
-
-def _milestones(release: Release) -> list[tuple[str, str, Milestone]]:
-    return [
-        (product.product_id, gate.gate_name, milestone)
-        for product in release.products
-        for gate in product.quality_gates
-        for milestone in gate.milestones
-    ]
 
 
 def _listed(by_release: list[tuple[Release, list[MilestoneRef]]]) -> list[PendingApproval]:

@@ -132,9 +132,7 @@ class Departures:
                 return None  # the milestone went since it was read, and its votes with it
             if not _counted(approval, user.id):
                 return None  # decided meanwhile, or dropped already by another run
-            gone = [v for v in approval.votes if user.id in (v.user_id, v.cast_by_user_id)]
-            approval.votes = [v for v in approval.votes if v not in gone]
-            dropped.extend(v.by_label for v in gone)
+            dropped.extend(v.by_label for v in approvals.drop_votes(approval, (user.id,)))
             return Recorded(
                 DROPPED,
                 target,
@@ -154,5 +152,5 @@ class Departures:
 def _counted(approval: MilestoneApproval, user_id: str) -> bool:
     """A pending approval with a vote of ``user_id``'s, or cast by them."""
     return approval.status is ApprovalStatus.PENDING and any(
-        user_id in (v.user_id, v.cast_by_user_id) for v in approval.votes
+        v.of_any((user_id,)) for v in approval.votes
     )
