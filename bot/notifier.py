@@ -9,7 +9,6 @@ then, instead of being sent again (``bot.delivery``).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable, Set
 from dataclasses import dataclass
@@ -34,10 +33,8 @@ from bot.reach import reach
 from bot.slack_client import error_code, is_permanent
 from bot.workspace import Workspace
 from core.clock import Clock
-from core.errors import NotFound
 from core.models.events import ApprovalExpired, VotesWithdrawn, stamp
 from core.models.notification import ApprovalMessage
-from core.models.rbac import Permission
 from core.models.release import ApprovalStatus, Release
 from core.models.schedule import zone_or
 from core.ports import ApprovalMessageRepository, ClaimRepository
@@ -249,14 +246,7 @@ class ApprovalNotifier:
     ) -> None:
         """Who asked and the release managers who see the release are told, once each per
         round (claimed as every DM is), with a button to ask again."""
-        approval = ref.milestone.approval
-        managers = await self._services.identity.actors_with_any(
-            frozenset({Permission.CAN_CREATE_RELEASE})
-        )
-        told = [a for a in managers if a.can_view(release)]
-        if approval.requested_by and approval.requested_by not in {a.user_id for a in told}:
-            with contextlib.suppress(NotFound):  # a user gone: the managers are told still
-                told.append(await self._services.identity.actor_by_id(approval.requested_by))
+        told = await self._services.approvals.told_of_expiry(release, ref)
         key = key_of(release.id, ref)
         target = ApprovalTarget.of(release, ref)
         failed = 0

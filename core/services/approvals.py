@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -279,6 +280,17 @@ class ApprovalService:
             if not stand_in_for:
                 raise
             self.check(actor, ref, stand_in_for, decision=decision)
+
+    async def told_of_expiry(self, release: Release, ref: MilestoneRef) -> list[Actor]:
+        """Who hears that an approval ran out: the release managers who see its release, and
+        whoever asked for it (a user gone since is left out)."""
+        managers = await self._identity.actors_with_any(frozenset({Permission.CAN_CREATE_RELEASE}))
+        told = [a for a in managers if a.can_view(release)]
+        asked = ref.milestone.approval.requested_by
+        if asked and asked not in {a.user_id for a in told}:
+            with contextlib.suppress(NotFound):
+                told.append(await self._identity.actor_by_id(asked))
+        return told
 
     async def holding_freeze(
         self, actor: Actor, release: Release, ref: MilestoneRef
