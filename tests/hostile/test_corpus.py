@@ -592,6 +592,7 @@ async def opened_views(probe: Probe) -> dict[str, dict[str, Any]]:
         CallbackId.NEW_APPLICATION: (ADMIN, "admin apps new"),
         CallbackId.NEW_SQUAD: (ADMIN, "admin squads new"),
         CallbackId.NEW_BOARD: (ADMIN, "admin boards new"),
+        CallbackId.NEW_FREEZE: (RHEA, "freeze new"),
     }
     views: dict[str, dict[str, Any]] = {}
     for n, (callback_id, (user, text)) in enumerate(commands.items()):
