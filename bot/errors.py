@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from blocks.text import esc
+from blocks.text import esc, when
 from bot import logs
 from bot.unavailable import UNAVAILABLE_TEXT
 from core.errors import DomainError, ErrorCode, Kind, NotFound, PermissionDenied
@@ -58,12 +58,21 @@ class SlackBusy(DomainError):
         super().__init__("Slack did not tell me who you are in time. Please try again in a moment.")
 
 
+def _on_their_clock(error: DomainError) -> str:
+    """The message with the times it names on its reader's clock (``DomainError.moments``),
+    when who is being answered is known; else as the core wrote it (UTC)."""
+    zone = logs.reader_zone.get()
+    if not error.moments or zone is None:
+        return error.message
+    return error.template.format(**{k: when(v, zone) for k, v in error.moments.items()})
+
+
 def user_message(error: BaseException) -> str:
     """The mrkdwn text for an error: what was wrong and what to do next for ours (the code
     only in the log); a ref for the rest."""
     if isinstance(error, DomainError):
         log.info("refused: %s", error)
-        text = f":warning: {esc(error.message)}"
+        text = f":warning: {esc(_on_their_clock(error))}"
         if isinstance(error, NotFound) and error.suggestions:
             text = f"{text} Did you mean {_either(error.suggestions)}?"
         advice = next_step(error)

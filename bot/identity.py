@@ -167,6 +167,7 @@ def identity_middleware(
                 return empty_ack()
             context["actor"] = resolved.actor
             context["tz"] = resolved.time_zone
+            logs.reader_zone.set(resolved.time_zone)
             context["identity_uncertain"] = resolved.uncertain
             context["identity_guest"] = resolved.guest
             logs.portal_user.set(resolved.actor.user.username if resolved.actor else "-")

@@ -9,9 +9,12 @@ import sys
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 slack_user: ContextVar[str] = ContextVar("slack_user", default="-")
+# The zone of who is being answered (set with their identity): times in errors are on it.
+reader_zone: ContextVar[ZoneInfo | None] = ContextVar("reader_zone", default=None)
 portal_user: ContextVar[str] = ContextVar("portal_user", default="-")
 
 # Slack tokens, the portal API's tokens (core/services/auth.py), webhook signing secrets and

@@ -8,7 +8,7 @@ for ``NotFound``, from the ``Kind`` of thing that was not found.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import ClassVar
 
@@ -43,16 +43,40 @@ class Kind(StrEnum):
     ATTACHMENT = "attachment"
 
 
+def literal(text: object) -> str:
+    """Text put into a message that names ``moments``: its braces are not placeholders."""
+    return str(text).replace("{", "{{").replace("}", "}}")
+
+
+def utc_text(moment: datetime) -> str:
+    """A moment for a reader the core does not know: ``2026-12-01 09:00 UTC``."""
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
 class DomainError(Exception):
     """Base of every error the core raises on purpose.
 
     ``fields`` maps an input field to what is wrong with it, so a modal can show the
     message next to the field (Slack's ``response_action: errors``).
+
+    ``moments``: times the message names, as ``{name}`` in it. The core knows no reader, so
+    ``message`` gives them in UTC (the API, the logs); the bot writes ``template`` again
+    with each on its reader's own clock (``bot.errors.user_message``).
     """
 
     code: ClassVar[ErrorCode]
 
-    def __init__(self, message: str, *, fields: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        fields: Mapping[str, str] | None = None,
+        moments: Mapping[str, datetime] | None = None,
+    ) -> None:
+        self.template = message
+        self.moments: dict[str, datetime] = dict(moments or {})
+        if self.moments:
+            message = message.format(**{k: utc_text(v) for k, v in self.moments.items()})
         super().__init__(message)
         self.message = message
         self.fields: dict[str, str] = dict(fields or {})

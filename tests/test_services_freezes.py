@@ -88,7 +88,7 @@ async def test_ending_a_freeze_by_name_stops_it_once(world: World) -> None:
     with pytest.raises(RuleViolation) as again:
         await world.services.freezes.end(rhea, made.id)
     assert again.value.message == (
-        "The freeze 'Holiday freeze' was already ended, at 2026-12-01T11:00Z (UTC)."
+        "The freeze 'Holiday freeze' was already ended, at 2026-12-01 11:00 UTC."
     )
     [doc] = await stored(world)
     assert doc["ended_by"] == rhea.user_id

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.errors import RuleViolation
+from core.errors import RuleViolation, literal
 from core.models.release import Release
 from core.rules.permissions import Actor
 
@@ -21,13 +21,15 @@ class ReleaseArchived(RuleViolation):
     """A change to an archived release (restoring aside), or archiving it again."""
 
     def __init__(self, release: Release, *, again: bool = False) -> None:
-        at = f" on {release.archived_at:%Y-%m-%d %H:%M} UTC" if release.archived_at else ""
-        why = f" (“{release.archived_reason}”)" if release.archived_reason else ""
-        said = f"Release '{release.release_id}' was archived{at}{why}"
+        at = " on {at}" if release.archived_at else ""
+        reason = literal(release.archived_reason or "")
+        why = f" (“{reason}”)" if reason else ""
+        said = f"Release '{literal(release.release_id)}' was archived{at}{why}"
         super().__init__(
             f"{said} already; nothing changed."
             if again
-            else f"{said}, so nobody can change it: an admin must restore it first."
+            else f"{said}, so nobody can change it: an admin must restore it first.",
+            moments={"at": release.archived_at} if release.archived_at else None,
         )
         self.release_id = release.release_id
 

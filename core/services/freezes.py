@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.clock import Clock
-from core.errors import NotFound, RuleViolation
+from core.errors import NotFound, RuleViolation, literal
 from core.kept import Kept
 from core.models.common import NAME_MAX, is_object_id
 from core.models.freeze import FreezeDraft, FreezeWindow
 from core.models.release import Release
 from core.ports import FreezeRepository
-from core.rules.freeze import MANAGE_FREEZES, FreezeOutlook, active_at, outlook, utc_iso
+from core.rules.freeze import MANAGE_FREEZES, FreezeOutlook, active_at, outlook
 from core.rules.permissions import Actor
 from core.suggestions import closest
 
@@ -96,6 +96,8 @@ class FreezeService:
 
 def _already_over(window: FreezeWindow) -> RuleViolation:
     if window.ended_at is not None:
-        at = utc_iso(window.ended_at)
-        return RuleViolation(f"The freeze '{window.name}' was already ended, at {at} (UTC).")
+        return RuleViolation(
+            f"The freeze '{literal(window.name)}' was already ended, at {{at}}.",
+            moments={"at": window.ended_at},
+        )
     return RuleViolation(f"The freeze '{window.name}' is already over.")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from core.clock import Clock
-from core.errors import NotFound, RuleViolation
+from core.errors import NotFound, RuleViolation, literal
 from core.models.catalog import Squad
 from core.models.invitation import Invitation, InvitationDraft, InvitationStatus
 from core.models.rbac import Permission, Role
@@ -31,11 +31,12 @@ class AlreadyInvited(RuleViolation):
 
     def __init__(self, invitation: Invitation) -> None:
         self.invitation = invitation
+        email, by = literal(invitation.email), literal(invitation.invited_by_username)
         super().__init__(
-            f"{invitation.email} is invited already (by {invitation.invited_by_username}), "
-            f"until {invitation.expires_at:%Y-%m-%d %H:%M} UTC. To invite them with other "
-            f"roles, revoke it first: `/release admin invite revoke {invitation.email}`.",
+            f"{email} is invited already (by {by}), until {{until}}. To invite them with other "
+            f"roles, revoke it first: `/release admin invite revoke {email}`.",
             fields={"email": "Invited already"},
+            moments={"until": invitation.expires_at},
         )
 
 
